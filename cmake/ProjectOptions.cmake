@@ -1,0 +1,40 @@
+# Warnings and sanitizers as interface targets (cpp-best-practices style):
+# every project target links lce_warnings, and lce_sanitizers when
+# LCE_SANITIZE is set (e.g. -DLCE_SANITIZE=address,undefined).
+
+add_library(lce_warnings INTERFACE)
+target_compile_options(lce_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wnull-dereference
+  -Wno-pedantic)
+if(LCE_WARNINGS_AS_ERRORS)
+  target_compile_options(lce_warnings INTERFACE -Werror)
+endif()
+
+set(LCE_SANITIZE "" CACHE STRING "Comma separated sanitizers, e.g. address,undefined")
+add_library(lce_sanitizers INTERFACE)
+if(LCE_SANITIZE)
+  target_compile_options(lce_sanitizers INTERFACE -fsanitize=${LCE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(lce_sanitizers INTERFACE -fsanitize=${LCE_SANITIZE})
+endif()
+
+# lce_module(NAME SOURCES... DEPS ...): a static library for one module, with
+# the public include/ directory and the project's warning/sanitizer flags.
+function(lce_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(lce_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(lce_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
+                                          PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_link_libraries(lce_${name} PUBLIC ${ARG_PUBLIC_DEPS}
+                        PRIVATE ${ARG_PRIVATE_DEPS} lce_warnings lce_sanitizers)
+endfunction()
+
+# lce_unit_test(NAME SOURCES... DEPS ...): a Catch2 test binary whose test
+# cases are each their own ctest entry.
+function(lce_unit_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} lce_catch_main lce_warnings lce_sanitizers)
+  target_compile_definitions(${name} PRIVATE LCE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  catch_discover_tests(${name} TEST_PREFIX "${name}:" PROPERTIES LABELS unit)
+endfunction()

@@ -1,0 +1,90 @@
+// Ingest: turns a request body (one JSON record, a JSON array, or NDJSON) into
+// validated UsageRecords plus precise per-record errors.
+//
+// The hot path uses simdjson (On-Demand) and keeps string fields as views into
+// the batch's own padded copy of the body, so parsing allocates little.
+// Functions here are thread-safe; a Batch is a plain value owned by one thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "llm_cost_exporter/status.h"
+#include "llm_cost_exporter/usage_record.h"
+
+namespace lce {
+
+// Machine-readable reason of a rejection; also the `reason` label of
+// llm_cost_exporter_records_rejected_total, so the set is small and fixed.
+enum class RejectReason : std::uint8_t {
+  kMalformedJson,     // an NDJSON line that is not JSON
+  kNotAnObject,       // the record is not a JSON object
+  kMissingField,      // a required field is absent
+  kWrongType,         // e.g. a string where a number belongs
+  kOutOfRange,        // negative count, attempt < 1, status outside 100..599
+  kUnknownField,      // a field the schema does not define
+  kInvalidLabel,      // label-bound value with forbidden characters or too long
+  kLooksLikeEmail,    // label-bound value that looks like an e-mail address
+  kLooksLikePhone,    // label-bound value that looks like a phone number
+  kInvalidHash,       // hash_email is not a hex digest
+  kInvalidId,         // trace_id / span_id / event_id malformed
+  kInvalidTimestamp,  // timestamp is not RFC 3339
+  kPartsExceedWhole,  // cached_input + cache_write > input, or reasoning > output
+};
+inline constexpr std::size_t kRejectReasonCount = 13;
+std::string_view RejectReasonName(RejectReason reason);  // "missing_field", ...
+
+struct RecordError {
+  std::size_t index = 0;     // 0-based position of the record in the batch
+  std::string field;         // dotted path, e.g. "token_usage.cached_input"; "" for the record itself
+  RejectReason reason = RejectReason::kMalformedJson;
+  std::string message;       // human readable, never echoes the offending value
+};
+
+enum class BodyFormat { kJson, kNdjson };
+
+struct IngestOptions {
+  std::size_t max_label_length = 128;
+};
+
+// The parsed body. Records reference memory owned by the batch: keep the
+// batch alive while its records are used. Move-only.
+class Batch {
+ public:
+  Batch();
+  Batch(Batch&&) noexcept;
+  Batch& operator=(Batch&&) noexcept;
+  ~Batch();
+
+  std::vector<UsageRecord> records;   // the valid records, in body order
+  std::vector<std::size_t> record_index;  // record_index[i] = batch position of records[i]
+  std::vector<RecordError> errors;    // one per rejected record, in body order
+  std::size_t total = 0;              // records seen (valid + rejected)
+
+  struct Buffer;                      // owns the padded body
+  std::unique_ptr<Buffer> buffer;
+};
+
+// Parses and validates a body. Records without a timestamp get
+// `receive_time_unix_ns`. Returns a non-ok Status only when the body as a
+// whole cannot be read (for kJson: not JSON, or neither an object nor an array
+// of objects), with the parser's byte position in the message; otherwise
+// every record is either in `records` or described in `errors`.
+Result<Batch> ParseBatch(std::string_view body, BodyFormat format,
+                         const IngestOptions& options, std::int64_t receive_time_unix_ns);
+
+// Validation building blocks, shared with other record sources (OTLP).
+// Each returns ok or an error message; `reason` is set on failure.
+bool ValidateLabelValue(std::string_view value, std::size_t max_length,
+                        RejectReason* reason, std::string* message);
+// Parses RFC 3339 ("2026-04-02T10:15:00.123Z", offsets allowed) to Unix ns.
+bool ParseRfc3339(std::string_view text, std::int64_t* unix_ns);
+// Builds the idempotency key: event_id, else "t:<trace>:<span>:<event>" when
+// trace_id and span_id are set, else "".
+std::string IdempotencyKey(const UsageRecord& record);
+
+}  // namespace lce

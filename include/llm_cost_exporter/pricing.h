@@ -1,0 +1,95 @@
+// Pricing: versioned price tables (one YAML file per provider under pricing/)
+// and exact pricing of usage records.
+//
+// A PriceBook is immutable once loaded and safe to share between threads; a
+// reload builds a new PriceBook and swaps the shared_ptr. Prices are held as
+// Money per token (or per unit), so pricing is integer multiplication only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "llm_cost_exporter/money.h"
+#include "llm_cost_exporter/status.h"
+#include "llm_cost_exporter/usage_record.h"
+
+namespace lce {
+
+// Why (part of) a record could not be priced. kPriced means it was.
+enum class PriceOutcome : std::uint8_t {
+  kPriced,
+  kNothingToPrice,      // no tokens and no units (e.g. a business event)
+  kUnknownVendor,       // no table for the record's vendor
+  kNoVersionInForce,    // the record's timestamp is before the first version
+  kUnknownModel,        // the version in force does not list the model
+  kUnknownServiceTier,  // the model has no multiplier for the record's service_tier
+  kUnknownUnit,         // a unit in `units` has no per-unit price
+};
+std::string_view PriceOutcomeName(PriceOutcome outcome);  // "unknown_model", ...
+
+struct UnitCost {
+  std::string_view unit;
+  std::uint64_t count = 0;
+  Money cost;          // zero when !priced
+  bool priced = false;
+};
+
+struct PriceResult {
+  // Outcome for the token part (kNothingToPrice when the record has no model).
+  PriceOutcome token_outcome = PriceOutcome::kNothingToPrice;
+  Money token_cost;                 // zero unless token_outcome == kPriced
+  std::vector<UnitCost> units;      // one per record unit, same order
+  // First non-priced outcome of the record (tokens first, then units), or
+  // kPriced / kNothingToPrice. A record with any unpriced part is "unpriced".
+  PriceOutcome outcome = PriceOutcome::kNothingToPrice;
+  Money total;                      // token_cost + every priced unit cost
+
+  bool unpriced() const {
+    return outcome != PriceOutcome::kPriced && outcome != PriceOutcome::kNothingToPrice;
+  }
+};
+
+// One loaded table version, for llm_cost_exporter_price_table_info and logs.
+struct PriceTableInfo {
+  std::string provider;
+  std::string file;                 // file name under the pricing directory
+  std::string effective_from;       // as written in the file
+  std::int64_t effective_from_unix_ns = 0;
+  std::size_t model_count = 0;
+};
+
+class PriceBook {
+ public:
+  // Loads every *.yaml / *.yml file of `dir`. Fails with a message naming the
+  // file and the offending key on any error: unknown fields, negative or
+  // malformed prices, versions out of order or duplicated, alias collisions,
+  // tier thresholds not ascending, a currency other than USD, a service-tier
+  // multiplier whose product with a price is not exact at Money's scale.
+  static Result<std::shared_ptr<const PriceBook>> LoadDirectory(const std::string& dir);
+
+  // Same, from in-memory documents (file name, YAML text); for tests and tools.
+  static Result<std::shared_ptr<const PriceBook>> LoadDocuments(
+      const std::vector<std::pair<std::string, std::string>>& documents);
+
+  // Prices a validated record with the version in force at its timestamp.
+  // Thread-safe; allocates only when the record has units.
+  PriceResult Price(const UsageRecord& record) const;
+
+  // Every loaded version, sorted by provider then effective_from.
+  const std::vector<PriceTableInfo>& tables() const;
+
+  ~PriceBook();
+  PriceBook(const PriceBook&) = delete;
+  PriceBook& operator=(const PriceBook&) = delete;
+
+  struct Impl;  // defined in src/pricing
+
+ private:
+  explicit PriceBook(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lce

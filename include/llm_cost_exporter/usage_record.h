@@ -1,0 +1,78 @@
+// UsageRecord: one validated usage event (an LLM call, a paid vendor call or a
+// business event), as produced by the ingest module (or the OTLP mapping).
+//
+// Lifetime contract: string fields are views into a buffer owned by whoever
+// produced the record (ingest::Batch keeps the request body alive); a record
+// must not outlive that owner. Every string field has already been validated:
+// label-bound fields match the label character set and length limit, so they
+// never contain escapes, spaces, '@' or control characters.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lce {
+
+// Token counts follow the OpenAI / OpenTelemetry convention: cached_input and
+// cache_write are parts of input, reasoning is part of output.
+enum class TokenType : std::uint8_t { kInput, kOutput, kCachedInput, kCacheWrite, kReasoning };
+inline constexpr std::size_t kTokenTypeCount = 5;
+inline constexpr std::array<std::string_view, kTokenTypeCount> kTokenTypeNames = {
+    "input", "output", "cached_input", "cache_write", "reasoning"};
+
+struct TokenUsage {
+  std::array<std::uint64_t, kTokenTypeCount> count{};  // indexed by TokenType
+
+  std::uint64_t operator[](TokenType t) const { return count[static_cast<std::size_t>(t)]; }
+  std::uint64_t& operator[](TokenType t) { return count[static_cast<std::size_t>(t)]; }
+};
+
+struct UnitCount {
+  std::string_view unit;  // label-safe unit name, e.g. "emails"
+  std::uint64_t count = 0;
+};
+
+struct UsageRecord {
+  std::string_view event;          // required, label-safe, e.g. "llm.call", "email.sent"
+  std::string_view event_id;       // may be empty
+  // Idempotency key: event_id, or derived from trace_id/span_id/event when
+  // event_id is absent; empty when neither exists (the record cannot be
+  // deduplicated). Owned by the record because the derived form is built.
+  std::string idempotency_key;
+  std::int64_t timestamp_unix_ns = 0;  // record time, or receive time when absent
+  bool timestamp_given = false;
+
+  // Label-bound fields: empty when absent.
+  std::string_view service;
+  std::string_view operation;
+  std::string_view campaign_id;
+  std::string_view audience_id;
+  std::string_view vendor;
+  std::string_view model;
+  std::string_view service_tier;   // empty means the default tier
+
+  // Never labels (exemplars at most).
+  std::string_view decision_id;
+  std::string_view trace_id;
+  std::string_view span_id;
+  std::string_view reservation_id;
+  std::string_view hash_email;
+
+  bool has_token_usage = false;
+  TokenUsage tokens;
+  std::vector<UnitCount> units;
+
+  std::uint32_t attempt = 1;        // > 1 marks a retry
+  bool has_latency = false;
+  std::int64_t latency_us = 0;      // latency_ms * 1000, rounded to microseconds
+  std::uint16_t vendor_status = 0;  // 0 when absent; otherwise 100..599
+
+  bool is_llm_call() const { return !model.empty(); }
+  bool is_retry() const { return attempt > 1; }
+};
+
+}  // namespace lce
