@@ -22,6 +22,7 @@
 #include <prometheus/metric_family.h>
 
 #include "llm_cost_exporter/pricing.h"
+#include "llm_cost_exporter/status.h"
 #include "llm_cost_exporter/usage_record.h"
 
 namespace lce {
@@ -71,13 +72,21 @@ class UsageMetrics : public prometheus::Collectable {
   explicit UsageMetrics(MetricsOptions options);
   ~UsageMetrics() override;
 
+  // Checks options before they are used (the config loader calls this):
+  // buckets finite and strictly ascending, per-label limits naming a guarded
+  // label, mapped business-event families valid snake_case names ending in
+  // _total that collide with no exporter family. The constructor requires
+  // valid options (it throws std::invalid_argument otherwise).
+  static Status ValidateOptions(const MetricsOptions& options);
+
   // Counts one accepted record with its price. Hot path.
   void Observe(const UsageRecord& record, const PriceResult& price);
 
   // Applies reloaded options: new cardinality limits and business-event
   // families; buckets are fixed at construction (changing them would break
-  // existing series).
-  void Reconfigure(const MetricsOptions& options);
+  // existing series). Invalid options (see ValidateOptions) are rejected as a
+  // whole and the previous ones stay in force.
+  Status Reconfigure(const MetricsOptions& options);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 

@@ -1,0 +1,106 @@
+// In-process throughput of the ingest path, beside raw-parse baselines of the
+// same input measured in the same run:
+//   BM_RawParse_Nlohmann  - nlohmann::json::parse of every line (baseline)
+//   BM_RawParse_Simdjson  - simdjson On-Demand walk of every field (baseline)
+//   BM_ParseValidate      - lce::ParseBatch (parse + validate into records)
+//   BM_FullPipeline       - parse -> validate -> dedupe -> price -> metrics
+// Each reports items_per_second = records per second on one core.
+#include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
+#include <simdjson.h>
+
+#include "llm_cost_exporter/pipeline.h"
+#include "workload.h"
+
+namespace {
+
+constexpr std::size_t kRecords = 10000;
+constexpr std::int64_t kReceiveTime = 1'780'000'000'000'000'000;
+
+const std::string& Body() {
+  static const std::string body = lce::bench::MakeNdjson(kRecords, "evt_bench_");
+  return body;
+}
+
+template <typename Fn>
+void ForEachLine(const std::string& body, Fn&& fn) {
+  std::size_t start = 0;
+  while (start < body.size()) {
+    std::size_t end = body.find('\n', start);
+    if (end == std::string::npos) end = body.size();
+    fn(std::string_view(body).substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+void BM_RawParse_Nlohmann(benchmark::State& state) {
+  for (auto _ : state) {
+    ForEachLine(Body(), [](std::string_view line) { benchmark::DoNotOptimize(nlohmann::json::parse(line)); });
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kRecords));
+}
+BENCHMARK(BM_RawParse_Nlohmann)->Unit(benchmark::kMillisecond);
+
+// Walks every field of every record, the minimum any simdjson-based parser does.
+void WalkValue(simdjson::ondemand::value value) {
+  switch (value.type()) {
+    case simdjson::ondemand::json_type::object:
+      for (auto field : value.get_object()) WalkValue(field.value());
+      break;
+    case simdjson::ondemand::json_type::string: benchmark::DoNotOptimize(value.get_raw_json_string()); break;
+    case simdjson::ondemand::json_type::number: benchmark::DoNotOptimize(value.get_double()); break;
+    default: break;
+  }
+}
+
+void BM_RawParse_Simdjson(benchmark::State& state) {
+  const simdjson::padded_string padded(Body());
+  simdjson::ondemand::parser parser;
+  for (auto _ : state) {
+    ForEachLine(Body(), [&](std::string_view line) {
+      const std::size_t offset = static_cast<std::size_t>(line.data() - Body().data());
+      auto doc = parser.iterate(padded.data() + offset, line.size(), padded.size() - offset);
+      for (auto field : doc.get_object()) WalkValue(field.value());
+    });
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kRecords));
+}
+BENCHMARK(BM_RawParse_Simdjson)->Unit(benchmark::kMillisecond);
+
+void BM_ParseValidate(benchmark::State& state) {
+  for (auto _ : state) {
+    auto batch = lce::ParseBatch(Body(), lce::BodyFormat::kNdjson, lce::IngestOptions{}, kReceiveTime);
+    if (!batch.ok() || batch->records.size() != kRecords) state.SkipWithError("unexpected parse result");
+    benchmark::DoNotOptimize(batch);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kRecords));
+}
+BENCHMARK(BM_ParseValidate)->Unit(benchmark::kMillisecond);
+
+void BM_FullPipeline(benchmark::State& state) {
+  auto prices = lce::PriceBook::LoadDirectory(LCE_SOURCE_DIR "/pricing");
+  if (!prices.ok()) {
+    state.SkipWithError(prices.status().message().c_str());
+    return;
+  }
+  lce::SelfMetrics self(lce::BuildInfo{"bench", "bench", "bench"});
+  lce::UsageMetrics usage{lce::MetricsOptions{}};
+  for (auto _ : state) {
+    state.PauseTiming();  // a fresh key store, so every record is new each round
+    auto keys = lce::NewInMemoryIdempotencyStore();
+    lce::IngestPipeline pipeline(usage, *keys, self);
+    state.ResumeTiming();
+    auto batch = lce::ParseBatch(Body(), lce::BodyFormat::kNdjson, lce::IngestOptions{}, kReceiveTime);
+    const lce::IngestSummary summary = pipeline.Ingest(std::move(batch).value(), **prices);
+    if (summary.accepted != kRecords || summary.unpriced != 0) state.SkipWithError("records not all accepted and priced");
+    state.PauseTiming();
+    keys.reset();  // freeing 10k keys is not ingest work
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kRecords));
+}
+BENCHMARK(BM_FullPipeline)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,54 @@
+// Exporter: the running service. Owns the loaded configuration and price
+// tables (swapped atomically on reload), the usage metrics, the self-metrics,
+// the idempotency store and the HTTP server that wires them together.
+//
+// Thread safety: Reload may be called from any thread (a signal thread or an
+// HTTP worker); reloads are serialized and readers always see a complete
+// (config, pricing) pair. Start/Shutdown are called by the owning thread.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "llm_cost_exporter/self_metrics.h"
+#include "llm_cost_exporter/status.h"
+
+namespace lce {
+
+struct ExporterSettings {
+  std::string config_file = "config/llm_cost_exporter.yml";
+  std::string pricing_dir = "pricing";
+  std::string listen_address = "127.0.0.1:9477";
+  BuildInfo build;
+};
+
+class Exporter {
+ public:
+  // Loads configuration and pricing; fails (naming the file) if either is invalid.
+  static Result<std::unique_ptr<Exporter>> Create(const ExporterSettings& settings);
+  ~Exporter();
+
+  // Starts serving HTTP on settings.listen_address.
+  Status Start();
+  // Re-reads config and pricing. On error the old pair stays in force, the
+  // reload gauge goes to 0 and the error is logged and returned.
+  Status Reload();
+  // Stops accepting requests, waits for in-flight ones, flushes state.
+  void Shutdown();
+
+  // The /metrics exposition (Prometheus text format 0.0.4), as served.
+  std::string MetricsText() const;
+
+  struct Impl;
+
+ private:
+  explicit Exporter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// --check-config: validates the config file and every price table, writing a
+// promtool-style report to `out`. Returns ok when everything is valid.
+Status CheckConfig(const std::string& config_file, const std::string& pricing_dir, std::ostream& out);
+
+}  // namespace lce

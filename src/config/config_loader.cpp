@@ -1,0 +1,143 @@
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include <string_view>
+
+#include <yaml-cpp/yaml.h>
+
+#include "llm_cost_exporter/config.h"
+
+namespace lce {
+namespace {
+
+// Thrown inside this file only; ParseConfig turns it into a Status.
+struct ConfigError {
+  std::string message;
+};
+
+std::string Where(const YAML::Node& node, const std::string& path) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.line < 0) return "\"" + path + "\"";
+  return "\"" + path + "\" (line " + std::to_string(mark.line + 1) + ")";
+}
+
+void RequireMap(const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap()) throw ConfigError{Where(node, path) + " must be a mapping"};
+}
+
+void RejectUnknownKeys(const YAML::Node& node, const std::string& path,
+                       std::initializer_list<std::string_view> known) {
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    bool found = false;
+    for (std::string_view k : known) found = found || key == k;
+    if (!found) throw ConfigError{"unknown key " + Where(entry.first, path.empty() ? key : path + "." + key)};
+  }
+}
+
+template <typename T>
+T ReadScalar(const YAML::Node& node, const std::string& path, const char* expected) {
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    throw ConfigError{Where(node, path) + " must be " + expected};
+  }
+}
+
+std::size_t ReadPositive(const YAML::Node& node, const std::string& path) {
+  const auto value = ReadScalar<long long>(node, path, "a positive integer");
+  if (value <= 0) throw ConfigError{Where(node, path) + " must be a positive integer"};
+  return static_cast<std::size_t>(value);
+}
+
+std::vector<double> ReadBuckets(const YAML::Node& node, const std::string& path) {
+  if (!node.IsSequence() || node.size() == 0) throw ConfigError{Where(node, path) + " must be a non-empty list of numbers"};
+  std::vector<double> buckets;
+  for (const auto& item : node) {
+    const double bound = ReadScalar<double>(item, path, "a number");
+    if (!buckets.empty() && bound <= buckets.back()) throw ConfigError{Where(item, path) + " bounds must be strictly ascending"};
+    buckets.push_back(bound);
+  }
+  return buckets;
+}
+
+void ReadServer(const YAML::Node& node, ServerConfig& out) {
+  RequireMap(node, "server");
+  RejectUnknownKeys(node, "server", {"max_body_bytes", "worker_threads", "request_timeout_ms"});
+  if (node["max_body_bytes"]) out.max_body_bytes = ReadPositive(node["max_body_bytes"], "server.max_body_bytes");
+  if (node["worker_threads"]) out.worker_threads = static_cast<int>(ReadPositive(node["worker_threads"], "server.worker_threads"));
+  if (node["request_timeout_ms"]) out.request_timeout_ms = static_cast<int>(ReadPositive(node["request_timeout_ms"], "server.request_timeout_ms"));
+}
+
+void ReadIngest(const YAML::Node& node, IngestOptions& out) {
+  RequireMap(node, "ingest");
+  RejectUnknownKeys(node, "ingest", {"max_label_length"});
+  if (node["max_label_length"]) out.max_label_length = ReadPositive(node["max_label_length"], "ingest.max_label_length");
+}
+
+void ReadCardinality(const YAML::Node& node, CardinalityLimits& out) {
+  RequireMap(node, "metrics.cardinality");
+  RejectUnknownKeys(node, "metrics.cardinality", {"default_limit", "per_label"});
+  if (node["default_limit"]) out.default_limit = ReadPositive(node["default_limit"], "metrics.cardinality.default_limit");
+  if (const YAML::Node per_label = node["per_label"]) {
+    RequireMap(per_label, "metrics.cardinality.per_label");
+    for (const auto& entry : per_label) {
+      const std::string label = entry.first.as<std::string>();
+      out.per_label[label] = ReadPositive(entry.second, "metrics.cardinality.per_label." + label);
+    }
+  }
+}
+
+void ReadMetrics(const YAML::Node& node, MetricsOptions& out) {
+  RequireMap(node, "metrics");
+  RejectUnknownKeys(node, "metrics", {"cardinality", "latency_buckets_seconds",
+                                      "tokens_per_request_buckets", "business_event_families"});
+  if (node["cardinality"]) ReadCardinality(node["cardinality"], out.cardinality);
+  if (node["latency_buckets_seconds"]) out.latency_buckets_seconds = ReadBuckets(node["latency_buckets_seconds"], "metrics.latency_buckets_seconds");
+  if (node["tokens_per_request_buckets"]) out.tokens_per_request_buckets = ReadBuckets(node["tokens_per_request_buckets"], "metrics.tokens_per_request_buckets");
+  if (const YAML::Node families = node["business_event_families"]) {
+    RequireMap(families, "metrics.business_event_families");
+    out.business_event_families.clear();
+    for (const auto& entry : families) {
+      const std::string event = entry.first.as<std::string>();
+      out.business_event_families[event] =
+          ReadScalar<std::string>(entry.second, "metrics.business_event_families." + event, "a metric name");
+    }
+  }
+}
+
+Config ParseRoot(const YAML::Node& root) {
+  Config config;
+  if (!root || root.IsNull()) return config;
+  RequireMap(root, "(document)");
+  RejectUnknownKeys(root, "", {"server", "ingest", "metrics"});
+  if (root["server"]) ReadServer(root["server"], config.server);
+  if (root["ingest"]) ReadIngest(root["ingest"], config.ingest);
+  if (root["metrics"]) ReadMetrics(root["metrics"], config.metrics);
+  return config;
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source) {
+  try {
+    Config config = ParseRoot(YAML::Load(yaml_text));
+    const Status metrics_status = UsageMetrics::ValidateOptions(config.metrics);
+    if (!metrics_status.ok()) return metrics_status.WithContext(source + ": metrics");
+    return config;
+  } catch (const ConfigError& e) {
+    return Status::InvalidArgument(source + ": " + e.message);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(source + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::IoError("cannot read config file " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+}  // namespace lce

@@ -1,0 +1,244 @@
+// ParseBatch: request body -> Batch. Owns the body copy (Batch::Buffer), the
+// per-thread simdjson parser, the JSON body layout (one object or an array)
+// and NDJSON line splitting; record contents are RecordParser's job.
+#include <simdjson.h>
+
+#include <cstring>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "json_error.h"
+#include "llm_cost_exporter/ingest.h"
+#include "record_parser.h"
+
+namespace lce {
+
+// The padded copy of the body; UsageRecord string views point into it. It is
+// heap allocated and never moves, so records stay valid when a Batch moves.
+struct Batch::Buffer {
+  simdjson::padded_string body;
+};
+
+Batch::Batch() = default;
+Batch::Batch(Batch&&) noexcept = default;
+Batch& Batch::operator=(Batch&&) noexcept = default;
+Batch::~Batch() = default;
+
+namespace ingest_detail {
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// A parser keeps buffers sized for the largest document it has seen; past
+// this size they are released after the call instead of kept per thread.
+constexpr std::size_t kKeepParserCapacity = std::size_t{4} << 20;
+
+od::parser& ThreadParser() {
+  thread_local od::parser parser;
+  return parser;
+}
+
+void TrimThreadParser() {
+  od::parser& parser = ThreadParser();
+  if (parser.capacity() > kKeepParserCapacity) parser = od::parser{};
+}
+
+bool IsBlankLine(std::string_view line) {
+  return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+// "record 3: field \"token_usage.input\": must not be negative".
+std::string RecordMessage(std::size_t index, std::string_view field, std::string_view detail) {
+  std::string message = "record " + std::to_string(index) + ": ";
+  if (!field.empty()) message.append("field \"").append(field).append("\": ");
+  message.append(detail);
+  return message;
+}
+
+// Appends records and errors to a batch in body order.
+class BatchWriter {
+ public:
+  BatchWriter(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns)
+      : batch_(*batch), parser_(options, receive_time_unix_ns) {}
+
+  RecordParser& parser() { return parser_; }
+
+  // Starts the next record: its slot in `records` and its batch position.
+  UsageRecord* Begin() {
+    index_ = batch_.total++;
+    problem_ = Problem{};
+    return &batch_.records.emplace_back();
+  }
+  Problem* problem() { return &problem_; }
+
+  // Ends the record started by Begin(). Returns false when the JSON was
+  // malformed: then the slot is kept and the caller must either call
+  // RejectWhole() or abandon the whole batch.
+  bool End(bool json_ok) {
+    if (!json_ok) return false;
+    if (problem_.found) {
+      batch_.records.pop_back();
+      AddError(problem_.reason, std::move(problem_.field), std::move(problem_.detail));
+    } else {
+      batch_.record_index.push_back(index_);
+    }
+    return true;
+  }
+
+  // Ends the record started by Begin() as rejected as a whole (not an
+  // object, malformed NDJSON line).
+  void RejectWhole(RejectReason reason, std::string detail) {
+    batch_.records.pop_back();
+    AddError(reason, std::string(), std::move(detail));
+  }
+
+ private:
+  void AddError(RejectReason reason, std::string field, std::string detail) {
+    std::string message = RecordMessage(index_, field, detail);
+    batch_.errors.push_back(RecordError{index_, std::move(field), reason, std::move(message)});
+  }
+
+  Batch& batch_;
+  RecordParser parser_;
+  Problem problem_;
+  std::size_t index_ = 0;
+};
+
+Status BodyError(std::string_view body, const std::string& fallback) {
+  return Status::InvalidArgument(DescribeBodyError(body, fallback));
+}
+
+// The body error for a fault the parser has recorded.
+Status BodyFault(std::string_view body, const RecordParser& parser) {
+  return BodyError(body, parser.fault().Describe());
+}
+
+// The body error for a simdjson error seen outside any record.
+Status BodyFault(std::string_view body, RecordParser* parser, simdjson::error_code error) {
+  parser->Fault(error);
+  return BodyFault(body, *parser);
+}
+
+// An array element: a record when it is an object, else kNotAnObject (after
+// checking it is well-formed). Returns false on malformed JSON.
+bool ReadArrayElement(BatchWriter* writer, od::value& element) {
+  UsageRecord* record = writer->Begin();
+  od::json_type type;
+  if (auto error = element.type().get(type)) return writer->End(writer->parser().Fault(error));
+  if (type == od::json_type::object) {
+    return writer->End(writer->parser().ParseRecordValue(element, record, writer->problem()));
+  }
+  if (!writer->parser().SkipValue(element, 1)) return writer->End(false);
+  writer->RejectWhole(RejectReason::kNotAnObject, std::string("expected a JSON object, got ") + JsonTypeName(type));
+  return true;
+}
+
+Status ReadJsonArray(BatchWriter* writer, od::document& doc, std::string_view body) {
+  RecordParser& parser = writer->parser();
+  od::array array;
+  if (auto error = doc.get_array().get(array)) return BodyFault(body, &parser, error);
+  for (auto element_result : array) {
+    od::value element;
+    if (auto error = std::move(element_result).get(element)) return BodyFault(body, &parser, error);
+    if (!ReadArrayElement(writer, element)) return BodyFault(body, parser);
+  }
+  // After the root array the iterator must be at the end of the input.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return BodyFault(body, &parser, simdjson::TRAILING_CONTENT);
+  }
+  return Status::Ok();
+}
+
+// kJson: one object (record 0) or an array of records.
+Status ReadJsonBody(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns) {
+  const simdjson::padded_string& buffer = batch->buffer->body;
+  const std::string_view body(buffer.data(), buffer.size());
+  BatchWriter writer(batch, options, receive_time_unix_ns);
+  RecordParser& parser = writer.parser();
+
+  od::document doc;
+  od::json_type type;
+  if (auto error = ThreadParser().iterate(buffer).get(doc)) return BodyFault(body, &parser, error);
+  if (auto error = doc.type().get(type)) return BodyFault(body, &parser, error);
+
+  if (type == od::json_type::array) return ReadJsonArray(&writer, doc, body);
+  if (type == od::json_type::object) {
+    UsageRecord* record = writer.Begin();
+    if (!writer.End(parser.ParseRootRecord(doc, record, writer.problem()))) return BodyFault(body, parser);
+    return Status::Ok();
+  }
+  return BodyError(body, std::string("invalid body: expected a JSON object or an array of objects, got ") +
+                             JsonTypeName(type));
+}
+
+// One NDJSON line (not blank) -> one record or one error. `capacity` is
+// the readable size from line.data() to the end of the padded buffer.
+void ReadNdjsonLine(BatchWriter* writer, std::string_view line, std::size_t capacity) {
+  RecordParser& parser = writer->parser();
+  UsageRecord* record = writer->Begin();
+  od::document doc;
+  od::json_type type;
+  bool json_ok = false;
+  if (auto error = ThreadParser().iterate(line.data(), line.size(), capacity).get(doc)) {
+    json_ok = parser.Fault(error);
+  } else if (auto type_error = doc.type().get(type)) {
+    json_ok = parser.Fault(type_error);
+  } else if (type == od::json_type::object) {
+    json_ok = parser.ParseRootRecord(doc, record, writer->problem());
+  } else if (!FindJsonError(line).found) {  // cold: a well-formed non-object
+    writer->RejectWhole(RejectReason::kNotAnObject, std::string("expected a JSON object, got ") + JsonTypeName(type));
+    return;
+  }
+  if (!writer->End(json_ok)) {
+    writer->RejectWhole(RejectReason::kMalformedJson, DescribeLineError(line, parser.fault().Describe()));
+  }
+}
+
+// kNdjson: one JSON value per line; blank lines are ignored, "\r\n" is fine.
+void ReadNdjsonBody(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns) {
+  const simdjson::padded_string& buffer = batch->buffer->body;
+  const char* const data = buffer.data();
+  const std::size_t size = buffer.size();
+  BatchWriter writer(batch, options, receive_time_unix_ns);
+  std::size_t pos = 0;
+  while (pos < size) {
+    const auto* newline = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
+    const std::size_t end = newline != nullptr ? static_cast<std::size_t>(newline - data) : size;
+    const std::string_view line(data + pos, end - pos);
+    if (!IsBlankLine(line)) ReadNdjsonLine(&writer, line, size + simdjson::SIMDJSON_PADDING - pos);
+    pos = end + 1;
+  }
+}
+
+}  // namespace
+}  // namespace ingest_detail
+
+Result<Batch> ParseBatch(std::string_view body, BodyFormat format, const IngestOptions& options,
+                         std::int64_t receive_time_unix_ns) {
+  using namespace ingest_detail;
+  try {
+    Batch batch;
+    batch.buffer = std::make_unique<Batch::Buffer>();
+    batch.buffer->body = simdjson::padded_string(body);
+    if (batch.buffer->body.data() == nullptr) return Status::Internal("out of memory copying the request body");
+    batch.records.reserve(body.size() / 256 + 1);
+    Status status;
+    if (format == BodyFormat::kJson) {
+      status = ReadJsonBody(&batch, options, receive_time_unix_ns);
+    } else {
+      ReadNdjsonBody(&batch, options, receive_time_unix_ns);
+    }
+    TrimThreadParser();
+    if (!status.ok()) return status;
+    return Result<Batch>(std::move(batch));
+  } catch (const std::exception& e) {  // std::bad_alloc from vectors / messages
+    TrimThreadParser();
+    return Status::Internal(std::string("ingest failed: ") + e.what());
+  } catch (...) {
+    TrimThreadParser();
+    return Status::Internal("ingest failed: unknown exception");
+  }
+}
+
+}  // namespace lce

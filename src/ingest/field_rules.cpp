@@ -1,0 +1,185 @@
+// Label, identifier and digest rules of the usage record (see
+// docs/usage-record.md for the user-facing description of each rule).
+#include "field_rules.h"
+
+#include <array>
+#include <cstdint>
+#include <exception>
+#include <string>
+
+#include "llm_cost_exporter/ingest.h"
+
+namespace lce {
+namespace ingest_detail {
+namespace {
+
+// Character classes, one bit each, looked up through a 256-entry table.
+enum CharClass : std::uint8_t {
+  kLabelChar = 1u << 0,  // [A-Za-z0-9_.:/-]
+  kIdChar = 1u << 1,     // [A-Za-z0-9._:-]
+  kHexChar = 1u << 2,    // [0-9A-Fa-f]
+  kPhoneChar = 1u << 3,  // [0-9+().\- ] (digits and phone separators)
+  kDigitChar = 1u << 4,  // [0-9]
+};
+
+constexpr std::array<std::uint8_t, 256> MakeCharTable() {
+  std::array<std::uint8_t, 256> table{};
+  auto add = [&table](char c, std::uint8_t bits) {
+    table[static_cast<unsigned char>(c)] = static_cast<std::uint8_t>(table[static_cast<unsigned char>(c)] | bits);
+  };
+  for (char c = 'a'; c <= 'z'; ++c) add(c, kLabelChar | kIdChar);
+  for (char c = 'A'; c <= 'Z'; ++c) add(c, kLabelChar | kIdChar);
+  for (char c = '0'; c <= '9'; ++c) add(c, kLabelChar | kIdChar | kHexChar | kPhoneChar | kDigitChar);
+  for (char c = 'a'; c <= 'f'; ++c) add(c, kHexChar);
+  for (char c = 'A'; c <= 'F'; ++c) add(c, kHexChar);
+  add('_', kLabelChar | kIdChar);
+  add('.', kLabelChar | kIdChar | kPhoneChar);
+  add(':', kLabelChar | kIdChar);
+  add('-', kLabelChar | kIdChar | kPhoneChar);
+  add('/', kLabelChar);
+  add('+', kPhoneChar);
+  add('(', kPhoneChar);
+  add(')', kPhoneChar);
+  add(' ', kPhoneChar);
+  return table;
+}
+
+constexpr std::array<std::uint8_t, 256> kCharTable = MakeCharTable();
+
+inline std::uint8_t ClassOf(char c) noexcept { return kCharTable[static_cast<unsigned char>(c)]; }
+
+// True when every character of value has all bits of `cls`.
+bool AllOfClass(std::string_view value, std::uint8_t cls) noexcept {
+  for (char c : value) {
+    if ((ClassOf(c) & cls) != cls) return false;
+  }
+  return true;
+}
+
+// One pass over a label value, collecting what the label rule needs.
+struct LabelScan {
+  std::size_t first_bad = std::string_view::npos;  // first char outside the label set
+  bool has_space = false;
+  bool has_backslash = false;
+  bool has_control_or_non_ascii = false;
+};
+
+LabelScan ScanLabel(std::string_view value) noexcept {
+  LabelScan scan;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (ClassOf(c) & kLabelChar) continue;
+    if (scan.first_bad == std::string_view::npos) scan.first_bad = i;
+    const auto u = static_cast<unsigned char>(c);
+    if (c == ' ') scan.has_space = true;
+    else if (c == '\\') scan.has_backslash = true;
+    else if (u < 0x20 || u >= 0x7f) scan.has_control_or_non_ascii = true;
+  }
+  return scan;
+}
+
+// The message for a value that has characters outside the label set and is
+// neither e-mail nor phone like. Never echoes the value; positions are 1-based.
+std::string CharsetMessage(const LabelScan& scan) {
+  if (scan.has_space) return "free text is not allowed (spaces are not allowed)";
+  if (scan.has_backslash) return "escape sequences (backslash) are not allowed";
+  std::string msg = "character at position " + std::to_string(scan.first_bad + 1) + " is not allowed";
+  if (scan.has_control_or_non_ascii) msg += " (control or non-ASCII character)";
+  msg += "; allowed characters are A-Z a-z 0-9 _ . : / -";
+  return msg;
+}
+
+bool Fail(RejectReason why, std::string text, RejectReason* reason, std::string* message) {
+  if (reason != nullptr) *reason = why;
+  if (message != nullptr) *message = std::move(text);
+  return false;
+}
+
+}  // namespace
+
+bool IsValidRecordId(std::string_view value) noexcept {
+  return !value.empty() && value.size() <= kMaxIdLength && AllOfClass(value, kIdChar);
+}
+
+bool IsValidHexId(std::string_view value, std::size_t hex_length) noexcept {
+  if (value.size() != hex_length || !AllOfClass(value, kHexChar)) return false;
+  return value.find_first_not_of('0') != std::string_view::npos;
+}
+
+bool IsValidHashDigest(std::string_view value) noexcept {
+  const std::size_t n = value.size();
+  if (n != 32 && n != 40 && n != 64 && n != 128) return false;
+  return AllOfClass(value, kHexChar);
+}
+
+bool LooksLikeEmail(std::string_view value) noexcept {
+  const std::size_t at = value.find('@');
+  if (at == std::string_view::npos || at == 0) return false;
+  const std::string_view domain = value.substr(at + 1);
+  const std::size_t dot = domain.find('.');
+  return dot != std::string_view::npos && dot > 0 && domain.find_last_of('.') + 1 < domain.size();
+}
+
+bool LooksLikePhone(std::string_view value) noexcept {
+  std::size_t digits = 0;
+  for (char c : value) {
+    const std::uint8_t cls = ClassOf(c);
+    if ((cls & kPhoneChar) == 0) return false;
+    if (cls & kDigitChar) ++digits;
+  }
+  return digits >= 7 && digits <= 15;
+}
+
+}  // namespace ingest_detail
+
+// Order of the checks (the first failing one is reported): empty, e-mail,
+// phone, length, character set (space, backslash, other), reserved "__".
+// The common case (every character label-safe, so neither '@' nor a space)
+// is decided in one pass over the value.
+bool ValidateLabelValue(std::string_view value, std::size_t max_length, RejectReason* reason,
+                        std::string* message) {
+  using namespace ingest_detail;
+  try {
+    std::uint8_t common = 0xff;  // class bits shared by every character
+    std::size_t digits = 0;
+    for (char c : value) {
+      const std::uint8_t cls = ClassOf(c);
+      common &= cls;
+      digits += (cls & kDigitChar) != 0 ? 1 : 0;
+    }
+    if (!value.empty() && (common & kLabelChar) != 0) {
+      if ((common & kPhoneChar) != 0 && digits >= 7 && digits <= 15) {
+        return Fail(RejectReason::kLooksLikePhone, "looks like a phone number; personal data is not allowed here",
+                    reason, message);
+      }
+      if (value.size() <= max_length && !(value.size() >= 2 && value[0] == '_' && value[1] == '_')) return true;
+    }
+    if (value.empty()) return Fail(RejectReason::kInvalidLabel, "must not be empty", reason, message);
+    if (LooksLikeEmail(value)) {
+      return Fail(RejectReason::kLooksLikeEmail, "looks like an e-mail address; send hash_email instead",
+                  reason, message);
+    }
+    if (LooksLikePhone(value)) {
+      return Fail(RejectReason::kLooksLikePhone, "looks like a phone number; personal data is not allowed here",
+                  reason, message);
+    }
+    if (value.size() > max_length) {
+      return Fail(RejectReason::kInvalidLabel,
+                  "longer than " + std::to_string(max_length) + " characters (" + std::to_string(value.size()) + ")",
+                  reason, message);
+    }
+    const LabelScan scan = ScanLabel(value);
+    if (scan.first_bad != std::string_view::npos) {
+      return Fail(RejectReason::kInvalidLabel, CharsetMessage(scan), reason, message);
+    }
+    if (value.size() >= 2 && value[0] == '_' && value[1] == '_') {
+      return Fail(RejectReason::kInvalidLabel, "must not start with \"__\" (reserved)", reason, message);
+    }
+    return true;
+  } catch (const std::exception&) {  // only std::bad_alloc while building a message
+    if (reason != nullptr) *reason = RejectReason::kInvalidLabel;
+    return false;
+  }
+}
+
+}  // namespace lce

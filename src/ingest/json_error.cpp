@@ -1,0 +1,96 @@
+#include "json_error.h"
+
+#include <exception>
+#include <nlohmann/json.hpp>
+
+namespace lce::ingest_detail {
+namespace {
+
+using Json = nlohmann::json;
+
+// A SAX consumer that accepts everything and remembers the first error.
+class ErrorCatcher final : public nlohmann::json_sax<Json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
+    spot.found = true;
+    spot.offset = position > 0 ? position - 1 : 0;  // nlohmann counts bytes read, 1-based
+    spot.reason = ReasonOf(ex.what());
+    return false;
+  }
+
+  JsonErrorSpot spot;
+
+ private:
+  // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax
+  // error while parsing value - invalid literal; last read: 'tru}'" ->
+  // "syntax error while parsing value - invalid literal".
+  static std::string ReasonOf(std::string_view what) {
+    const std::size_t head = what.find(": ", what.find("parse error"));
+    std::string_view rest = head == std::string_view::npos ? what : what.substr(head + 2);
+    const std::string_view kLastRead = "; last read: '";
+    const std::size_t last_read = rest.find(kLastRead);
+    if (last_read == std::string_view::npos) return std::string(rest);
+    std::string reason(rest.substr(0, last_read));
+    const std::size_t expected = rest.rfind("'; expected ");
+    if (expected != std::string_view::npos && expected >= last_read + kLastRead.size()) {
+      reason += rest.substr(expected + 1);
+    }
+    return reason;
+  }
+};
+
+// 1-based line and column (in bytes) of a byte offset.
+void LineAndColumn(std::string_view text, std::size_t offset, std::size_t* line, std::size_t* column) {
+  *line = 1;
+  std::size_t line_start = 0;
+  const std::size_t end = offset < text.size() ? offset : text.size();
+  for (std::size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++*line;
+      line_start = i + 1;
+    }
+  }
+  *column = offset - line_start + 1;
+}
+
+}  // namespace
+
+JsonErrorSpot FindJsonError(std::string_view text) noexcept {
+  try {
+    ErrorCatcher catcher;
+    Json::sax_parse(text.begin(), text.end(), &catcher);
+    return std::move(catcher.spot);
+  } catch (const std::exception&) {  // std::bad_alloc: report "no position"
+    return {};
+  }
+}
+
+std::string DescribeBodyError(std::string_view body, std::string_view fallback) {
+  const JsonErrorSpot spot = FindJsonError(body);
+  if (!spot.found) return std::string(fallback);
+  std::size_t line = 0;
+  std::size_t column = 0;
+  LineAndColumn(body, spot.offset, &line, &column);
+  return "invalid JSON at byte " + std::to_string(spot.offset) + " (line " + std::to_string(line) + ", column " +
+         std::to_string(column) + "): " + spot.reason;
+}
+
+std::string DescribeLineError(std::string_view line, std::string_view fallback) {
+  const JsonErrorSpot spot = FindJsonError(line);
+  if (!spot.found) return std::string(fallback);
+  return "invalid JSON at column " + std::to_string(spot.offset + 1) + ": " + spot.reason;
+}
+
+}  // namespace lce::ingest_detail

@@ -1,0 +1,532 @@
+// The usage record schema (docs/usage-record.md) on simdjson On-Demand.
+//
+// Hot-path rules: each object's fields are visited once, in body order, and
+// dispatched on the key; strings are taken raw (no unescaping, no copy);
+// numbers are read from their token text; std::string is only built when a
+// record is rejected. Errors use simdjson's error codes, never exceptions.
+#include "record_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <initializer_list>
+#include <limits>
+#include <utility>
+
+#include "field_rules.h"
+
+namespace lce::ingest_detail {
+namespace od = simdjson::ondemand;
+
+namespace {
+
+constexpr const char* kInvalidString = "invalid JSON: invalid string (bad escape or unescaped control character)";
+constexpr const char* kInvalidNumber = "invalid JSON: invalid number";
+constexpr const char* kInvalidLiteral = "invalid JSON: invalid literal";
+constexpr const char* kTooDeep = "JSON nesting deeper than 64 levels";
+
+// Index into TokenUsage::count of a token_usage key, or -1.
+int TokenKeyIndex(std::string_view key) {
+  // The five keys have five different lengths.
+  std::size_t index = 0;
+  switch (key.size()) {
+    case 5: index = static_cast<std::size_t>(TokenType::kInput); break;
+    case 6: index = static_cast<std::size_t>(TokenType::kOutput); break;
+    case 12: index = static_cast<std::size_t>(TokenType::kCachedInput); break;
+    case 11: index = static_cast<std::size_t>(TokenType::kCacheWrite); break;
+    case 9: index = static_cast<std::size_t>(TokenType::kReasoning); break;
+    default: return -1;
+  }
+  return key == kTokenTypeNames[index] ? static_cast<int>(index) : -1;
+}
+
+constexpr std::array<std::string_view, kTokenTypeCount> kTokenFieldPaths = {
+    "token_usage.input", "token_usage.output", "token_usage.cached_input", "token_usage.cache_write",
+    "token_usage.reasoning"};
+
+// A name that can be shown in an error without leaking data: label-safe
+// (so not an e-mail or phone number) and short.
+bool IsShowableName(const RawString& key) {
+  return key.plain && ValidateLabelValue(key.text, 64, nullptr, nullptr);
+}
+
+}  // namespace
+
+// ---- schema ------------------------------------------------------------------
+
+RecordField LookupRecordField(std::string_view key) noexcept {
+  using F = RecordField;
+  struct Name {
+    std::string_view text;
+    RecordField field;
+  };
+  // Keys grouped by length, so a lookup compares at most four strings.
+  auto pick = [key](std::initializer_list<Name> names) {
+    for (const Name& n : names) {
+      if (n.text == key) return n.field;
+    }
+    return F::kUnknown;
+  };
+  switch (key.size()) {
+    case 5: return pick({{"event", F::kEvent}, {"model", F::kModel}, {"units", F::kUnits}});
+    case 6: return pick({{"vendor", F::kVendor}});
+    case 7: return pick({{"service", F::kService}, {"span_id", F::kSpanId}, {"attempt", F::kAttempt}});
+    case 8: return pick({{"event_id", F::kEventId}, {"trace_id", F::kTraceId}});
+    case 9: return pick({{"timestamp", F::kTimestamp}, {"operation", F::kOperation}});
+    case 10: return pick({{"latency_ms", F::kLatencyMs}, {"hash_email", F::kHashEmail}});
+    case 11:
+      return pick({{"campaign_id", F::kCampaignId}, {"audience_id", F::kAudienceId},
+                   {"decision_id", F::kDecisionId}, {"token_usage", F::kTokenUsage}});
+    case 12: return pick({{"service_tier", F::kServiceTier}});
+    case 13: return pick({{"vendor_status", F::kVendorStatus}});
+    case 14: return pick({{"reservation_id", F::kReservationId}});
+    default: return F::kUnknown;
+  }
+}
+
+// ---- entry points --------------------------------------------------------------
+
+const char* JsonTypeName(od::json_type type) {
+  switch (type) {
+    case od::json_type::array: return "an array";
+    case od::json_type::object: return "an object";
+    case od::json_type::number: return "a number";
+    case od::json_type::string: return "a string";
+    case od::json_type::boolean: return "a boolean";
+    case od::json_type::null: return "null";
+  }
+  return "an unknown value";
+}
+
+std::string JsonFault::Describe() const {
+  if (detail != nullptr) return detail;
+  return std::string("invalid JSON: ") + simdjson::error_message(code);
+}
+
+bool RecordParser::Fault(simdjson::error_code code) {
+  fault_.code = code;
+  fault_.detail = nullptr;
+  return false;
+}
+
+bool RecordParser::Fault(const char* detail) {
+  fault_.detail = detail;
+  return false;
+}
+
+bool RecordParser::ParseRootRecord(od::document& doc, UsageRecord* record, Problem* problem) {
+  record_ = record;
+  problem_ = problem;
+  od::object object;
+  if (auto error = doc.get_object().get(object)) return Fault(error);
+  if (!ParseObject(object)) return false;
+  // After the root object the iterator must be at the end of the input.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return Fault(simdjson::TRAILING_CONTENT);
+  return true;
+}
+
+bool RecordParser::ParseRecordValue(od::value& value, UsageRecord* record, Problem* problem) {
+  record_ = record;
+  problem_ = problem;
+  od::object object;
+  if (auto error = value.get_object().get(object)) return Fault(error);
+  return ParseObject(object);
+}
+
+bool RecordParser::ParseObject(od::object& object) {
+  has_units_ = false;
+  const bool json_ok = ForEachField(object, 0, [this](const RawString& key, od::value& value) {
+    return HandleField(key, value);
+  });
+  if (!json_ok) return false;
+  if (!Rejected()) CheckRecord();
+  if (!Rejected()) FinishRecord();
+  return true;
+}
+
+// Calls handle(key, value) for each field until the record is rejected, then
+// only checks the remaining fields are well-formed. Returns false on a fault.
+template <typename Handler>
+bool RecordParser::ForEachField(od::object& object, int depth, Handler&& handle) {
+  for (auto field_result : object) {
+    if (auto error = field_result.error()) return Fault(error);
+    od::field&& field = std::move(field_result).value_unsafe();  // in place: no copy
+    RawString key;
+    if (!ReadKey(field, &key)) return false;
+    if (Rejected()) {
+      if (!SkipValue(field.value(), depth + 1)) return false;
+      continue;
+    }
+    if (!handle(key, field.value())) return false;
+  }
+  return true;
+}
+
+bool RecordParser::ReadKey(od::field& field, RawString* key) {
+  *key = ScanRawString(field.key().raw());
+  if (!key->plain && !IsValidJsonStringText(key->text)) return Fault(kInvalidString);
+  return true;
+}
+
+bool RecordParser::HandleField(const RawString& key, od::value& value) {
+  const RecordField id = key.plain ? LookupRecordField(key.text) : RecordField::kUnknown;
+  if (id == RecordField::kUnknown) return RejectUnknownField("", key, value);
+  od::json_type type;
+  if (auto error = value.type().get(type)) return Fault(error);
+  if (type == od::json_type::null) return ConsumeNull(value);  // null means absent
+  return Dispatch(id, value, type);
+}
+
+bool RecordParser::Dispatch(RecordField field, od::value& value, od::json_type type) {
+  UsageRecord& r = *record_;
+  switch (field) {
+    case RecordField::kEvent: return ReadLabel(value, type, "event", &r.event);
+    case RecordField::kEventId: return ReadRecordId(value, type, "event_id", &r.event_id);
+    case RecordField::kTimestamp: return ReadTimestamp(value, type);
+    case RecordField::kService: return ReadLabel(value, type, "service", &r.service);
+    case RecordField::kOperation: return ReadLabel(value, type, "operation", &r.operation);
+    case RecordField::kCampaignId: return ReadLabel(value, type, "campaign_id", &r.campaign_id);
+    case RecordField::kAudienceId: return ReadLabel(value, type, "audience_id", &r.audience_id);
+    case RecordField::kDecisionId: return ReadLabel(value, type, "decision_id", &r.decision_id);
+    case RecordField::kTraceId: return ReadHexId(value, type, "trace_id", 32, &r.trace_id);
+    case RecordField::kSpanId: return ReadHexId(value, type, "span_id", 16, &r.span_id);
+    case RecordField::kVendor: return ReadLabel(value, type, "vendor", &r.vendor);
+    case RecordField::kModel: return ReadLabel(value, type, "model", &r.model);
+    case RecordField::kServiceTier: return ReadLabel(value, type, "service_tier", &r.service_tier);
+    case RecordField::kTokenUsage: return ReadTokenUsage(value, type);
+    case RecordField::kUnits: return ReadUnits(value, type);
+    case RecordField::kAttempt: return ReadAttempt(value, type);
+    case RecordField::kReservationId: return ReadRecordId(value, type, "reservation_id", &r.reservation_id);
+    case RecordField::kLatencyMs: return ReadLatency(value, type);
+    case RecordField::kVendorStatus: return ReadVendorStatus(value, type);
+    case RecordField::kHashEmail: return ReadHashEmail(value, type);
+    case RecordField::kUnknown: break;
+  }
+  return Fault("internal error: unhandled field");
+}
+
+// ---- field kinds -------------------------------------------------------------------
+
+bool RecordParser::ReadLabel(od::value& value, od::json_type type, std::string_view name, std::string_view* out) {
+  const FieldPath path{"", name};
+  RawString text;
+  if (!ReadString(value, type, path, &text)) return false;
+  if (Rejected()) return true;
+  RejectReason reason{};
+  std::string message;
+  if (!ValidateLabelValue(text.text, options_.max_label_length, &reason, &message)) {
+    return Reject(reason, path, std::move(message));
+  }
+  *out = text.text;
+  return true;
+}
+
+bool RecordParser::ReadRecordId(od::value& value, od::json_type type, std::string_view name, std::string_view* out) {
+  const FieldPath path{"", name};
+  RawString text;
+  if (!ReadString(value, type, path, &text)) return false;
+  if (Rejected()) return true;
+  if (!IsValidRecordId(text.text)) {
+    return Reject(RejectReason::kInvalidId, path, "must be 1 to 128 characters of A-Z a-z 0-9 . _ : -");
+  }
+  *out = text.text;
+  return true;
+}
+
+bool RecordParser::ReadHexId(od::value& value, od::json_type type, std::string_view name, std::size_t hex_length,
+                             std::string_view* out) {
+  const FieldPath path{"", name};
+  RawString text;
+  if (!ReadString(value, type, path, &text)) return false;
+  if (Rejected()) return true;
+  if (!IsValidHexId(text.text, hex_length)) {
+    return Reject(RejectReason::kInvalidId, path,
+                  "must be " + std::to_string(hex_length) + " hex characters, not all zero");
+  }
+  *out = text.text;
+  return true;
+}
+
+bool RecordParser::ReadHashEmail(od::value& value, od::json_type type) {
+  const FieldPath path{"", "hash_email"};
+  RawString text;
+  if (!ReadString(value, type, path, &text)) return false;
+  if (Rejected()) return true;
+  if (!IsValidHashDigest(text.text)) {
+    std::string detail = "must be a hex digest of 32, 40, 64 or 128 characters (MD5, SHA-1, SHA-256, SHA-512)";
+    if (LooksLikeEmail(text.text)) detail = "looks like a raw e-mail address; " + detail;
+    return Reject(RejectReason::kInvalidHash, path, std::move(detail));
+  }
+  record_->hash_email = text.text;
+  return true;
+}
+
+bool RecordParser::ReadTimestamp(od::value& value, od::json_type type) {
+  const FieldPath path{"", "timestamp"};
+  RawString text;
+  if (!ReadString(value, type, path, &text)) return false;
+  if (Rejected()) return true;
+  if (!ParseRfc3339(text.text, &record_->timestamp_unix_ns)) {
+    return Reject(RejectReason::kInvalidTimestamp, path,
+                  "must be an RFC 3339 timestamp such as 2026-04-02T10:15:00.123Z "
+                  "(up to 9 fraction digits, Z or +hh:mm offset, valid date and time)");
+  }
+  record_->timestamp_given = true;
+  return true;
+}
+
+bool RecordParser::ReadTokenUsage(od::value& value, od::json_type type) {
+  const FieldPath path{"", "token_usage"};
+  if (type != od::json_type::object) return RejectWrongType(value, type, path, "an object");
+  od::object object;
+  if (auto error = value.get_object().get(object)) return Fault(error);
+  record_->has_token_usage = true;
+  record_->tokens = TokenUsage{};  // a repeated key replaces the earlier one
+  const bool json_ok = ForEachField(object, 1, [this](const RawString& key, od::value& count) {
+    const int index = key.plain ? TokenKeyIndex(key.text) : -1;
+    if (index < 0) return RejectUnknownField("token_usage.", key, count);
+    const auto slot = static_cast<std::size_t>(index);
+    const FieldPath count_path{"", kTokenFieldPaths[slot]};
+    od::json_type count_type;
+    if (auto error = count.type().get(count_type)) return Fault(error);
+    if (count_type == od::json_type::null) {
+      record_->tokens.count[slot] = 0;
+      return ConsumeNull(count);
+    }
+    return ReadUint64(count, count_type, count_path, &record_->tokens.count[slot]);
+  });
+  if (!json_ok) return false;
+  if (!Rejected()) CheckParts();
+  return true;
+}
+
+bool RecordParser::ReadUnits(od::value& value, od::json_type type) {
+  const FieldPath path{"", "units"};
+  if (type != od::json_type::object) return RejectWrongType(value, type, path, "an object");
+  od::object object;
+  if (auto error = value.get_object().get(object)) return Fault(error);
+  has_units_ = true;
+  record_->units.clear();  // a repeated key replaces the earlier one
+  return ForEachField(object, 1, [this, &path](const RawString& key, od::value& count) {
+    RejectReason reason{};
+    std::string message;
+    if (!ValidateLabelValue(key.text, options_.max_label_length, &reason, &message)) {
+      Reject(reason, path, "unit name " + message);
+      return SkipValue(count, 2);
+    }
+    od::json_type count_type;
+    if (auto error = count.type().get(count_type)) return Fault(error);
+    std::vector<UnitCount>& units = record_->units;
+    auto existing = std::find_if(units.begin(), units.end(), [&key](const UnitCount& u) { return u.unit == key.text; });
+    if (count_type == od::json_type::null) {  // absent
+      if (existing != units.end()) units.erase(existing);
+      return ConsumeNull(count);
+    }
+    std::uint64_t n = 0;
+    if (!ReadUint64(count, count_type, FieldPath{"units.", key.text}, &n)) return false;
+    if (Rejected()) return true;
+    if (existing != units.end()) {
+      existing->count = n;
+    } else {
+      units.push_back(UnitCount{key.text, n});
+    }
+    return true;
+  });
+}
+
+bool RecordParser::ReadAttempt(od::value& value, od::json_type type) {
+  const FieldPath path{"", "attempt"};
+  std::uint64_t n = 0;
+  if (!ReadUint64(value, type, path, &n)) return false;
+  if (Rejected()) return true;
+  if (n < 1) return Reject(RejectReason::kOutOfRange, path, "must be at least 1 (got 0)");
+  if (n > std::numeric_limits<std::uint32_t>::max()) {
+    return Reject(RejectReason::kOutOfRange, path, "must be at most 4294967295 (got " + std::to_string(n) + ")");
+  }
+  record_->attempt = static_cast<std::uint32_t>(n);
+  return true;
+}
+
+bool RecordParser::ReadLatency(od::value& value, od::json_type type) {
+  const FieldPath path{"", "latency_ms"};
+  JsonNumber number;
+  if (!ReadNumber(value, type, path, "a non-negative number", &number)) return false;
+  if (Rejected()) return true;
+  switch (MillisToMicros(number, &record_->latency_us)) {
+    case NumberFit::kOk: break;
+    case NumberFit::kNegative: return Reject(RejectReason::kOutOfRange, path, "must not be negative");
+    case NumberFit::kNotInteger:
+    case NumberFit::kTooLarge: return Reject(RejectReason::kOutOfRange, path, "too large");
+  }
+  record_->has_latency = true;
+  return true;
+}
+
+bool RecordParser::ReadVendorStatus(od::value& value, od::json_type type) {
+  const FieldPath path{"", "vendor_status"};
+  std::uint64_t n = 0;
+  if (!ReadUint64(value, type, path, &n)) return false;
+  if (Rejected()) return true;
+  if (n < 100 || n > 599) {
+    return Reject(RejectReason::kOutOfRange, path,
+                  "must be an HTTP status code from 100 to 599 (got " + std::to_string(n) + ")");
+  }
+  record_->vendor_status = static_cast<std::uint16_t>(n);
+  return true;
+}
+
+// ---- JSON value kinds ----------------------------------------------------------------
+
+// Raw string contents; escapes are kept (and then refused by every field
+// rule, since no accepted character set contains a backslash).
+bool RecordParser::ReadString(od::value& value, od::json_type type, const FieldPath& path, RawString* out) {
+  if (type != od::json_type::string) return RejectWrongType(value, type, path, "a string");
+  od::raw_json_string raw;
+  if (auto error = value.get_raw_json_string().get(raw)) return Fault(error);
+  *out = ScanRawString(raw.raw());
+  if (!out->plain && !IsValidJsonStringText(out->text)) return Fault(kInvalidString);
+  return true;
+}
+
+bool RecordParser::ReadNumber(od::value& value, od::json_type type, const FieldPath& path, const char* expected,
+                              JsonNumber* out) {
+  if (type != od::json_type::number) return RejectWrongType(value, type, path, expected);
+  if (!ParseJsonNumber(value.raw_json_token(), out)) return Fault(kInvalidNumber);
+  return true;
+}
+
+bool RecordParser::ReadUint64(od::value& value, od::json_type type, const FieldPath& path, std::uint64_t* out) {
+  JsonNumber number;
+  if (!ReadNumber(value, type, path, "a non-negative integer", &number)) return false;
+  if (Rejected()) return true;
+  switch (ToUint64(number, out)) {
+    case NumberFit::kOk: return true;
+    case NumberFit::kNegative: return Reject(RejectReason::kOutOfRange, path, "must not be negative");
+    case NumberFit::kNotInteger:
+      return Reject(RejectReason::kWrongType, path, "expected a non-negative integer, got a decimal number");
+    case NumberFit::kTooLarge:
+      return Reject(RejectReason::kOutOfRange, path, "too large (maximum 18446744073709551615)");
+  }
+  return true;
+}
+
+bool RecordParser::ConsumeNull(od::value& value) {
+  if (TrimTrailingSpace(value.raw_json_token()) != "null") return Fault(kInvalidLiteral);
+  return true;
+}
+
+bool RecordParser::SkipValue(od::value& value, int depth) {
+  if (depth > kMaxNestingDepth) return Fault(kTooDeep);
+  od::json_type type;
+  if (auto error = value.type().get(type)) return Fault(error);
+  switch (type) {
+    case od::json_type::object: {
+      od::object object;
+      if (auto error = value.get_object().get(object)) return Fault(error);
+      for (auto field_result : object) {
+        od::field field;
+        if (auto error = std::move(field_result).get(field)) return Fault(error);
+        RawString key;
+        if (!ReadKey(field, &key) || !SkipValue(field.value(), depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::array: {
+      od::array array;
+      if (auto error = value.get_array().get(array)) return Fault(error);
+      for (auto element_result : array) {
+        od::value element;
+        if (auto error = std::move(element_result).get(element)) return Fault(error);
+        if (!SkipValue(element, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::string: {
+      od::raw_json_string raw;
+      if (auto error = value.get_raw_json_string().get(raw)) return Fault(error);
+      const RawString text = ScanRawString(raw.raw());
+      return text.plain || IsValidJsonStringText(text.text) ? true : Fault(kInvalidString);
+    }
+    case od::json_type::number: {
+      JsonNumber number;
+      return ParseJsonNumber(value.raw_json_token(), &number) ? true : Fault(kInvalidNumber);
+    }
+    case od::json_type::boolean: {
+      const std::string_view token = TrimTrailingSpace(value.raw_json_token());
+      return token == "true" || token == "false" ? true : Fault(kInvalidLiteral);
+    }
+    case od::json_type::null:
+      return ConsumeNull(value);
+  }
+  return Fault(simdjson::INCORRECT_TYPE);
+}
+
+// ---- problems and record-level rules ---------------------------------------------------
+
+bool RecordParser::Reject(RejectReason reason, const FieldPath& path, std::string detail) {
+  problem_->found = true;
+  problem_->reason = reason;
+  problem_->field = path.str();
+  problem_->detail = std::move(detail);
+  return true;
+}
+
+bool RecordParser::RejectWrongType(od::value& value, od::json_type type, const FieldPath& path,
+                                   const char* expected) {
+  Reject(RejectReason::kWrongType, path, std::string("expected ") + expected + ", got " + JsonTypeName(type));
+  return SkipValue(value, 1);
+}
+
+bool RecordParser::RejectUnknownField(std::string_view prefix, const RawString& key, od::value& value) {
+  if (IsShowableName(key)) {
+    Reject(RejectReason::kUnknownField, FieldPath{prefix, key.text}, "unknown field");
+  } else {
+    // Strip the trailing '.' so the path names the enclosing object.
+    const std::string_view parent = prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1);
+    Reject(RejectReason::kUnknownField, FieldPath{"", parent},
+           "unknown field (name not shown: field names use only A-Z a-z 0-9 _ . : / - without escapes)");
+  }
+  return SkipValue(value, 1);
+}
+
+void RecordParser::CheckParts() {
+  const TokenUsage& t = record_->tokens;
+  const std::uint64_t input = t[TokenType::kInput];
+  const std::uint64_t output = t[TokenType::kOutput];
+  std::uint64_t parts = 0;
+  const bool overflow = __builtin_add_overflow(t[TokenType::kCachedInput], t[TokenType::kCacheWrite], &parts);
+  if (overflow || parts > input) {
+    const std::string sum = overflow ? "more than 18446744073709551615" : std::to_string(parts);
+    Reject(RejectReason::kPartsExceedWhole, FieldPath{"token_usage.", "cached_input"},
+           "cached_input + cache_write (" + sum + ") exceed input (" + std::to_string(input) + ")");
+    return;
+  }
+  if (t[TokenType::kReasoning] > output) {
+    Reject(RejectReason::kPartsExceedWhole, FieldPath{"token_usage.", "reasoning"},
+           "reasoning (" + std::to_string(t[TokenType::kReasoning]) + ") exceeds output (" +
+               std::to_string(output) + ")");
+  }
+}
+
+// Required and cross-field rules, checked after every field was read.
+void RecordParser::CheckRecord() {
+  const UsageRecord& r = *record_;
+  if (r.event.empty()) {
+    Reject(RejectReason::kMissingField, FieldPath{"", "event"}, "is required");
+  } else if (!r.model.empty() && !r.has_token_usage) {
+    Reject(RejectReason::kMissingField, FieldPath{"", "token_usage"}, "is required when \"model\" is set");
+  } else if (!r.model.empty() && r.vendor.empty()) {
+    Reject(RejectReason::kMissingField, FieldPath{"", "vendor"}, "is required when \"model\" is set");
+  } else if (r.has_token_usage && r.model.empty()) {
+    Reject(RejectReason::kMissingField, FieldPath{"", "model"}, "is required when \"token_usage\" is set");
+  } else if (has_units_ && r.vendor.empty()) {
+    Reject(RejectReason::kMissingField, FieldPath{"", "vendor"}, "is required when \"units\" is set");
+  }
+}
+
+void RecordParser::FinishRecord() {
+  UsageRecord& r = *record_;
+  if (!r.timestamp_given) r.timestamp_unix_ns = receive_time_unix_ns_;
+  r.idempotency_key = IdempotencyKey(r);
+}
+
+}  // namespace lce::ingest_detail

@@ -1,0 +1,30 @@
+#include "label_values.h"
+
+#include <charconv>
+
+namespace lce::metrics {
+
+std::size_t StatusClassIndex(std::uint16_t vendor_status) {
+  if (vendor_status < 100 || vendor_status > 599) return 0;
+  return vendor_status / 100u;
+}
+
+StatusCodeText::StatusCodeText(std::uint16_t status) {
+  const auto result = std::to_chars(digits_.data(), digits_.data() + digits_.size(), status);
+  size_ = static_cast<std::size_t>(result.ptr - digits_.data());
+}
+
+std::string_view OutcomeName(PriceOutcome outcome) {
+  switch (outcome) {
+    case PriceOutcome::kPriced: return "priced";
+    case PriceOutcome::kNothingToPrice: return "nothing_to_price";
+    case PriceOutcome::kUnknownVendor: return "unknown_vendor";
+    case PriceOutcome::kNoVersionInForce: return "no_version_in_force";
+    case PriceOutcome::kUnknownModel: return "unknown_model";
+    case PriceOutcome::kUnknownServiceTier: return "unknown_service_tier";
+    case PriceOutcome::kUnknownUnit: return "unknown_unit";
+  }
+  return "unknown";
+}
+
+}  // namespace lce::metrics

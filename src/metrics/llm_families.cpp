@@ -1,0 +1,162 @@
+#include "llm_families.h"
+
+#include <cassert>
+
+#include "exposition.h"
+
+namespace lce::metrics {
+namespace {
+
+using prometheus::MetricType;
+
+constexpr const char* kTokensHelp =
+    "Tokens of LLM calls by type. Types overlap (OpenAI/OpenTelemetry convention): cached_input and "
+    "cache_write are parts of input, reasoning is part of output; do not sum across types.";
+constexpr const char* kCostHelp =
+    "Exact cost in USD of LLM calls: token cost plus the priced unit costs of the call, retries "
+    "included. Only priced parts count; unpriced records are in llm_unpriced_records_total.";
+constexpr const char* kRetryCostHelp =
+    "Cost in USD of LLM calls with attempt > 1 (retry waste); already included in llm_cost_usd_total.";
+constexpr const char* kRequestsHelp =
+    "LLM calls by vendor HTTP status class (1xx..5xx, unknown when the record has no vendor_status).";
+constexpr const char* kTokensPerRequestHelp =
+    "Tokens per LLM call by type: input and output are observed for every call with token usage, "
+    "cached_input, cache_write and reasoning only when non-zero.";
+constexpr const char* kUnpricedHelp =
+    "Accepted records with a part that could not be priced, by reason; they still count in the "
+    "token, request and unit families, and their priced parts (if any) in the cost families.";
+
+bool IsTokenTypeObserved(TokenType type, std::uint64_t count) {
+  return type == TokenType::kInput || type == TokenType::kOutput || count > 0;
+}
+
+}  // namespace
+
+bool HasPricedPart(const PriceResult& price) {
+  if (price.token_outcome == PriceOutcome::kPriced) return true;
+  for (const UnitCost& unit : price.units) {
+    if (unit.priced) return true;
+  }
+  return false;
+}
+
+LlmFamilies::LlmFamilies(std::vector<double> tokens_per_request_buckets)
+    : tokens_layout_(std::move(tokens_per_request_buckets)) {}
+
+void LlmFamilies::Observe(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price) {
+  ObserveSpend(labels, record, price);
+  const std::array<std::string_view, 4> request_key = {labels.service, labels.operation, labels.vendor, labels.model};
+  requests_.Get(request_key).by_status[StatusClassIndex(record.vendor_status)].Add(1);
+  if (record.has_token_usage) ObserveTokensPerRequest(labels, record.tokens);
+}
+
+void LlmFamilies::ObserveSpend(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price) {
+  const std::array<std::string_view, 4> key = {labels.service, labels.campaign_id, labels.vendor, labels.model};
+  SpendSeries& series = spend_.Get(key);
+  if (record.has_token_usage) {
+    for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
+      if (record.tokens.count[t] > 0) series.tokens[t].Add(record.tokens.count[t]);
+    }
+  }
+  if (!HasPricedPart(price)) return;
+  series.cost.Add(price.total);
+  if (record.is_retry()) series.retry_cost.Add(price.total);
+}
+
+void LlmFamilies::ObserveTokensPerRequest(const AdmittedLabels& labels, const TokenUsage& tokens) {
+  const std::array<std::string_view, 2> key = {labels.vendor, labels.model};
+  TokensPerRequestSeries& series = tokens_per_request_.Get(key, tokens_layout_.bucket_count());
+  for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
+    const std::uint64_t count = tokens.count[t];
+    if (!IsTokenTypeObserved(static_cast<TokenType>(t), count)) continue;
+    series.histograms.Observe(t, tokens_layout_.IndexFor(static_cast<double>(count)),
+                              static_cast<std::int64_t>(count));
+  }
+}
+
+void LlmFamilies::ObserveUnpriced(const AdmittedLabels& labels, PriceOutcome outcome) {
+  const auto reason = static_cast<std::size_t>(outcome);
+  assert(reason < kPriceOutcomeCount);
+  if (reason >= kPriceOutcomeCount) return;
+  const std::array<std::string_view, 2> key = {labels.vendor, labels.model};
+  unpriced_.Get(key).by_outcome[reason].Add(1);
+}
+
+void LlmFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
+  CollectSpend(out);
+  CollectRequests(out);
+  CollectTokensPerRequest(out);
+  CollectUnpriced(out);
+}
+
+void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out) const {
+  auto tokens = NewFamily("llm_tokens_total", kTokensHelp, MetricType::Counter);
+  auto cost = NewFamily("llm_cost_usd_total", kCostHelp, MetricType::Counter);
+  auto retry = NewFamily("llm_retry_cost_usd_total", kRetryCostHelp, MetricType::Counter);
+  spend_.ForEach([&](const std::vector<std::string>& values, const SpendSeries& series) {
+    for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
+      const std::uint64_t count = series.tokens[t].Load();
+      if (count == 0) continue;
+      auto sample = NewSample({"service", "campaign_id", "vendor", "model"}, values);
+      AddLabel(sample, "type", kTokenTypeNames[t]);
+      sample.counter.value = static_cast<double>(count);
+      tokens.metric.push_back(std::move(sample));
+    }
+    const CostCell::Snapshot spent = series.cost.Load();
+    if (!spent.priced) return;
+    auto sample = NewSample({"service", "campaign_id", "vendor", "model"}, values);
+    sample.counter.value = MoneyToDouble(spent.total);
+    cost.metric.push_back(sample);
+    sample.counter.value = MoneyToDouble(series.retry_cost.Load().total);
+    retry.metric.push_back(std::move(sample));
+  });
+  AppendFamily(out, std::move(tokens));
+  AppendFamily(out, std::move(cost));
+  AppendFamily(out, std::move(retry));
+}
+
+void LlmFamilies::CollectRequests(std::vector<prometheus::MetricFamily>& out) const {
+  auto requests = NewFamily("llm_requests_total", kRequestsHelp, MetricType::Counter);
+  requests_.ForEach([&](const std::vector<std::string>& values, const RequestSeries& series) {
+    for (std::size_t s = 0; s < kStatusClassCount; ++s) {
+      const std::uint64_t count = series.by_status[s].Load();
+      if (count == 0) continue;
+      auto sample = NewSample({"service", "operation", "vendor", "model"}, values);
+      AddLabel(sample, "status", kStatusClassNames[s]);
+      sample.counter.value = static_cast<double>(count);
+      requests.metric.push_back(std::move(sample));
+    }
+  });
+  AppendFamily(out, std::move(requests));
+}
+
+void LlmFamilies::CollectTokensPerRequest(std::vector<prometheus::MetricFamily>& out) const {
+  auto family = NewFamily("llm_tokens_per_request", kTokensPerRequestHelp, MetricType::Histogram);
+  tokens_per_request_.ForEach([&](const std::vector<std::string>& values, const TokensPerRequestSeries& series) {
+    for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
+      if (!series.histograms.Observed(t)) continue;
+      auto sample = NewSample({"vendor", "model"}, values);
+      AddLabel(sample, "type", kTokenTypeNames[t]);
+      series.histograms.Fill(t, tokens_layout_, 1.0, sample.histogram);
+      family.metric.push_back(std::move(sample));
+    }
+  });
+  AppendFamily(out, std::move(family));
+}
+
+void LlmFamilies::CollectUnpriced(std::vector<prometheus::MetricFamily>& out) const {
+  auto family = NewFamily("llm_unpriced_records_total", kUnpricedHelp, MetricType::Counter);
+  unpriced_.ForEach([&](const std::vector<std::string>& values, const UnpricedSeries& series) {
+    for (std::size_t o = 0; o < kPriceOutcomeCount; ++o) {
+      const std::uint64_t count = series.by_outcome[o].Load();
+      if (count == 0) continue;
+      auto sample = NewSample({"vendor", "model"}, values);
+      AddLabel(sample, "reason", OutcomeName(static_cast<PriceOutcome>(o)));
+      sample.counter.value = static_cast<double>(count);
+      family.metric.push_back(std::move(sample));
+    }
+  });
+  AppendFamily(out, std::move(family));
+}
+
+}  // namespace lce::metrics

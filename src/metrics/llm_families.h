@@ -1,0 +1,71 @@
+// The LLM call families: llm_tokens_total, llm_cost_usd_total,
+// llm_retry_cost_usd_total, llm_requests_total, llm_tokens_per_request, and
+// llm_unpriced_records_total (which counts any unpriced record).
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include <prometheus/metric_family.h>
+
+#include "cells.h"
+#include "histogram.h"
+#include "label_values.h"
+#include "llm_cost_exporter/pricing.h"
+#include "llm_cost_exporter/usage_record.h"
+#include "record_labels.h"
+#include "series_store.h"
+
+namespace lce::metrics {
+
+class LlmFamilies {
+ public:
+  explicit LlmFamilies(std::vector<double> tokens_per_request_buckets);
+
+  // Requires record.is_llm_call().
+  void Observe(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price);
+  // Requires price.unpriced().
+  void ObserveUnpriced(const AdmittedLabels& labels, PriceOutcome outcome);
+
+  void Collect(std::vector<prometheus::MetricFamily>& out) const;
+
+ private:
+  // {service, campaign_id, vendor, model}
+  struct SpendSeries {
+    std::array<CountCell, kTokenTypeCount> tokens;
+    CostCell cost;
+    CostCell retry_cost;
+  };
+  // {service, operation, vendor, model}, one count per status class.
+  struct RequestSeries {
+    std::array<CountCell, kStatusClassCount> by_status;
+  };
+  // {vendor, model}, one histogram per token type.
+  struct TokensPerRequestSeries {
+    explicit TokensPerRequestSeries(std::size_t bucket_count) : histograms(kTokenTypeCount, bucket_count) {}
+    HistogramSet histograms;
+  };
+  // {vendor, model}, one count per price outcome.
+  struct UnpricedSeries {
+    std::array<CountCell, kPriceOutcomeCount> by_outcome;
+  };
+
+  void ObserveSpend(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price);
+  void ObserveTokensPerRequest(const AdmittedLabels& labels, const TokenUsage& tokens);
+  void CollectSpend(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectRequests(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectTokensPerRequest(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectUnpriced(std::vector<prometheus::MetricFamily>& out) const;
+
+  BucketLayout tokens_layout_;
+  SeriesStore<SpendSeries> spend_;
+  SeriesStore<RequestSeries> requests_;
+  SeriesStore<TokensPerRequestSeries> tokens_per_request_;
+  SeriesStore<UnpricedSeries> unpriced_;
+};
+
+// Whether any part of the record was priced (its tokens or one of its units);
+// PriceResult::total is then the exact cost of the priced parts.
+bool HasPricedPart(const PriceResult& price);
+
+}  // namespace lce::metrics

@@ -1,0 +1,63 @@
+// RecordLabeler: passes a record's label-bound fields through the LabelGuard
+// once per record, so every family of that record sees the same admitted
+// value and a fold is counted once per (record, label) -- or once per unit
+// entry for the unit label.
+//
+// Only the labels some family actually uses for the record are admitted (an
+// LLM call's audience_id is no label anywhere, so it takes no slot and never
+// folds).
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include "label_guard.h"
+#include "llm_cost_exporter/usage_record.h"
+
+namespace lce::metrics {
+
+enum GuardedLabel : std::size_t {
+  kServiceLabel,
+  kOperationLabel,
+  kCampaignIdLabel,
+  kAudienceIdLabel,
+  kVendorLabel,
+  kModelLabel,
+  kUnitLabel,
+  kEventLabel,
+  kGuardedLabelCount
+};
+inline constexpr std::array<std::string_view, kGuardedLabelCount> kGuardedLabelNames = {
+    "service", "operation", "campaign_id", "audience_id", "vendor", "model", "unit", "event"};
+
+// Admitted (guard-owned, overflow or empty) values of one record's fields.
+struct AdmittedLabels {
+  std::string_view service;
+  std::string_view operation;
+  std::string_view campaign_id;
+  std::string_view audience_id;
+  std::string_view vendor;
+  std::string_view model;
+};
+
+class RecordLabeler {
+ public:
+  explicit RecordLabeler(LabelGuard& guard);
+
+  // Admits the fields used by the families this record feeds; fields no
+  // family uses for it are left empty. `unpriced` is PriceResult::unpriced(),
+  // `business` whether the record counts as a business event.
+  AdmittedLabels Admit(const UsageRecord& record, bool unpriced, bool business);
+  std::string_view AdmitUnit(std::string_view unit);
+  std::string_view AdmitEvent(std::string_view event);
+
+ private:
+  LabelGuard& guard_;
+  std::array<LabelGuard::Handle, kGuardedLabelCount> handles_{};
+};
+
+// Whether a record feeds the vendor unit families (a vendor and a unit with a
+// non-zero count).
+bool HasVendorUnits(const UsageRecord& record);
+
+}  // namespace lce::metrics

@@ -1,0 +1,104 @@
+// UsageMetrics: routes each record to the family groups and assembles the
+// scrape. Exact state lives in the groups; doubles exist only in Collect().
+//
+// Cardinality scheme: the guard is consulted first, on every record, with the
+// raw field values (a read-locked hash-set lookup, one shared lock for all of
+// a record's labels); the series stores are keyed by the admitted values only.
+// So memory is bounded by the limits (no map keyed by raw values), a folded
+// value is folded the same way in every family, and the fold counter counts
+// folded observations: one per record and label (one per unit entry for unit).
+#include <stdexcept>
+
+#include "business_families.h"
+#include "exposition.h"
+#include "label_guard.h"
+#include "llm_families.h"
+#include "options_validation.h"
+#include "record_labels.h"
+#include "span_families.h"
+#include "vendor_families.h"
+
+namespace lce {
+namespace {
+
+constexpr const char* kFoldedHelp =
+    "Observations (records; unit entries for the unit label) whose label value was folded into "
+    "__overflow__ because the label's cardinality limit was reached, by label name.";
+
+// Throws for invalid options: the constructor cannot return a Status and the
+// options must never be silently ignored; callers validate first.
+const MetricsOptions& RequireValid(const MetricsOptions& options) {
+  if (Status s = metrics::ValidateOptions(options); !s.ok()) {
+    throw std::invalid_argument("invalid metrics options: " + s.message());
+  }
+  return options;
+}
+
+}  // namespace
+
+struct UsageMetrics::Impl {
+  explicit Impl(const MetricsOptions& options)
+      : guard(options.cardinality),
+        labeler(guard),
+        llm(options.tokens_per_request_buckets),
+        spans(options.latency_buckets_seconds),
+        business(options.business_event_families) {}
+
+  void CollectFolds(std::vector<prometheus::MetricFamily>& out) const;
+
+  metrics::LabelGuard guard;
+  metrics::RecordLabeler labeler;  // uses guard
+  metrics::LlmFamilies llm;
+  metrics::VendorFamilies vendor;
+  metrics::SpanFamilies spans;
+  metrics::BusinessFamilies business;
+};
+
+void UsageMetrics::Impl::CollectFolds(std::vector<prometheus::MetricFamily>& out) const {
+  auto family = metrics::NewFamily("llm_cost_exporter_series_folded_total", kFoldedHelp,
+                                   prometheus::MetricType::Counter);
+  for (const auto& [label, folds] : guard.FoldCounts()) {
+    prometheus::ClientMetric sample;
+    sample.label = {{"label", label}};
+    sample.counter.value = static_cast<double>(folds);
+    family.metric.push_back(std::move(sample));
+  }
+  metrics::AppendFamily(out, std::move(family));
+}
+
+UsageMetrics::UsageMetrics(MetricsOptions options) : impl_(std::make_unique<Impl>(RequireValid(options))) {}
+
+UsageMetrics::~UsageMetrics() = default;
+
+Status UsageMetrics::ValidateOptions(const MetricsOptions& options) { return metrics::ValidateOptions(options); }
+
+void UsageMetrics::Observe(const UsageRecord& record, const PriceResult& price) {
+  const bool llm_call = record.is_llm_call();
+  const bool unpriced = price.unpriced();
+  const bool business = !llm_call || impl_->business.IsMapped(record.event);
+  const metrics::AdmittedLabels labels = impl_->labeler.Admit(record, unpriced, business);
+  if (llm_call) impl_->llm.Observe(labels, record, price);
+  if (unpriced) impl_->llm.ObserveUnpriced(labels, price.outcome);
+  if (!record.vendor.empty()) impl_->vendor.Observe(labels, record, price, impl_->labeler);
+  if (record.has_latency) impl_->spans.ObserveLatency(labels, record.latency_us);
+  if (business) impl_->business.Observe(labels, record.event, llm_call, impl_->labeler);
+}
+
+Status UsageMetrics::Reconfigure(const MetricsOptions& options) {
+  if (Status s = metrics::ValidateOptions(options); !s.ok()) return s;
+  impl_->guard.SetLimits(options.cardinality);
+  impl_->business.SetFamilies(options.business_event_families);
+  return Status::Ok();
+}
+
+std::vector<prometheus::MetricFamily> UsageMetrics::Collect() const {
+  std::vector<prometheus::MetricFamily> out;
+  impl_->llm.Collect(out);
+  impl_->vendor.Collect(out);
+  impl_->spans.Collect(out);
+  impl_->business.Collect(out);
+  impl_->CollectFolds(out);
+  return out;
+}
+
+}  // namespace lce

@@ -1,0 +1,141 @@
+// PriceBook::Price: the per-record hot path. Lookups take string_views
+// (transparent hashing); nothing allocates unless the record has units.
+#include <algorithm>
+#include <iterator>
+#include <optional>
+
+#include "llm_cost_exporter/pricing.h"
+#include "price_model.h"
+
+namespace lce {
+namespace {
+
+using pricing::ModelPrices;
+using pricing::TokenPrices;
+using pricing::TokenSchedule;
+using pricing::VersionPrices;
+
+// The schedule for the record's service tier; nullptr when the model has none.
+const TokenSchedule* ScheduleFor(const ModelPrices& model, std::string_view service_tier) {
+  if (pricing::IsStandardServiceTier(service_tier)) return &model.standard;
+  const auto it = model.service_tiers.find(service_tier);
+  return it == model.service_tiers.end() ? nullptr : &it->second;
+}
+
+// Parts are subtracted from their whole; a part larger than its whole (which
+// ingest rejects) leaves 0 rather than wrapping around.
+std::uint64_t Remainder(std::uint64_t whole, std::uint64_t part_a, std::uint64_t part_b = 0) {
+  const int128 rest = static_cast<int128>(whole) - part_a - part_b;
+  return rest > 0 ? static_cast<std::uint64_t>(rest) : 0;
+}
+
+// Token cost with the tier chosen by the input count. Prices are capped at
+// load time (kMaxTokenPriceAtto), so the sum cannot overflow.
+Money TokenCost(const TokenSchedule& schedule, const TokenUsage& t) {
+  const TokenPrices& p = schedule.For(t[TokenType::kInput]);
+  const auto price = [&p](TokenType type) { return p[static_cast<std::size_t>(type)]; };
+  const std::uint64_t cached = t[TokenType::kCachedInput];
+  const std::uint64_t written = t[TokenType::kCacheWrite];
+  const std::uint64_t reasoning = t[TokenType::kReasoning];
+  return price(TokenType::kInput) * Remainder(t[TokenType::kInput], cached, written) +
+         price(TokenType::kCachedInput) * cached + price(TokenType::kCacheWrite) * written +
+         price(TokenType::kOutput) * Remainder(t[TokenType::kOutput], reasoning) +
+         price(TokenType::kReasoning) * reasoning;
+}
+
+PriceOutcome PriceTokens(const ModelPrices* model, const UsageRecord& record, Money* cost) {
+  if (model == nullptr) return PriceOutcome::kUnknownModel;
+  const TokenSchedule* schedule = ScheduleFor(*model, record.service_tier);
+  if (schedule == nullptr) return PriceOutcome::kUnknownServiceTier;
+  *cost = TokenCost(*schedule, record.tokens);
+  return PriceOutcome::kPriced;
+}
+
+// Model-level unit price first, then the version's.
+const Money* UnitPrice(const VersionPrices& version, const ModelPrices* model, std::string_view unit) {
+  if (model != nullptr) {
+    const auto it = model->per_unit.find(unit);
+    if (it != model->per_unit.end()) return &it->second;
+  }
+  const auto it = version.per_unit.find(unit);
+  return it == version.per_unit.end() ? nullptr : &it->second;
+}
+
+// count * price, or nothing when the product exceeds Money's range.
+std::optional<Money> UnitCostOf(const Money& price, std::uint64_t count) {
+  int128 atto = 0;
+  if (__builtin_mul_overflow(price.atto(), static_cast<int128>(count), &atto)) return std::nullopt;
+  return Money::FromAtto(atto);
+}
+
+}  // namespace
+
+std::string_view PriceOutcomeName(PriceOutcome outcome) {
+  switch (outcome) {
+    case PriceOutcome::kPriced: return "priced";
+    case PriceOutcome::kNothingToPrice: return "nothing_to_price";
+    case PriceOutcome::kUnknownVendor: return "unknown_vendor";
+    case PriceOutcome::kNoVersionInForce: return "no_version_in_force";
+    case PriceOutcome::kUnknownModel: return "unknown_model";
+    case PriceOutcome::kUnknownServiceTier: return "unknown_service_tier";
+    case PriceOutcome::kUnknownUnit: return "unknown_unit";
+  }
+  return "unknown";
+}
+
+PriceBook::PriceBook(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PriceBook::~PriceBook() = default;
+
+const std::vector<PriceTableInfo>& PriceBook::tables() const { return impl_->tables; }
+
+PriceResult PriceBook::Price(const UsageRecord& record) const {
+  PriceResult result;
+  const bool has_tokens = record.is_llm_call();
+  if (!has_tokens && record.units.empty()) return result;
+
+  // The version in force: the last one with effective_from <= timestamp.
+  PriceOutcome lookup = PriceOutcome::kPriced;
+  const VersionPrices* version = nullptr;
+  const auto provider = impl_->vendor_index.find(record.vendor);
+  if (provider == impl_->vendor_index.end()) {
+    lookup = PriceOutcome::kUnknownVendor;
+  } else {
+    const auto& versions = impl_->providers[provider->second].versions;
+    const auto next = std::upper_bound(versions.begin(), versions.end(), record.timestamp_unix_ns,
+                                       [](std::int64_t t, const VersionPrices& v) { return t < v.effective_from_unix_ns; });
+    if (next == versions.begin()) {
+      lookup = PriceOutcome::kNoVersionInForce;
+    } else {
+      version = &*std::prev(next);
+    }
+  }
+
+  const ModelPrices* model = version != nullptr && has_tokens ? version->FindModel(record.model) : nullptr;
+  std::optional<PriceOutcome> first_failure;
+  if (has_tokens) {
+    result.token_outcome = version == nullptr ? lookup : PriceTokens(model, record, &result.token_cost);
+    if (result.token_outcome != PriceOutcome::kPriced) first_failure = result.token_outcome;
+  }
+  result.total = result.token_cost;
+
+  if (!record.units.empty()) {
+    result.units.reserve(record.units.size());
+    for (const UnitCount& unit : record.units) {
+      UnitCost& cost = result.units.emplace_back(UnitCost{unit.unit, unit.count, Money(), false});
+      const Money* price = version == nullptr ? nullptr : UnitPrice(*version, model, unit.unit);
+      const std::optional<Money> amount = price == nullptr ? std::nullopt : UnitCostOf(*price, unit.count);
+      int128 total = 0;
+      if (amount && !__builtin_add_overflow(result.total.atto(), amount->atto(), &total)) {
+        cost.cost = *amount;
+        cost.priced = true;
+        result.total = Money::FromAtto(total);
+      } else if (!first_failure) {
+        first_failure = version == nullptr ? lookup : PriceOutcome::kUnknownUnit;
+      }
+    }
+  }
+  result.outcome = first_failure.value_or(PriceOutcome::kPriced);
+  return result;
+}
+
+}  // namespace lce

@@ -1,0 +1,108 @@
+// In-memory form of the price tables, built once by the loader and read-only
+// afterwards (so PriceBook::Price may read it from many threads).
+//
+// Every price is final: service-tier multipliers are applied at load time, so
+// pricing a record is a hash lookup and integer multiplications.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "llm_cost_exporter/money.h"
+#include "llm_cost_exporter/pricing.h"
+#include "llm_cost_exporter/usage_record.h"
+
+namespace lce::pricing {
+
+// Transparent hash: maps keyed by std::string are searched with a
+// std::string_view without building a string.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
+
+template <typename Value>
+using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
+
+// Upper bounds on a final price. With counts below 2^64 a token cost then
+// stays below 2^125 atto-USD, so token pricing cannot overflow.
+inline constexpr int128 kMaxTokenPriceAtto = Money::kOneDollar;                     // $1,000,000 per 1M tokens
+inline constexpr int128 kMaxUnitPriceAtto = Money::kOneDollar * 1'000'000;          // $1,000,000 per unit
+
+// Record service tiers that always mean the base price ("" included); tables
+// cannot give them a multiplier.
+inline bool IsStandardServiceTier(std::string_view tier) {
+  constexpr std::array<std::string_view, 4> kNames = {"", "default", "auto", "standard"};
+  return std::find(kNames.begin(), kNames.end(), tier) != kNames.end();
+}
+
+// Money per token, indexed by TokenType.
+using TokenPrices = std::array<Money, kTokenTypeCount>;
+
+// Long-context tier: prices the whole request when input > above_input_tokens.
+struct ContextTier {
+  std::uint64_t above_input_tokens = 0;
+  TokenPrices prices;
+};
+
+// The token prices of one model under one service tier.
+struct TokenSchedule {
+  TokenPrices base;
+  std::vector<ContextTier> tiers;  // strictly ascending above_input_tokens
+
+  // The prices of the highest tier whose threshold is below `input_tokens`,
+  // else the base prices.
+  const TokenPrices& For(std::uint64_t input_tokens) const {
+    for (auto tier = tiers.rbegin(); tier != tiers.rend(); ++tier) {
+      if (tier->above_input_tokens < input_tokens) return tier->prices;
+    }
+    return base;
+  }
+};
+
+struct ModelPrices {
+  std::string name;
+  TokenSchedule standard;                    // IsStandardServiceTier() tiers
+  StringMap<TokenSchedule> service_tiers;   // other tiers, multiplier applied
+  StringMap<Money> per_unit;                 // Money per unit
+};
+
+struct VersionPrices {
+  std::string effective_from;                // as written in the file
+  std::int64_t effective_from_unix_ns = 0;
+  std::vector<ModelPrices> models;
+  StringMap<std::size_t> model_index;        // model name or alias -> models[i]
+  StringMap<Money> per_unit;                 // Money per unit, for every record of the vendor
+
+  const ModelPrices* FindModel(std::string_view name) const {
+    const auto it = model_index.find(name);
+    return it == model_index.end() ? nullptr : &models[it->second];
+  }
+};
+
+// One provider file.
+struct ProviderTable {
+  std::string name;
+  std::string file;                          // file name, for messages and PriceTableInfo
+  std::vector<std::string> aliases;
+  std::vector<VersionPrices> versions;       // strictly ascending effective_from
+};
+
+}  // namespace lce::pricing
+
+namespace lce {
+
+struct PriceBook::Impl {
+  std::vector<pricing::ProviderTable> providers;
+  pricing::StringMap<std::size_t> vendor_index;  // provider name or alias -> providers[i]
+  std::vector<PriceTableInfo> tables;
+};
+
+}  // namespace lce

@@ -1,0 +1,467 @@
+#include "price_table_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "effective_time.h"
+
+namespace lce::pricing {
+namespace {
+
+constexpr int kPerMillionScale = 12;  // USD per 1M tokens -> atto-USD per token
+constexpr int kPerUnitScale = Money::kScaleDigits;
+constexpr int kMultiplierScale = 6;   // multipliers in millionths
+constexpr int128 kMultiplierOne = 1'000'000;
+constexpr std::size_t kMaxNameLength = 128;
+
+// Names (providers, aliases, models, units, service tiers): 1..128 of
+// [A-Za-z0-9_.:/-], which covers vendor model ids such as "gpt-4.1" or
+// "gcp.vertex_ai".
+bool IsName(std::string_view text) {
+  if (text.empty() || text.size() > kMaxNameLength) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == ':' || c == '/' || c == '-';
+  });
+}
+
+std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+// One key of a mapping with its value; `key_node` locates the key for messages.
+struct Entry {
+  std::string key;
+  YAML::Node key_node;
+  YAML::Node value;
+};
+
+const Entry* Find(const std::vector<Entry>& entries, std::string_view key) {
+  const auto it = std::find_if(entries.begin(), entries.end(), [&](const Entry& e) { return e.key == key; });
+  return it == entries.end() ? nullptr : &*it;
+}
+
+// A name with the node it came from (aliases, so collisions name their line).
+struct NamedNode {
+  std::string name;
+  YAML::Node node;
+};
+
+// A service-tier multiplier as written, kept for error messages.
+struct Multiplier {
+  int128 micro = 0;  // multiplier * 1e6
+  YAML::Node node;
+  std::string path;
+};
+using Multipliers = std::map<std::string, Multiplier, std::less<>>;
+
+// Model fields parsed before the version indexes the model.
+struct ParsedModel {
+  ModelPrices prices;
+  std::vector<NamedNode> aliases;
+};
+
+class TableParser {
+ public:
+  explicit TableParser(const std::string& file) : file_(file) {}
+
+  Result<ProviderTable> Parse(const std::string& text) const;
+
+ private:
+  Status Error(const YAML::Node& at, const std::string& path, const std::string& what) const;
+  Result<std::vector<Entry>> Mapping(const YAML::Node& node, const std::string& path,
+                                     std::initializer_list<std::string_view> allowed) const;
+  Result<std::vector<Entry>> NameMapping(const YAML::Node& node, const std::string& path) const;
+  Result<std::string> Scalar(const YAML::Node& node, const std::string& path) const;
+  Result<std::string> Name(const YAML::Node& node, const std::string& path) const;
+  Result<std::vector<NamedNode>> NameList(const YAML::Node& node, const std::string& path) const;
+  Result<int128> NonNegative(const YAML::Node& node, const std::string& path, int scale) const;
+  Result<Money> Price(const YAML::Node& node, const std::string& path, int scale, int128 max_atto) const;
+
+  Result<TokenPrices> PriceSet(const YAML::Node& node, const std::string& path) const;
+  Result<std::vector<ContextTier>> Tiers(const YAML::Node& node, const std::string& path) const;
+  Result<StringMap<Money>> PerUnit(const YAML::Node& node, const std::string& path) const;
+  Status ServiceTiers(const YAML::Node& node, const std::string& path, Multipliers& into) const;
+  Result<Money> Scale(Money price, const std::string& tier, const Multiplier& m, const std::string& model,
+                      const std::string& price_name) const;
+  Result<TokenSchedule> ScaleSchedule(const TokenSchedule& standard, const std::string& tier, const Multiplier& m,
+                                      const std::string& model) const;
+  Result<ParsedModel> Model(const std::string& name, const YAML::Node& node, const std::string& path,
+                            const Multipliers& version_tiers) const;
+  Status AddModel(ParsedModel model, const YAML::Node& name_node, const std::string& path,
+                  VersionPrices& version) const;
+  Result<VersionPrices> Version(const YAML::Node& node, const std::string& path) const;
+  Result<std::vector<VersionPrices>> Versions(const YAML::Node& node, const std::string& path) const;
+
+  const std::string& file_;
+};
+
+Status TableParser::Error(const YAML::Node& at, const std::string& path, const std::string& what) const {
+  const YAML::Mark mark = at.Mark();
+  std::string message = file_;
+  if (!mark.is_null()) message += ":" + std::to_string(mark.line + 1);
+  message += ": ";
+  if (!path.empty()) message += path + ": ";
+  return Status::InvalidArgument(message + what);
+}
+
+Result<std::vector<Entry>> TableParser::Mapping(const YAML::Node& node, const std::string& path,
+                                                std::initializer_list<std::string_view> allowed) const {
+  if (!node.IsMap()) return Error(node, path, "expected a mapping");
+  std::vector<Entry> entries;
+  for (const auto& item : node) {
+    if (!item.first.IsScalar()) return Error(item.first, path, "keys must be plain strings");
+    Entry entry{item.first.Scalar(), item.first, item.second};
+    const std::string key_path = path.empty() ? entry.key : path + "." + entry.key;
+    if (Find(entries, entry.key) != nullptr) return Error(item.first, key_path, "duplicate key");
+    if (allowed.size() != 0 && std::find(allowed.begin(), allowed.end(), entry.key) == allowed.end()) {
+      std::string list;
+      for (std::string_view key : allowed) list += (list.empty() ? "" : ", ") + std::string(key);
+      return Error(item.first, key_path, "unknown key (allowed: " + list + ")");
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+// A mapping whose keys are names (models, units, service tiers).
+Result<std::vector<Entry>> TableParser::NameMapping(const YAML::Node& node, const std::string& path) const {
+  Result<std::vector<Entry>> entries = Mapping(node, path, {});
+  if (!entries.ok()) return entries;
+  for (const Entry& entry : *entries) {
+    if (!IsName(entry.key)) {
+      return Error(entry.key_node, path, Quote(entry.key) + " is not a valid name (1-128 of A-Z a-z 0-9 _ . : / -)");
+    }
+  }
+  return entries;
+}
+
+Result<std::string> TableParser::Scalar(const YAML::Node& node, const std::string& path) const {
+  if (!node.IsScalar()) return Error(node, path, "expected a single value");
+  return node.Scalar();
+}
+
+Result<std::string> TableParser::Name(const YAML::Node& node, const std::string& path) const {
+  Result<std::string> text = Scalar(node, path);
+  if (text.ok() && !IsName(*text)) {
+    return Error(node, path, Quote(*text) + " is not a valid name (1-128 of A-Z a-z 0-9 _ . : / -)");
+  }
+  return text;
+}
+
+Result<std::vector<NamedNode>> TableParser::NameList(const YAML::Node& node, const std::string& path) const {
+  if (!node.IsSequence()) return Error(node, path, "expected a list of names");
+  std::vector<NamedNode> names;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string item_path = path + "[" + std::to_string(i) + "]";
+    Result<std::string> name = Name(node[i], item_path);
+    if (!name.ok()) return name.status();
+    names.push_back({std::move(*name), node[i]});
+  }
+  return names;
+}
+
+Result<int128> TableParser::NonNegative(const YAML::Node& node, const std::string& path, int scale) const {
+  Result<std::string> text = Scalar(node, path);
+  if (!text.ok()) return text.status();
+  Result<int128> value = ParseFixedPoint(*text, scale);
+  if (!value.ok()) return Error(node, path, value.status().message());
+  if (*value < 0) return Error(node, path, Quote(*text) + " is negative");
+  return value;
+}
+
+Result<Money> TableParser::Price(const YAML::Node& node, const std::string& path, int scale,
+                                 int128 max_atto) const {
+  Result<int128> atto = NonNegative(node, path, scale);
+  if (!atto.ok()) return atto.status();
+  if (*atto > max_atto) return Error(node, path, Quote(node.Scalar()) + " is above the largest supported price");
+  return Money::FromAtto(*atto);
+}
+
+// {input, output, cached_input?, cache_write?, reasoning?} in USD per 1M tokens.
+// cached_input and cache_write default to input, reasoning to output.
+Result<TokenPrices> TableParser::PriceSet(const YAML::Node& node, const std::string& path) const {
+  Result<std::vector<Entry>> entries =
+      Mapping(node, path, {"input", "output", "cached_input", "cache_write", "reasoning"});
+  if (!entries.ok()) return entries.status();
+  std::array<std::optional<Money>, kTokenTypeCount> given;
+  for (const Entry& entry : *entries) {
+    const auto type = static_cast<std::size_t>(
+        std::find(kTokenTypeNames.begin(), kTokenTypeNames.end(), entry.key) - kTokenTypeNames.begin());
+    Result<Money> price = Price(entry.value, path + "." + entry.key, kPerMillionScale, kMaxTokenPriceAtto);
+    if (!price.ok()) return price.status();
+    given[type] = *price;
+  }
+  const auto at = [](TokenType t) { return static_cast<std::size_t>(t); };
+  if (!given[at(TokenType::kInput)] || !given[at(TokenType::kOutput)]) {
+    return Error(node, path, "needs both input and output prices");
+  }
+  const Money input = *given[at(TokenType::kInput)];
+  const Money output = *given[at(TokenType::kOutput)];
+  TokenPrices prices;
+  prices[at(TokenType::kInput)] = input;
+  prices[at(TokenType::kOutput)] = output;
+  prices[at(TokenType::kCachedInput)] = given[at(TokenType::kCachedInput)].value_or(input);
+  prices[at(TokenType::kCacheWrite)] = given[at(TokenType::kCacheWrite)].value_or(input);
+  prices[at(TokenType::kReasoning)] = given[at(TokenType::kReasoning)].value_or(output);
+  return prices;
+}
+
+Result<std::vector<ContextTier>> TableParser::Tiers(const YAML::Node& node, const std::string& path) const {
+  if (!node.IsSequence()) return Error(node, path, "expected a list of tiers");
+  std::vector<ContextTier> tiers;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string tier_path = path + "[" + std::to_string(i) + "]";
+    Result<std::vector<Entry>> entries = Mapping(node[i], tier_path, {"above_input_tokens", "per_million_tokens"});
+    if (!entries.ok()) return entries.status();
+    const Entry* threshold = Find(*entries, "above_input_tokens");
+    const Entry* prices = Find(*entries, "per_million_tokens");
+    if (threshold == nullptr || prices == nullptr) {
+      return Error(node[i], tier_path, "a tier needs above_input_tokens and per_million_tokens");
+    }
+    const std::string threshold_path = tier_path + ".above_input_tokens";
+    Result<int128> above = NonNegative(threshold->value, threshold_path, 0);
+    if (!above.ok()) return above.status();
+    if (*above > std::numeric_limits<std::uint64_t>::max()) return Error(threshold->value, threshold_path, "too large");
+    if (!tiers.empty() && static_cast<std::uint64_t>(*above) <= tiers.back().above_input_tokens) {
+      return Error(threshold->value, threshold_path, "tier thresholds must be strictly ascending");
+    }
+    Result<TokenPrices> set = PriceSet(prices->value, tier_path + ".per_million_tokens");
+    if (!set.ok()) return set.status();
+    tiers.push_back({static_cast<std::uint64_t>(*above), *set});
+  }
+  return tiers;
+}
+
+// {unit: USD per unit}.
+Result<StringMap<Money>> TableParser::PerUnit(const YAML::Node& node, const std::string& path) const {
+  Result<std::vector<Entry>> entries = NameMapping(node, path);
+  if (!entries.ok()) return entries.status();
+  StringMap<Money> prices;
+  for (const Entry& entry : *entries) {
+    Result<Money> price = Price(entry.value, path + "." + entry.key, kPerUnitScale, kMaxUnitPriceAtto);
+    if (!price.ok()) return price.status();
+    prices.emplace(entry.key, *price);
+  }
+  return prices;
+}
+
+// {tier: multiplier}, merged into `into` (keys given here win).
+Status TableParser::ServiceTiers(const YAML::Node& node, const std::string& path, Multipliers& into) const {
+  Result<std::vector<Entry>> entries = NameMapping(node, path);
+  if (!entries.ok()) return entries.status();
+  for (const Entry& entry : *entries) {
+    const std::string tier_path = path + "." + entry.key;
+    if (IsStandardServiceTier(entry.key)) {
+      return Error(entry.key_node, tier_path, "is always the base price and cannot have a multiplier");
+    }
+    Result<int128> micro = NonNegative(entry.value, tier_path, kMultiplierScale);
+    if (!micro.ok()) return micro.status();
+    into[entry.key] = Multiplier{*micro, entry.value, tier_path};
+  }
+  return Status::Ok();
+}
+
+// price * multiplier, which must be a whole number of attodollars per token.
+Result<Money> TableParser::Scale(Money price, const std::string& tier, const Multiplier& m, const std::string& model,
+                                 const std::string& price_name) const {
+  int128 product = 0;
+  const bool overflow = __builtin_mul_overflow(price.atto(), m.micro, &product);
+  const std::string what = "multiplier " + FormatFixedPoint(m.micro, kMultiplierScale) + " of service tier " +
+                           Quote(tier) + " on model " + Quote(model) + " times " + price_name + " " +
+                           FormatFixedPoint(price.atto(), kPerMillionScale) + " USD per 1M tokens";
+  if (overflow || product / kMultiplierOne > kMaxTokenPriceAtto) {
+    return Error(m.node, m.path, what + " is above the largest supported price");
+  }
+  if (product % kMultiplierOne != 0) {
+    return Error(m.node, m.path, what + " is not exact (not a whole number of attodollars per token)");
+  }
+  return Money::FromAtto(product / kMultiplierOne);
+}
+
+Result<TokenSchedule> TableParser::ScaleSchedule(const TokenSchedule& standard, const std::string& tier,
+                                                 const Multiplier& m, const std::string& model) const {
+  TokenSchedule scaled = standard;
+  const auto scale_set = [&](TokenPrices& prices, const std::string& prefix) -> Status {
+    for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
+      Result<Money> price = Scale(prices[t], tier, m, model, prefix + std::string(kTokenTypeNames[t]));
+      if (!price.ok()) return price.status();
+      prices[t] = *price;
+    }
+    return Status::Ok();
+  };
+  if (Status s = scale_set(scaled.base, "per_million_tokens."); !s.ok()) return s;
+  for (std::size_t i = 0; i < scaled.tiers.size(); ++i) {
+    const std::string prefix = "tiers[" + std::to_string(i) + "].per_million_tokens.";
+    if (Status s = scale_set(scaled.tiers[i].prices, prefix); !s.ok()) return s;
+  }
+  return scaled;
+}
+
+Result<ParsedModel> TableParser::Model(const std::string& name, const YAML::Node& node, const std::string& path,
+                                       const Multipliers& version_tiers) const {
+  Result<std::vector<Entry>> entries =
+      Mapping(node, path, {"aliases", "per_million_tokens", "tiers", "service_tiers", "per_unit"});
+  if (!entries.ok()) return entries.status();
+  ParsedModel model;
+  model.prices.name = name;
+  const Entry* prices = Find(*entries, "per_million_tokens");
+  if (prices == nullptr) return Error(node, path, "a model needs per_million_tokens");
+  Result<TokenPrices> base = PriceSet(prices->value, path + ".per_million_tokens");
+  if (!base.ok()) return base.status();
+  model.prices.standard.base = *base;
+  if (const Entry* tiers = Find(*entries, "tiers")) {
+    Result<std::vector<ContextTier>> parsed = Tiers(tiers->value, path + ".tiers");
+    if (!parsed.ok()) return parsed.status();
+    model.prices.standard.tiers = std::move(*parsed);
+  }
+  Multipliers merged = version_tiers;
+  if (const Entry* tiers = Find(*entries, "service_tiers")) {
+    if (Status s = ServiceTiers(tiers->value, path + ".service_tiers", merged); !s.ok()) return s;
+  }
+  for (const auto& [tier, multiplier] : merged) {
+    Result<TokenSchedule> scaled = ScaleSchedule(model.prices.standard, tier, multiplier, name);
+    if (!scaled.ok()) return scaled.status();
+    model.prices.service_tiers.emplace(tier, std::move(*scaled));
+  }
+  if (const Entry* units = Find(*entries, "per_unit")) {
+    Result<StringMap<Money>> parsed = PerUnit(units->value, path + ".per_unit");
+    if (!parsed.ok()) return parsed.status();
+    model.prices.per_unit = std::move(*parsed);
+  }
+  if (const Entry* aliases = Find(*entries, "aliases")) {
+    Result<std::vector<NamedNode>> parsed = NameList(aliases->value, path + ".aliases");
+    if (!parsed.ok()) return parsed.status();
+    model.aliases = std::move(*parsed);
+  }
+  return model;
+}
+
+// Indexes the model under its name and aliases; each may name one model only.
+Status TableParser::AddModel(ParsedModel model, const YAML::Node& name_node, const std::string& path,
+                             VersionPrices& version) const {
+  const std::size_t index = version.models.size();
+  std::vector<NamedNode> names = std::move(model.aliases);
+  names.insert(names.begin(), NamedNode{model.prices.name, name_node});
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto [it, inserted] = version.model_index.emplace(names[i].name, index);
+    if (!inserted) {
+      const std::string at = i == 0 ? path : path + ".aliases[" + std::to_string(i - 1) + "]";
+      const std::string& owner = it->second == index ? model.prices.name : version.models[it->second].name;
+      return Error(names[i].node, at, Quote(names[i].name) + " already names model " + Quote(owner) +
+                                          " in this version");
+    }
+  }
+  version.models.push_back(std::move(model.prices));
+  return Status::Ok();
+}
+
+Result<VersionPrices> TableParser::Version(const YAML::Node& node, const std::string& path) const {
+  Result<std::vector<Entry>> entries = Mapping(node, path, {"effective_from", "service_tiers", "per_unit", "models"});
+  if (!entries.ok()) return entries.status();
+  VersionPrices version;
+  const Entry* effective = Find(*entries, "effective_from");
+  if (effective == nullptr) return Error(node, path, "a version needs effective_from");
+  Result<std::string> text = Scalar(effective->value, path + ".effective_from");
+  if (!text.ok()) return text.status();
+  Result<std::int64_t> unix_ns = ParseEffectiveFrom(*text);
+  if (!unix_ns.ok()) return Error(effective->value, path + ".effective_from", unix_ns.status().message());
+  version.effective_from = *text;
+  version.effective_from_unix_ns = *unix_ns;
+
+  Multipliers tiers;
+  if (const Entry* entry = Find(*entries, "service_tiers")) {
+    if (Status s = ServiceTiers(entry->value, path + ".service_tiers", tiers); !s.ok()) return s;
+  }
+  const Entry* units = Find(*entries, "per_unit");
+  if (units != nullptr) {
+    Result<StringMap<Money>> parsed = PerUnit(units->value, path + ".per_unit");
+    if (!parsed.ok()) return parsed.status();
+    version.per_unit = std::move(*parsed);
+  }
+  const Entry* models = Find(*entries, "models");
+  if (models == nullptr && units == nullptr) return Error(node, path, "a version needs models or per_unit");
+  if (models == nullptr) return version;
+  Result<std::vector<Entry>> model_entries = NameMapping(models->value, path + ".models");
+  if (!model_entries.ok()) return model_entries.status();
+  for (const Entry& entry : *model_entries) {
+    const std::string model_path = path + ".models[" + entry.key + "]";
+    Result<ParsedModel> model = Model(entry.key, entry.value, model_path, tiers);
+    if (!model.ok()) return model.status();
+    if (Status s = AddModel(std::move(*model), entry.key_node, model_path, version); !s.ok()) return s;
+  }
+  return version;
+}
+
+Result<std::vector<VersionPrices>> TableParser::Versions(const YAML::Node& node, const std::string& path) const {
+  if (!node.IsSequence() || node.size() == 0) return Error(node, path, "expected a non-empty list of versions");
+  std::vector<VersionPrices> versions;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string version_path = path + "[" + std::to_string(i) + "]";
+    Result<VersionPrices> version = Version(node[i], version_path);
+    if (!version.ok()) return version.status();
+    if (!versions.empty() && version->effective_from_unix_ns <= versions.back().effective_from_unix_ns) {
+      return Error(node[i], version_path + ".effective_from",
+                   Quote(version->effective_from) + " is not after the previous version's " +
+                       Quote(versions.back().effective_from) + " (versions must be strictly ascending)");
+    }
+    versions.push_back(std::move(*version));
+  }
+  return versions;
+}
+
+Result<ProviderTable> TableParser::Parse(const std::string& text) const {
+  const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+  if (documents.size() != 1) {
+    return Status::InvalidArgument(file_ + ": expected exactly one YAML document, found " +
+                                   std::to_string(documents.size()));
+  }
+  const YAML::Node& root = documents.front();
+  Result<std::vector<Entry>> entries = Mapping(root, "", {"provider", "currency", "aliases", "versions"});
+  if (!entries.ok()) return entries.status();
+  const Entry* provider = Find(*entries, "provider");
+  const Entry* currency = Find(*entries, "currency");
+  const Entry* versions = Find(*entries, "versions");
+  if (provider == nullptr || currency == nullptr || versions == nullptr) {
+    return Error(root, "", "provider, currency and versions are required");
+  }
+  ProviderTable table;
+  table.file = file_;
+  Result<std::string> name = Name(provider->value, "provider");
+  if (!name.ok()) return name.status();
+  table.name = std::move(*name);
+  Result<std::string> code = Scalar(currency->value, "currency");
+  if (!code.ok()) return code.status();
+  if (*code != "USD") return Error(currency->value, "currency", Quote(*code) + " is not supported (only USD)");
+  if (const Entry* aliases = Find(*entries, "aliases")) {
+    Result<std::vector<NamedNode>> parsed = NameList(aliases->value, "aliases");
+    if (!parsed.ok()) return parsed.status();
+    for (NamedNode& alias : *parsed) table.aliases.push_back(std::move(alias.name));
+  }
+  Result<std::vector<VersionPrices>> parsed = Versions(versions->value, "versions");
+  if (!parsed.ok()) return parsed.status();
+  table.versions = std::move(*parsed);
+  return table;
+}
+
+}  // namespace
+
+Result<ProviderTable> ParsePriceTable(const std::string& file, const std::string& yaml_text) {
+  try {
+    return TableParser(file).Parse(yaml_text);
+  } catch (const YAML::Exception& e) {
+    const std::string line = e.mark.is_null() ? "" : ":" + std::to_string(e.mark.line + 1);
+    return Status::InvalidArgument(file + line + ": invalid YAML: " + e.msg);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(file + ": " + e.what());
+  }
+}
+
+}  // namespace lce::pricing

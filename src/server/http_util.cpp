@@ -1,0 +1,60 @@
+#include "http_util.h"
+
+#include <nlohmann/json.hpp>
+
+namespace lce::http {
+
+std::string ReadBody(mg_connection* conn, std::size_t max_bytes, bool* too_large) {
+  *too_large = false;
+  const long long declared = mg_get_request_info(conn)->content_length;
+  if (declared > 0 && static_cast<unsigned long long>(declared) > max_bytes) {
+    *too_large = true;  // refuse before reading a byte
+    return {};
+  }
+  std::string body;
+  if (declared > 0) body.reserve(static_cast<std::size_t>(declared));
+  char chunk[64 * 1024];
+  for (;;) {
+    const int n = mg_read(conn, chunk, sizeof chunk);
+    if (n <= 0) break;
+    if (body.size() + static_cast<std::size_t>(n) > max_bytes) {
+      *too_large = true;  // chunked body that grew past the limit
+      return {};
+    }
+    body.append(chunk, static_cast<std::size_t>(n));
+  }
+  return body;
+}
+
+void Send(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
+          std::string_view extra_headers) {
+  // The header API lets CivetWeb know the status and length, so keep-alive
+  // connections stay usable after the response.
+  mg_response_header_start(conn, status);
+  mg_response_header_add(conn, "Content-Type", content_type.data(), static_cast<int>(content_type.size()));
+  const std::string length = std::to_string(body.size());
+  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  if (!extra_headers.empty()) mg_response_header_add_lines(conn, std::string(extra_headers).c_str());
+  mg_response_header_send(conn);
+  mg_write(conn, body.data(), body.size());
+}
+
+void SendJson(mg_connection* conn, int status, const std::string& json) {
+  Send(conn, status, "application/json", json);
+}
+
+void SendError(mg_connection* conn, int status, const std::string& message) {
+  SendJson(conn, status, nlohmann::json{{"error", message}}.dump());
+}
+
+std::string_view Header(mg_connection* conn, const char* name) {
+  const char* value = mg_get_header(conn, name);
+  return value ? std::string_view(value) : std::string_view();
+}
+
+std::string_view Path(mg_connection* conn) {
+  const char* uri = mg_get_request_info(conn)->local_uri;
+  return uri ? std::string_view(uri) : std::string_view();
+}
+
+}  // namespace lce::http

@@ -1,0 +1,28 @@
+// Small helpers over CivetWeb for the handlers. Private to the server module.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <civetweb.h>
+
+namespace lce::http {
+
+// Reads the whole request body, at most max_bytes. Sets *too_large (and
+// returns what was read) when the body is bigger, without reading it all.
+std::string ReadBody(mg_connection* conn, std::size_t max_bytes, bool* too_large);
+
+// Writes a complete response with Content-Length. extra_headers are
+// "Name: value" lines separated by \r\n.
+void Send(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
+          std::string_view extra_headers = {});
+void SendJson(mg_connection* conn, int status, const std::string& json);
+// {"error": message} with the given status.
+void SendError(mg_connection* conn, int status, const std::string& message);
+
+// A request header's value, or "" when absent.
+std::string_view Header(mg_connection* conn, const char* name);
+// The request path without query string.
+std::string_view Path(mg_connection* conn);
+
+}  // namespace lce::http

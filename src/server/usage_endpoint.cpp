@@ -1,0 +1,91 @@
+// POST /v1/usage: one JSON record, a JSON array of records, or NDJSON.
+//
+// Answers 200 with counts when at least one record was accepted or was a
+// duplicate (or nothing was rejected); 400 when the body is not JSON or every
+// record was rejected; 413 when the body exceeds server.max_body_bytes.
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "endpoint.h"
+#include "http_util.h"
+
+namespace lce {
+namespace {
+
+// At most this many per-record errors are listed in one answer; the counts
+// stay exact and `errors_truncated` says when the list was cut.
+constexpr std::size_t kMaxListedErrors = 1000;
+
+std::int64_t NowUnixNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+BodyFormat FormatFor(std::string_view content_type) {
+  const bool ndjson = content_type.find("ndjson") != std::string_view::npos ||
+                      content_type.find("jsonl") != std::string_view::npos ||
+                      content_type.find("json-seq") != std::string_view::npos;
+  return ndjson ? BodyFormat::kNdjson : BodyFormat::kJson;
+}
+
+std::string SummaryJson(const IngestSummary& summary) {
+  nlohmann::json errors = nlohmann::json::array();
+  for (std::size_t i = 0; i < summary.errors.size() && i < kMaxListedErrors; ++i) {
+    const RecordError& e = summary.errors[i];
+    errors.push_back({{"index", e.index},
+                      {"field", e.field},
+                      {"reason", RejectReasonName(e.reason)},
+                      {"message", e.message}});
+  }
+  nlohmann::json answer = {{"accepted", summary.accepted},
+                           {"duplicate", summary.duplicate},
+                           {"rejected", summary.rejected},
+                           {"unpriced", summary.unpriced},
+                           {"errors", std::move(errors)}};
+  if (summary.errors.size() > kMaxListedErrors) answer["errors_truncated"] = true;
+  return answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+class UsageEndpoint final : public Endpoint {
+ public:
+  explicit UsageEndpoint(Exporter::Impl& impl) : Endpoint(impl, "usage", "/v1/usage", "POST") {}
+
+ private:
+  int Serve(mg_connection* conn) override {
+    const auto started = std::chrono::steady_clock::now();
+    const std::shared_ptr<const Snapshot> snapshot = impl_.Current();
+    bool too_large = false;
+    const std::string body = http::ReadBody(conn, snapshot->config.server.max_body_bytes, &too_large);
+    if (too_large) {
+      http::SendError(conn, 413, "request body exceeds server.max_body_bytes (" +
+                                     std::to_string(snapshot->config.server.max_body_bytes) + " bytes)");
+      return 413;
+    }
+    Result<Batch> batch = ParseBatch(body, FormatFor(http::Header(conn, "Content-Type")),
+                                     snapshot->config.ingest, NowUnixNs());
+    if (!batch.ok()) {
+      http::SendError(conn, 400, batch.status().message());
+      return 400;
+    }
+    if (batch->total == 0) {
+      http::SendError(conn, 400, "the body holds no records");
+      return 400;
+    }
+    const IngestSummary summary = impl_.pipeline.Ingest(std::move(batch).value(), *snapshot->prices);
+    impl_.self.ObserveIngestSeconds(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    const bool all_rejected = summary.accepted == 0 && summary.duplicate == 0;
+    const int status = all_rejected ? 400 : 200;
+    http::SendJson(conn, status, SummaryJson(summary));
+    return status;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Endpoint> MakeUsageEndpoint(Exporter::Impl& impl) {
+  return std::make_unique<UsageEndpoint>(impl);
+}
+
+}  // namespace lce

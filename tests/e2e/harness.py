@@ -1,0 +1,153 @@
+"""Shared helpers for the end-to-end tests: real processes on loopback.
+
+Every wait is a bounded readiness poll; every process started is stopped
+(SIGTERM, then SIGKILL after a fixed timeout) by the test that started it.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(REPO, "tests", "e2e", "fixtures")
+EXPORTER = os.environ.get("LCE_EXPORTER_BIN", os.path.join(REPO, "build", "llm_cost_exporter"))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, headers=None, timeout=10):
+    """Returns (status, headers, body bytes); HTTP errors are answers, not exceptions."""
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def wait_until(predicate, timeout, what, interval=0.1):
+    """Polls predicate() until it returns a truthy value or timeout seconds pass."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, urllib.error.URLError) as e:
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Process:
+    """A child process whose output goes to a log file kept for failures."""
+
+    def __init__(self, name, argv, cwd=None):
+        self.name = name
+        self.log_path = tempfile.mktemp(prefix=f"lce-{name}-", suffix=".log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout):
+        return self.proc.wait(timeout=timeout)
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout)
+        self.log.close()
+        return self.proc.returncode
+
+
+class Exporter(Process):
+    def __init__(self, config=None, pricing=None, extra=()):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        argv = [EXPORTER,
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                f"--config.file={config or os.path.join(FIXTURES, 'config', 'exporter.yml')}",
+                f"--pricing.dir={pricing or os.path.join(FIXTURES, 'pricing')}",
+                *extra]
+        super().__init__("exporter", argv, cwd=REPO)
+        wait_until(lambda: self.proc.poll() is None and
+                   http("GET", self.url + "/-/ready", timeout=1)[0] == 200,
+                   10, "exporter /-/ready")
+
+    def post_usage(self, records, ndjson=False):
+        if ndjson:
+            body = "\n".join(json.dumps(r) for r in records) + "\n"
+            ctype = "application/x-ndjson"
+        else:
+            body = json.dumps(records)
+            ctype = "application/json"
+        status, _, payload = http("POST", self.url + "/v1/usage", body, {"Content-Type": ctype})
+        return status, json.loads(payload)
+
+    def metrics_text(self):
+        status, _, payload = http("GET", self.url + "/metrics")
+        assert status == 200, status
+        return payload.decode()
+
+
+class Prometheus(Process):
+    """A real Prometheus scraping the given targets every second."""
+
+    def __init__(self, targets, rule_files=()):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.dir = tempfile.mkdtemp(prefix="lce-prom-")
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": list(rule_files),
+            "scrape_configs": [{"job_name": "llm_cost_exporter",
+                                "static_configs": [{"targets": list(targets)}]}],
+        }
+        config_path = os.path.join(self.dir, "prometheus.yml")
+        with open(config_path, "w") as f:
+            json.dump(config, f)  # JSON is valid YAML
+        argv = [shutil.which("prometheus") or "/usr/bin/prometheus",
+                f"--config.file={config_path}",
+                f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
+                f"--web.listen-address=127.0.0.1:{self.port}"]
+        super().__init__("prometheus", argv)
+        wait_until(lambda: self.proc.poll() is None and
+                   http("GET", self.url + "/-/ready", timeout=1)[0] == 200,
+                   30, "prometheus /-/ready")
+
+    def query(self, promql):
+        """Instant query; returns the list of result vectors."""
+        url = self.url + "/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+        status, _, payload = http("GET", url)
+        answer = json.loads(payload)
+        assert status == 200 and answer["status"] == "success", payload
+        return answer["data"]["result"]
+
+    def stop(self, timeout=10):
+        code = super().stop(timeout)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return code

@@ -1,0 +1,75 @@
+#include <catch2/catch.hpp>
+
+#include "llm_cost_exporter/config.h"
+
+using lce::ParseConfig;
+
+TEST_CASE("an empty document gives the defaults", "[config]") {
+  auto config = ParseConfig("", "empty.yml");
+  REQUIRE(config.ok());
+  CHECK(config->server.max_body_bytes == 8 * 1024 * 1024);
+  CHECK(config->ingest.max_label_length == 128);
+  CHECK(config->metrics.cardinality.default_limit == 1000);
+}
+
+TEST_CASE("every section is read", "[config]") {
+  auto config = ParseConfig(R"(
+server: {max_body_bytes: 1024, worker_threads: 4, request_timeout_ms: 500}
+ingest: {max_label_length: 64}
+metrics:
+  cardinality: {default_limit: 10, per_label: {campaign_id: 3}}
+  latency_buckets_seconds: [0.1, 1]
+  tokens_per_request_buckets: [10, 100]
+  business_event_families: {email.sent: messages_sent_total}
+)", "full.yml");
+  REQUIRE(config.ok());
+  CHECK(config->server.max_body_bytes == 1024);
+  CHECK(config->server.worker_threads == 4);
+  CHECK(config->server.request_timeout_ms == 500);
+  CHECK(config->ingest.max_label_length == 64);
+  CHECK(config->metrics.cardinality.default_limit == 10);
+  CHECK(config->metrics.cardinality.LimitFor("campaign_id") == 3);
+  CHECK(config->metrics.cardinality.LimitFor("model") == 10);
+  CHECK(config->metrics.latency_buckets_seconds == std::vector<double>{0.1, 1});
+  CHECK(config->metrics.business_event_families.at("email.sent") == "messages_sent_total");
+}
+
+TEST_CASE("unknown keys are errors naming the key and line", "[config]") {
+  auto config = ParseConfig("server:\n  max_body_byte: 10\n", "typo.yml");
+  REQUIRE_FALSE(config.ok());
+  CHECK_THAT(config.status().message(), Catch::Contains("typo.yml") && Catch::Contains("server.max_body_byte") &&
+                                            Catch::Contains("line 2"));
+}
+
+TEST_CASE("wrong types and ranges are errors", "[config]") {
+  CHECK_FALSE(ParseConfig("server: {max_body_bytes: -5}", "x").ok());
+  CHECK_FALSE(ParseConfig("server: {max_body_bytes: lots}", "x").ok());
+  CHECK_FALSE(ParseConfig("metrics: {latency_buckets_seconds: [1, 0.5]}", "x").ok());
+  CHECK_FALSE(ParseConfig("metrics: {latency_buckets_seconds: []}", "x").ok());
+  CHECK_FALSE(ParseConfig("- a list", "x").ok());
+}
+
+TEST_CASE("malformed YAML reports the line", "[config]") {
+  auto config = ParseConfig("server:\n  max_body_bytes: [1,\n", "bad.yml");
+  REQUIRE_FALSE(config.ok());
+  CHECK_THAT(config.status().message(), Catch::Contains("bad.yml") && Catch::Contains("line"));
+}
+
+TEST_CASE("business event families must be valid counter names", "[config]") {
+  CHECK_FALSE(ParseConfig("metrics: {business_event_families: {email.sent: 'not a name'}}", "x").ok());
+  CHECK_FALSE(ParseConfig("metrics: {business_event_families: {email.sent: messages_sent}}", "x").ok());
+}
+
+TEST_CASE("the shipped configuration is valid", "[config]") {
+  auto config = lce::LoadConfigFile(LCE_SOURCE_DIR "/config/llm_cost_exporter.yml");
+  INFO(config.status().message());
+  REQUIRE(config.ok());
+  CHECK(config->metrics.business_event_families.count("email.sent") == 1);
+}
+
+TEST_CASE("a missing file is an I/O error naming it", "[config]") {
+  auto config = lce::LoadConfigFile("/nonexistent/llm_cost_exporter.yml");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().code() == lce::Status::Code::kIoError);
+  CHECK_THAT(config.status().message(), Catch::Contains("/nonexistent/llm_cost_exporter.yml"));
+}

@@ -1,0 +1,341 @@
+// Body layouts (single object, array, NDJSON), body-level errors, batch
+// bookkeeping (total, record_index, errors) and buffer ownership.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ingest_test_util.h"
+#include "llm_cost_exporter/ingest.h"
+
+namespace lce {
+namespace {
+
+using test::kReceiveTime;
+using test::MustParse;
+
+bool Contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// The example record of PRODUCT.md, verbatim.
+constexpr std::string_view kProductExample = R"({
+  "event": "llm.call",
+  "event_id": "evt_01J9...",
+  "timestamp": "2026-04-02T10:15:00.123Z",
+  "service": "email_orchestrator",
+  "operation": "llm.generate_subject_line",
+  "campaign_id": "cmp_2026_04_springpromo",
+  "audience_id": "aud_us_smb_01",
+  "decision_id": "dec_01HZX9",
+  "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+  "span_id": "00f067aa0ba902b7",
+  "vendor": "openai",
+  "model": "gpt-4o-2024-08-06",
+  "service_tier": "default",
+  "token_usage": {"input": 512, "output": 128, "cached_input": 0, "cache_write": 0, "reasoning": 0},
+  "units": {"emails": 0},
+  "attempt": 1,
+  "reservation_id": "rsv_...",
+  "latency_ms": 842,
+  "vendor_status": 200,
+  "hash_email": "7c4a8d09ca3762af61e59520943dc26494f8941b"
+})";
+
+TEST_CASE("the PRODUCT.md example record parses with every field", "[ingest][batch]") {
+  Batch batch = MustParse(kProductExample);
+  REQUIRE(batch.errors.empty());
+  REQUIRE(batch.records.size() == 1);
+  const UsageRecord& r = batch.records[0];
+  CHECK(r.event == "llm.call");
+  CHECK(r.event_id == "evt_01J9...");
+  CHECK(r.idempotency_key == "evt_01J9...");
+  CHECK(r.timestamp_given);
+  CHECK(r.timestamp_unix_ns == 1775124900123000000);  // independently computed (Python datetime)
+  CHECK(r.service == "email_orchestrator");
+  CHECK(r.operation == "llm.generate_subject_line");
+  CHECK(r.campaign_id == "cmp_2026_04_springpromo");
+  CHECK(r.audience_id == "aud_us_smb_01");
+  CHECK(r.decision_id == "dec_01HZX9");
+  CHECK(r.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736");
+  CHECK(r.span_id == "00f067aa0ba902b7");
+  CHECK(r.vendor == "openai");
+  CHECK(r.model == "gpt-4o-2024-08-06");
+  CHECK(r.service_tier == "default");
+  CHECK(r.has_token_usage);
+  CHECK(r.tokens[TokenType::kInput] == 512);
+  CHECK(r.tokens[TokenType::kOutput] == 128);
+  CHECK(r.tokens[TokenType::kCachedInput] == 0);
+  CHECK(r.tokens[TokenType::kCacheWrite] == 0);
+  CHECK(r.tokens[TokenType::kReasoning] == 0);
+  REQUIRE(r.units.size() == 1);
+  CHECK(r.units[0].unit == "emails");
+  CHECK(r.units[0].count == 0);
+  CHECK(r.attempt == 1);
+  CHECK_FALSE(r.is_retry());
+  CHECK(r.is_llm_call());
+  CHECK(r.reservation_id == "rsv_...");
+  CHECK(r.has_latency);
+  CHECK(r.latency_us == 842000);
+  CHECK(r.vendor_status == 200);
+  CHECK(r.hash_email == "7c4a8d09ca3762af61e59520943dc26494f8941b");
+  CHECK(batch.total == 1);
+  CHECK(batch.record_index == std::vector<std::size_t>{0});
+}
+
+TEST_CASE("a single object body is record 0", "[ingest][batch]") {
+  Batch batch = MustParse(R"({"event":"email.sent"})");
+  REQUIRE(batch.records.size() == 1);
+  CHECK(batch.total == 1);
+  CHECK(batch.record_index == std::vector<std::size_t>{0});
+  const UsageRecord& r = batch.records[0];
+  CHECK(r.event == "email.sent");
+  CHECK_FALSE(r.timestamp_given);
+  CHECK(r.timestamp_unix_ns == kReceiveTime);
+  CHECK(r.attempt == 1);
+  CHECK_FALSE(r.has_token_usage);
+  CHECK_FALSE(r.has_latency);
+  CHECK(r.vendor_status == 0);
+  CHECK(r.idempotency_key.empty());
+}
+
+TEST_CASE("a mixed JSON array keeps good records and reports bad ones by position", "[ingest][batch]") {
+  const std::string body = "[" + test::Event(R"("event_id":"a")") + ",\n" +  // 0 ok
+                           R"({"event":"email.sent","service":"a b"})" + ",\n" +  // 1 free text
+                           test::LlmCall(R"("event_id":"c")") + ",\n" +           // 2 ok
+                           R"({"service":"svc"})" + ",\n" +                       // 3 no event
+                           test::Event(R"("event_id":"e")") + "]";                // 4 ok
+  Batch batch = MustParse(body);
+  CHECK(batch.total == 5);
+  REQUIRE(batch.records.size() == 3);
+  CHECK(batch.record_index == std::vector<std::size_t>{0, 2, 4});
+  CHECK(batch.records[0].event_id == "a");
+  CHECK(batch.records[1].event_id == "c");
+  CHECK(batch.records[2].event_id == "e");
+  REQUIRE(batch.errors.size() == 2);
+  CHECK(batch.errors[0].index == 1);
+  CHECK(batch.errors[0].field == "service");
+  CHECK(batch.errors[0].reason == RejectReason::kInvalidLabel);
+  CHECK(batch.errors[0].message == R"(record 1: field "service": free text is not allowed (spaces are not allowed))");
+  CHECK(batch.errors[1].index == 3);
+  CHECK(batch.errors[1].field == "event");
+  CHECK(batch.errors[1].reason == RejectReason::kMissingField);
+  CHECK(batch.errors[1].message == R"(record 3: field "event": is required)");
+}
+
+TEST_CASE("an empty array is an empty batch", "[ingest][batch]") {
+  Batch batch = MustParse(" [ ] ");
+  CHECK(batch.total == 0);
+  CHECK(batch.records.empty());
+  CHECK(batch.errors.empty());
+}
+
+TEST_CASE("an array element that is not an object is rejected alone", "[ingest][batch]") {
+  Batch batch = MustParse(R"([{"event":"a.b"}, 42, "x", [1, {"k": null}], {"event":"c.d"}])");
+  CHECK(batch.total == 5);
+  CHECK(batch.record_index == std::vector<std::size_t>{0, 4});
+  REQUIRE(batch.errors.size() == 3);
+  CHECK(batch.errors[0].index == 1);
+  CHECK(batch.errors[0].reason == RejectReason::kNotAnObject);
+  CHECK(batch.errors[0].field.empty());
+  CHECK(batch.errors[0].message == "record 1: expected a JSON object, got a number");
+  CHECK(batch.errors[1].index == 2);
+  CHECK(batch.errors[1].message == "record 2: expected a JSON object, got a string");
+  CHECK(batch.errors[2].index == 3);
+  CHECK(batch.errors[2].message == "record 3: expected a JSON object, got an array");
+}
+
+TEST_CASE("a body that is not JSON fails as a whole with the byte position", "[ingest][batch]") {
+  SECTION("bad literal") {
+    Result<Batch> r = ParseBatch(R"({"event": tru})", BodyFormat::kJson, {}, kReceiveTime);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Status::Code::kInvalidArgument);
+    INFO(r.status().message());
+    // The offending byte is the '}' at offset 13 that ends the literal "tru".
+    CHECK(Contains(r.status().message(), "invalid JSON at byte 13 (line 1, column 14): "));
+    CHECK(Contains(r.status().message(), "invalid literal"));
+    CHECK_FALSE(Contains(r.status().message(), "tru}"));  // the input is not quoted back
+  }
+  SECTION("missing comma in an array, on line 3") {
+    Result<Batch> r = ParseBatch("[\n{\"event\":\"a.b\"}\n {\"event\":\"c\"}]", BodyFormat::kJson, {}, kReceiveTime);
+    REQUIRE_FALSE(r.ok());
+    INFO(r.status().message());
+    CHECK(Contains(r.status().message(), "invalid JSON at byte 19 (line 3, column 2): "));
+  }
+  SECTION("truncated body") {
+    Result<Batch> r = ParseBatch(R"([{"event":"a.b"})", BodyFormat::kJson, {}, kReceiveTime);
+    REQUIRE_FALSE(r.ok());
+    INFO(r.status().message());
+    CHECK(Contains(r.status().message(), "invalid JSON at byte 16 (line 1, column 17): "));
+    CHECK(Contains(r.status().message(), "unexpected end of input"));
+  }
+  SECTION("plain text") {
+    Result<Batch> r = ParseBatch("hello", BodyFormat::kJson, {}, kReceiveTime);
+    REQUIRE_FALSE(r.ok());
+    CHECK(Contains(r.status().message(), "invalid JSON at byte 0 (line 1, column 1)"));
+  }
+  SECTION("empty body") {
+    Result<Batch> r = ParseBatch("", BodyFormat::kJson, {}, kReceiveTime);
+    REQUIRE_FALSE(r.ok());
+    CHECK(Contains(r.status().message(), "invalid JSON at byte 0"));
+  }
+  SECTION("content after the root value") {
+    Result<Batch> obj = ParseBatch(R"({"event":"a.b"} {"event":"c.d"})", BodyFormat::kJson, {}, kReceiveTime);
+    REQUIRE_FALSE(obj.ok());
+    CHECK(Contains(obj.status().message(), "invalid JSON at byte 16"));
+    Result<Batch> arr = ParseBatch(R"([{"event":"a.b"}] x)", BodyFormat::kJson, {}, kReceiveTime);
+    REQUIRE_FALSE(arr.ok());
+    CHECK(Contains(arr.status().message(), "invalid JSON at byte 18"));
+  }
+  SECTION("malformed JSON after a rejected field is still a body error") {
+    // Record 0 is rejected at "service"; the malformed literal after it must
+    // not be skipped silently.
+    Result<Batch> r = ParseBatch(R"([{"event":"a.b","service":"a b","x":tru}])", BodyFormat::kJson, {}, kReceiveTime);
+    REQUIRE_FALSE(r.ok());
+    // The '}' at offset 39 ends the literal "tru".
+    CHECK(Contains(r.status().message(), "invalid JSON at byte 39 (line 1, column 40)"));
+  }
+  SECTION("malformed number and bad escape inside an unknown field") {
+    CHECK_FALSE(ParseBatch(R"({"event":"a.b","x":[1, 01]})", BodyFormat::kJson, {}, kReceiveTime).ok());
+    CHECK_FALSE(ParseBatch(R"({"event":"a.b","x":{"y":"\q"}})", BodyFormat::kJson, {}, kReceiveTime).ok());
+    CHECK_FALSE(ParseBatch(R"({"event":"a.b","x":nul})", BodyFormat::kJson, {}, kReceiveTime).ok());
+  }
+  SECTION("raw control character inside a string") {
+    Result<Batch> r = ParseBatch("{\"event\":\"a\tb\"}", BodyFormat::kJson, {}, kReceiveTime);
+    REQUIRE_FALSE(r.ok());
+    CHECK(Contains(r.status().message(), "invalid JSON at byte 11"));
+  }
+}
+
+TEST_CASE("a JSON body that is neither object nor array fails as a whole", "[ingest][batch]") {
+  Result<Batch> r = ParseBatch(R"("llm.call")", BodyFormat::kJson, {}, kReceiveTime);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message() == "invalid body: expected a JSON object or an array of objects, got a string");
+}
+
+TEST_CASE("nesting deeper than the limit fails instead of recursing", "[ingest][batch]") {
+  const std::string deep = std::string(100, '[') + std::string(100, ']');
+  Result<Batch> r = ParseBatch(R"({"event":"a.b","x":)" + deep + "}", BodyFormat::kJson, {}, kReceiveTime);
+  REQUIRE_FALSE(r.ok());
+  CHECK(Contains(r.status().message(), "nesting deeper than 64 levels"));
+
+  Batch nd = MustParse(R"({"event":"a.b","x":)" + deep + "}\n" + R"({"event":"c.d"})", BodyFormat::kNdjson);
+  CHECK(nd.record_index == std::vector<std::size_t>{1});
+  REQUIRE(nd.errors.size() == 1);
+  CHECK(nd.errors[0].reason == RejectReason::kMalformedJson);
+}
+
+TEST_CASE("NDJSON: one record per line, blank lines and CRLF ignored", "[ingest][batch]") {
+  const std::string body = test::Event(R"("event_id":"a")") + "\r\n" +  // 0 ok
+                           "\n" +                                       // blank
+                           "   \t\r\n" +                                // blank
+                           R"({"event":"x","attempt":0})" + "\n" +      // 1 out of range
+                           test::LlmCall(R"("event_id":"c")") + "\n" +  // 2 ok
+                           R"({"event":"x", "attempt": })" + "\n" +      // 3 malformed
+                           "[1,2]\n" +                                  // 4 not an object
+                           test::Event(R"("event_id":"f")") + "\n";     // 5 ok, trailing newline
+  Batch batch = MustParse(body, BodyFormat::kNdjson);
+  CHECK(batch.total == 6);
+  REQUIRE(batch.records.size() == 3);
+  CHECK(batch.record_index == std::vector<std::size_t>{0, 2, 5});
+  CHECK(batch.records[0].event_id == "a");
+  CHECK(batch.records[1].event_id == "c");
+  CHECK(batch.records[2].event_id == "f");
+  REQUIRE(batch.errors.size() == 3);
+  CHECK(batch.errors[0].index == 1);
+  CHECK(batch.errors[0].reason == RejectReason::kOutOfRange);
+  CHECK(batch.errors[0].field == "attempt");
+  CHECK(batch.errors[1].index == 3);
+  CHECK(batch.errors[1].reason == RejectReason::kMalformedJson);
+  CHECK(batch.errors[1].field.empty());
+  INFO(batch.errors[1].message);
+  // '}' at 0-based offset 25 of the line is where a value was expected.
+  CHECK(Contains(batch.errors[1].message, "record 3: invalid JSON at column 26: "));
+  CHECK(batch.errors[2].index == 4);
+  CHECK(batch.errors[2].reason == RejectReason::kNotAnObject);
+}
+
+TEST_CASE("NDJSON: malformed lines do not stop the others", "[ingest][batch]") {
+  const std::string body = "{\"event\":\"a.b\"}\n{\"event\":\"unterminated}\nnot json\n{\"event\":\"c.d\"}";
+  Batch batch = MustParse(body, BodyFormat::kNdjson);
+  CHECK(batch.total == 4);
+  CHECK(batch.record_index == std::vector<std::size_t>{0, 3});
+  REQUIRE(batch.errors.size() == 2);
+  CHECK(batch.errors[0].index == 1);
+  CHECK(batch.errors[0].reason == RejectReason::kMalformedJson);
+  CHECK(Contains(batch.errors[0].message, "column"));
+  CHECK(batch.errors[1].index == 2);
+  CHECK(batch.errors[1].reason == RejectReason::kMalformedJson);
+  // "not json": the literal parser fails at the 'o' (it expected "null").
+  CHECK(Contains(batch.errors[1].message, "record 2: invalid JSON at column 2: "));
+}
+
+TEST_CASE("NDJSON: two values on one line are malformed", "[ingest][batch]") {
+  Batch batch = MustParse("{\"event\":\"a.b\"} {\"event\":\"c.d\"}\n", BodyFormat::kNdjson);
+  REQUIRE(batch.errors.size() == 1);
+  CHECK(batch.errors[0].reason == RejectReason::kMalformedJson);
+  CHECK(Contains(batch.errors[0].message, "column 17"));
+}
+
+TEST_CASE("NDJSON: empty and blank bodies are empty batches", "[ingest][batch]") {
+  CHECK(MustParse("", BodyFormat::kNdjson).total == 0);
+  CHECK(MustParse("\n\r\n  \n", BodyFormat::kNdjson).total == 0);
+}
+
+TEST_CASE("records stay valid when the batch moves and the input is gone", "[ingest][batch]") {
+  auto body = std::make_unique<std::string>(
+      R"([{"event":"llm.call","vendor":"anthropic","model":"claude-sonnet-4-5","token_usage":{"input":3},)"
+      R"("units":{"pages":2},"campaign_id":"cmp_1"},{"event":"email.sent","campaign_id":"cmp_2"}])");
+  Batch original = MustParse(*body);
+  REQUIRE(original.records.size() == 2);
+  const char* campaign_data = original.records[0].campaign_id.data();
+  body->assign(body->size(), 'X');  // the caller's buffer is overwritten, then freed
+  body.reset();
+
+  Batch moved(std::move(original));
+  std::vector<Batch> holder;
+  holder.push_back(std::move(moved));
+  for (int i = 0; i < 20; ++i) holder.push_back(Batch{});  // reallocations move the Batch again
+  Batch assigned;
+  assigned = std::move(holder.front());
+
+  REQUIRE(assigned.records.size() == 2);
+  const UsageRecord& r = assigned.records[0];
+  CHECK(r.campaign_id.data() == campaign_data);  // same bytes, never copied
+  CHECK(r.event == "llm.call");
+  CHECK(r.vendor == "anthropic");
+  CHECK(r.model == "claude-sonnet-4-5");
+  CHECK(r.campaign_id == "cmp_1");
+  REQUIRE(r.units.size() == 1);
+  CHECK(r.units[0].unit == "pages");
+  CHECK(assigned.records[1].campaign_id == "cmp_2");
+}
+
+TEST_CASE("a large batch keeps every record and its position", "[ingest][batch]") {
+  std::string json = "[";
+  std::string ndjson;
+  constexpr std::size_t kCount = 2000;
+  for (std::size_t i = 0; i < kCount; ++i) {
+    // Every 7th record is bad (attempt 0).
+    const std::string rec = test::LlmCall("\"event_id\":\"evt-" + std::to_string(i) + "\",\"attempt\":" +
+                                          (i % 7 == 0 ? "0" : "1"));
+    json += (i ? "," : "") + rec;
+    ndjson += rec + "\n";
+  }
+  json += "]";
+  for (BodyFormat format : {BodyFormat::kJson, BodyFormat::kNdjson}) {
+    Batch batch = MustParse(format == BodyFormat::kJson ? json : ndjson, format);
+    CHECK(batch.total == kCount);
+    REQUIRE(batch.records.size() + batch.errors.size() == kCount);
+    REQUIRE(batch.record_index.size() == batch.records.size());
+    for (std::size_t i = 0; i < batch.records.size(); ++i) {
+      CHECK(batch.records[i].event_id == "evt-" + std::to_string(batch.record_index[i]));
+    }
+    for (const RecordError& e : batch.errors) CHECK(e.index % 7 == 0);
+    CHECK(batch.errors.size() == (kCount + 6) / 7);
+  }
+}
+
+}  // namespace
+}  // namespace lce

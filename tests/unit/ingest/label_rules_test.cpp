@@ -1,0 +1,122 @@
+// ValidateLabelValue and RejectReasonName, called directly (the API the OTLP
+// mapping shares).
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <string>
+
+#include "llm_cost_exporter/ingest.h"
+
+namespace lce {
+namespace {
+
+struct Verdict {
+  bool ok = false;
+  RejectReason reason = RejectReason::kMalformedJson;
+  std::string message;
+};
+
+Verdict Check(std::string_view value, std::size_t max_length = 128) {
+  Verdict v;
+  v.ok = ValidateLabelValue(value, max_length, &v.reason, &v.message);
+  return v;
+}
+
+TEST_CASE("label values that pass", "[ingest][labels]") {
+  for (const char* value : {"llm.call", "gpt-4o-2024-08-06", "cmp_2026_04_springpromo", "openai", "a",
+                            "models/gemini-1.5-pro", "ns:op", "_single_leading_underscore", "123456"}) {
+    INFO(value);
+    CHECK(Check(value).ok);
+  }
+}
+
+TEST_CASE("e-mail addresses are reported as such", "[ingest][labels]") {
+  for (const char* value : {"jane@example.com", "j.doe+tag@mail.example.co.uk", "Jane <jane@example.com>"}) {
+    INFO(value);
+    const Verdict v = Check(value);
+    CHECK_FALSE(v.ok);
+    CHECK(v.reason == RejectReason::kLooksLikeEmail);
+    CHECK(v.message == "looks like an e-mail address; send hash_email instead");
+  }
+  // An '@' that is not an address is a plain character-set error.
+  const Verdict at = Check("team@home");
+  CHECK(at.reason == RejectReason::kInvalidLabel);
+}
+
+TEST_CASE("phone numbers are reported as such", "[ingest][labels]") {
+  for (const char* value : {"5551234", "+15551234567", "+1 (555) 123-4567", "555.123.4567", "+44 20 7946 0958",
+                            "123456789012345"}) {
+    INFO(value);
+    const Verdict v = Check(value);
+    CHECK_FALSE(v.ok);
+    CHECK(v.reason == RejectReason::kLooksLikePhone);
+    CHECK(v.message.find("phone") != std::string::npos);
+  }
+  // 6 or 16 digits are not phone numbers (6 digits is a valid label).
+  CHECK(Check("123456").ok);
+  CHECK(Check("1234567890123456").ok);
+}
+
+TEST_CASE("free text, bad characters, length and reserved prefix", "[ingest][labels]") {
+  const Verdict space = Check("write a subject");
+  CHECK(space.reason == RejectReason::kInvalidLabel);
+  CHECK(space.message == "free text is not allowed (spaces are not allowed)");
+
+  const Verdict star = Check("cmp*1");
+  CHECK(star.reason == RejectReason::kInvalidLabel);
+  CHECK(star.message == "character at position 4 is not allowed; allowed characters are A-Z a-z 0-9 _ . : / -");
+
+  const Verdict utf8 = Check("caf\xc3\xa9");
+  CHECK(utf8.reason == RejectReason::kInvalidLabel);
+  CHECK(utf8.message.find("non-ASCII") != std::string::npos);
+
+  const Verdict backslash = Check("a\\nb");
+  CHECK(backslash.message == "escape sequences (backslash) are not allowed");
+
+  const Verdict empty = Check("");
+  CHECK(empty.reason == RejectReason::kInvalidLabel);
+  CHECK(empty.message == "must not be empty");
+
+  CHECK(Check(std::string(10, 'a'), 10).ok);
+  const Verdict longer = Check(std::string(11, 'a'), 10);
+  CHECK(longer.reason == RejectReason::kInvalidLabel);
+  CHECK(longer.message == "longer than 10 characters (11)");
+
+  const Verdict reserved = Check("__overflow__");
+  CHECK(reserved.reason == RejectReason::kInvalidLabel);
+  CHECK(reserved.message == "must not start with \"__\" (reserved)");
+}
+
+TEST_CASE("messages never echo the value", "[ingest][labels]") {
+  for (const char* value : {"jane@example.com", "+1 555 123 4567", "Jane Doe", "jane*doe", "__jane"}) {
+    const Verdict v = Check(value);
+    CHECK_FALSE(v.ok);
+    CHECK(v.message.find("jane") == std::string::npos);
+    CHECK(v.message.find("Jane") == std::string::npos);
+    CHECK(v.message.find("555") == std::string::npos);
+  }
+}
+
+TEST_CASE("null out-parameters are allowed", "[ingest][labels]") {
+  CHECK(ValidateLabelValue("ok", 128, nullptr, nullptr));
+  CHECK_FALSE(ValidateLabelValue("not ok", 128, nullptr, nullptr));
+}
+
+TEST_CASE("every reject reason has a distinct snake_case name", "[ingest][labels]") {
+  std::set<std::string_view> names;
+  for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
+    const std::string_view name = RejectReasonName(static_cast<RejectReason>(i));
+    INFO(i << " " << name);
+    CHECK_FALSE(name.empty());
+    CHECK(name != "unknown");
+    CHECK(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string_view::npos);
+    names.insert(name);
+  }
+  CHECK(names.size() == kRejectReasonCount);
+  CHECK(RejectReasonName(RejectReason::kMalformedJson) == "malformed_json");
+  CHECK(RejectReasonName(RejectReason::kLooksLikeEmail) == "looks_like_email");
+  CHECK(RejectReasonName(RejectReason::kPartsExceedWhole) == "parts_exceed_whole");
+}
+
+}  // namespace
+}  // namespace lce

@@ -1,0 +1,377 @@
+// Field rules of the usage record, through ParseBatch: every RejectReason,
+// field paths, messages, cross-field rules, numbers, ids and derived keys.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "ingest_test_util.h"
+#include "llm_cost_exporter/ingest.h"
+
+namespace lce {
+namespace {
+
+using test::Event;
+using test::LlmCall;
+using test::MustAccept;
+using test::MustReject;
+
+bool Contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+void CheckRejected(const std::string& body, RejectReason reason, std::string_view field) {
+  INFO("body: " << body);
+  const RecordError e = MustReject(body);
+  INFO("message: " << e.message);
+  CHECK(e.index == 0);
+  CHECK(e.reason == reason);
+  CHECK(e.field == field);
+  CHECK(Contains(e.message, "record 0: "));
+}
+
+// ---- required and cross-field rules ------------------------------------------------
+
+TEST_CASE("missing_field: event is required", "[ingest][fields]") {
+  CheckRejected(R"({"service":"svc"})", RejectReason::kMissingField, "event");
+  CheckRejected(R"({})", RejectReason::kMissingField, "event");
+  CheckRejected(R"({"event":null})", RejectReason::kMissingField, "event");
+}
+
+TEST_CASE("missing_field: cross-field rules", "[ingest][fields]") {
+  CheckRejected(R"({"event":"llm.call","vendor":"openai","model":"gpt-4o"})", RejectReason::kMissingField,
+                "token_usage");
+  CheckRejected(R"({"event":"llm.call","model":"gpt-4o","token_usage":{"input":1}})", RejectReason::kMissingField,
+                "vendor");
+  CheckRejected(R"({"event":"llm.call","vendor":"openai","token_usage":{"input":1}})", RejectReason::kMissingField,
+                "model");
+  CheckRejected(R"({"event":"email.sent","units":{"emails":1}})", RejectReason::kMissingField, "vendor");
+  const RecordError e = MustReject(R"({"event":"llm.call","vendor":"openai","model":"gpt-4o"})");
+  CHECK(e.message == R"(record 0: field "token_usage": is required when "model" is set)");
+  // A vendor call with units and no model is fine.
+  Batch ok = MustAccept(R"({"event":"email.sent","vendor":"sendgrid","units":{"emails":3}})");
+  CHECK_FALSE(ok.records[0].is_llm_call());
+}
+
+// ---- wrong_type, unknown_field, out_of_range -----------------------------------------------
+
+TEST_CASE("wrong_type names the field and the expected type", "[ingest][fields]") {
+  CheckRejected(R"({"event":42})", RejectReason::kWrongType, "event");
+  CHECK(MustReject(R"({"event":42})").message == R"(record 0: field "event": expected a string, got a number)");
+  CheckRejected(LlmCall(R"("service":["a"])"), RejectReason::kWrongType, "service");
+  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":"10"})", RejectReason::kWrongType,
+                "token_usage");
+  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":1.5}})",
+                RejectReason::kWrongType, "token_usage.input");
+  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"output":"5"}})",
+                RejectReason::kWrongType, "token_usage.output");
+  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":1e3}})",
+                RejectReason::kWrongType, "token_usage.input");
+  CheckRejected(Event(R"("attempt":"2")"), RejectReason::kWrongType, "attempt");
+  CheckRejected(Event(R"("attempt":true)"), RejectReason::kWrongType, "attempt");
+  CheckRejected(Event(R"("latency_ms":"842")"), RejectReason::kWrongType, "latency_ms");
+  CheckRejected(Event(R"("vendor_status":200.0)"), RejectReason::kWrongType, "vendor_status");
+  CheckRejected(Event(R"("units":[1])"), RejectReason::kWrongType, "units");
+  CheckRejected(Event(R"("vendor":"v","units":{"emails":{"n":1}})"), RejectReason::kWrongType, "units.emails");
+  CheckRejected(Event(R"("timestamp":1775124900)"), RejectReason::kWrongType, "timestamp");
+}
+
+TEST_CASE("unknown_field names the field", "[ingest][fields]") {
+  CheckRejected(Event(R"("foo":1)"), RejectReason::kUnknownField, "foo");
+  CHECK(MustReject(Event(R"("foo":{"a":[1,2]})")).message == R"(record 0: field "foo": unknown field)");
+  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":1,"foo":2}})",
+                RejectReason::kUnknownField, "token_usage.foo");
+  // A key that may be personal data (or uses escapes) is not echoed.
+  const RecordError email_key = MustReject(Event(R"("jane@example.com":1)"));
+  CHECK(email_key.reason == RejectReason::kUnknownField);
+  CHECK(email_key.field.empty());
+  CHECK_FALSE(Contains(email_key.message, "jane"));
+  const RecordError escaped_key = MustReject(R"({"\u0065vent":"a.b"})");
+  CHECK(escaped_key.reason == RejectReason::kUnknownField);
+  CHECK(escaped_key.field.empty());
+}
+
+TEST_CASE("out_of_range: negative counts, attempt, status, huge numbers", "[ingest][fields]") {
+  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":-1}})",
+                RejectReason::kOutOfRange, "token_usage.input");
+  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":18446744073709551616}})",
+                RejectReason::kOutOfRange, "token_usage.input");
+  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":123456789012345678901234567890}})",
+                RejectReason::kOutOfRange, "token_usage.input");
+  CheckRejected(Event(R"("vendor":"v","units":{"emails":-3})"), RejectReason::kOutOfRange, "units.emails");
+  CheckRejected(Event(R"("attempt":0)"), RejectReason::kOutOfRange, "attempt");
+  CheckRejected(Event(R"("attempt":-2)"), RejectReason::kOutOfRange, "attempt");
+  CheckRejected(Event(R"("attempt":4294967296)"), RejectReason::kOutOfRange, "attempt");
+  CheckRejected(Event(R"("vendor_status":99)"), RejectReason::kOutOfRange, "vendor_status");
+  CheckRejected(Event(R"("vendor_status":600)"), RejectReason::kOutOfRange, "vendor_status");
+  CheckRejected(Event(R"("latency_ms":-0.5)"), RejectReason::kOutOfRange, "latency_ms");
+  CheckRejected(Event(R"("latency_ms":1e300)"), RejectReason::kOutOfRange, "latency_ms");
+  CheckRejected(Event(R"("latency_ms":9223372036854776)"), RejectReason::kOutOfRange, "latency_ms");
+  CHECK(MustReject(Event(R"("vendor_status":600)")).message ==
+        R"(record 0: field "vendor_status": must be an HTTP status code from 100 to 599 (got 600))");
+}
+
+TEST_CASE("the largest counts are accepted exactly", "[ingest][fields]") {
+  Batch b = MustAccept(
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":18446744073709551615,"output":0}})");
+  CHECK(b.records[0].tokens[TokenType::kInput] == 18446744073709551615u);
+  Batch a = MustAccept(Event(R"("attempt":4294967295,"vendor_status":599)"));
+  CHECK(a.records[0].attempt == 4294967295u);
+  CHECK(a.records[0].is_retry());
+  CHECK(a.records[0].vendor_status == 599);
+}
+
+// ---- token usage ------------------------------------------------------------------------------
+
+TEST_CASE("parts_exceed_whole: cached_input + cache_write > input", "[ingest][fields]") {
+  const std::string body =
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":512,"cached_input":500,"cache_write":200}})";
+  CheckRejected(body, RejectReason::kPartsExceedWhole, "token_usage.cached_input");
+  CHECK(MustReject(body).message ==
+        R"(record 0: field "token_usage.cached_input": cached_input + cache_write (700) exceed input (512))");
+  // Equal is fine, and overflowing sums are rejected, not wrapped.
+  MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":700,"cached_input":500,"cache_write":200}})");
+  CheckRejected(
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":5,"cached_input":18446744073709551615,"cache_write":1}})",
+      RejectReason::kPartsExceedWhole, "token_usage.cached_input");
+}
+
+TEST_CASE("parts_exceed_whole: reasoning > output", "[ingest][fields]") {
+  const std::string body =
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"output":128,"reasoning":200}})";
+  CheckRejected(body, RejectReason::kPartsExceedWhole, "token_usage.reasoning");
+  CHECK(MustReject(body).message == R"(record 0: field "token_usage.reasoning": reasoning (200) exceeds output (128))");
+}
+
+TEST_CASE("token_usage fields are optional and default to zero", "[ingest][fields]") {
+  Batch b = MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"output":7}})");
+  const UsageRecord& r = b.records[0];
+  CHECK(r.has_token_usage);
+  CHECK(r.tokens[TokenType::kInput] == 0);
+  CHECK(r.tokens[TokenType::kOutput] == 7);
+  Batch empty = MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{}})");
+  CHECK(empty.records[0].has_token_usage);
+}
+
+// ---- labels -------------------------------------------------------------------------------------
+
+TEST_CASE("label fields: e-mail, phone, free text, escapes are rejected without echo", "[ingest][fields]") {
+  for (const char* field : {"service", "operation", "campaign_id", "audience_id", "vendor", "service_tier",
+                            "decision_id"}) {
+    const std::string name = field;
+    CheckRejected(Event("\"" + name + "\":\"jane.doe@example.com\""), RejectReason::kLooksLikeEmail, name);
+    CheckRejected(Event("\"" + name + "\":\"+1 (555) 123-4567\""), RejectReason::kLooksLikePhone, name);
+    CheckRejected(Event("\"" + name + "\":\"spring promo\""), RejectReason::kInvalidLabel, name);
+    CheckRejected(Event("\"" + name + "\":\"a\\u0020b\""), RejectReason::kInvalidLabel, name);
+  }
+  CheckRejected(R"({"event":"jane@example.com"})", RejectReason::kLooksLikeEmail, "event");
+  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"gpt 4o","token_usage":{}})",
+                RejectReason::kInvalidLabel, "model");
+
+  const RecordError email = MustReject(Event(R"("campaign_id":"jane.doe@example.com")"));
+  CHECK(email.message ==
+        R"(record 0: field "campaign_id": looks like an e-mail address; send hash_email instead)");
+  CHECK_FALSE(Contains(email.message, "jane"));
+  const RecordError phone = MustReject(Event(R"("audience_id":"+1 (555) 123-4567")"));
+  CHECK_FALSE(Contains(phone.message, "555"));
+  const RecordError text = MustReject(Event(R"("operation":"write a subject line")"));
+  CHECK(text.message == R"(record 0: field "operation": free text is not allowed (spaces are not allowed))");
+  const RecordError escape = MustReject(Event(R"("service":"svc\/x")"));
+  CHECK(escape.message == R"(record 0: field "service": escape sequences (backslash) are not allowed)");
+}
+
+TEST_CASE("label fields: length, empty, reserved prefix, max_label_length option", "[ingest][fields]") {
+  CheckRejected(Event(R"("service":"")"), RejectReason::kInvalidLabel, "service");
+  CheckRejected(Event(R"("service":"__internal")"), RejectReason::kInvalidLabel, "service");
+  CheckRejected(Event("\"service\":\"" + std::string(129, 'a') + "\""), RejectReason::kInvalidLabel, "service");
+  MustAccept(Event("\"service\":\"" + std::string(128, 'a') + "\""));
+
+  IngestOptions narrow;
+  narrow.max_label_length = 8;
+  Batch batch = test::MustParse(R"([{"event":"a.b","service":"abcdefgh"},{"event":"a.b","service":"abcdefghi"}])",
+                                BodyFormat::kJson, narrow);
+  CHECK(batch.record_index == std::vector<std::size_t>{0});
+  REQUIRE(batch.errors.size() == 1);
+  CHECK(batch.errors[0].message == R"(record 1: field "service": longer than 8 characters (9))");
+}
+
+TEST_CASE("units: label-safe names, integer counts, repeated keys", "[ingest][fields]") {
+  Batch b = MustAccept(Event(R"("vendor":"sendgrid","units":{"emails":3,"sms.segments":2,"emails":5,"gone":1,"gone":null})"));
+  const UsageRecord& r = b.records[0];
+  REQUIRE(r.units.size() == 2);
+  CHECK(r.units[0].unit == "emails");
+  CHECK(r.units[0].count == 5);
+  CHECK(r.units[1].unit == "sms.segments");
+  CHECK(r.units[1].count == 2);
+
+  const RecordError bad_name = MustReject(Event(R"("vendor":"v","units":{"jane@example.com":1})"));
+  CHECK(bad_name.reason == RejectReason::kLooksLikeEmail);
+  CHECK(bad_name.field == "units");
+  CHECK_FALSE(Contains(bad_name.message, "jane"));
+  CheckRejected(Event(R"("vendor":"v","units":{"e mails":1})"), RejectReason::kInvalidLabel, "units");
+  CheckRejected(Event(R"("vendor":"v","units":{"emails":1.5})"), RejectReason::kWrongType, "units.emails");
+}
+
+// ---- ids, hashes, timestamps ------------------------------------------------------------------------
+
+TEST_CASE("invalid_id: event_id and reservation_id", "[ingest][fields]") {
+  MustAccept(Event("\"event_id\":\"" + std::string(128, 'e') + "\""));
+  MustAccept(Event(R"("event_id":"A-z_0.9:x","reservation_id":"rsv_01:2")"));
+  CheckRejected(Event("\"event_id\":\"" + std::string(129, 'e') + "\""), RejectReason::kInvalidId, "event_id");
+  CheckRejected(Event(R"("event_id":"")"), RejectReason::kInvalidId, "event_id");
+  CheckRejected(Event(R"("event_id":"evt/1")"), RejectReason::kInvalidId, "event_id");
+  CheckRejected(Event(R"("event_id":"evt 1")"), RejectReason::kInvalidId, "event_id");
+  CheckRejected(Event(R"("reservation_id":"rsv#1")"), RejectReason::kInvalidId, "reservation_id");
+  CHECK(MustReject(Event(R"("event_id":"evt 1")")).message ==
+        R"(record 0: field "event_id": must be 1 to 128 characters of A-Z a-z 0-9 . _ : -)");
+}
+
+TEST_CASE("invalid_id: trace_id and span_id", "[ingest][fields]") {
+  CheckRejected(Event(R"("trace_id":"00000000000000000000000000000000")"), RejectReason::kInvalidId, "trace_id");
+  CheckRejected(Event(R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e473")"), RejectReason::kInvalidId, "trace_id");
+  CheckRejected(Event(R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e473g")"), RejectReason::kInvalidId, "trace_id");
+  CheckRejected(Event(R"("span_id":"0000000000000000")"), RejectReason::kInvalidId, "span_id");
+  CheckRejected(Event(R"("span_id":"00f067aa0ba902b")"), RejectReason::kInvalidId, "span_id");
+  CheckRejected(Event(R"("span_id":"00f067aa0ba902b7a")"), RejectReason::kInvalidId, "span_id");
+  CHECK(MustReject(Event(R"("span_id":"0000000000000000")")).message ==
+        R"(record 0: field "span_id": must be 16 hex characters, not all zero)");
+}
+
+TEST_CASE("idempotency key: event_id, else derived from trace and span, else empty", "[ingest][fields]") {
+  const std::string ids = R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7")";
+  Batch with_id = MustAccept(Event(ids + R"(,"event_id":"evt_1")"));
+  CHECK(with_id.records[0].idempotency_key == "evt_1");
+  Batch derived = MustAccept(Event(ids));
+  CHECK(derived.records[0].idempotency_key == "t:4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:email.sent");
+  Batch upper = MustAccept(Event(R"("trace_id":"4BF92F3577B34DA6A3CE929D0E0E4736","span_id":"00F067AA0BA902B7")"));
+  CHECK(upper.records[0].trace_id == "4BF92F3577B34DA6A3CE929D0E0E4736");
+  CHECK(upper.records[0].idempotency_key == derived.records[0].idempotency_key);
+  Batch trace_only = MustAccept(Event(R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736")"));
+  CHECK(trace_only.records[0].idempotency_key.empty());
+  Batch none = MustAccept(Event());
+  CHECK(none.records[0].idempotency_key.empty());
+
+  UsageRecord direct;
+  direct.event = "llm.call";
+  direct.trace_id = "abc";
+  direct.span_id = "def";
+  CHECK(IdempotencyKey(direct) == "t:abc:def:llm.call");
+  direct.event_id = "e1";
+  CHECK(IdempotencyKey(direct) == "e1");
+}
+
+TEST_CASE("invalid_hash: hash_email must be an MD5/SHA hex digest", "[ingest][fields]") {
+  for (std::size_t n : {32u, 40u, 64u, 128u}) {
+    Batch ok = MustAccept(Event("\"hash_email\":\"" + std::string(n, 'a') + "\""));
+    CHECK(ok.records[0].hash_email.size() == n);
+  }
+  MustAccept(Event("\"hash_email\":\"" + std::string(32, 'F') + "\""));
+  for (std::size_t n : {0u, 31u, 33u, 39u, 41u, 63u, 65u, 127u, 129u}) {
+    CheckRejected(Event("\"hash_email\":\"" + std::string(n, 'a') + "\""), RejectReason::kInvalidHash, "hash_email");
+  }
+  CheckRejected(Event("\"hash_email\":\"" + std::string(39, 'a') + "g\""), RejectReason::kInvalidHash, "hash_email");
+  const RecordError raw = MustReject(Event(R"("hash_email":"jane.doe@example.com")"));
+  CHECK(raw.reason == RejectReason::kInvalidHash);
+  CHECK(Contains(raw.message, "looks like a raw e-mail address"));
+  CHECK_FALSE(Contains(raw.message, "jane"));
+}
+
+TEST_CASE("invalid_timestamp and timestamp defaults", "[ingest][fields]") {
+  Batch given = MustAccept(Event(R"("timestamp":"2024-02-29T00:00:00Z")"));
+  CHECK(given.records[0].timestamp_given);
+  CHECK(given.records[0].timestamp_unix_ns == 1709164800000000000);
+  CheckRejected(Event(R"("timestamp":"2025-02-29T00:00:00Z")"), RejectReason::kInvalidTimestamp, "timestamp");
+  CheckRejected(Event(R"("timestamp":"yesterday")"), RejectReason::kInvalidTimestamp, "timestamp");
+  CheckRejected(Event(R"("timestamp":"2026-04-02 10:15:00Z")"), RejectReason::kInvalidTimestamp, "timestamp");
+  Batch absent = MustAccept(Event(R"("timestamp":null)"));
+  CHECK_FALSE(absent.records[0].timestamp_given);
+  CHECK(absent.records[0].timestamp_unix_ns == test::kReceiveTime);
+}
+
+// ---- numbers ---------------------------------------------------------------------------------------
+
+TEST_CASE("latency_ms is stored as microseconds, rounded half up", "[ingest][fields]") {
+  struct Case {
+    const char* json;
+    std::int64_t micros;
+  };
+  for (const Case& c : {Case{"842", 842000}, Case{"842.5", 842500}, Case{"0", 0}, Case{"-0", 0},
+                        Case{"0.0004", 0}, Case{"0.0005", 1}, Case{"1.2345", 1235}, Case{"1.23449999", 1234},
+                        Case{"0.001", 1}, Case{"842.0005", 842001}, Case{"1e3", 1000000}, Case{"2.5E-3", 3},
+                        Case{"1e-400", 0}, Case{"9223372036854775.807", 9223372036854775807}}) {
+    INFO("latency_ms: " << c.json);
+    Batch b = MustAccept(Event(std::string("\"latency_ms\":") + c.json));
+    CHECK(b.records[0].has_latency);
+    CHECK(b.records[0].latency_us == c.micros);
+  }
+}
+
+// ---- string scanning ----------------------------------------------------------------------------
+
+TEST_CASE("string values are found exactly, whatever their length and escapes", "[ingest][fields]") {
+  // Plain values of every length come back byte for byte (the scanner reads
+  // eight bytes at a time, so lengths around multiples of 8 matter).
+  for (std::size_t n = 1; n <= 40; ++n) {
+    std::string value;
+    for (std::size_t i = 0; i < n; ++i) value.push_back("abcdefghij"[i % 10]);
+    Batch b = MustAccept(Event("\"service\":\"" + value + "\",\"operation\":\"op\""));
+    CHECK(b.records[0].service == value);
+    CHECK(b.records[0].operation == "op");
+  }
+  // An escaped quote or an escaped backslash at any position is a rejected
+  // field, never a misplaced string end (which would be a body error).
+  for (std::size_t pos = 0; pos <= 24; ++pos) {
+    for (const char* escape : {"\\\"", "\\\\", "\\u0041"}) {
+      const std::string value = std::string(pos, 'a') + escape + "z";
+      INFO("value: " << value);
+      const RecordError e = MustReject(Event("\"service\":\"" + value + "\",\"operation\":\"op\""));
+      CHECK(e.field == "service");
+      CHECK(e.message == R"(record 0: field "service": escape sequences (backslash) are not allowed)");
+    }
+  }
+  // A value ending in an escaped backslash ends at the following quote.
+  const RecordError tail = MustReject(Event(R"("service":"abcdefg\\","operation":"op")"));
+  CHECK(tail.field == "service");
+}
+
+// ---- misc --------------------------------------------------------------------------------------------
+
+TEST_CASE("null means absent for optional fields", "[ingest][fields]") {
+  Batch b = MustAccept(
+      R"({"event":"email.sent","service":null,"attempt":null,"latency_ms":null,"units":null,"token_usage":null})");
+  const UsageRecord& r = b.records[0];
+  CHECK(r.service.empty());
+  CHECK(r.attempt == 1);
+  CHECK_FALSE(r.has_latency);
+  CHECK_FALSE(r.has_token_usage);
+  CHECK(r.units.empty());
+}
+
+TEST_CASE("a repeated key takes the last value", "[ingest][fields]") {
+  Batch b = MustAccept(
+      R"({"event":"a.b","service":"first","service":"second","event":"c.d",)"
+      R"("vendor":"v","model":"m","token_usage":{"input":9,"output":9},"token_usage":{"input":1}})");
+  const UsageRecord& r = b.records[0];
+  CHECK(r.event == "c.d");
+  CHECK(r.service == "second");
+  CHECK(r.tokens[TokenType::kInput] == 1);
+  CHECK(r.tokens[TokenType::kOutput] == 0);  // the second object replaced the first as a whole
+}
+
+TEST_CASE("only the first problem of a record is reported", "[ingest][fields]") {
+  const RecordError e = MustReject(R"({"event":"a b","service":"jane@example.com","attempt":0})");
+  CHECK(e.field == "event");
+  CHECK(e.reason == RejectReason::kInvalidLabel);
+}
+
+TEST_CASE("whitespace anywhere in a record is fine", "[ingest][fields]") {
+  Batch b = MustAccept(
+      "{ \"event\" : \"llm.call\" ,\n\t\"vendor\":\"v\" , \"model\" : \"m\" , \"token_usage\" : { \"input\" : 3 , "
+      "\"output\" : 2 } , \"latency_ms\" : 1.5 \r\n }");
+  const UsageRecord& r = b.records[0];
+  CHECK(r.event == "llm.call");
+  CHECK(r.tokens[TokenType::kInput] == 3);
+  CHECK(r.latency_us == 1500);
+}
+
+}  // namespace
+}  // namespace lce

@@ -1,0 +1,78 @@
+// ParseRfc3339. Expected values were computed independently with Python's
+// datetime (not with this code).
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "llm_cost_exporter/ingest.h"
+
+namespace lce {
+namespace {
+
+std::int64_t MustParse(std::string_view text) {
+  std::int64_t ns = -1;
+  INFO(text);
+  REQUIRE(ParseRfc3339(text, &ns));
+  return ns;
+}
+
+bool Rejects(std::string_view text) {
+  std::int64_t ns = 12345;
+  const bool ok = ParseRfc3339(text, &ns);
+  return !ok && ns == 12345;  // the output is untouched on failure
+}
+
+TEST_CASE("RFC 3339: UTC, fractions, offsets", "[ingest][rfc3339]") {
+  CHECK(MustParse("1970-01-01T00:00:00Z") == 0);
+  CHECK(MustParse("2026-04-02T10:15:00.123Z") == 1775124900123000000);
+  CHECK(MustParse("2026-04-02T10:15:00.1Z") == 1775124900100000000);
+  CHECK(MustParse("2026-04-02T10:15:00.123456789Z") == 1775124900123456789);
+  CHECK(MustParse("2026-04-02T12:15:00+02:00") == 1775124900000000000);
+  CHECK(MustParse("2026-01-01T00:00:00-05:30") == 1767245400000000000);
+  CHECK(MustParse("2026-04-02T10:15:00-00:00") == 1775124900000000000);
+  CHECK(MustParse("2026-04-02t10:15:00.123z") == 1775124900123000000);
+  CHECK(MustParse("1969-12-31T23:59:59.500Z") == -500000000);
+  CHECK(MustParse("2000-03-01T00:00:00Z") == 951868800000000000);
+}
+
+TEST_CASE("RFC 3339: calendar validation including leap years", "[ingest][rfc3339]") {
+  CHECK(MustParse("2024-02-29T00:00:00Z") == 1709164800000000000);
+  CHECK(ParseRfc3339("2000-02-29T00:00:00Z", nullptr));   // divisible by 400
+  CHECK(Rejects("2025-02-29T00:00:00Z"));
+  CHECK(Rejects("1900-02-29T00:00:00Z"));                 // divisible by 100, not 400
+  CHECK(Rejects("2026-04-31T00:00:00Z"));
+  CHECK(ParseRfc3339("2026-12-31T23:59:59Z", nullptr));
+  CHECK(Rejects("2026-13-01T00:00:00Z"));
+  CHECK(Rejects("2026-00-10T00:00:00Z"));
+  CHECK(Rejects("2026-01-00T00:00:00Z"));
+  CHECK(Rejects("2026-01-32T00:00:00Z"));
+  CHECK(Rejects("2026-01-01T24:00:00Z"));
+  CHECK(Rejects("2026-01-01T23:60:00Z"));
+  CHECK(Rejects("2026-12-31T23:59:60Z"));                 // leap seconds are not representable
+  CHECK(Rejects("2026-01-01T00:00:00+24:00"));
+  CHECK(Rejects("2026-01-01T00:00:00+01:60"));
+}
+
+TEST_CASE("RFC 3339: malformed text", "[ingest][rfc3339]") {
+  for (const char* text :
+       {"", "2026-04-02", "2026-04-02T10:15:00", "2026-04-02 10:15:00Z", "2026-04-02T10:15Z", "2026-4-02T10:15:00Z",
+        "2026-04-02T10:15:00.Z", "2026-04-02T10:15:00.1234567890Z", "2026-04-02T10:15:00+0200",
+        "2026-04-02T10:15:00+02", "2026-04-02T10:15:00ZZ", "2026-04-02T10:15:00Z ", " 2026-04-02T10:15:00Z",
+        "+2026-04-02T10:15:00Z", "2026-04-02T10:15:00UTC", "1775124900"}) {
+    INFO(text);
+    CHECK(Rejects(text));
+  }
+}
+
+TEST_CASE("RFC 3339: the int64 nanosecond range is enforced", "[ingest][rfc3339]") {
+  CHECK(MustParse("2262-04-11T23:47:16.854775807Z") == INT64_MAX);
+  CHECK(Rejects("2262-04-11T23:47:16.854775808Z"));
+  CHECK(MustParse("1677-09-21T00:12:43.145224192Z") == INT64_MIN);
+  CHECK(Rejects("1677-09-21T00:12:43.145224191Z"));
+  CHECK(Rejects("9999-12-31T23:59:59Z"));
+  CHECK(Rejects("0000-01-01T00:00:00Z"));
+}
+
+}  // namespace
+}  // namespace lce

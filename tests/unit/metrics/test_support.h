@@ -1,0 +1,110 @@
+// Helpers for the metrics tests: building records and prices, reading samples
+// back from UsageMetrics::Collect().
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <prometheus/metric_family.h>
+
+#include "llm_cost_exporter/metrics.h"
+
+namespace lce::test {
+
+using Labels = std::map<std::string, std::string>;
+
+inline UsageRecord LlmCall(std::string_view campaign = "cmp_a", std::string_view model = "gpt-4o") {
+  UsageRecord r;
+  r.event = "llm.call";
+  r.service = "email_orchestrator";
+  r.operation = "llm.generate_subject_line";
+  r.campaign_id = campaign;
+  r.vendor = "openai";
+  r.model = model;
+  r.has_token_usage = true;
+  r.tokens[TokenType::kInput] = 512;
+  r.tokens[TokenType::kOutput] = 128;
+  r.vendor_status = 200;
+  return r;
+}
+
+inline UsageRecord BusinessEvent(std::string_view event, std::string_view campaign = "cmp_a",
+                                 std::string_view audience = "aud_1") {
+  UsageRecord r;
+  r.event = event;
+  r.campaign_id = campaign;
+  r.audience_id = audience;
+  return r;
+}
+
+inline PriceResult TokensPriced(Money cost) {
+  PriceResult p;
+  p.token_outcome = PriceOutcome::kPriced;
+  p.token_cost = cost;
+  p.outcome = PriceOutcome::kPriced;
+  p.total = cost;
+  return p;
+}
+
+inline PriceResult Unpriced(PriceOutcome why) {
+  PriceResult p;
+  p.token_outcome = why;
+  p.outcome = why;
+  return p;
+}
+
+inline Money Dollars(std::int64_t whole, std::int64_t atto_fraction = 0) {
+  return Money::FromAtto(static_cast<int128>(whole) * Money::kOneDollar + atto_fraction);
+}
+
+inline const prometheus::MetricFamily* FindFamily(const std::vector<prometheus::MetricFamily>& families,
+                                                  std::string_view name) {
+  for (const auto& family : families) {
+    if (family.name == name) return &family;
+  }
+  return nullptr;
+}
+
+inline Labels LabelsOf(const prometheus::ClientMetric& sample) {
+  Labels labels;
+  for (const auto& label : sample.label) labels[label.name] = label.value;
+  return labels;
+}
+
+// The sample of `family` whose label set is exactly `labels`, if any.
+inline const prometheus::ClientMetric* FindSample(const std::vector<prometheus::MetricFamily>& families,
+                                                  std::string_view family, const Labels& labels) {
+  const prometheus::MetricFamily* f = FindFamily(families, family);
+  if (f == nullptr) return nullptr;
+  for (const auto& sample : f->metric) {
+    if (LabelsOf(sample) == labels) return &sample;
+  }
+  return nullptr;
+}
+
+// The counter value of that sample, or nullopt when there is none.
+inline std::optional<double> CounterValue(const std::vector<prometheus::MetricFamily>& families,
+                                          std::string_view family, const Labels& labels) {
+  const prometheus::ClientMetric* sample = FindSample(families, family, labels);
+  if (sample == nullptr) return std::nullopt;
+  return sample->counter.value;
+}
+
+inline std::size_t SampleCount(const std::vector<prometheus::MetricFamily>& families, std::string_view family) {
+  const prometheus::MetricFamily* f = FindFamily(families, family);
+  return f == nullptr ? 0 : f->metric.size();
+}
+
+inline Labels SpendLabels(std::string campaign = "cmp_a", std::string model = "gpt-4o") {
+  return {{"service", "email_orchestrator"}, {"campaign_id", std::move(campaign)}, {"vendor", "openai"},
+          {"model", std::move(model)}};
+}
+
+inline Labels With(Labels labels, const std::string& name, const std::string& value) {
+  labels[name] = value;
+  return labels;
+}
+
+}  // namespace lce::test

@@ -1,0 +1,138 @@
+// The price tables shipped in pricing/ load, and a few real prices come out exact.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "llm_cost_exporter/pricing.h"
+
+namespace lce {
+namespace {
+
+constexpr std::int64_t kNanosPerDay = 86'400'000'000'000;
+
+std::int64_t UnixNs(int year, unsigned month, unsigned day) {
+  const std::chrono::sys_days date{std::chrono::year{year} / std::chrono::month{month} / std::chrono::day{day}};
+  return date.time_since_epoch().count() * kNanosPerDay;
+}
+
+const std::int64_t kNow = UnixNs(2026, 11, 1);
+
+std::shared_ptr<const PriceBook> Shipped() {
+  static const std::shared_ptr<const PriceBook> book = [] {
+    auto loaded = PriceBook::LoadDirectory(LCE_SOURCE_DIR "/pricing");
+    INFO(loaded.status().message());
+    REQUIRE(loaded.ok());
+    return *loaded;
+  }();
+  return book;
+}
+
+struct Tokens {
+  std::uint64_t input = 0;
+  std::uint64_t output = 0;
+  std::uint64_t cached_input = 0;
+  std::uint64_t cache_write = 0;
+};
+
+std::string TokenCost(std::string_view vendor, std::string_view model, const Tokens& t, std::int64_t at = kNow,
+                      std::string_view service_tier = "") {
+  UsageRecord record;
+  record.event = "llm.call";
+  record.vendor = vendor;
+  record.model = model;
+  record.service_tier = service_tier;
+  record.timestamp_unix_ns = at;
+  record.has_token_usage = true;
+  record.tokens[TokenType::kInput] = t.input;
+  record.tokens[TokenType::kOutput] = t.output;
+  record.tokens[TokenType::kCachedInput] = t.cached_input;
+  record.tokens[TokenType::kCacheWrite] = t.cache_write;
+  const PriceResult result = Shipped()->Price(record);
+  INFO(std::string(vendor) << "/" << std::string(model) << ": " << PriceOutcomeName(result.outcome));
+  REQUIRE(result.outcome == PriceOutcome::kPriced);
+  return result.total.ToDecimalString();
+}
+
+std::string UnitCost(std::string_view vendor, std::string_view unit, std::uint64_t count) {
+  UsageRecord record;
+  record.event = "vendor.call";
+  record.vendor = vendor;
+  record.timestamp_unix_ns = kNow;
+  record.units = {{unit, count}};
+  const PriceResult result = Shipped()->Price(record);
+  INFO(std::string(vendor) << "/" << std::string(unit) << ": " << PriceOutcomeName(result.outcome));
+  REQUIRE(result.outcome == PriceOutcome::kPriced);
+  return result.total.ToDecimalString();
+}
+
+TEST_CASE("the shipped pricing directory loads", "[pricing][shipped]") {
+  std::set<std::string> providers;
+  for (const PriceTableInfo& table : Shipped()->tables()) {
+    providers.insert(table.provider);
+    CHECK(table.file == table.provider + ".yaml");
+  }
+  CHECK(providers == std::set<std::string>{"amazon_ses", "anthropic", "google", "openai", "people_data_labs",
+                                           "sendgrid"});
+  const auto& tables = Shipped()->tables();
+  CHECK(std::count_if(tables.begin(), tables.end(), [](const PriceTableInfo& t) { return t.provider == "openai"; }) ==
+        3);
+}
+
+TEST_CASE("Anthropic spot checks", "[pricing][shipped]") {
+  // 1M input tokens cost $3, spread over requests at the 200K threshold (a single 1M-token
+  // request is long-context priced).
+  const Result<Money> per_request = Money::ParseDollars(TokenCost("anthropic", "claude-sonnet-4-5", {.input = 200'000}));
+  REQUIRE(per_request.ok());
+  CHECK((*per_request * 5).ToDecimalString() == "3");
+  CHECK(TokenCost("anthropic", "claude-sonnet-4-5-20250929", {.output = 1'000'000}) == "15");
+  // 5-minute cache write 1.25x input, cache read 0.1x input.
+  CHECK(TokenCost("anthropic", "claude-sonnet-4-5", {.input = 100'000, .cached_input = 50'000,
+                                                     .cache_write = 50'000}) == "0.2025");
+  CHECK(TokenCost("anthropic", "claude-sonnet-4-5", {.input = 1'000'000}) == "6");
+  // Long context: the whole request at $6 input / $22.50 output.
+  CHECK(TokenCost("anthropic", "claude-sonnet-4", {.input = 200'000}) == "0.6");
+  CHECK(TokenCost("anthropic", "claude-sonnet-4", {.input = 250'000, .output = 10'000}) == "1.725");
+  CHECK(TokenCost("anthropic", "claude-3-5-haiku-20241022", {.input = 1'000'000, .output = 1'000'000}) == "4.8");
+  CHECK(TokenCost("anthropic", "claude-haiku-4-5", {.input = 1'000'000}, kNow, "batch") == "0.5");
+  CHECK(TokenCost("anthropic", "claude-opus-4-1-20250805", {.input = 1'000'000, .output = 1'000'000}) == "90");
+}
+
+TEST_CASE("OpenAI spot checks, including real price changes", "[pricing][shipped]") {
+  // gpt-4o: $5 / $15 at launch, $2.50 / $10 once "gpt-4o" moved to the 2024-08-06 snapshot.
+  CHECK(TokenCost("openai", "gpt-4o", {.input = 1'000'000}, UnixNs(2024, 6, 1)) == "5");
+  CHECK(TokenCost("openai", "gpt-4o", {.input = 1'000'000}, UnixNs(2024, 10, 2) - 1) == "5");
+  CHECK(TokenCost("openai", "gpt-4o", {.input = 1'000'000}, UnixNs(2024, 10, 2)) == "2.5");
+  CHECK(TokenCost("openai", "gpt-4o-2024-08-06", {.output = 1'000'000}) == "10");
+  CHECK(TokenCost("openai", "gpt-4o-2024-05-13", {.input = 1'000'000}) == "5");
+  // o3: $10 / $40 at launch, cut to $2 / $8 on 2025-06-10.
+  CHECK(TokenCost("openai", "o3", {.input = 1'000'000, .output = 1'000'000}, UnixNs(2025, 5, 1)) == "50");
+  CHECK(TokenCost("openai", "o3-2025-04-16", {.input = 1'000'000, .output = 1'000'000}) == "10");
+  CHECK(TokenCost("openai", "gpt-5", {.input = 1'000'000, .cached_input = 1'000'000}) == "0.125");
+  CHECK(TokenCost("openai", "gpt-5-2025-08-07", {.output = 1'000'000}, kNow, "batch") == "5");
+  CHECK(TokenCost("openai", "gpt-5", {.output = 1'000'000}, kNow, "flex") == "5");
+  CHECK(TokenCost("openai", "gpt-5", {.input = 1'000'000}, kNow, "priority") == "2.5");
+  CHECK(TokenCost("openai", "gpt-4.1", {.input = 1'000'000}, kNow, "priority") == "3.5");
+  CHECK(TokenCost("openai", "gpt-4o-mini", {.input = 1'000'000, .output = 1'000'000}, kNow, "default") == "0.75");
+  CHECK(TokenCost("azure.ai.openai", "gpt-4.1-mini", {.input = 1'000'000}) == "0.4");
+}
+
+TEST_CASE("Google spot checks", "[pricing][shipped]") {
+  CHECK(TokenCost("google", "gemini-2.5-pro", {.input = 200'000}) == "0.25");
+  CHECK(TokenCost("gcp.gemini", "gemini-2.5-pro", {.input = 300'000, .output = 10'000}) == "0.9");
+  CHECK(TokenCost("gcp.vertex_ai", "gemini-2.5-flash", {.input = 1'000'000, .output = 1'000'000}) == "2.8");
+  CHECK(TokenCost("google", "gemini-2.0-flash-001", {.input = 1'000'000}, kNow, "batch") == "0.05");
+}
+
+TEST_CASE("per-unit vendor spot checks", "[pricing][shipped]") {
+  CHECK(UnitCost("sendgrid", "emails", 100'000) == "89.95");
+  CHECK(UnitCost("amazon_ses", "emails", 1000) == "0.1");
+  CHECK(UnitCost("aws.ses", "emails", 62'000) == "6.2");
+  CHECK(UnitCost("people_data_labs", "person_credits", 10) == "2.8");
+}
+
+}  // namespace
+}  // namespace lce
