@@ -30,7 +30,7 @@ BodyFormat FormatFor(std::string_view content_type) {
 }
 
 std::string SummaryJson(const IngestSummary& summary) {
-  nlohmann::json errors = nlohmann::json::array();
+  nlohmann::ordered_json errors = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < summary.errors.size() && i < kMaxListedErrors; ++i) {
     const RecordError& e = summary.errors[i];
     errors.push_back({{"index", e.index},
@@ -38,7 +38,7 @@ std::string SummaryJson(const IngestSummary& summary) {
                       {"reason", RejectReasonName(e.reason)},
                       {"message", e.message}});
   }
-  nlohmann::json answer = {{"accepted", summary.accepted},
+  nlohmann::ordered_json answer = {{"accepted", summary.accepted},
                            {"duplicate", summary.duplicate},
                            {"rejected", summary.rejected},
                            {"unpriced", summary.unpriced},
