@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+scripts/build.sh -DLCE_BUILD_TESTS=OFF -DLCE_BUILD_BENCH=OFF
 exec build/llm_cost_exporter "$@"

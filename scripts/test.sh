@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
-scripts/build.sh
+scripts/build.sh -DLCE_BUILD_TESTS=ON -DLCE_BUILD_BENCH=ON
 cd build
 ctest --output-on-failure -j2 --timeout 600

@@ -40,10 +40,10 @@ LabelGuard::Lookup LabelGuard::Find(LabelState& state, std::string_view& value) 
   return Lookup::kFolded;
 }
 
-std::string_view LabelGuard::Insert(LabelState& state, std::string_view value) {
-  std::string_view admitted = value;
-  if (Find(state, admitted) != Lookup::kMiss) return admitted;
-  return *state.admitted.emplace(value).first;
+LabelGuard::Lookup LabelGuard::Insert(LabelState& state, std::string_view& value) {
+  if (const Lookup found = Find(state, value); found != Lookup::kMiss) return found;
+  value = *state.admitted.emplace(value).first;
+  return Lookup::kAdmitted;
 }
 
 std::string_view LabelGuard::Admit(Handle label, std::string_view value) {
@@ -51,21 +51,25 @@ std::string_view LabelGuard::Admit(Handle label, std::string_view value) {
   return value;
 }
 
-void LabelGuard::AdmitMany(std::span<const Handle> labels, std::span<std::string_view> values) {
+bool LabelGuard::AdmitMany(std::span<const Handle> labels, std::span<std::string_view> values) {
   bool any_miss = false;
+  bool any_fold = false;
   {
     std::shared_lock lock(mutex_);
     for (std::size_t i = 0; i < labels.size(); ++i) {
-      any_miss = Find(*states_[labels[i]], values[i]) == Lookup::kMiss || any_miss;
+      const Lookup found = Find(*states_[labels[i]], values[i]);
+      any_miss = found == Lookup::kMiss || any_miss;
+      any_fold = found == Lookup::kFolded || any_fold;
     }
   }
-  if (!any_miss) return;
+  if (!any_miss) return any_fold;
   // Values resolved above are already guard-owned, overflow or empty, so a
-  // second Find on them is a hit and counts nothing twice.
+  // second lookup of them is a hit and counts nothing twice.
   std::unique_lock lock(mutex_);
   for (std::size_t i = 0; i < labels.size(); ++i) {
-    values[i] = Insert(*states_[labels[i]], values[i]);
+    any_fold = Insert(*states_[labels[i]], values[i]) == Lookup::kFolded || any_fold;
   }
+  return any_fold;
 }
 
 void LabelGuard::SetLimits(CardinalityLimits limits) {

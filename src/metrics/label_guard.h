@@ -43,7 +43,8 @@ class LabelGuard {
 
   // Admits values[i] for labels[i], replacing each value in place by its
   // admitted form; one shared lock when every value is already known.
-  void AdmitMany(std::span<const Handle> labels, std::span<std::string_view> values);
+  // Returns whether any value was folded (each fold is counted).
+  bool AdmitMany(std::span<const Handle> labels, std::span<std::string_view> values);
 
   // New limits apply to values not yet admitted; admitted values stay.
   void SetLimits(CardinalityLimits limits);
@@ -63,8 +64,9 @@ class LabelGuard {
   // Requires mutex_ held (shared or exclusive). Sets `value` to its admitted
   // form unless the result is kMiss.
   Lookup Find(LabelState& state, std::string_view& value) const;
-  // Requires mutex_ held exclusively: admits `value` if a slot is free.
-  std::string_view Insert(LabelState& state, std::string_view value);
+  // Requires mutex_ held exclusively: admits `value` if a slot is free, else
+  // folds it; sets `value` to its admitted form. Never returns kMiss.
+  Lookup Insert(LabelState& state, std::string_view& value);
 
   mutable std::shared_mutex mutex_;
   CardinalityLimits limits_;

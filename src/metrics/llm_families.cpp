@@ -43,16 +43,26 @@ bool HasPricedPart(const PriceResult& price) {
 LlmFamilies::LlmFamilies(std::vector<double> tokens_per_request_buckets)
     : tokens_layout_(std::move(tokens_per_request_buckets)) {}
 
-void LlmFamilies::Observe(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price) {
-  ObserveSpend(labels, record, price);
+LlmFamilies::Handles LlmFamilies::Resolve(const AdmittedLabels& labels, bool has_token_usage) {
+  Handles series;
+  const std::array<std::string_view, 4> spend_key = {labels.service, labels.campaign_id, labels.vendor, labels.model};
+  series.spend = &spend_.Get(spend_key);
   const std::array<std::string_view, 4> request_key = {labels.service, labels.operation, labels.vendor, labels.model};
-  requests_.Get(request_key).by_status[StatusClassIndex(record.vendor_status)].Add(1);
-  if (record.has_token_usage) ObserveTokensPerRequest(labels, record.tokens);
+  series.requests = &requests_.Get(request_key);
+  if (has_token_usage) {
+    const std::array<std::string_view, 2> tokens_key = {labels.vendor, labels.model};
+    series.tokens_per_request = &tokens_per_request_.Get(tokens_key, tokens_layout_.bucket_count());
+  }
+  return series;
 }
 
-void LlmFamilies::ObserveSpend(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price) {
-  const std::array<std::string_view, 4> key = {labels.service, labels.campaign_id, labels.vendor, labels.model};
-  SpendSeries& series = spend_.Get(key);
+void LlmFamilies::Observe(const Handles& series, const UsageRecord& record, const PriceResult& price) {
+  ObserveSpend(*series.spend, record, price);
+  series.requests->by_status[StatusClassIndex(record.vendor_status)].Add(1);
+  if (record.has_token_usage) ObserveTokensPerRequest(*series.tokens_per_request, record.tokens);
+}
+
+void LlmFamilies::ObserveSpend(SpendSeries& series, const UsageRecord& record, const PriceResult& price) {
   if (record.has_token_usage) {
     for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
       if (record.tokens.count[t] > 0) series.tokens[t].Add(record.tokens.count[t]);
@@ -63,9 +73,7 @@ void LlmFamilies::ObserveSpend(const AdmittedLabels& labels, const UsageRecord& 
   if (record.is_retry()) series.retry_cost.Add(price.total);
 }
 
-void LlmFamilies::ObserveTokensPerRequest(const AdmittedLabels& labels, const TokenUsage& tokens) {
-  const std::array<std::string_view, 2> key = {labels.vendor, labels.model};
-  TokensPerRequestSeries& series = tokens_per_request_.Get(key, tokens_layout_.bucket_count());
+void LlmFamilies::ObserveTokensPerRequest(TokensPerRequestSeries& series, const TokenUsage& tokens) {
   for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
     const std::uint64_t count = tokens.count[t];
     if (!IsTokenTypeObserved(static_cast<TokenType>(t), count)) continue;

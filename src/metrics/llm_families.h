@@ -19,11 +19,25 @@
 namespace lce::metrics {
 
 class LlmFamilies {
+  struct SpendSeries;
+  struct RequestSeries;
+  struct TokensPerRequestSeries;
+
  public:
   explicit LlmFamilies(std::vector<double> tokens_per_request_buckets);
 
-  // Requires record.is_llm_call().
-  void Observe(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price);
+  // The series an LLM call with these labels updates. Resolved once per label
+  // tuple (RecordRoutes caches them); stable for the families' lifetime.
+  struct Handles {
+    SpendSeries* spend = nullptr;
+    RequestSeries* requests = nullptr;
+    TokensPerRequestSeries* tokens_per_request = nullptr;  // null unless resolved with token usage
+  };
+  Handles Resolve(const AdmittedLabels& labels, bool has_token_usage);
+
+  // Requires record.is_llm_call() and `series` resolved with the record's
+  // admitted labels and has_token_usage.
+  void Observe(const Handles& series, const UsageRecord& record, const PriceResult& price);
   // Requires price.unpriced().
   void ObserveUnpriced(const AdmittedLabels& labels, PriceOutcome outcome);
 
@@ -50,8 +64,8 @@ class LlmFamilies {
     std::array<CountCell, kPriceOutcomeCount> by_outcome;
   };
 
-  void ObserveSpend(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price);
-  void ObserveTokensPerRequest(const AdmittedLabels& labels, const TokenUsage& tokens);
+  void ObserveSpend(SpendSeries& series, const UsageRecord& record, const PriceResult& price);
+  void ObserveTokensPerRequest(TokensPerRequestSeries& series, const TokenUsage& tokens);
   void CollectSpend(std::vector<prometheus::MetricFamily>& out) const;
   void CollectRequests(std::vector<prometheus::MetricFamily>& out) const;
   void CollectTokensPerRequest(std::vector<prometheus::MetricFamily>& out) const;

@@ -14,39 +14,44 @@ bool HasVendorUnits(const UsageRecord& record) {
   return false;
 }
 
-AdmittedLabels RecordLabeler::Admit(const UsageRecord& record, bool unpriced, bool business) {
+std::array<std::string_view, kRecordLabelCount> RawLabelValues(const UsageRecord& record) {
+  return {record.service, record.operation, record.campaign_id, record.audience_id, record.vendor, record.model};
+}
+
+LabelUseMask RecordLabeler::UsedLabels(const UsageRecord& record, bool unpriced, bool business) {
   const bool llm = record.is_llm_call();
   const bool units = HasVendorUnits(record);
   const bool vendor_error = !record.vendor.empty() && record.vendor_status >= 400;
   const bool latency = record.has_latency;
+  const auto bit = [](bool used, RecordLabel label) { return used ? LabelUseMask(1u << label) : LabelUseMask(0); };
+  return static_cast<LabelUseMask>(bit(llm || units || vendor_error || latency, kRecordService) |
+                                   bit(llm || latency, kRecordOperation) |
+                                   bit(llm || units || business, kRecordCampaignId) |
+                                   bit(business, kRecordAudienceId) |
+                                   bit(llm || units || vendor_error || unpriced, kRecordVendor) |
+                                   bit(llm || unpriced, kRecordModel));
+}
 
+AdmittedLabels RecordLabeler::Admit(const UsageRecord& record, LabelUseMask used, bool* folded) {
+  static constexpr std::array<GuardedLabel, kRecordLabelCount> kGuarded = {
+      kServiceLabel, kOperationLabel, kCampaignIdLabel, kAudienceIdLabel, kVendorLabel, kModelLabel};
   AdmittedLabels admitted;
-  struct Field {
-    bool used;
-    GuardedLabel label;
-    std::string_view raw;
-    std::string_view* out;
-  };
-  const std::array<Field, 6> fields = {{
-      {llm || units || vendor_error || latency, kServiceLabel, record.service, &admitted.service},
-      {llm || latency, kOperationLabel, record.operation, &admitted.operation},
-      {llm || units || business, kCampaignIdLabel, record.campaign_id, &admitted.campaign_id},
-      {business, kAudienceIdLabel, record.audience_id, &admitted.audience_id},
-      {llm || units || vendor_error || unpriced, kVendorLabel, record.vendor, &admitted.vendor},
-      {llm || unpriced, kModelLabel, record.model, &admitted.model},
-  }};
+  const std::array<std::string_view*, kRecordLabelCount> fields = {
+      &admitted.service, &admitted.operation, &admitted.campaign_id,
+      &admitted.audience_id, &admitted.vendor, &admitted.model};
+  const std::array<std::string_view, kRecordLabelCount> raw = RawLabelValues(record);
 
-  std::array<LabelGuard::Handle, fields.size()> handles{};
-  std::array<std::string_view, fields.size()> values{};
-  std::array<std::string_view*, fields.size()> outs{};
+  std::array<LabelGuard::Handle, kRecordLabelCount> handles{};
+  std::array<std::string_view, kRecordLabelCount> values{};
+  std::array<std::string_view*, kRecordLabelCount> outs{};
   std::size_t n = 0;
-  for (const Field& field : fields) {
-    if (!field.used || field.raw.empty()) continue;
-    handles[n] = handles_[field.label];
-    values[n] = field.raw;
-    outs[n++] = field.out;
+  for (std::size_t f = 0; f < kRecordLabelCount; ++f) {
+    if ((used & (1u << f)) == 0 || raw[f].empty()) continue;
+    handles[n] = handles_[kGuarded[f]];
+    values[n] = raw[f];
+    outs[n++] = fields[f];
   }
-  guard_.AdmitMany(std::span(handles.data(), n), std::span(values.data(), n));
+  *folded = guard_.AdmitMany(std::span(handles.data(), n), std::span(values.data(), n));
   for (std::size_t i = 0; i < n; ++i) *outs[i] = values[i];
   return admitted;
 }

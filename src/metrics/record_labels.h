@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string_view>
 
 #include "label_guard.h"
@@ -30,6 +31,23 @@ enum GuardedLabel : std::size_t {
 inline constexpr std::array<std::string_view, kGuardedLabelCount> kGuardedLabelNames = {
     "service", "operation", "campaign_id", "audience_id", "vendor", "model", "unit", "event"};
 
+// The label-bound fields of a record, in AdmittedLabels order.
+enum RecordLabel : std::size_t {
+  kRecordService,
+  kRecordOperation,
+  kRecordCampaignId,
+  kRecordAudienceId,
+  kRecordVendor,
+  kRecordModel,
+  kRecordLabelCount
+};
+
+// Bit (1 << RecordLabel) set for each field some family uses for a record.
+using LabelUseMask = std::uint8_t;
+
+// The raw (not yet admitted) values of a record's label-bound fields.
+std::array<std::string_view, kRecordLabelCount> RawLabelValues(const UsageRecord& record);
+
 // Admitted (guard-owned, overflow or empty) values of one record's fields.
 struct AdmittedLabels {
   std::string_view service;
@@ -44,10 +62,14 @@ class RecordLabeler {
  public:
   explicit RecordLabeler(LabelGuard& guard);
 
-  // Admits the fields used by the families this record feeds; fields no
-  // family uses for it are left empty. `unpriced` is PriceResult::unpriced(),
-  // `business` whether the record counts as a business event.
-  AdmittedLabels Admit(const UsageRecord& record, bool unpriced, bool business);
+  // The fields used by the families this record feeds. `unpriced` is
+  // PriceResult::unpriced(), `business` whether the record counts as a
+  // business event.
+  static LabelUseMask UsedLabels(const UsageRecord& record, bool unpriced, bool business);
+
+  // Admits the fields in `used` (see UsedLabels); the others are left empty.
+  // Sets *folded to whether any value was folded into kOverflowLabelValue.
+  AdmittedLabels Admit(const UsageRecord& record, LabelUseMask used, bool* folded);
   std::string_view AdmitUnit(std::string_view unit);
   std::string_view AdmitEvent(std::string_view event);
 

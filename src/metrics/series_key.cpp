@@ -5,14 +5,18 @@
 
 namespace lce::metrics {
 
+// Sized once and filled with memcpy: this runs for every observed record.
 void SeriesKey::Encode(std::span<const std::string_view> values, std::string& out) {
-  out.clear();
+  std::size_t total = 0;
+  for (std::string_view value : values) total += sizeof(std::uint32_t) + value.size();
+  out.resize(total);
+  char* p = out.data();
   for (std::string_view value : values) {
     const auto size = static_cast<std::uint32_t>(value.size());
-    char prefix[sizeof size];
-    std::memcpy(prefix, &size, sizeof size);
-    out.append(prefix, sizeof prefix);
-    out.append(value);
+    std::memcpy(p, &size, sizeof size);
+    p += sizeof size;
+    if (size != 0) std::memcpy(p, value.data(), size);
+    p += size;
   }
 }
 

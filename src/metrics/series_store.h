@@ -51,6 +51,15 @@ class SeriesStore {
     return map_.try_emplace(key, std::forward<Args>(args)...).first->second;
   }
 
+  // The series for `values`, or nullptr when there is none yet (creates nothing).
+  Series* Find(std::span<const std::string_view> values) {
+    thread_local std::string key;
+    SeriesKey::Encode(values, key);
+    std::shared_lock lock(mutex_);
+    const auto it = map_.find(std::string_view(key));
+    return it == map_.end() ? nullptr : &it->second;
+  }
+
   // Calls f(label values, series) for every series, under a shared lock:
   // concurrent hits proceed, new series wait until it returns.
   template <typename F>

@@ -14,13 +14,17 @@ constexpr const char* kLatencyHelp =
 SpanFamilies::SpanFamilies(std::vector<double> latency_buckets_seconds)
     : layout_(std::move(latency_buckets_seconds)) {}
 
-void SpanFamilies::ObserveLatency(const AdmittedLabels& labels, std::int64_t latency_us) {
+SpanFamilies::Handle SpanFamilies::Resolve(const AdmittedLabels& labels) {
   const std::array<std::string_view, 2> key = {labels.service, labels.operation};
+  return Handle{&latency_.Get(key, layout_.bucket_count())};
+}
+
+void SpanFamilies::ObserveLatency(const Handle& series, std::int64_t latency_us) {
   // Both operands are exact and IEEE division rounds correctly, so a latency
   // exactly on a bound with at most 6 decimals (50000 us vs 0.05) yields the
   // same double as the bound and lands in that bound's bucket.
   const double seconds = static_cast<double>(latency_us) / kMicrosPerSecond;
-  latency_.Get(key, layout_.bucket_count()).histogram.Observe(0, layout_.IndexFor(seconds), latency_us);
+  series.latency->histogram.Observe(0, layout_.IndexFor(seconds), latency_us);
 }
 
 void SpanFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {

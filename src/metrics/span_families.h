@@ -14,10 +14,20 @@
 namespace lce::metrics {
 
 class SpanFamilies {
+  struct LatencySeries;
+
  public:
   explicit SpanFamilies(std::vector<double> latency_buckets_seconds);
 
-  void ObserveLatency(const AdmittedLabels& labels, std::int64_t latency_us);
+  // The latency series of these labels, resolved once per label tuple
+  // (RecordRoutes caches it); stable for the families' lifetime.
+  struct Handle {
+    LatencySeries* latency = nullptr;
+  };
+  Handle Resolve(const AdmittedLabels& labels);
+
+  // Requires `series` resolved with the record's admitted labels.
+  void ObserveLatency(const Handle& series, std::int64_t latency_us);
   void Collect(std::vector<prometheus::MetricFamily>& out) const;
 
  private:

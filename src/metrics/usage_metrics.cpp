@@ -1,12 +1,15 @@
 // UsageMetrics: routes each record to the family groups and assembles the
 // scrape. Exact state lives in the groups; doubles exist only in Collect().
 //
-// Cardinality scheme: the guard is consulted first, on every record, with the
-// raw field values (a read-locked hash-set lookup, one shared lock for all of
-// a record's labels); the series stores are keyed by the admitted values only.
-// So memory is bounded by the limits (no map keyed by raw values), a folded
-// value is folded the same way in every family, and the fold counter counts
-// folded observations: one per record and label (one per unit entry for unit).
+// Cardinality scheme: a record's label values are admitted by the guard (one
+// shared lock for all of a record's labels) before any family sees them; the
+// series stores are keyed by the admitted values only. RecordRoutes caches,
+// per label tuple whose values were all admitted, the admitted values and the
+// series they select, so a known tuple costs one lookup; tuples with a folded
+// value are never cached. So memory is bounded by the limits (the route cache
+// holds only admitted tuples), a folded value is folded the same way in every
+// family, and the fold counter counts folded observations: one per record and
+// label (one per unit entry for unit).
 #include <stdexcept>
 
 #include "business_families.h"
@@ -15,6 +18,7 @@
 #include "llm_families.h"
 #include "options_validation.h"
 #include "record_labels.h"
+#include "record_routes.h"
 #include "span_families.h"
 #include "vendor_families.h"
 
@@ -42,7 +46,8 @@ struct UsageMetrics::Impl {
         labeler(guard),
         llm(options.tokens_per_request_buckets),
         spans(options.latency_buckets_seconds),
-        business(options.business_event_families) {}
+        business(options.business_event_families),
+        routes(labeler, llm, spans) {}
 
   void CollectFolds(std::vector<prometheus::MetricFamily>& out) const;
 
@@ -52,6 +57,7 @@ struct UsageMetrics::Impl {
   metrics::VendorFamilies vendor;
   metrics::SpanFamilies spans;
   metrics::BusinessFamilies business;
+  metrics::RecordRoutes routes;  // uses labeler, llm, spans
 };
 
 void UsageMetrics::Impl::CollectFolds(std::vector<prometheus::MetricFamily>& out) const {
@@ -76,11 +82,12 @@ void UsageMetrics::Observe(const UsageRecord& record, const PriceResult& price) 
   const bool llm_call = record.is_llm_call();
   const bool unpriced = price.unpriced();
   const bool business = !llm_call || impl_->business.IsMapped(record.event);
-  const metrics::AdmittedLabels labels = impl_->labeler.Admit(record, unpriced, business);
-  if (llm_call) impl_->llm.Observe(labels, record, price);
+  const metrics::RecordRoute route = impl_->routes.For(record, unpriced, business);
+  const metrics::AdmittedLabels& labels = route.labels;
+  if (llm_call) impl_->llm.Observe(route.llm, record, price);
   if (unpriced) impl_->llm.ObserveUnpriced(labels, price.outcome);
   if (!record.vendor.empty()) impl_->vendor.Observe(labels, record, price, impl_->labeler);
-  if (record.has_latency) impl_->spans.ObserveLatency(labels, record.latency_us);
+  if (record.has_latency) impl_->spans.ObserveLatency(route.spans, record.latency_us);
   if (business) impl_->business.Observe(labels, record.event, llm_call, impl_->labeler);
 }
 

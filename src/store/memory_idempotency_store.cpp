@@ -1,27 +1,25 @@
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <mutex>
-#include <string>
-#include <unordered_set>
+#include <new>
+#include <string_view>
 
+#include "key_set.h"
 #include "llm_cost_exporter/idempotency.h"
 
 namespace lce {
 namespace {
 
-struct TransparentHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 class MemoryIdempotencyStore final : public IdempotencyStore {
  public:
   bool Claim(std::string_view key) override {
-    Shard& shard = ShardFor(key);
+    // One hash per claim: its top bits pick the shard, its low bits the slot,
+    // so shard choice and slot choice stay independent.
+    const std::uint64_t hash = std::hash<std::string_view>{}(key);
+    Shard& shard = shards_[hash >> (64 - kShardBits)];
     std::lock_guard lock(shard.mutex);
-    if (shard.keys.find(key) != shard.keys.end()) return false;
-    shard.keys.emplace(key);
-    return true;
+    return shard.keys.Insert(key, hash);
   }
 
   std::size_t size() const override {
@@ -34,19 +32,15 @@ class MemoryIdempotencyStore final : public IdempotencyStore {
   }
 
  private:
-  static constexpr std::size_t kShards = 64;
-  struct Shard {
+  static constexpr unsigned kShardBits = 6;  // 64 shards
+  // One cache line per shard at least, so threads claiming in different
+  // shards do not contend on a shared line.
+  struct alignas(64) Shard {
     mutable std::mutex mutex;
-    std::unordered_set<std::string, TransparentHash, std::equal_to<>> keys;
+    store_detail::KeySet keys;
   };
 
-  Shard& ShardFor(std::string_view key) {
-    // The set re-hashes with the same function; high bits pick the shard so
-    // shard choice and bucket choice stay independent.
-    return shards_[TransparentHash{}(key) >> 58];  // top 6 bits: 0..63
-  }
-
-  std::array<Shard, kShards> shards_;
+  std::array<Shard, std::size_t{1} << kShardBits> shards_;
 };
 
 }  // namespace

@@ -1,0 +1,62 @@
+#include "key_set.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <new>
+
+namespace lce::store_detail {
+
+bool KeySet::Insert(std::string_view key, std::uint64_t hash) {
+  if (key.size() > std::numeric_limits<std::uint32_t>::max()) throw std::bad_alloc();
+  if (!slots_.empty()) {
+    if (Probe(key, hash).occupied) return false;
+  }
+  // Grow first so that the slot found below stays valid.
+  if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+  Slot& slot = Probe(key, hash);
+  slot.data = Store(key);
+  slot.hash = hash;
+  slot.size = static_cast<std::uint32_t>(key.size());
+  slot.occupied = true;
+  ++size_;
+  return true;
+}
+
+KeySet::Slot& KeySet::Probe(std::string_view key, std::uint64_t hash) {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    Slot& slot = slots_[i];
+    if (!slot.occupied) return slot;
+    if (slot.hash == hash && std::string_view(slot.data, slot.size) == key) return slot;
+  }
+}
+
+void KeySet::Grow() {
+  std::vector<Slot> grown(slots_.empty() ? kInitialSlots : slots_.size() * 2);
+  const std::size_t mask = grown.size() - 1;
+  for (const Slot& slot : slots_) {
+    if (!slot.occupied) continue;
+    std::size_t i = slot.hash & mask;
+    while (grown[i].occupied) i = (i + 1) & mask;
+    grown[i] = slot;
+  }
+  slots_.swap(grown);
+}
+
+const char* KeySet::Store(std::string_view key) {
+  if (chunks_.empty() || chunk_capacity_ - chunk_used_ < key.size()) {
+    const std::size_t next = chunks_.empty() ? kFirstChunkBytes : std::min(chunk_capacity_ * 2, kMaxChunkBytes);
+    const std::size_t capacity = std::max(next, key.size());
+    chunks_.reserve(chunks_.size() + 1);  // so that push_back cannot throw after the allocation
+    chunks_.push_back(std::make_unique_for_overwrite<char[]>(capacity));
+    chunk_capacity_ = capacity;
+    chunk_used_ = 0;
+  }
+  char* copy = chunks_.back().get() + chunk_used_;
+  if (!key.empty()) std::memcpy(copy, key.data(), key.size());
+  chunk_used_ += key.size();
+  return copy;
+}
+
+}  // namespace lce::store_detail

@@ -1,0 +1,56 @@
+// KeySet: the set of claimed idempotency keys of one store shard.
+//
+// Open addressing with linear probing over a power-of-two slot array. Each
+// slot keeps the key's full hash, so a probe compares hashes first and reads
+// key bytes only on a hash match, and growing never hashes a key again. Key
+// bytes are copied into chunks of a byte arena (no allocation per key; chunk
+// addresses never change, so slots point into them). Keys are never removed.
+//
+// Not thread-safe: the owning shard's mutex guards it. The caller supplies
+// the hash, so one hash computation serves both shard choice and probing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace lce::store_detail {
+
+class KeySet {
+ public:
+  // Adds `key` (whose hash is `hash`, always computed by the same function).
+  // Returns true when it was added, false when it was already present. On
+  // std::bad_alloc the set is unchanged.
+  bool Insert(std::string_view key, std::uint64_t hash);
+
+  std::size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    const char* data = nullptr;
+    std::uint32_t size = 0;
+    bool occupied = false;
+  };
+
+  // The slot holding `key`, or the empty slot where it belongs.
+  Slot& Probe(std::string_view key, std::uint64_t hash);
+  // Doubles the slot array (first call: kInitialSlots) and re-places every key.
+  void Grow();
+  // Copies `key` into the arena; returns the copy's address.
+  const char* Store(std::string_view key);
+
+  static constexpr std::size_t kInitialSlots = 16;
+  static constexpr std::size_t kFirstChunkBytes = 4096;
+  static constexpr std::size_t kMaxChunkBytes = std::size_t{1} << 20;
+
+  std::vector<Slot> slots_;  // empty or a power of two; at most 3/4 occupied
+  std::size_t size_ = 0;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t chunk_capacity_ = 0;  // of chunks_.back()
+  std::size_t chunk_used_ = 0;      // bytes of chunks_.back() in use
+};
+
+}  // namespace lce::store_detail
