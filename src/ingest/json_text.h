@@ -26,6 +26,21 @@ struct RawString {
 // input (the scan reads whole 8-byte words). Finds the closing quote.
 inline RawString ScanRawString(const char* begin) noexcept;
 
+// The bytes between the quotes of the key whose closing quote precedes
+// `value_start`, the first byte of the key's value. simdjson has delimited
+// both tokens and checked the colon between them, so only whitespace and that
+// colon separate them: the text is found by stepping back from the value,
+// without scanning the key. `key_begin` points just after the opening quote.
+// Escapes are not decoded and the text is not validated (see
+// IsValidJsonStringText); a key equal to a known plain name is valid.
+inline std::string_view KeyTextBefore(const char* key_begin, const char* value_start) noexcept;
+
+// The bytes between the quotes of a string value, from its raw token (the
+// string and the whitespace simdjson keeps after it). Like KeyTextBefore, no
+// scan and no validation: a text that passes a field rule excluding
+// backslashes and control characters is valid JSON string text.
+inline std::string_view StringTokenText(std::string_view token) noexcept;
+
 // Whether raw string contents (as returned by ScanRawString) are valid JSON
 // string text: every escape is one of \" \\ \/ \b \f \n \r \t \uXXXX and no
 // byte is below 0x20. UTF-8 validity is checked by simdjson's stage 1.
@@ -118,10 +133,29 @@ inline RawString ScanRawString(const char* begin) noexcept {
   return result;
 }
 
+namespace internal {
+
+inline bool IsJsonSpace(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+}  // namespace internal
+
+inline std::string_view KeyTextBefore(const char* key_begin, const char* value_start) noexcept {
+  const char* p = value_start - 1;
+  while (internal::IsJsonSpace(*p)) --p;  // stops at the colon
+  --p;
+  while (internal::IsJsonSpace(*p)) --p;  // stops at the key's closing quote
+  return std::string_view(key_begin, static_cast<std::size_t>(p - key_begin));
+}
+
+inline std::string_view StringTokenText(std::string_view token) noexcept {
+  const std::string_view quoted = TrimTrailingSpace(token);
+  return quoted.substr(1, quoted.size() - 2);
+}
+
 inline std::string_view TrimTrailingSpace(std::string_view token) noexcept {
   while (!token.empty()) {
     const char c = token.back();
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+    if (!internal::IsJsonSpace(c)) break;
     token.remove_suffix(1);
   }
   return token;

@@ -4,6 +4,13 @@
 // dispatched on the key; strings are taken raw (no unescaping, no copy);
 // numbers are read from their token text; std::string is only built when a
 // record is rejected. Errors use simdjson's error codes, never exceptions.
+//
+// Deferred string validation: keys and string values are delimited from
+// simdjson's token positions, not scanned. Every field rule excludes
+// backslashes and control characters, so text that passes its rule (or a key
+// equal to a schema name) is valid JSON string text; only text that fails is
+// checked (IsValidJsonStringText), so that malformed JSON is still reported
+// as a fault rather than as a rejection.
 #include "record_parser.h"
 
 #include <algorithm>
@@ -134,7 +141,7 @@ bool RecordParser::ParseRecordValue(od::value& value, UsageRecord* record, Probl
 
 bool RecordParser::ParseObject(od::object& object) {
   has_units_ = false;
-  const bool json_ok = ForEachField(object, 0, [this](const RawString& key, od::value& value) {
+  const bool json_ok = ForEachField(object, 0, [this](std::string_view key, od::value& value) {
     return HandleField(key, value);
   });
   if (!json_ok) return false;
@@ -143,20 +150,24 @@ bool RecordParser::ParseObject(od::object& object) {
   return true;
 }
 
-// Calls handle(key, value) for each field until the record is rejected, then
-// only checks the remaining fields are well-formed. Returns false on a fault.
+// Calls handle(key text, value) for each field until the record is
+// rejected, then only checks the remaining fields are well-formed. The key
+// text is not validated (see KeyTextBefore): a handler that does not find it
+// among its names, or whose rule refuses it, validates it (CheckedKey,
+// RejectString) before reporting anything. Returns false on a fault.
 template <typename Handler>
 bool RecordParser::ForEachField(od::object& object, int depth, Handler&& handle) {
   for (auto field_result : object) {
     if (auto error = field_result.error()) return Fault(error);
     od::field&& field = std::move(field_result).value_unsafe();  // in place: no copy
-    RawString key;
-    if (!ReadKey(field, &key)) return false;
     if (Rejected()) {
-      if (!SkipValue(field.value(), depth + 1)) return false;
+      RawString key;
+      if (!ReadKey(field, &key) || !SkipValue(field.value(), depth + 1)) return false;
       continue;
     }
-    if (!handle(key, field.value())) return false;
+    od::value& value = field.value();
+    const std::string_view key = KeyTextBefore(field.key().raw(), value.raw_json_token().data());
+    if (!handle(key, value)) return false;
   }
   return true;
 }
@@ -167,8 +178,14 @@ bool RecordParser::ReadKey(od::field& field, RawString* key) {
   return true;
 }
 
-bool RecordParser::HandleField(const RawString& key, od::value& value) {
-  const RecordField id = key.plain ? LookupRecordField(key.text) : RecordField::kUnknown;
+bool RecordParser::CheckedKey(std::string_view key, RawString* out) {
+  *out = RawString{key, key.find('\\') == std::string_view::npos};
+  if (!IsValidJsonStringText(key)) return Fault(kInvalidString);
+  return true;
+}
+
+bool RecordParser::HandleField(std::string_view key, od::value& value) {
+  const RecordField id = LookupRecordField(key);
   if (id == RecordField::kUnknown) return RejectUnknownField("", key, value);
   od::json_type type;
   if (auto error = value.type().get(type)) return Fault(error);
@@ -208,67 +225,67 @@ bool RecordParser::Dispatch(RecordField field, od::value& value, od::json_type t
 
 bool RecordParser::ReadLabel(od::value& value, od::json_type type, std::string_view name, std::string_view* out) {
   const FieldPath path{"", name};
-  RawString text;
+  std::string_view text;
   if (!ReadString(value, type, path, &text)) return false;
   if (Rejected()) return true;
   RejectReason reason{};
   std::string message;
-  if (!ValidateLabelValue(text.text, options_.max_label_length, &reason, &message)) {
-    return Reject(reason, path, std::move(message));
+  if (!ValidateLabelValue(text, options_.max_label_length, &reason, &message)) {
+    return RejectString(text, reason, path, std::move(message));
   }
-  *out = text.text;
+  *out = text;
   return true;
 }
 
 bool RecordParser::ReadRecordId(od::value& value, od::json_type type, std::string_view name, std::string_view* out) {
   const FieldPath path{"", name};
-  RawString text;
+  std::string_view text;
   if (!ReadString(value, type, path, &text)) return false;
   if (Rejected()) return true;
-  if (!IsValidRecordId(text.text)) {
-    return Reject(RejectReason::kInvalidId, path, "must be 1 to 128 characters of A-Z a-z 0-9 . _ : -");
+  if (!IsValidRecordId(text)) {
+    return RejectString(text, RejectReason::kInvalidId, path, "must be 1 to 128 characters of A-Z a-z 0-9 . _ : -");
   }
-  *out = text.text;
+  *out = text;
   return true;
 }
 
 bool RecordParser::ReadHexId(od::value& value, od::json_type type, std::string_view name, std::size_t hex_length,
                              std::string_view* out) {
   const FieldPath path{"", name};
-  RawString text;
+  std::string_view text;
   if (!ReadString(value, type, path, &text)) return false;
   if (Rejected()) return true;
-  if (!IsValidHexId(text.text, hex_length)) {
-    return Reject(RejectReason::kInvalidId, path,
-                  "must be " + std::to_string(hex_length) + " hex characters, not all zero");
+  if (!IsValidHexId(text, hex_length)) {
+    return RejectString(text, RejectReason::kInvalidId, path,
+                        "must be " + std::to_string(hex_length) + " hex characters, not all zero");
   }
-  *out = text.text;
+  *out = text;
   return true;
 }
 
 bool RecordParser::ReadHashEmail(od::value& value, od::json_type type) {
   const FieldPath path{"", "hash_email"};
-  RawString text;
+  std::string_view text;
   if (!ReadString(value, type, path, &text)) return false;
   if (Rejected()) return true;
-  if (!IsValidHashDigest(text.text)) {
+  if (!IsValidHashDigest(text)) {
     std::string detail = "must be a hex digest of 32, 40, 64 or 128 characters (MD5, SHA-1, SHA-256, SHA-512)";
-    if (LooksLikeEmail(text.text)) detail = "looks like a raw e-mail address; " + detail;
-    return Reject(RejectReason::kInvalidHash, path, std::move(detail));
+    if (LooksLikeEmail(text)) detail = "looks like a raw e-mail address; " + detail;
+    return RejectString(text, RejectReason::kInvalidHash, path, std::move(detail));
   }
-  record_->hash_email = text.text;
+  record_->hash_email = text;
   return true;
 }
 
 bool RecordParser::ReadTimestamp(od::value& value, od::json_type type) {
   const FieldPath path{"", "timestamp"};
-  RawString text;
+  std::string_view text;
   if (!ReadString(value, type, path, &text)) return false;
   if (Rejected()) return true;
-  if (!ParseRfc3339(text.text, &record_->timestamp_unix_ns)) {
-    return Reject(RejectReason::kInvalidTimestamp, path,
-                  "must be an RFC 3339 timestamp such as 2026-04-02T10:15:00.123Z "
-                  "(up to 9 fraction digits, Z or +hh:mm offset, valid date and time)");
+  if (!ParseRfc3339(text, &record_->timestamp_unix_ns)) {
+    return RejectString(text, RejectReason::kInvalidTimestamp, path,
+                        "must be an RFC 3339 timestamp such as 2026-04-02T10:15:00.123Z "
+                        "(up to 9 fraction digits, Z or +hh:mm offset, valid date and time)");
   }
   record_->timestamp_given = true;
   return true;
@@ -281,8 +298,8 @@ bool RecordParser::ReadTokenUsage(od::value& value, od::json_type type) {
   if (auto error = value.get_object().get(object)) return Fault(error);
   record_->has_token_usage = true;
   record_->tokens = TokenUsage{};  // a repeated key replaces the earlier one
-  const bool json_ok = ForEachField(object, 1, [this](const RawString& key, od::value& count) {
-    const int index = key.plain ? TokenKeyIndex(key.text) : -1;
+  const bool json_ok = ForEachField(object, 1, [this](std::string_view key, od::value& count) {
+    const int index = TokenKeyIndex(key);
     if (index < 0) return RejectUnknownField("token_usage.", key, count);
     const auto slot = static_cast<std::size_t>(index);
     const FieldPath count_path{"", kTokenFieldPaths[slot]};
@@ -306,28 +323,27 @@ bool RecordParser::ReadUnits(od::value& value, od::json_type type) {
   if (auto error = value.get_object().get(object)) return Fault(error);
   has_units_ = true;
   record_->units.clear();  // a repeated key replaces the earlier one
-  return ForEachField(object, 1, [this, &path](const RawString& key, od::value& count) {
+  return ForEachField(object, 1, [this, &path](std::string_view key, od::value& count) {
     RejectReason reason{};
     std::string message;
-    if (!ValidateLabelValue(key.text, options_.max_label_length, &reason, &message)) {
-      Reject(reason, path, "unit name " + message);
-      return SkipValue(count, 2);
+    if (!ValidateLabelValue(key, options_.max_label_length, &reason, &message)) {
+      return RejectString(key, reason, path, "unit name " + message) && SkipValue(count, 2);
     }
     od::json_type count_type;
     if (auto error = count.type().get(count_type)) return Fault(error);
     std::vector<UnitCount>& units = record_->units;
-    auto existing = std::find_if(units.begin(), units.end(), [&key](const UnitCount& u) { return u.unit == key.text; });
+    auto existing = std::find_if(units.begin(), units.end(), [&key](const UnitCount& u) { return u.unit == key; });
     if (count_type == od::json_type::null) {  // absent
       if (existing != units.end()) units.erase(existing);
       return ConsumeNull(count);
     }
     std::uint64_t n = 0;
-    if (!ReadUint64(count, count_type, FieldPath{"units.", key.text}, &n)) return false;
+    if (!ReadUint64(count, count_type, FieldPath{"units.", key}, &n)) return false;
     if (Rejected()) return true;
     if (existing != units.end()) {
       existing->count = n;
     } else {
-      units.push_back(UnitCount{key.text, n});
+      units.push_back(UnitCount{key, n});
     }
     return true;
   });
@@ -377,13 +393,14 @@ bool RecordParser::ReadVendorStatus(od::value& value, od::json_type type) {
 // ---- JSON value kinds ----------------------------------------------------------------
 
 // Raw string contents; escapes are kept (and then refused by every field
-// rule, since no accepted character set contains a backslash).
-bool RecordParser::ReadString(od::value& value, od::json_type type, const FieldPath& path, RawString* out) {
+// rule, since no accepted character set contains a backslash). Not validated
+// here: a rule that refuses the text calls RejectString, which checks it.
+bool RecordParser::ReadString(od::value& value, od::json_type type, const FieldPath& path, std::string_view* out) {
   if (type != od::json_type::string) return RejectWrongType(value, type, path, "a string");
+  const std::string_view token = value.raw_json_token();
   od::raw_json_string raw;
-  if (auto error = value.get_raw_json_string().get(raw)) return Fault(error);
-  *out = ScanRawString(raw.raw());
-  if (!out->plain && !IsValidJsonStringText(out->text)) return Fault(kInvalidString);
+  if (auto error = value.get_raw_json_string().get(raw)) return Fault(error);  // consumes the value
+  *out = StringTokenText(token);
   return true;
 }
 
@@ -470,13 +487,21 @@ bool RecordParser::Reject(RejectReason reason, const FieldPath& path, std::strin
   return true;
 }
 
+bool RecordParser::RejectString(std::string_view raw, RejectReason reason, const FieldPath& path,
+                                std::string detail) {
+  if (!IsValidJsonStringText(raw)) return Fault(kInvalidString);
+  return Reject(reason, path, std::move(detail));
+}
+
 bool RecordParser::RejectWrongType(od::value& value, od::json_type type, const FieldPath& path,
                                    const char* expected) {
   Reject(RejectReason::kWrongType, path, std::string("expected ") + expected + ", got " + JsonTypeName(type));
   return SkipValue(value, 1);
 }
 
-bool RecordParser::RejectUnknownField(std::string_view prefix, const RawString& key, od::value& value) {
+bool RecordParser::RejectUnknownField(std::string_view prefix, std::string_view key_text, od::value& value) {
+  RawString key;
+  if (!CheckedKey(key_text, &key)) return false;
   if (IsShowableName(key)) {
     Reject(RejectReason::kUnknownField, FieldPath{prefix, key.text}, "unknown field");
   } else {

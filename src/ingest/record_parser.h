@@ -90,11 +90,14 @@ class RecordParser {
 
  private:
   bool ParseObject(simdjson::ondemand::object& object);
-  bool HandleField(const RawString& key, simdjson::ondemand::value& value);
+  bool HandleField(std::string_view key, simdjson::ondemand::value& value);
   bool Dispatch(RecordField field, simdjson::ondemand::value& value, simdjson::ondemand::json_type type);
   template <typename Handler>
   bool ForEachField(simdjson::ondemand::object& object, int depth, Handler&& handle);
+  // Scans and validates a key (cold: fields of an already rejected record).
   bool ReadKey(simdjson::ondemand::field& field, RawString* key);
+  // Validates a key text from ForEachField that matched no schema name.
+  bool CheckedKey(std::string_view key, RawString* out);
 
   // Field kinds.
   bool ReadLabel(simdjson::ondemand::value& value, simdjson::ondemand::json_type type, std::string_view name,
@@ -113,7 +116,7 @@ class RecordParser {
 
   // JSON value kinds.
   bool ReadString(simdjson::ondemand::value& value, simdjson::ondemand::json_type type, const FieldPath& path,
-                  RawString* out);
+                  std::string_view* out);
   bool ReadNumber(simdjson::ondemand::value& value, simdjson::ondemand::json_type type, const FieldPath& path,
                   const char* expected, JsonNumber* out);
   bool ReadUint64(simdjson::ondemand::value& value, simdjson::ondemand::json_type type, const FieldPath& path,
@@ -124,7 +127,11 @@ class RecordParser {
   bool Reject(RejectReason reason, const FieldPath& path, std::string detail);
   bool RejectWrongType(simdjson::ondemand::value& value, simdjson::ondemand::json_type type, const FieldPath& path,
                        const char* expected);
-  bool RejectUnknownField(std::string_view prefix, const RawString& key, simdjson::ondemand::value& value);
+  // For a string (key or value) its field rule refused: a fault when the text
+  // is not valid JSON string text (malformed JSON outranks a rejection),
+  // else the rejection. Returns like Reject / Fault.
+  bool RejectString(std::string_view raw, RejectReason reason, const FieldPath& path, std::string detail);
+  bool RejectUnknownField(std::string_view prefix, std::string_view key_text, simdjson::ondemand::value& value);
   bool Rejected() const { return problem_->found; }
   void CheckParts();
   void CheckRecord();

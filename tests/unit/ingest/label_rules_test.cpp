@@ -4,6 +4,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "llm_cost_exporter/ingest.h"
 
@@ -116,6 +117,56 @@ TEST_CASE("every reject reason has a distinct snake_case name", "[ingest][labels
   CHECK(RejectReasonName(RejectReason::kMalformedJson) == "malformed_json");
   CHECK(RejectReasonName(RejectReason::kLooksLikeEmail) == "looks_like_email");
   CHECK(RejectReasonName(RejectReason::kPartsExceedWhole) == "parts_exceed_whole");
+}
+
+}  // namespace
+}  // namespace lce
+
+// The label rule against a plain per-character statement of it, for every
+// byte value at every position of short and medium values.
+namespace lce {
+namespace {
+
+bool ReferenceLabelRule(std::string_view value, std::size_t max_length) {
+  if (value.empty() || value.size() > max_length) return false;
+  std::size_t digits = 0;
+  bool phone_like = true;  // only digits, '.' and '-' (the label characters a phone number uses)
+  for (char c : value) {
+    const bool digit = c >= '0' && c <= '9';
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    const bool other = c == '_' || c == '.' || c == ':' || c == '/' || c == '-';
+    if (!digit && !letter && !other) return false;
+    digits += digit ? 1 : 0;
+    phone_like = phone_like && (digit || c == '.' || c == '-');
+  }
+  if (phone_like && digits >= 7 && digits <= 15) return false;
+  return !(value.size() >= 2 && value[0] == '_' && value[1] == '_');
+}
+
+TEST_CASE("label rule: every byte at every position agrees with the reference", "[ingest][labels]") {
+  for (std::size_t length = 1; length <= 18; ++length) {
+    for (std::size_t pos = 0; pos < length; ++pos) {
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string value(length, 'a');
+        value[pos] = static_cast<char>(byte);
+        INFO("length " << length << ", byte " << byte << " at " << pos);
+        REQUIRE(ValidateLabelValue(value, 128, nullptr, nullptr) == ReferenceLabelRule(value, 128));
+      }
+    }
+  }
+}
+
+TEST_CASE("label rule: digit runs, separators, limits and prefixes agree with the reference", "[ingest][labels]") {
+  const std::vector<std::string> values = {
+      "123456", "1234567", "123456789012345", "1234567890123456", "12.34-567", "12.34-56", "1234567a",
+      "a1234567", "1234567_", "1:234567", "1/234567", "__x", "_x", "-", ".", "12345678.", "0000000.0000000",
+      "a-b.c:d/e_f", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz0123456789"};
+  for (const std::string& value : values) {
+    for (std::size_t max_length : {std::size_t{3}, std::size_t{8}, std::size_t{128}}) {
+      INFO(value << " (max " << max_length << ")");
+      CHECK(ValidateLabelValue(value, max_length, nullptr, nullptr) == ReferenceLabelRule(value, max_length));
+    }
+  }
 }
 
 }  // namespace

@@ -375,3 +375,63 @@ TEST_CASE("whitespace anywhere in a record is fine", "[ingest][fields]") {
 
 }  // namespace
 }  // namespace lce
+
+// ---- deferred string validation --------------------------------------------------------------
+// Keys and string values are delimited from simdjson's token positions and
+// validated only when their field rule refuses them; malformed string text
+// must still be a body error (never a rejection), and valid escapes a rejection.
+
+namespace lce {
+namespace {
+
+bool IsBodyError(const std::string& body) {
+  return !ParseBatch(body, BodyFormat::kJson, {}, test::kReceiveTime).ok();
+}
+
+TEST_CASE("a bad escape in any string field is a body error", "[ingest][fields][strings]") {
+  const std::vector<std::string> bodies = {
+      test::Event(R"("service":"a\qb")"),
+      test::Event(R"("event_id":"evt\q")"),
+      test::Event(R"("trace_id":"\q")"),
+      test::Event(R"("hash_email":"\q")"),
+      test::Event(R"("timestamp":"2026-04-02T10:15:00Z\q")"),
+      test::Event(R"("vendor":"v","units":{"emails\q":1})"),
+      test::Event(R"("vendor":"v","units":{"emails":1,"\u00zz":1})"),
+      test::Event(R"("unknown\q":1)"),
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":1,"out\qput":2}})",
+  };
+  for (const std::string& body : bodies) {
+    INFO("body: " << body);
+    CHECK(IsBodyError(body));
+  }
+}
+
+TEST_CASE("valid escapes in string fields are rejections", "[ingest][fields][strings]") {
+  CHECK(test::MustReject(test::Event(R"("event_id":"evt\u0041")")).reason == RejectReason::kInvalidId);
+  CHECK(test::MustReject(test::Event(R"("timestamp":"2026-04-02T10:15:00\u005a")")).reason ==
+        RejectReason::kInvalidTimestamp);
+  CHECK(test::MustReject(test::Event(R"("hash_email":"\u0041")")).reason == RejectReason::kInvalidHash);
+  const RecordError unit = test::MustReject(test::Event(R"("vendor":"v","units":{"e\"mails":1})"));
+  CHECK(unit.reason == RejectReason::kInvalidLabel);
+  CHECK(unit.field == "units");
+  const RecordError token = test::MustReject(
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":1,"in\u0070ut":2}})");
+  CHECK(token.reason == RejectReason::kUnknownField);
+  CHECK(token.field == "token_usage");
+}
+
+TEST_CASE("keys are found exactly whatever the whitespace around the colon", "[ingest][fields][strings]") {
+  Batch b = test::MustAccept(
+      "{\"event\" \t\r\n: \"email.sent\",\"vendor\"\n:\"v\" ,\"units\":{ \"emails\"  :  2 },"
+      "\"campaign_id\"   :\"c1\"}");
+  const UsageRecord& r = b.records[0];
+  CHECK(r.event == "email.sent");
+  CHECK(r.vendor == "v");
+  CHECK(r.campaign_id == "c1");
+  REQUIRE(r.units.size() == 1);
+  CHECK(r.units[0].unit == "emails");
+  CHECK(r.units[0].count == 2);
+}
+
+}  // namespace
+}  // namespace lce
