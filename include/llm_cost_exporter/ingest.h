@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "llm_cost_exporter/status.h"
+#include "llm_cost_exporter/timestamp.h"
 #include "llm_cost_exporter/usage_record.h"
 
 namespace lce {
@@ -81,8 +82,6 @@ Result<Batch> ParseBatch(std::string_view body, BodyFormat format,
 // Each returns ok or an error message; `reason` is set on failure.
 bool ValidateLabelValue(std::string_view value, std::size_t max_length,
                         RejectReason* reason, std::string* message);
-// Parses RFC 3339 ("2026-04-02T10:15:00.123Z", offsets allowed) to Unix ns.
-bool ParseRfc3339(std::string_view text, std::int64_t* unix_ns);
 // Builds the idempotency key: event_id, else "t:<trace>:<span>:<event>" when
 // trace_id and span_id are set, else "".
 std::string IdempotencyKey(const UsageRecord& record);

@@ -5,12 +5,6 @@
 
 namespace lce::metrics {
 
-double MoneyToDouble(Money amount) {
-  const int128 whole = amount.atto() / Money::kOneDollar;
-  const int128 fraction = amount.atto() % Money::kOneDollar;
-  return static_cast<double>(whole) + static_cast<double>(fraction) / static_cast<double>(Money::kOneDollar);
-}
-
 prometheus::MetricFamily NewFamily(std::string name, std::string help, prometheus::MetricType type) {
   prometheus::MetricFamily family;
   family.name = std::move(name);

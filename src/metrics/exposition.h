@@ -1,4 +1,4 @@
-// Scrape-time helpers: exact values to doubles and MetricFamily assembly.
+// Scrape-time helpers: MetricFamily assembly.
 #pragma once
 
 #include <initializer_list>
@@ -8,15 +8,7 @@
 
 #include <prometheus/metric_family.h>
 
-#include "llm_cost_exporter/money.h"
-
 namespace lce::metrics {
-
-// Nearest-enough double of an exact amount, in USD: the whole dollars and the
-// fractional attodollars are converted separately, so amounts up to 2^53 USD
-// keep every whole dollar and the fraction is off by at most one rounding.
-// (Own helper so the metrics module does not link the pricing module.)
-double MoneyToDouble(Money amount);
 
 prometheus::MetricFamily NewFamily(std::string name, std::string help, prometheus::MetricType type);
 

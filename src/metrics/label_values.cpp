@@ -14,17 +14,4 @@ StatusCodeText::StatusCodeText(std::uint16_t status) {
   size_ = static_cast<std::size_t>(result.ptr - digits_.data());
 }
 
-std::string_view OutcomeName(PriceOutcome outcome) {
-  switch (outcome) {
-    case PriceOutcome::kPriced: return "priced";
-    case PriceOutcome::kNothingToPrice: return "nothing_to_price";
-    case PriceOutcome::kUnknownVendor: return "unknown_vendor";
-    case PriceOutcome::kNoVersionInForce: return "no_version_in_force";
-    case PriceOutcome::kUnknownModel: return "unknown_model";
-    case PriceOutcome::kUnknownServiceTier: return "unknown_service_tier";
-    case PriceOutcome::kUnknownUnit: return "unknown_unit";
-  }
-  return "unknown";
-}
-
 }  // namespace lce::metrics

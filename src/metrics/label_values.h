@@ -29,8 +29,5 @@ class StatusCodeText {
 };
 
 inline constexpr std::size_t kPriceOutcomeCount = 7;
-// Same strings as PriceOutcomeName (lce_pricing), kept here so the metrics
-// module links no pricing code; a unit test pins every value.
-std::string_view OutcomeName(PriceOutcome outcome);
 
 }  // namespace lce::metrics

@@ -113,9 +113,9 @@ void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out) const
     const CostCell::Snapshot spent = series.cost.Load();
     if (!spent.priced) return;
     auto sample = NewSample({"service", "campaign_id", "vendor", "model"}, values);
-    sample.counter.value = MoneyToDouble(spent.total);
+    sample.counter.value = spent.total.ToDouble();
     cost.metric.push_back(sample);
-    sample.counter.value = MoneyToDouble(series.retry_cost.Load().total);
+    sample.counter.value = series.retry_cost.Load().total.ToDouble();
     retry.metric.push_back(std::move(sample));
   });
   AppendFamily(out, std::move(tokens));
@@ -159,7 +159,7 @@ void LlmFamilies::CollectUnpriced(std::vector<prometheus::MetricFamily>& out) co
       const std::uint64_t count = series.by_outcome[o].Load();
       if (count == 0) continue;
       auto sample = NewSample({"vendor", "model"}, values);
-      AddLabel(sample, "reason", OutcomeName(static_cast<PriceOutcome>(o)));
+      AddLabel(sample, "reason", PriceOutcomeName(static_cast<PriceOutcome>(o)));
       sample.counter.value = static_cast<double>(count);
       family.metric.push_back(std::move(sample));
     }

@@ -56,7 +56,7 @@ void VendorFamilies::CollectUnits(std::vector<prometheus::MetricFamily>& out) co
     auto sample = NewSample({"service", "campaign_id", "vendor", "unit"}, values);
     const CostCell::Snapshot spent = series.cost.Load();
     if (spent.priced) {
-      sample.counter.value = MoneyToDouble(spent.total);
+      sample.counter.value = spent.total.ToDouble();
       cost.metric.push_back(sample);
     }
     sample.counter.value = static_cast<double>(series.units.Load());

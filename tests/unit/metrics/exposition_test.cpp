@@ -19,26 +19,6 @@ namespace {
 
 using test::Dollars;
 
-TEST_CASE("MoneyToDouble converts whole and fractional dollars", "[metrics][exposition]") {
-  CHECK(metrics::MoneyToDouble(Money()) == 0.0);
-  CHECK(metrics::MoneyToDouble(Dollars(37, 500'000'000'000'000'000)) == 37.5);
-  CHECK(metrics::MoneyToDouble(Money::FromAtto(1)) == 1e-18);
-  CHECK(metrics::MoneyToDouble(Dollars(0, 300'000'000'000'000'000)) == 0.3);  // not 0.1+0.1+0.1
-  CHECK(metrics::MoneyToDouble(Dollars(-3, -500'000'000'000'000'000)) == -3.5);
-  CHECK(metrics::MoneyToDouble(Dollars(123'456'789, 10'000'000'000'000'000)) == 123456789.01);
-}
-
-TEST_CASE("OutcomeName matches PriceOutcomeName's strings", "[metrics][exposition]") {
-  using metrics::OutcomeName;
-  CHECK(OutcomeName(PriceOutcome::kPriced) == "priced");
-  CHECK(OutcomeName(PriceOutcome::kNothingToPrice) == "nothing_to_price");
-  CHECK(OutcomeName(PriceOutcome::kUnknownVendor) == "unknown_vendor");
-  CHECK(OutcomeName(PriceOutcome::kNoVersionInForce) == "no_version_in_force");
-  CHECK(OutcomeName(PriceOutcome::kUnknownModel) == "unknown_model");
-  CHECK(OutcomeName(PriceOutcome::kUnknownServiceTier) == "unknown_service_tier");
-  CHECK(OutcomeName(PriceOutcome::kUnknownUnit) == "unknown_unit");
-}
-
 TEST_CASE("Status classes and codes", "[metrics][exposition]") {
   using metrics::kStatusClassNames;
   using metrics::StatusClassIndex;

@@ -111,6 +111,7 @@ TEST_CASE("Money::ToDouble keeps precision for large amounts", "[money]") {
   CHECK(Money::FromAtto(0).ToDouble() == 0.0);
   CHECK(Money::FromAtto(Money::kOneDollar * 3 / 2).ToDouble() == 1.5);
   CHECK(Money::FromAtto(-Money::kOneDollar / 4).ToDouble() == -0.25);
+  CHECK(Money::FromAtto(Money::kOneDollar * 3 / 10).ToDouble() == 0.3);  // not 0.1 + 0.1 + 0.1
   // $123,456,789.123456789: a whole-atto conversion would need 80 bits.
   const Money large = Money::FromAtto(static_cast<int128>(123'456'789) * Money::kOneDollar + 123'456'789'000'000'000);
   CHECK(large.ToDouble() == Approx(123456789.123456789).epsilon(1e-15));

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "llm_cost_exporter/ingest.h"
+#include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
 namespace {
@@ -23,7 +23,7 @@ bool Rejects(std::string_view text) {
   return !ok && ns == 12345;  // the output is untouched on failure
 }
 
-TEST_CASE("RFC 3339: UTC, fractions, offsets", "[ingest][rfc3339]") {
+TEST_CASE("RFC 3339: UTC, fractions, offsets", "[time][rfc3339]") {
   CHECK(MustParse("1970-01-01T00:00:00Z") == 0);
   CHECK(MustParse("2026-04-02T10:15:00.123Z") == 1775124900123000000);
   CHECK(MustParse("2026-04-02T10:15:00.1Z") == 1775124900100000000);
@@ -36,7 +36,7 @@ TEST_CASE("RFC 3339: UTC, fractions, offsets", "[ingest][rfc3339]") {
   CHECK(MustParse("2000-03-01T00:00:00Z") == 951868800000000000);
 }
 
-TEST_CASE("RFC 3339: calendar validation including leap years", "[ingest][rfc3339]") {
+TEST_CASE("RFC 3339: calendar validation including leap years", "[time][rfc3339]") {
   CHECK(MustParse("2024-02-29T00:00:00Z") == 1709164800000000000);
   CHECK(ParseRfc3339("2000-02-29T00:00:00Z", nullptr));   // divisible by 400
   CHECK(Rejects("2025-02-29T00:00:00Z"));
@@ -54,7 +54,7 @@ TEST_CASE("RFC 3339: calendar validation including leap years", "[ingest][rfc333
   CHECK(Rejects("2026-01-01T00:00:00+01:60"));
 }
 
-TEST_CASE("RFC 3339: malformed text", "[ingest][rfc3339]") {
+TEST_CASE("RFC 3339: malformed text", "[time][rfc3339]") {
   for (const char* text :
        {"", "2026-04-02", "2026-04-02T10:15:00", "2026-04-02 10:15:00Z", "2026-04-02T10:15Z", "2026-4-02T10:15:00Z",
         "2026-04-02T10:15:00.Z", "2026-04-02T10:15:00.1234567890Z", "2026-04-02T10:15:00+0200",
@@ -65,13 +65,26 @@ TEST_CASE("RFC 3339: malformed text", "[ingest][rfc3339]") {
   }
 }
 
-TEST_CASE("RFC 3339: the int64 nanosecond range is enforced", "[ingest][rfc3339]") {
+TEST_CASE("RFC 3339: the int64 nanosecond range is enforced", "[time][rfc3339]") {
   CHECK(MustParse("2262-04-11T23:47:16.854775807Z") == INT64_MAX);
   CHECK(Rejects("2262-04-11T23:47:16.854775808Z"));
   CHECK(MustParse("1677-09-21T00:12:43.145224192Z") == INT64_MIN);
   CHECK(Rejects("1677-09-21T00:12:43.145224191Z"));
   CHECK(Rejects("9999-12-31T23:59:59Z"));
   CHECK(Rejects("0000-01-01T00:00:00Z"));
+}
+
+TEST_CASE("ISO dates are midnight UTC and range-checked", "[time][date]") {
+  std::int64_t ns = 0;
+  REQUIRE(ParseIsoDate("2024-02-29", &ns));
+  CHECK(ns == 1'709'164'800'000'000'000);  // date -u -d 2024-02-29 +%s
+  std::int64_t same = 0;
+  REQUIRE(ParseRfc3339("2024-02-29T00:00:00Z", &same));
+  CHECK(ns == same);
+  for (const char* text : {"2025-02-29", "2026-13-01", "2026-04-31", "2026-04-02T00:00:00Z", "2026-4-2", "", "2263-01-01"}) {
+    INFO(text);
+    CHECK_FALSE(ParseIsoDate(text, nullptr));
+  }
 }
 
 }  // namespace

@@ -1,20 +1,20 @@
-// RFC 3339 "date-time" to Unix nanoseconds.
+// RFC 3339 "date-time" and ISO 8601 calendar dates to Unix nanoseconds.
 //
 // Accepted grammar (RFC 3339 section 5.6; 'T' and 'Z' may be lower case):
 //   YYYY-MM-DD T hh:mm:ss [.f{1,9}] ( Z | (+|-)hh:mm )
 // Rejected: leap seconds (ss = 60; Unix time cannot represent them), more than
 // 9 fraction digits, a space instead of 'T', and instants outside the int64
 // nanosecond range (about 1677-09-21 to 2262-04-11).
-#include "rfc3339.h"
+#include "calendar.h"
 
 #include <cstddef>
 #include <limits>
 #include <string_view>
 
-#include "llm_cost_exporter/ingest.h"
+#include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
-namespace ingest_detail {
+namespace time_detail {
 
 bool IsLeapYear(std::int64_t year) noexcept {
   return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -93,19 +93,44 @@ bool ReadOffset(std::string_view text, std::size_t* pos, std::int64_t* offset_se
 }
 
 }  // namespace
-}  // namespace ingest_detail
+}  // namespace time_detail
+
+namespace {
+
+// "YYYY-MM-DD" at text[*pos], range-checked; advances *pos.
+bool ReadDate(std::string_view text, std::size_t* pos, int* year, int* month, int* day) noexcept {
+  using namespace time_detail;
+  if (!ReadDigits(text, pos, 4, year) || !Expect(text, pos, '-') || !ReadDigits(text, pos, 2, month) ||
+      !Expect(text, pos, '-') || !ReadDigits(text, pos, 2, day)) {
+    return false;
+  }
+  return *month >= 1 && *month <= 12 && *day >= 1 && *day <= DaysInMonth(*year, *month);
+}
+
+}  // namespace
+
+bool ParseIsoDate(std::string_view text, std::int64_t* unix_ns) {
+  std::size_t pos = 0;
+  int year = 0, month = 0, day = 0;
+  if (!ReadDate(text, &pos, &year, &month, &day) || pos != text.size()) return false;
+  // Days after 2262-04-11 overflow int64 nanoseconds: rejected, as in ParseRfc3339.
+  const __int128 total = static_cast<__int128>(time_detail::DaysFromCivil(year, month, day)) * 86400 * 1'000'000'000;
+  if (total < std::numeric_limits<std::int64_t>::min() || total > std::numeric_limits<std::int64_t>::max()) {
+    return false;
+  }
+  if (unix_ns != nullptr) *unix_ns = static_cast<std::int64_t>(total);
+  return true;
+}
 
 bool ParseRfc3339(std::string_view text, std::int64_t* unix_ns) {
-  using namespace ingest_detail;
+  using namespace time_detail;
   std::size_t pos = 0;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!ReadDigits(text, &pos, 4, &year) || !Expect(text, &pos, '-') || !ReadDigits(text, &pos, 2, &month) ||
-      !Expect(text, &pos, '-') || !ReadDigits(text, &pos, 2, &day) || !Expect(text, &pos, 'T', 't') ||
+  if (!ReadDate(text, &pos, &year, &month, &day) || !Expect(text, &pos, 'T', 't') ||
       !ReadDigits(text, &pos, 2, &hour) || !Expect(text, &pos, ':') || !ReadDigits(text, &pos, 2, &minute) ||
       !Expect(text, &pos, ':') || !ReadDigits(text, &pos, 2, &second)) {
     return false;
   }
-  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month)) return false;
   if (hour > 23 || minute > 59 || second > 59) return false;
   std::int64_t nanos = 0;
   std::int64_t offset_seconds = 0;

@@ -1,11 +1,10 @@
-// Calendar arithmetic for RFC 3339 parsing (proleptic Gregorian calendar,
-// no time zone database, no locale, no timegm). lce::ParseRfc3339 itself is
-// declared in the public ingest.h.
+// Calendar arithmetic (proleptic Gregorian calendar, no time zone database,
+// no locale, no timegm). Private to the time module.
 #pragma once
 
 #include <cstdint>
 
-namespace lce::ingest_detail {
+namespace lce::time_detail {
 
 bool IsLeapYear(std::int64_t year) noexcept;
 // 28..31; month is 1..12.
@@ -14,4 +13,4 @@ int DaysInMonth(std::int64_t year, int month) noexcept;
 // negative before the epoch. month 1..12, day 1..31 (not range checked).
 std::int64_t DaysFromCivil(std::int64_t year, int month, int day) noexcept;
 
-}  // namespace lce::ingest_detail
+}  // namespace lce::time_detail

@@ -1,0 +1,19 @@
+// Timestamp parsing shared by every module that reads times from text
+// (records, price tables). Pure functions, thread-safe, no locale, no time
+// zone database.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace lce {
+
+// Parses an RFC 3339 date-time ("2026-04-02T10:15:00.123Z", offsets allowed,
+// up to 9 fraction digits, no leap seconds) to Unix nanoseconds. Returns
+// false on any syntax or range error; `unix_ns` may be null to only validate.
+bool ParseRfc3339(std::string_view text, std::int64_t* unix_ns);
+
+// Parses a calendar date "YYYY-MM-DD" as 00:00:00 UTC of that day.
+bool ParseIsoDate(std::string_view text, std::int64_t* unix_ns);
+
+}  // namespace lce
