@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HTTP ingest benchmark: starts the built exporter on a loopback port with the
-# shipped config and pricing, drives it with bench/load_driver (NDJSON batches
+# shipped config and pricing and a durable ledger in a temporary directory, drives it with bench/load_driver (NDJSON batches
 # over keep-alive connections), prints the driver's figures, and stops it.
 #   bench/run_http_bench.sh [connections] [batch] [rounds]
 # Build first: scripts/build.sh (benchmarks are built by default).
@@ -11,9 +11,10 @@ batch=${2:-1000}
 rounds=${3:-300}
 port=19477
 
-build/llm_cost_exporter --web.listen-address=127.0.0.1:$port --log.level=warn &
+storage=$(mktemp -d)   # a fresh durable ledger (SQLite) for every run
+build/llm_cost_exporter --web.listen-address=127.0.0.1:$port --log.level=warn --storage.path="$storage" &
 exporter=$!
-trap 'kill -TERM $exporter 2>/dev/null; wait $exporter 2>/dev/null || true' EXIT
+trap 'kill -TERM $exporter 2>/dev/null; wait $exporter 2>/dev/null || true; rm -rf "$storage"' EXIT
 for _ in $(seq 50); do
   curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null && break
   sleep 0.1
@@ -21,3 +22,10 @@ done
 build/bench/load_driver --target=127.0.0.1:$port --connections="$connections" --batch="$batch" \
   --rounds="$rounds" --seconds=20
 curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^llm_cost_exporter_records_(accepted|rejected)_total' | grep -v ' 0$'
+
+# Baseline in the same run: the store's raw per-row insert rate (plain SQLite
+# table, prepared statement, 1000 rows per transaction, same WAL settings).
+build/bench/ledger_bench --benchmark_filter='^BM_RawSqliteInsert/' --benchmark_min_time=1 \
+  --benchmark_format=csv 2>/dev/null |
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "items_per_second") col = i }
+           /BM_RawSqliteInsert/ { printf "baseline_raw_sqlite_insert_rows_per_second=%.0f\n", $col }'

@@ -5,6 +5,7 @@
 // Loading never throws. A Config is a plain value.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -20,14 +21,26 @@ struct ServerConfig {
   int request_timeout_ms = 30000;                // slow clients are cut off
 };
 
+// The ledger's settings; its location is the --storage.path flag.
+struct StorageConfig {
+  // How long idempotency keys are remembered (by receive time): a record
+  // re-sent within this window is a duplicate, later it counts again.
+  std::chrono::seconds idempotency_retention{std::chrono::hours(48)};
+  // fsync every commit: survives power loss, not only process crashes.
+  bool fsync_every_commit = false;
+};
+
 struct Config {
   ServerConfig server;
+  StorageConfig storage;
   IngestOptions ingest;
   MetricsOptions metrics;
 };
 
 // Parses YAML text; `source` names the document in error messages.
 Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
+// Parses a Prometheus-style duration: "90s", "15m", "24h", "7d", "1w", "1h30m".
+Result<std::chrono::seconds> ParseDuration(std::string_view text);
 // Reads and parses a file.
 Result<Config> LoadConfigFile(const std::string& path);
 

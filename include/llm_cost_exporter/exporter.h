@@ -1,6 +1,6 @@
 // Exporter: the running service. Owns the loaded configuration and price
 // tables (swapped atomically on reload), the usage metrics, the self-metrics,
-// the idempotency store and the HTTP server that wires them together.
+// the durable ledger and the HTTP server that wires them together.
 //
 // Thread safety: Reload may be called from any thread (a signal thread or an
 // HTTP worker); reloads are serialized and readers always see a complete
@@ -19,13 +19,15 @@ namespace lce {
 struct ExporterSettings {
   std::string config_file = "config/llm_cost_exporter.yml";
   std::string pricing_dir = "pricing";
+  std::string storage_path = "data";  // "" keeps the ledger in memory
   std::string listen_address = "127.0.0.1:9477";
   BuildInfo build;
 };
 
 class Exporter {
  public:
-  // Loads configuration and pricing; fails (naming the file) if either is invalid.
+  // Loads configuration and pricing and opens the ledger; fails (naming the
+  // file) if any of them cannot be used.
   static Result<std::unique_ptr<Exporter>> Create(const ExporterSettings& settings);
   ~Exporter();
 
@@ -34,7 +36,9 @@ class Exporter {
   // Re-reads config and pricing. On error the old pair stays in force, the
   // reload gauge goes to 0 and the error is logged and returned.
   Status Reload();
-  // Stops accepting requests, waits for in-flight ones, flushes state.
+  // Stops accepting requests, waits for in-flight ones, closes the ledger
+  // (every answered record was already committed). Nothing else may be
+  // called afterwards; the destructor calls it.
   void Shutdown();
 
   // The /metrics exposition (Prometheus text format 0.0.4), as served.

@@ -1,16 +1,17 @@
 // IngestPipeline: the one-way data path for a parsed batch:
-// record -> idempotency claim -> priced record -> metrics.
+// record -> priced record -> ledger (durable, deduplicated) -> metrics.
 //
-// Thread-safe: any number of request threads may call Ingest concurrently; a
-// record's idempotency key is claimed atomically before it is counted, so the
-// same key is counted once however requests interleave.
+// Thread-safe: any number of request threads may call Ingest concurrently.
+// The ledger decides which records are new (each idempotency key once, however
+// requests interleave) and commits them before Ingest returns; only committed
+// records reach the metrics, so /metrics never shows what a crash could lose.
 #pragma once
 
 #include <cstddef>
 #include <vector>
 
-#include "llm_cost_exporter/idempotency.h"
 #include "llm_cost_exporter/ingest.h"
+#include "llm_cost_exporter/ledger.h"
 #include "llm_cost_exporter/metrics.h"
 #include "llm_cost_exporter/pricing.h"
 #include "llm_cost_exporter/self_metrics.h"
@@ -27,15 +28,17 @@ struct IngestSummary {
 
 class IngestPipeline {
  public:
-  IngestPipeline(UsageMetrics& usage, IdempotencyStore& keys, SelfMetrics& self)
-      : usage_(usage), keys_(keys), self_(self) {}
+  IngestPipeline(UsageMetrics& usage, Ledger& ledger, SelfMetrics& self)
+      : usage_(usage), ledger_(ledger), self_(self) {}
 
-  // Counts every record of `batch` not seen before, priced with `prices`.
-  IngestSummary Ingest(Batch&& batch, const PriceBook& prices);
+  // Prices every valid record of `batch`, commits the new ones to the ledger
+  // and counts them. Fails only when the ledger cannot commit; then nothing
+  // of the batch was counted and the client may safely send it again.
+  Result<IngestSummary> Ingest(Batch&& batch, const PriceBook& prices, std::int64_t receive_unix_ns);
 
  private:
   UsageMetrics& usage_;
-  IdempotencyStore& keys_;
+  Ledger& ledger_;
   SelfMetrics& self_;
 };
 

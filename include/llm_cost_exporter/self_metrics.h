@@ -47,7 +47,6 @@ class SelfMetrics {
   void SetReloadResult(bool success, double unix_seconds);
   // Replaces the loaded price tables shown by llm_cost_exporter_price_table_info.
   void SetPriceTables(std::vector<PriceTableInfo> tables);
-  void SetIdempotencyKeys(std::size_t count) { idempotency_keys_->Set(static_cast<double>(count)); }
 
   // What /metrics serializes for the self-metrics: the registry and the
   // price-table collector (rebuilt at scrape time, so `in_force` follows the
@@ -65,7 +64,6 @@ class SelfMetrics {
   prometheus::Gauge* reload_success_time_;
   class PriceTableCollector;
   std::unique_ptr<PriceTableCollector> price_tables_;
-  prometheus::Gauge* idempotency_keys_;
 };
 
 }  // namespace lce

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace lce {
@@ -15,5 +16,11 @@ bool ParseRfc3339(std::string_view text, std::int64_t* unix_ns);
 
 // Parses a calendar date "YYYY-MM-DD" as 00:00:00 UTC of that day.
 bool ParseIsoDate(std::string_view text, std::int64_t* unix_ns);
+
+// Formats Unix nanoseconds as RFC 3339 in UTC, whole seconds: "2026-04-02T10:15:00Z"
+// (the fraction is truncated; instants before the epoch round down).
+std::string FormatRfc3339(std::int64_t unix_ns);
+// The UTC calendar date of an instant: "2026-04-02".
+std::string FormatIsoDate(std::int64_t unix_ns);
 
 }  // namespace lce

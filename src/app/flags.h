@@ -11,6 +11,7 @@ namespace lce {
 struct Flags {
   std::string config_file = "config/llm_cost_exporter.yml";
   std::string pricing_dir = "pricing";
+  std::string storage_path = "data";
   std::string listen_address = "127.0.0.1:9477";
   std::string log_level = "info";
   std::string log_format = "logfmt";

@@ -32,6 +32,7 @@ int Serve(const lce::Flags& flags, const sigset_t& signals) {
   lce::ExporterSettings settings;
   settings.config_file = flags.config_file;
   settings.pricing_dir = flags.pricing_dir;
+  settings.storage_path = flags.storage_path;
   settings.listen_address = flags.listen_address;
   settings.build = Build();
   auto exporter = lce::Exporter::Create(settings);
@@ -40,7 +41,8 @@ int Serve(const lce::Flags& flags, const sigset_t& signals) {
     return 1;
   }
   lce::log::Info("starting llm_cost_exporter", {{"version", LCE_VERSION}, {"revision", LCE_REVISION},
-                                                {"config", flags.config_file}, {"pricing", flags.pricing_dir}});
+                                                {"config", flags.config_file}, {"pricing", flags.pricing_dir},
+                                                {"storage", flags.storage_path.empty() ? "(memory)" : flags.storage_path}});
   if (const lce::Status started = (*exporter)->Start(); !started.ok()) {
     lce::log::Error("cannot start HTTP server", {{"err", started.message()}});
     return 1;

@@ -69,6 +69,21 @@ void ReadServer(const YAML::Node& node, ServerConfig& out) {
   if (node["request_timeout_ms"]) out.request_timeout_ms = static_cast<int>(ReadPositive(node["request_timeout_ms"], "server.request_timeout_ms"));
 }
 
+void ReadStorage(const YAML::Node& node, StorageConfig& out) {
+  RequireMap(node, "storage");
+  RejectUnknownKeys(node, "storage", {"idempotency_retention", "fsync_every_commit"});
+  if (const YAML::Node retention = node["idempotency_retention"]) {
+    auto parsed = ParseDuration(ReadScalar<std::string>(retention, "storage.idempotency_retention", "a duration"));
+    if (!parsed.ok() || parsed->count() <= 0) {
+      throw ConfigError{Where(retention, "storage.idempotency_retention") + " must be a positive duration such as 7d or 36h"};
+    }
+    out.idempotency_retention = *parsed;
+  }
+  if (node["fsync_every_commit"]) {
+    out.fsync_every_commit = ReadScalar<bool>(node["fsync_every_commit"], "storage.fsync_every_commit", "true or false");
+  }
+}
+
 void ReadIngest(const YAML::Node& node, IngestOptions& out) {
   RequireMap(node, "ingest");
   RejectUnknownKeys(node, "ingest", {"max_label_length"});
@@ -110,14 +125,39 @@ Config ParseRoot(const YAML::Node& root) {
   Config config;
   if (!root || root.IsNull()) return config;
   RequireMap(root, "(document)");
-  RejectUnknownKeys(root, "", {"server", "ingest", "metrics"});
+  RejectUnknownKeys(root, "", {"server", "storage", "ingest", "metrics"});
   if (root["server"]) ReadServer(root["server"], config.server);
+  if (root["storage"]) ReadStorage(root["storage"], config.storage);
   if (root["ingest"]) ReadIngest(root["ingest"], config.ingest);
   if (root["metrics"]) ReadMetrics(root["metrics"], config.metrics);
   return config;
 }
 
 }  // namespace
+
+Result<std::chrono::seconds> ParseDuration(std::string_view text) {
+  // Units in descending order, each at most once, as Prometheus writes them.
+  static constexpr std::pair<char, long long> kUnits[] = {
+      {'w', 7 * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+  const Status invalid = Status::InvalidArgument("\"" + std::string(text) + "\" is not a duration like 90s, 15m, 24h, 7d or 1h30m");
+  if (text.empty()) return invalid;
+  long long total = 0;
+  std::size_t next_unit = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    long long value = 0;
+    const std::size_t digits_start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && pos - digits_start < 9) {
+      value = value * 10 + (text[pos++] - '0');
+    }
+    if (pos == digits_start || pos == text.size()) return invalid;
+    while (next_unit < std::size(kUnits) && kUnits[next_unit].first != text[pos]) ++next_unit;
+    if (next_unit == std::size(kUnits)) return invalid;
+    total += value * kUnits[next_unit++].second;
+    ++pos;
+  }
+  return std::chrono::seconds(total);
+}
 
 Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source) {
   try {

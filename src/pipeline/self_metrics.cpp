@@ -107,11 +107,6 @@ SelfMetrics::SelfMetrics(const BuildInfo& build) : registry_(std::make_shared<pr
                               .Register(*registry_)
                               .Add({});
   price_tables_ = std::make_unique<PriceTableCollector>();
-  idempotency_keys_ = &BuildGauge()
-                           .Name(Name("idempotency_keys"))
-                           .Help("Idempotency keys currently remembered.")
-                           .Register(*registry_)
-                           .Add({});
 }
 
 void SelfMetrics::CountHttpRequest(std::string_view handler, int code) {

@@ -33,15 +33,47 @@ Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_f
       std::make_shared<Snapshot>(Snapshot{std::move(config).value(), std::move(prices).value()}));
 }
 
-Exporter::Impl::Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial)
+Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, const StorageConfig& storage) {
+  if (storage_path.empty()) return NewMemoryLedger(storage.idempotency_retention);
+  LedgerOptions options;
+  options.directory = storage_path;
+  options.idempotency_retention = storage.idempotency_retention;
+  options.fsync_every_commit = storage.fsync_every_commit;
+  return OpenSqliteLedger(options);
+}
+
+Exporter::Impl::Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened)
     : settings(std::move(s)),
       self(settings.build),
       usage(initial->config.metrics),
-      keys(NewInMemoryIdempotencyStore()),
-      pipeline(usage, *keys, self),
+      ledger(std::move(opened)),
+      ledger_metrics(NewLedgerCollector(*ledger)),
+      pipeline(usage, *ledger, self),
       snapshot(std::move(initial)) {
   self.SetPriceTables(snapshot->prices->tables());
   self.SetReloadResult(true, NowUnixSeconds());
+  pruner = std::thread([this] { PruneLoop(); });
+}
+
+Exporter::Impl::~Impl() {
+  {
+    std::lock_guard lock(prune_mutex);
+    stopping = true;
+  }
+  prune_wake.notify_all();
+  pruner.join();
+}
+
+void Exporter::Impl::PruneLoop() {
+  std::unique_lock lock(prune_mutex);
+  while (!stopping) {
+    lock.unlock();
+    const Status pruned = ledger->Prune(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch()).count());
+    if (!pruned.ok()) log::Warn("pruning idempotency keys failed", {{"err", pruned.message()}});
+    lock.lock();
+    prune_wake.wait_for(lock, std::chrono::hours(1), [this] { return stopping; });
+  }
 }
 
 std::shared_ptr<const Snapshot> Exporter::Impl::Current() const {
@@ -52,8 +84,10 @@ std::shared_ptr<const Snapshot> Exporter::Impl::Current() const {
 Result<std::unique_ptr<Exporter>> Exporter::Create(const ExporterSettings& settings) {
   auto snapshot = LoadSnapshot(settings.config_file, settings.pricing_dir);
   if (!snapshot.ok()) return snapshot.status();
+  auto ledger = OpenLedger(settings.storage_path, (*snapshot)->config.storage);
+  if (!ledger.ok()) return ledger.status().WithContext("ledger");
   return std::unique_ptr<Exporter>(
-      new Exporter(std::make_unique<Impl>(settings, std::move(snapshot).value())));
+      new Exporter(std::make_unique<Impl>(settings, std::move(snapshot).value(), std::move(ledger).value())));
 }
 
 Exporter::Exporter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -110,9 +144,10 @@ Status Exporter::Impl::Reload() {
 std::string Exporter::MetricsText() const { return impl_->RenderMetrics(); }
 
 std::string Exporter::Impl::RenderMetrics() {
-  self.SetIdempotencyKeys(keys->size());
   std::vector<prometheus::MetricFamily> families = usage.Collect();
-  for (const prometheus::Collectable* collectable : self.collectables()) {
+  std::vector<const prometheus::Collectable*> collectables = self.collectables();
+  collectables.push_back(ledger_metrics.get());
+  for (const prometheus::Collectable* collectable : collectables) {
     std::vector<prometheus::MetricFamily> more = collectable->Collect();
     families.insert(families.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
@@ -128,12 +163,15 @@ std::string Exporter::Impl::RenderMetrics() {
 }
 
 void Exporter::Shutdown() {
-  if (!impl_ || !impl_->http) return;
-  impl_->ready = false;
-  log::Info("shutting down: draining in-flight requests");
-  impl_->http->close();  // returns once every worker has finished its request
-  impl_->http.reset();
-  log::Info("shutdown complete", {{"records_idempotency_keys", std::to_string(impl_->keys->size())}});
+  if (!impl_) return;
+  if (impl_->http) {
+    impl_->ready = false;
+    log::Info("shutting down: draining in-flight requests");
+    impl_->http->close();  // returns once every worker has finished its request
+    impl_->http.reset();
+  }
+  impl_.reset();  // stops the pruner and closes the ledger
+  log::Info("shutdown complete");
 }
 
 Status CheckConfig(const std::string& config_file, const std::string& pricing_dir, std::ostream& out) {

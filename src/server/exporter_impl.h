@@ -2,15 +2,17 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include <CivetServer.h>
 
 #include "llm_cost_exporter/config.h"
 #include "llm_cost_exporter/exporter.h"
-#include "llm_cost_exporter/idempotency.h"
+#include "llm_cost_exporter/ledger.h"
 #include "llm_cost_exporter/metrics.h"
 #include "llm_cost_exporter/pipeline.h"
 #include "llm_cost_exporter/pricing.h"
@@ -28,7 +30,8 @@ Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_f
                                                      const std::string& pricing_dir);
 
 struct Exporter::Impl {
-  Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial);
+  Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened);
+  ~Impl();
 
   // The snapshot in force; cheap (one shared_ptr copy under a mutex).
   std::shared_ptr<const Snapshot> Current() const;
@@ -40,17 +43,31 @@ struct Exporter::Impl {
   ExporterSettings settings;
   SelfMetrics self;
   UsageMetrics usage;
-  std::unique_ptr<IdempotencyStore> keys;
+  std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<prometheus::Collectable> ledger_metrics;
   IngestPipeline pipeline;
 
   mutable std::mutex snapshot_mutex;
   std::shared_ptr<const Snapshot> snapshot;
   std::mutex reload_mutex;  // one reload at a time
 
+  // Prunes expired idempotency keys once an hour until stopped.
+  void PruneLoop();
+  std::mutex prune_mutex;
+  std::condition_variable prune_wake;
+  bool stopping = false;
+  std::thread pruner;
+
   std::atomic<bool> ready{false};
   std::vector<std::unique_ptr<CivetHandler>> handlers;
   std::unique_ptr<CivetServer> http;
 };
+
+// Opens the ledger named by settings (SQLite under storage_path, or memory).
+Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, const StorageConfig& storage);
+
+// Scrape-time view of Ledger::Stats as llm_cost_exporter_ledger_* families.
+std::unique_ptr<prometheus::Collectable> NewLedgerCollector(const Ledger& ledger);
 
 // Registers every endpoint's handler on impl.http.
 void RegisterHandlers(Exporter::Impl& impl);

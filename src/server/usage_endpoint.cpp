@@ -2,7 +2,9 @@
 //
 // Answers 200 with counts when at least one record was accepted or was a
 // duplicate (or nothing was rejected); 400 when the body is not JSON or every
-// record was rejected; 413 when the body exceeds server.max_body_bytes.
+// record was rejected; 413 when the body exceeds server.max_body_bytes; 503
+// when the ledger cannot commit (nothing counted: safe to retry). A 200 means
+// every accepted record is durable.
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -62,8 +64,9 @@ class UsageEndpoint final : public Endpoint {
                                      std::to_string(snapshot->config.server.max_body_bytes) + " bytes)");
       return 413;
     }
+    const std::int64_t received = NowUnixNs();
     Result<Batch> batch = ParseBatch(body, FormatFor(http::Header(conn, "Content-Type")),
-                                     snapshot->config.ingest, NowUnixNs());
+                                     snapshot->config.ingest, received);
     if (!batch.ok()) {
       http::SendError(conn, 400, batch.status().message());
       return 400;
@@ -72,7 +75,15 @@ class UsageEndpoint final : public Endpoint {
       http::SendError(conn, 400, "the body holds no records");
       return 400;
     }
-    const IngestSummary summary = impl_.pipeline.Ingest(std::move(batch).value(), *snapshot->prices);
+    Result<IngestSummary> ingested = impl_.pipeline.Ingest(std::move(batch).value(), *snapshot->prices, received);
+    if (!ingested.ok()) {
+      http::Send(conn, 503, "application/json",
+                 nlohmann::json{{"error", "the ledger could not commit; nothing from this request was counted, "
+                                          "send it again: " + ingested.status().message()}}.dump(),
+                 "Retry-After: 1\r\n");
+      return 503;
+    }
+    const IngestSummary& summary = *ingested;
     impl_.self.ObserveIngestSeconds(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     const bool all_rejected = summary.accepted == 0 && summary.duplicate == 0;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <utility>
 
 namespace lce::store_detail {
 
@@ -23,10 +24,38 @@ bool KeySet::Insert(std::string_view key, std::uint64_t hash) {
   return true;
 }
 
+bool KeySet::Contains(std::string_view key, std::uint64_t hash) const {
+  return !slots_.empty() && Probe(key, hash).occupied;
+}
+
+void KeySet::Erase(std::string_view key, std::uint64_t hash) noexcept {
+  if (slots_.empty()) return;
+  const std::size_t mask = slots_.size() - 1;
+  Slot* hole = &Probe(key, hash);
+  if (!hole->occupied) return;
+  *hole = Slot{};
+  --size_;
+  // Moves back every later key of the probe run that may sit in the hole:
+  // one whose home slot is not cyclically within (hole, current].
+  std::size_t hole_index = static_cast<std::size_t>(hole - slots_.data());
+  for (std::size_t i = (hole_index + 1) & mask; slots_[i].occupied; i = (i + 1) & mask) {
+    const std::size_t home = slots_[i].hash & mask;
+    const bool home_in_run = ((i - home) & mask) < ((i - hole_index) & mask);
+    if (home_in_run) continue;
+    slots_[hole_index] = slots_[i];
+    slots_[i] = Slot{};
+    hole_index = i;
+  }
+}
+
 KeySet::Slot& KeySet::Probe(std::string_view key, std::uint64_t hash) {
+  return const_cast<Slot&>(std::as_const(*this).Probe(key, hash));
+}
+
+const KeySet::Slot& KeySet::Probe(std::string_view key, std::uint64_t hash) const {
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    Slot& slot = slots_[i];
+    const Slot& slot = slots_[i];
     if (!slot.occupied) return slot;
     if (slot.hash == hash && std::string_view(slot.data, slot.size) == key) return slot;
   }

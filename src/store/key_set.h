@@ -4,7 +4,9 @@
 // slot keeps the key's full hash, so a probe compares hashes first and reads
 // key bytes only on a hash match, and growing never hashes a key again. Key
 // bytes are copied into chunks of a byte arena (no allocation per key; chunk
-// addresses never change, so slots point into them). Keys are never removed.
+// addresses never change, so slots point into them). Erase frees a key's
+// slot but not its bytes (they go when the set is destroyed), so erasing is
+// meant for undoing a few recent inserts, not for churn.
 //
 // Not thread-safe: the owning shard's mutex guards it. The caller supplies
 // the hash, so one hash computation serves both shard choice and probing.
@@ -24,6 +26,11 @@ class KeySet {
   // Returns true when it was added, false when it was already present. On
   // std::bad_alloc the set is unchanged.
   bool Insert(std::string_view key, std::uint64_t hash);
+  // True when `key` is present.
+  bool Contains(std::string_view key, std::uint64_t hash) const;
+  // Removes `key` if present (backward-shift deletion: no tombstones).
+  // Never throws.
+  void Erase(std::string_view key, std::uint64_t hash) noexcept;
 
   std::size_t size() const { return size_; }
 
@@ -37,6 +44,7 @@ class KeySet {
 
   // The slot holding `key`, or the empty slot where it belongs.
   Slot& Probe(std::string_view key, std::uint64_t hash);
+  const Slot& Probe(std::string_view key, std::uint64_t hash) const;
   // Doubles the slot array (first call: kInitialSlots) and re-places every key.
   void Grow();
   // Copies `key` into the arena; returns the copy's address.

@@ -85,13 +85,19 @@ class Process:
 
 
 class Exporter(Process):
-    def __init__(self, config=None, pricing=None, extra=()):
+    """The real binary. Its ledger lives in `storage` (a fresh temporary
+    directory, removed by stop(), unless the caller passes one to keep)."""
+
+    def __init__(self, config=None, pricing=None, storage=None, extra=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.own_storage = storage is None
+        self.storage = storage or tempfile.mkdtemp(prefix="lce-ledger-")
         argv = [EXPORTER,
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 f"--config.file={config or os.path.join(FIXTURES, 'config', 'exporter.yml')}",
                 f"--pricing.dir={pricing or os.path.join(FIXTURES, 'pricing')}",
+                f"--storage.path={self.storage}",
                 *extra]
         super().__init__("exporter", argv, cwd=REPO)
         wait_until(lambda: self.proc.poll() is None and
@@ -112,6 +118,19 @@ class Exporter(Process):
         status, _, payload = http("GET", self.url + "/metrics")
         assert status == 200, status
         return payload.decode()
+
+    def spend(self, **params):
+        """GET /v1/spend; returns (status, parsed JSON or CSV text)."""
+        url = self.url + "/v1/spend?" + urllib.parse.urlencode(params)
+        status, _, payload = http("GET", url)
+        text = payload.decode()
+        return status, text if params.get("format") == "csv" else json.loads(text)
+
+    def stop(self, timeout=10):
+        code = super().stop(timeout)
+        if self.own_storage:
+            shutil.rmtree(self.storage, ignore_errors=True)
+        return code
 
 
 class Prometheus(Process):

@@ -73,3 +73,25 @@ TEST_CASE("a missing file is an I/O error naming it", "[config]") {
   CHECK(config.status().code() == lce::Status::Code::kIoError);
   CHECK_THAT(config.status().message(), Catch::Contains("/nonexistent/llm_cost_exporter.yml"));
 }
+
+TEST_CASE("durations read the Prometheus way", "[config]") {
+  using std::chrono::seconds;
+  CHECK(*lce::ParseDuration("90s") == seconds(90));
+  CHECK(*lce::ParseDuration("15m") == seconds(900));
+  CHECK(*lce::ParseDuration("1h30m") == seconds(5400));
+  CHECK(*lce::ParseDuration("7d") == seconds(7 * 86400));
+  CHECK(*lce::ParseDuration("1w2d") == seconds(9 * 86400));
+  for (const char* bad : {"", "7", "d", "1m1h", "1h1h", "1.5h", "-1h", "1 h", "7days"}) {
+    INFO(bad);
+    CHECK_FALSE(lce::ParseDuration(bad).ok());
+  }
+}
+
+TEST_CASE("the storage section sets retention and fsync", "[config]") {
+  auto config = ParseConfig("storage: {idempotency_retention: 36h, fsync_every_commit: true}", "s.yml");
+  REQUIRE(config.ok());
+  CHECK(config->storage.idempotency_retention == std::chrono::hours(36));
+  CHECK(config->storage.fsync_every_commit);
+  CHECK_FALSE(ParseConfig("storage: {idempotency_retention: forever}", "s.yml").ok());
+  CHECK_FALSE(ParseConfig("storage: {idempotency_retention: 0s}", "s.yml").ok());
+}

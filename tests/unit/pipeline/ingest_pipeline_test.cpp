@@ -21,11 +21,13 @@ versions:
         per_million_tokens: {input: 0.0375, output: 0.15}
 )";
 
+constexpr std::int64_t kReceived = 1'780'000'000'000'000'000;
+
 struct Fixture {
   lce::SelfMetrics self{lce::BuildInfo{"test", "test", "test"}};
   lce::UsageMetrics usage{lce::MetricsOptions{}};
-  std::unique_ptr<lce::IdempotencyStore> keys = lce::NewInMemoryIdempotencyStore();
-  lce::IngestPipeline pipeline{usage, *keys, self};
+  std::unique_ptr<lce::Ledger> ledger = lce::NewMemoryLedger(std::chrono::hours(24));
+  lce::IngestPipeline pipeline{usage, *ledger, self};
   std::shared_ptr<const lce::PriceBook> prices;
 
   Fixture() {
@@ -37,9 +39,11 @@ struct Fixture {
 
   lce::IngestSummary Ingest(const std::string& body) {
     // No Catch2 assertions here: this runs on several threads at once.
-    auto batch = lce::ParseBatch(body, lce::BodyFormat::kNdjson, lce::IngestOptions{}, 1'780'000'000'000'000'000);
+    auto batch = lce::ParseBatch(body, lce::BodyFormat::kNdjson, lce::IngestOptions{}, kReceived);
     if (!batch.ok()) throw std::runtime_error(batch.status().message());
-    return pipeline.Ingest(std::move(batch).value(), *prices);
+    auto summary = pipeline.Ingest(std::move(batch).value(), *prices, kReceived);
+    if (!summary.ok()) throw std::runtime_error(summary.status().message());
+    return std::move(summary).value();
   }
 
   // The value of the first sample of `family` in the usage exposition.
@@ -93,7 +97,7 @@ TEST_CASE("concurrent batches with overlapping ids count each id once", "[pipeli
   }
   for (auto& thread : threads) thread.join();
   CHECK(accepted == 500);
-  CHECK(f.keys->size() == 500);
+  CHECK(f.ledger->Stats().idempotency_keys == 500);
   CHECK(f.Sample("llm_cost_usd_total") == Approx(500 * 0.0375).epsilon(1e-12));
 }
 

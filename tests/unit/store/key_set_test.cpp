@@ -56,5 +56,42 @@ TEST_CASE("KeySet stores empty keys and keys longer than an arena chunk", "[stor
   CHECK(set.size() == 3);
 }
 
+TEST_CASE("KeySet Contains and Erase keep probe runs intact", "[store][key_set]") {
+  KeySet set;
+  // Same-hash keys form one probe run; erasing from its middle must keep
+  // the later ones reachable.
+  constexpr std::uint64_t kSameHash = 7;
+  for (const char* key : {"a", "b", "c", "d"}) REQUIRE(set.Insert(key, kSameHash));
+  CHECK(set.Contains("c", kSameHash));
+  set.Erase("b", kSameHash);
+  CHECK_FALSE(set.Contains("b", kSameHash));
+  CHECK(set.Contains("a", kSameHash));
+  CHECK(set.Contains("c", kSameHash));
+  CHECK(set.Contains("d", kSameHash));
+  CHECK(set.size() == 3);
+  set.Erase("missing", kSameHash);
+  CHECK(set.size() == 3);
+  CHECK(set.Insert("b", kSameHash));
+  CHECK_FALSE(KeySet().Contains("a", kSameHash));
+}
+
+TEST_CASE("KeySet Erase of many keys leaves the rest findable", "[store][key_set]") {
+  KeySet set;
+  constexpr int kKeys = 20'000;
+  for (int k = 0; k < kKeys; ++k) {
+    const std::string key = "evt_" + std::to_string(k);
+    REQUIRE(set.Insert(key, Hash(key)));
+  }
+  for (int k = 0; k < kKeys; k += 2) {
+    const std::string key = "evt_" + std::to_string(k);
+    set.Erase(key, Hash(key));
+  }
+  CHECK(set.size() == kKeys / 2);
+  for (int k = 0; k < kKeys; ++k) {
+    const std::string key = "evt_" + std::to_string(k);
+    REQUIRE(set.Contains(key, Hash(key)) == (k % 2 == 1));
+  }
+}
+
 }  // namespace
 }  // namespace lce::store_detail

@@ -87,5 +87,16 @@ TEST_CASE("ISO dates are midnight UTC and range-checked", "[time][date]") {
   }
 }
 
+TEST_CASE("formatting is the inverse of parsing, in UTC whole seconds", "[time][format]") {
+  for (const char* text : {"2026-04-02T10:15:00Z", "2024-02-29T23:59:59Z", "1970-01-01T00:00:00Z", "1969-12-31T23:59:59Z"}) {
+    INFO(text);
+    CHECK(FormatRfc3339(MustParse(text)) == text);
+  }
+  CHECK(FormatRfc3339(MustParse("2026-04-02T10:15:00.999Z")) == "2026-04-02T10:15:00Z");
+  CHECK(FormatRfc3339(MustParse("2026-04-02T12:15:00+02:00")) == "2026-04-02T10:15:00Z");
+  CHECK(FormatIsoDate(MustParse("2026-04-02T23:59:59.999999999Z")) == "2026-04-02");
+  CHECK(FormatIsoDate(-1) == "1969-12-31");
+}
+
 }  // namespace
 }  // namespace lce

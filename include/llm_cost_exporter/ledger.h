@@ -1,0 +1,116 @@
+// Ledger: the durable record of accepted usage, and the authority on
+// idempotency. Every accepted record's idempotency key and its priced cost
+// (aggregated into 15-minute spend buckets) are committed before the request
+// that carried it is answered, so after a crash and restart a re-sent record
+// is still counted once and spend is restored exactly.
+//
+// Two implementations: SQLite in WAL mode under --storage.path (the embedded
+// default) and an in-memory one (tests, benchmarks, --storage.path="").
+// Both decide new vs duplicate against an in-memory key index (about key
+// bytes + 40 bytes per remembered key); SQLite also logs every new key, in
+// the same transaction as its spend, and reloads the log on open.
+// Thread safety: every method may be called from any thread. Append calls
+// that overlap in time share one transaction (group commit).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "llm_cost_exporter/money.h"
+#include "llm_cost_exporter/status.h"
+
+namespace lce {
+
+// One accepted-or-duplicate candidate, as the ledger keeps it. Views must stay
+// valid for the duration of Append.
+struct LedgerEntry {
+  std::string_view idempotency_key;  // "" when the record has none: never a duplicate
+  std::int64_t timestamp_unix_ns = 0;
+  std::string_view service;
+  std::string_view campaign_id;
+  std::string_view vendor;
+  std::string_view model;
+  Money cost;                         // PriceResult::total (priced parts only)
+  bool retry = false;                 // attempt > 1
+  bool unpriced = false;              // some part could not be priced
+};
+
+// Spend of one (15-minute bucket, service, campaign, vendor, model).
+struct SpendBucket {
+  static constexpr std::int64_t kWidthNs = 15LL * 60 * 1'000'000'000;
+  std::int64_t start_unix_ns = 0;     // multiple of kWidthNs (UTC); every zone offset is a multiple of 15 min
+  std::string service;
+  std::string campaign_id;
+  std::string vendor;
+  std::string model;
+  Money cost;
+  Money retry_cost;
+  std::uint64_t records = 0;
+  std::uint64_t unpriced_records = 0;
+};
+
+struct LedgerStats {
+  std::uint64_t commits = 0;            // committed transactions (one per group of Append calls)
+  std::uint64_t commit_errors = 0;      // failed transactions (every Append of the group failed)
+  std::uint64_t committed_entries = 0;  // entries of committed Append calls, duplicates included
+  double commit_seconds_sum = 0;        // wall time of transactions, BEGIN to COMMIT (0 in memory)
+  std::uint64_t size_bytes = 0;         // ledger.db + ledger.db-wal on disk (0 in memory)
+  std::uint64_t idempotency_keys = 0;   // keys remembered now
+};
+
+struct LedgerOptions {
+  std::string directory;              // the SQLite file is <directory>/ledger.db
+  // Every key is remembered for at least this long after its receive time;
+  // a record re-sent later than that may be counted again. Prune deletes
+  // stored keys received before now - retention; the in-memory index drops
+  // them a generation at a time (see Prune).
+  std::chrono::seconds idempotency_retention{std::chrono::hours(48)};
+  // false: WAL with synchronous=NORMAL, durable across process crashes (the
+  // OS holds the written pages); true: synchronous=FULL, fsync per commit,
+  // durable across power loss too.
+  bool fsync_every_commit = false;
+};
+
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
+
+  // Commits the entries of one request in one transaction and returns, for
+  // each entry in order, true if it was new (accepted) and false if its key
+  // was already recorded (a duplicate, also within the same call). On error
+  // nothing of the call was committed. Blocks until the commit (SQLite: the
+  // group transaction with every Append queued meanwhile, ~2 ms per 1,000
+  // entries). Fails with kInvalidArgument, before touching anything, for a
+  // cost outside [0, 1e12 USD] or a timestamp before year 1677's first bucket.
+  virtual Result<std::vector<bool>> Append(std::span<const LedgerEntry> entries,
+                                           std::int64_t receive_unix_ns) = 0;
+
+  // Spend buckets overlapping [from, to), unordered: exactly the buckets
+  // whose start is in [floor(from), to), floor to a multiple of kWidthNs.
+  virtual Result<std::vector<SpendBucket>> Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const = 0;
+
+  // Forgets idempotency keys received before now - retention (never a
+  // younger one), though memory may hold them a while longer. Stored keys (SQLite) are deleted exactly by that rule. The
+  // in-memory index keeps two generations: the first Prune starts one, and a
+  // Prune at least `retention` after the current generation began drops the
+  // older generation and starts a new one; so a key leaves memory within
+  // 2 * retention + 2 * (the interval between Prune calls), or at the next
+  // open if it was deleted from disk. Call it periodically (e.g. every
+  // minute) with the clock that gives Append its receive times. SQLite
+  // deletes in chunks of 100,000 keys, letting queued Appends commit between
+  // chunks.
+  virtual Status Prune(std::int64_t now_unix_ns) = 0;
+
+  virtual LedgerStats Stats() const = 0;
+};
+
+Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const LedgerOptions& options);
+std::unique_ptr<Ledger> NewMemoryLedger(std::chrono::seconds idempotency_retention);
+
+}  // namespace lce

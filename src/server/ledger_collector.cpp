@@ -1,0 +1,59 @@
+// llm_cost_exporter_ledger_*: the ledger's health, read from Ledger::Stats at
+// scrape time.
+#include <prometheus/client_metric.h>
+#include <prometheus/metric_family.h>
+
+#include "exporter_impl.h"
+
+namespace lce {
+namespace {
+
+prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType type, double value) {
+  prometheus::MetricFamily family;
+  family.name = std::string("llm_cost_exporter_ledger_") + name;
+  family.help = help;
+  family.type = type;
+  prometheus::ClientMetric metric;
+  if (type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  family.metric.push_back(std::move(metric));
+  return family;
+}
+
+class LedgerCollector final : public prometheus::Collectable {
+ public:
+  explicit LedgerCollector(const Ledger& ledger) : ledger_(ledger) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    using prometheus::MetricType;
+    const LedgerStats stats = ledger_.Stats();
+    return {
+        Family("commits_total", "Ledger transactions committed (one per group of concurrent requests).",
+               MetricType::Counter, static_cast<double>(stats.commits)),
+        Family("commit_errors_total", "Ledger transactions that failed; their requests were answered 503 and counted nothing.",
+               MetricType::Counter, static_cast<double>(stats.commit_errors)),
+        Family("committed_records_total", "Records committed to the ledger (new and duplicate candidates).",
+               MetricType::Counter, static_cast<double>(stats.committed_entries)),
+        Family("commit_seconds_total", "Time spent committing; divide its rate by the commits rate for the mean commit latency.",
+               MetricType::Counter, stats.commit_seconds_sum),
+        Family("size_bytes", "Bytes the ledger occupies on disk (database and write-ahead log; 0 in memory).",
+               MetricType::Gauge, static_cast<double>(stats.size_bytes)),
+        Family("idempotency_keys", "Idempotency keys remembered within the retention window.",
+               MetricType::Gauge, static_cast<double>(stats.idempotency_keys)),
+    };
+  }
+
+ private:
+  const Ledger& ledger_;
+};
+
+}  // namespace
+
+std::unique_ptr<prometheus::Collectable> NewLedgerCollector(const Ledger& ledger) {
+  return std::make_unique<LedgerCollector>(ledger);
+}
+
+}  // namespace lce

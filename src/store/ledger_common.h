@@ -1,0 +1,95 @@
+// Pieces shared by both Ledger implementations: entry validation, bucket
+// arithmetic, per-call aggregation of spend, and the two-generation rule for
+// idempotency keys. Internal to the store module.
+//
+// Thread safety: free functions are pure; a SpendAggregate and a
+// KeyGenerations are plain values guarded by their owner.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "llm_cost_exporter/ledger.h"
+
+namespace lce::store_detail {
+
+// The largest cost one entry may carry: one trillion USD. It keeps every
+// bucket's whole-dollar sum far inside int64 (SQLite integers) for any
+// realistic number of records.
+inline constexpr int128 kMaxEntryCostAtto = Money::kOneDollar * 1'000'000'000'000LL;
+
+// Ok when every entry has a cost in [0, kMaxEntryCost] and a timestamp whose
+// bucket start is representable; otherwise names the first bad entry.
+Status ValidateEntries(std::span<const LedgerEntry> entries);
+
+// floor(ts / SpendBucket::kWidthNs) * kWidthNs, rounding toward -infinity
+// (a negative ts that is not on a boundary falls in the bucket before it).
+// Clamps to INT64_MIN when the exact floor is not representable.
+std::int64_t BucketStart(std::int64_t unix_ns);
+
+// A Money amount split for storage as two int64 columns:
+// atto = whole * 1e18 + frac, frac in [0, 1e18). Requires atto >= 0 and
+// atto / 1e18 <= INT64_MAX.
+struct SplitMoney {
+  std::int64_t whole = 0;
+  std::int64_t frac = 0;
+};
+SplitMoney Split(Money amount);
+Money Join(std::int64_t whole, std::int64_t frac);
+
+// The labels of one bucket as views into the entries of a call.
+struct BucketLabels {
+  std::int64_t start_unix_ns = 0;
+  std::string_view service;
+  std::string_view campaign_id;
+  std::string_view vendor;
+  std::string_view model;
+  bool operator==(const BucketLabels&) const = default;
+};
+
+struct BucketLabelsHash {
+  std::size_t operator()(const BucketLabels& labels) const;
+};
+
+struct BucketSums {
+  Money cost;
+  Money retry_cost;
+  std::uint64_t records = 0;
+  std::uint64_t unpriced_records = 0;
+};
+
+// Sums accepted entries per bucket, exactly (int128). Views point into the
+// entries added, so the aggregate must not outlive them.
+class SpendAggregate {
+ public:
+  void Add(const LedgerEntry& entry);
+  const std::unordered_map<BucketLabels, BucketSums, BucketLabelsHash>& buckets() const { return buckets_; }
+  bool empty() const { return buckets_.empty(); }
+
+ private:
+  std::unordered_map<BucketLabels, BucketSums, BucketLabelsHash> buckets_;
+};
+
+// Adds `sums` into `total` (the merge step of both implementations).
+void Accumulate(BucketSums& total, const BucketSums& sums);
+
+// When to rotate the two key generations. A generation starts at the first
+// Prune (or the last rotation); Prune(now) rotates once now - start >=
+// retention: the older generation is dropped, the current one becomes the
+// older, and an empty one starts at `now`. Every key dropped was received
+// before the current generation began, i.e. at least `retention` before
+// `now`; a key is forgotten at the latest by the first Prune after
+// 2 * retention + 2 * (interval between Prune calls).
+struct KeyGenerations {
+  std::optional<std::int64_t> start_unix_ns;  // unset until the first Prune
+
+  enum class Action { kNone, kStart, kRotate };
+  Action Decide(std::int64_t now_unix_ns, std::int64_t retention_ns) const;
+};
+
+}  // namespace lce::store_detail
