@@ -86,10 +86,11 @@ void BM_FullPipeline(benchmark::State& state) {
   }
   lce::SelfMetrics self(lce::BuildInfo{"bench", "bench", "bench"});
   lce::UsageMetrics usage{lce::MetricsOptions{}};
+  lce::Budgets budgets{lce::BudgetsConfig{}};
   for (auto _ : state) {
     state.PauseTiming();  // a fresh (in-memory) ledger, so every record is new each round
     auto ledger = lce::NewMemoryLedger(std::chrono::hours(24));
-    lce::IngestPipeline pipeline(usage, *ledger, self);
+    lce::IngestPipeline pipeline(usage, *ledger, budgets, self);
     state.ResumeTiming();
     auto batch = lce::ParseBatch(Body(), lce::BodyFormat::kNdjson, lce::IngestOptions{}, kReceiveTime);
     const auto summary = pipeline.Ingest(std::move(batch).value(), **prices, kReceiveTime);

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <string>
 
+#include "llm_cost_exporter/budgets.h"
 #include "llm_cost_exporter/ingest.h"
 #include "llm_cost_exporter/metrics.h"
 #include "llm_cost_exporter/status.h"
@@ -33,6 +34,7 @@ struct StorageConfig {
 struct Config {
   ServerConfig server;
   StorageConfig storage;
+  BudgetsConfig budgets;
   IngestOptions ingest;
   MetricsOptions metrics;
 };

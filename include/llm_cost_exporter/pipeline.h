@@ -1,5 +1,5 @@
 // IngestPipeline: the one-way data path for a parsed batch:
-// record -> priced record -> ledger (durable, deduplicated) -> metrics.
+// record -> priced record -> ledger (durable, deduplicated) -> budgets + metrics.
 //
 // Thread-safe: any number of request threads may call Ingest concurrently.
 // The ledger decides which records are new (each idempotency key once, however
@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "llm_cost_exporter/budgets.h"
 #include "llm_cost_exporter/ingest.h"
 #include "llm_cost_exporter/ledger.h"
 #include "llm_cost_exporter/metrics.h"
@@ -28,8 +29,8 @@ struct IngestSummary {
 
 class IngestPipeline {
  public:
-  IngestPipeline(UsageMetrics& usage, Ledger& ledger, SelfMetrics& self)
-      : usage_(usage), ledger_(ledger), self_(self) {}
+  IngestPipeline(UsageMetrics& usage, Ledger& ledger, Budgets& budgets, SelfMetrics& self)
+      : usage_(usage), ledger_(ledger), budgets_(budgets), self_(self) {}
 
   // Prices every valid record of `batch`, commits the new ones to the ledger
   // and counts them. Fails only when the ledger cannot commit; then nothing
@@ -39,6 +40,7 @@ class IngestPipeline {
  private:
   UsageMetrics& usage_;
   Ledger& ledger_;
+  Budgets& budgets_;
   SelfMetrics& self_;
 };
 

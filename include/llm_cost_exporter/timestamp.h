@@ -17,6 +17,9 @@ bool ParseRfc3339(std::string_view text, std::int64_t* unix_ns);
 // Parses a calendar date "YYYY-MM-DD" as 00:00:00 UTC of that day.
 bool ParseIsoDate(std::string_view text, std::int64_t* unix_ns);
 
+// The system clock now, in Unix nanoseconds.
+std::int64_t NowUnixNs();
+
 // Formats Unix nanoseconds as RFC 3339 in UTC, whole seconds: "2026-04-02T10:15:00Z"
 // (the fraction is truncated; instants before the epoch round down).
 std::string FormatRfc3339(std::int64_t unix_ns);

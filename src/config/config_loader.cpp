@@ -84,6 +84,67 @@ void ReadStorage(const YAML::Node& node, StorageConfig& out) {
   }
 }
 
+Money ReadDollars(const YAML::Node& node, const std::string& path) {
+  auto money = Money::ParseDollars(ReadScalar<std::string>(node, path, "a decimal amount of USD"));
+  if (!money.ok() || money->atto() <= 0) throw ConfigError{Where(node, path) + " must be a positive decimal amount of USD"};
+  return *money;
+}
+
+BudgetPeriod ReadPeriod(const YAML::Node& node, const std::string& path) {
+  const std::string text = ReadScalar<std::string>(node, path, "a period");
+  for (BudgetPeriod p : {BudgetPeriod::kDaily, BudgetPeriod::kWeekly, BudgetPeriod::kMonthly, BudgetPeriod::kTotal}) {
+    if (text == BudgetPeriodName(p)) return p;
+  }
+  throw ConfigError{Where(node, path) + " must be daily, weekly, monthly or total"};
+}
+
+BudgetRule ReadBudgetRule(const YAML::Node& node, const std::string& path, bool needs_match) {
+  RequireMap(node, path);
+  RejectUnknownKeys(node, path, {"match", "limit_usd", "period", "time_zone", "soft_limit_ratio", "action", "count_retries"});
+  BudgetRule rule;
+  if (needs_match) {
+    if (!node["match"]) throw ConfigError{Where(node, path) + " needs match (a campaign id or glob)"};
+    rule.campaign_pattern = ReadScalar<std::string>(node["match"], path + ".match", "a campaign id or glob");
+  } else if (node["match"]) {
+    throw ConfigError{Where(node["match"], path + ".match") + " is not allowed: the default applies to every other campaign"};
+  }
+  if (!node["limit_usd"]) throw ConfigError{Where(node, path) + " needs limit_usd"};
+  rule.limit = ReadDollars(node["limit_usd"], path + ".limit_usd");
+  if (node["period"]) rule.period = ReadPeriod(node["period"], path + ".period");
+  if (node["time_zone"]) rule.time_zone = ReadScalar<std::string>(node["time_zone"], path + ".time_zone", "an IANA time zone");
+  if (const YAML::Node ratio = node["soft_limit_ratio"]) {
+    auto ppm = ParseFixedPoint(ReadScalar<std::string>(ratio, path + ".soft_limit_ratio", "a ratio"), 6);
+    if (!ppm.ok() || *ppm <= 0 || *ppm > 1'000'000) {
+      throw ConfigError{Where(ratio, path + ".soft_limit_ratio") + " must be a decimal in (0, 1] with at most 6 digits"};
+    }
+    rule.soft_limit_ppm = static_cast<std::uint32_t>(*ppm);
+  }
+  if (const YAML::Node action = node["action"]) {
+    const std::string text = ReadScalar<std::string>(action, path + ".action", "deny or alert_only");
+    if (text != "deny" && text != "alert_only") throw ConfigError{Where(action, path + ".action") + " must be deny or alert_only"};
+    rule.action = text == "deny" ? BudgetAction::kDeny : BudgetAction::kAlertOnly;
+  }
+  if (node["count_retries"]) rule.count_retries = ReadScalar<bool>(node["count_retries"], path + ".count_retries", "true or false");
+  return rule;
+}
+
+void ReadBudgets(const YAML::Node& node, BudgetsConfig& out) {
+  RequireMap(node, "budgets");
+  RejectUnknownKeys(node, "budgets", {"reservation_ttl", "default", "campaigns"});
+  if (const YAML::Node ttl = node["reservation_ttl"]) {
+    auto parsed = ParseDuration(ReadScalar<std::string>(ttl, "budgets.reservation_ttl", "a duration"));
+    if (!parsed.ok() || parsed->count() <= 0) throw ConfigError{Where(ttl, "budgets.reservation_ttl") + " must be a positive duration such as 5m"};
+    out.reservation_ttl = *parsed;
+  }
+  if (node["default"]) out.default_rule = ReadBudgetRule(node["default"], "budgets.default", false);
+  if (const YAML::Node campaigns = node["campaigns"]) {
+    if (!campaigns.IsSequence()) throw ConfigError{Where(campaigns, "budgets.campaigns") + " must be a list"};
+    for (std::size_t i = 0; i < campaigns.size(); ++i) {
+      out.rules.push_back(ReadBudgetRule(campaigns[i], "budgets.campaigns[" + std::to_string(i) + "]", true));
+    }
+  }
+}
+
 void ReadIngest(const YAML::Node& node, IngestOptions& out) {
   RequireMap(node, "ingest");
   RejectUnknownKeys(node, "ingest", {"max_label_length"});
@@ -125,9 +186,10 @@ Config ParseRoot(const YAML::Node& root) {
   Config config;
   if (!root || root.IsNull()) return config;
   RequireMap(root, "(document)");
-  RejectUnknownKeys(root, "", {"server", "storage", "ingest", "metrics"});
+  RejectUnknownKeys(root, "", {"server", "storage", "budgets", "ingest", "metrics"});
   if (root["server"]) ReadServer(root["server"], config.server);
   if (root["storage"]) ReadStorage(root["storage"], config.storage);
+  if (root["budgets"]) ReadBudgets(root["budgets"], config.budgets);
   if (root["ingest"]) ReadIngest(root["ingest"], config.ingest);
   if (root["metrics"]) ReadMetrics(root["metrics"], config.metrics);
   return config;
@@ -164,6 +226,8 @@ Result<Config> ParseConfig(const std::string& yaml_text, const std::string& sour
     Config config = ParseRoot(YAML::Load(yaml_text));
     const Status metrics_status = UsageMetrics::ValidateOptions(config.metrics);
     if (!metrics_status.ok()) return metrics_status.WithContext(source + ": metrics");
+    const Status budgets_status = Budgets::Validate(config.budgets);
+    if (!budgets_status.ok()) return budgets_status.WithContext(source + ": budgets");
     return config;
   } catch (const ConfigError& e) {
     return Status::InvalidArgument(source + ": " + e.message);

@@ -37,7 +37,13 @@ Result<IngestSummary> IngestPipeline::Ingest(Batch&& batch, const PriceBook& pri
       ++summary.duplicate;
       continue;
     }
-    usage_.Observe(batch.records[i], priced[i]);
+    const UsageRecord& record = batch.records[i];
+    // A record without campaign_id belongs to no budget.
+    if (!record.campaign_id.empty()) {
+      budgets_.Record(record.campaign_id, record.timestamp_unix_ns, priced[i].total, record.is_retry(),
+                      record.reservation_id);
+    }
+    usage_.Observe(record, priced[i]);
     ++summary.accepted;
     if (priced[i].unpriced()) ++summary.unpriced;
   }

@@ -24,6 +24,9 @@ void RegisterHandlers(Exporter::Impl& impl) {
   impl.handlers.push_back(MakeUsageEndpoint(impl));
   impl.handlers.push_back(MakeMetricsEndpoint(impl));
   impl.handlers.push_back(MakeSpendEndpoint(impl));
+  impl.handlers.push_back(MakeBudgetCheckEndpoint(impl));
+  impl.handlers.push_back(MakeBudgetReserveEndpoint(impl));
+  impl.handlers.push_back(MakeBudgetReleaseEndpoint(impl));
   impl.handlers.push_back(MakeHealthyEndpoint(impl));
   impl.handlers.push_back(MakeReadyEndpoint(impl));
   impl.handlers.push_back(MakeReloadEndpoint(impl));

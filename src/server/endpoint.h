@@ -41,6 +41,9 @@ class Endpoint : public CivetHandler {
 std::unique_ptr<Endpoint> MakeUsageEndpoint(Exporter::Impl& impl);
 std::unique_ptr<Endpoint> MakeMetricsEndpoint(Exporter::Impl& impl);
 std::unique_ptr<Endpoint> MakeSpendEndpoint(Exporter::Impl& impl);
+std::unique_ptr<Endpoint> MakeBudgetCheckEndpoint(Exporter::Impl& impl);
+std::unique_ptr<Endpoint> MakeBudgetReserveEndpoint(Exporter::Impl& impl);
+std::unique_ptr<Endpoint> MakeBudgetReleaseEndpoint(Exporter::Impl& impl);
 std::unique_ptr<Endpoint> MakeHealthyEndpoint(Exporter::Impl& impl);
 std::unique_ptr<Endpoint> MakeReadyEndpoint(Exporter::Impl& impl);
 std::unique_ptr<Endpoint> MakeReloadEndpoint(Exporter::Impl& impl);

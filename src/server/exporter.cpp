@@ -7,6 +7,7 @@
 
 #include "exporter_impl.h"
 #include "llm_cost_exporter/log.h"
+#include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
 namespace {
@@ -48,7 +49,9 @@ Exporter::Impl::Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial
       usage(initial->config.metrics),
       ledger(std::move(opened)),
       ledger_metrics(NewLedgerCollector(*ledger)),
-      pipeline(usage, *ledger, self),
+      budgets(initial->config.budgets),
+      budget_metrics(NewBudgetCollector(budgets, initial->config.metrics.cardinality.LimitFor("campaign_id"))),
+      pipeline(usage, *ledger, budgets, self),
       snapshot(std::move(initial)) {
   self.SetPriceTables(snapshot->prices->tables());
   self.SetReloadResult(true, NowUnixSeconds());
@@ -68,8 +71,7 @@ void Exporter::Impl::PruneLoop() {
   std::unique_lock lock(prune_mutex);
   while (!stopping) {
     lock.unlock();
-    const Status pruned = ledger->Prune(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                            std::chrono::system_clock::now().time_since_epoch()).count());
+    const Status pruned = ledger->Prune(NowUnixNs());
     if (!pruned.ok()) log::Warn("pruning idempotency keys failed", {{"err", pruned.message()}});
     lock.lock();
     prune_wake.wait_for(lock, std::chrono::hours(1), [this] { return stopping; });
@@ -86,8 +88,11 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(const ExporterSettings& setti
   if (!snapshot.ok()) return snapshot.status();
   auto ledger = OpenLedger(settings.storage_path, (*snapshot)->config.storage);
   if (!ledger.ok()) return ledger.status().WithContext("ledger");
-  return std::unique_ptr<Exporter>(
-      new Exporter(std::make_unique<Impl>(settings, std::move(snapshot).value(), std::move(ledger).value())));
+  auto impl = std::make_unique<Impl>(settings, std::move(snapshot).value(), std::move(ledger).value());
+  if (Status restored = impl->budgets.Restore(*impl->ledger, NowUnixNs()); !restored.ok()) {
+    return restored.WithContext("restoring budgets from the ledger");
+  }
+  return std::unique_ptr<Exporter>(new Exporter(std::move(impl)));
 }
 
 Exporter::Exporter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -129,6 +134,7 @@ Status Exporter::Impl::Reload() {
   }
   std::shared_ptr<const Snapshot> next = std::move(loaded).value();
   usage.Reconfigure(next->config.metrics);
+  budgets.Reconfigure(next->config.budgets);
   self.SetPriceTables(next->prices->tables());
   {
     std::lock_guard lock(snapshot_mutex);
@@ -147,6 +153,7 @@ std::string Exporter::Impl::RenderMetrics() {
   std::vector<prometheus::MetricFamily> families = usage.Collect();
   std::vector<const prometheus::Collectable*> collectables = self.collectables();
   collectables.push_back(ledger_metrics.get());
+  collectables.push_back(budget_metrics.get());
   for (const prometheus::Collectable* collectable : collectables) {
     std::vector<prometheus::MetricFamily> more = collectable->Collect();
     families.insert(families.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));

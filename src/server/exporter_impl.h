@@ -10,6 +10,7 @@
 
 #include <CivetServer.h>
 
+#include "llm_cost_exporter/budgets.h"
 #include "llm_cost_exporter/config.h"
 #include "llm_cost_exporter/exporter.h"
 #include "llm_cost_exporter/ledger.h"
@@ -29,6 +30,16 @@ struct Snapshot {
 Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file,
                                                      const std::string& pricing_dir);
 
+// Budget families: campaign_budget_{limit,spent,reserved}_usd from
+// Budgets::Snapshot at scrape time, and budget_decisions_total counted by the
+// check / reserve endpoints. At most `campaign_limit` campaigns get their own
+// decision series; later ones are folded into campaign_id="__overflow__".
+class BudgetCollector : public prometheus::Collectable {
+ public:
+  virtual void CountDecision(std::string_view campaign_id, BudgetDecision decision) = 0;
+};
+std::unique_ptr<BudgetCollector> NewBudgetCollector(Budgets& budgets, std::size_t campaign_limit);
+
 struct Exporter::Impl {
   Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened);
   ~Impl();
@@ -45,6 +56,8 @@ struct Exporter::Impl {
   UsageMetrics usage;
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<prometheus::Collectable> ledger_metrics;
+  Budgets budgets;
+  std::unique_ptr<BudgetCollector> budget_metrics;
   IngestPipeline pipeline;
 
   mutable std::mutex snapshot_mutex;
@@ -68,6 +81,7 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, cons
 
 // Scrape-time view of Ledger::Stats as llm_cost_exporter_ledger_* families.
 std::unique_ptr<prometheus::Collectable> NewLedgerCollector(const Ledger& ledger);
+
 
 // Registers every endpoint's handler on impl.http.
 void RegisterHandlers(Exporter::Impl& impl);

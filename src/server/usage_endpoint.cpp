@@ -11,6 +11,7 @@
 
 #include "endpoint.h"
 #include "http_util.h"
+#include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
 namespace {
@@ -18,11 +19,6 @@ namespace {
 // At most this many per-record errors are listed in one answer; the counts
 // stay exact and `errors_truncated` says when the list was cut.
 constexpr std::size_t kMaxListedErrors = 1000;
-
-std::int64_t NowUnixNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 BodyFormat FormatFor(std::string_view content_type) {
   const bool ndjson = content_type.find("ndjson") != std::string_view::npos ||

@@ -24,6 +24,11 @@ UtcFields Split(std::int64_t unix_ns) {
 
 }  // namespace
 
+std::int64_t NowUnixNs() {
+  using namespace std::chrono;
+  return duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 std::string FormatRfc3339(std::int64_t unix_ns) {
   const UtcFields f = Split(unix_ns);
   char buf[48];

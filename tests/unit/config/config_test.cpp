@@ -95,3 +95,41 @@ TEST_CASE("the storage section sets retention and fsync", "[config]") {
   CHECK_FALSE(ParseConfig("storage: {idempotency_retention: forever}", "s.yml").ok());
   CHECK_FALSE(ParseConfig("storage: {idempotency_retention: 0s}", "s.yml").ok());
 }
+
+TEST_CASE("budgets are read with their defaults", "[config][budgets]") {
+  auto config = ParseConfig(R"(
+budgets:
+  reservation_ttl: 2m
+  default: {limit_usd: "100", action: alert_only}
+  campaigns:
+    - {match: "cmp_spring_*", limit_usd: 250.50, period: daily, time_zone: America/New_York,
+       soft_limit_ratio: 0.9, count_retries: false}
+)", "b.yml");
+  INFO(config.status().message());
+  REQUIRE(config.ok());
+  const lce::BudgetsConfig& budgets = config->budgets;
+  CHECK(budgets.reservation_ttl == std::chrono::minutes(2));
+  REQUIRE(budgets.default_rule.has_value());
+  CHECK(budgets.default_rule->action == lce::BudgetAction::kAlertOnly);
+  CHECK(budgets.default_rule->period == lce::BudgetPeriod::kMonthly);
+  REQUIRE(budgets.rules.size() == 1);
+  const lce::BudgetRule& rule = budgets.rules[0];
+  CHECK(rule.campaign_pattern == "cmp_spring_*");
+  CHECK(rule.limit.ToDecimalString() == "250.5");
+  CHECK(rule.period == lce::BudgetPeriod::kDaily);
+  CHECK(rule.time_zone == "America/New_York");
+  CHECK(rule.soft_limit_ppm == 900'000);
+  CHECK(rule.action == lce::BudgetAction::kDeny);
+  CHECK_FALSE(rule.count_retries);
+}
+
+TEST_CASE("invalid budgets name the rule", "[config][budgets]") {
+  const auto message = [](const char* yaml) { return ParseConfig(yaml, "b.yml").status().message(); };
+  CHECK_THAT(message("budgets: {campaigns: [{limit_usd: 5}]}"), Catch::Contains("budgets.campaigns[0]") && Catch::Contains("match"));
+  CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: -5}]}"), Catch::Contains("limit_usd"));
+  CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, period: yearly}]}"), Catch::Contains("period"));
+  CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, soft_limit_ratio: 1.5}]}"), Catch::Contains("soft_limit_ratio"));
+  CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, action: panic}]}"), Catch::Contains("action"));
+  CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, time_zone: Mars/Olympus}]}"), Catch::Contains("Mars/Olympus"));
+  CHECK_THAT(message("budgets: {default: {match: a, limit_usd: 5}}"), Catch::Contains("budgets.default.match"));
+}

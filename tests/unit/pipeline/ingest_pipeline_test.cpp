@@ -27,7 +27,8 @@ struct Fixture {
   lce::SelfMetrics self{lce::BuildInfo{"test", "test", "test"}};
   lce::UsageMetrics usage{lce::MetricsOptions{}};
   std::unique_ptr<lce::Ledger> ledger = lce::NewMemoryLedger(std::chrono::hours(24));
-  lce::IngestPipeline pipeline{usage, *ledger, self};
+  lce::Budgets budgets{lce::BudgetsConfig{}};
+  lce::IngestPipeline pipeline{usage, *ledger, budgets, self};
   std::shared_ptr<const lce::PriceBook> prices;
 
   Fixture() {

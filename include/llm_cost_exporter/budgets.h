@@ -1,0 +1,135 @@
+// Budgets: per-campaign spending limits over calendar periods in a time
+// zone, with atomic reservations so concurrent agents cannot overspend
+// together.
+//
+// Spend of a campaign in its current period = the priced cost of every
+// committed record whose timestamp falls in the period (retries included
+// unless the rule says otherwise) + live reservations. Records are fed by the
+// ingest pipeline after the ledger committed them; at start-up the state is
+// rebuilt from the ledger's spend buckets (15-minute UTC buckets: every
+// current time-zone offset is a multiple of 15 minutes, so period boundaries
+// fall on bucket boundaries).
+//
+// Thread safety: every method may be called concurrently. Reserve is atomic:
+// the sum of granted holds never exceeds what the limit allows.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "llm_cost_exporter/ledger.h"
+#include "llm_cost_exporter/money.h"
+#include "llm_cost_exporter/status.h"
+
+namespace lce {
+
+enum class BudgetPeriod { kDaily, kWeekly, kMonthly, kTotal };  // weeks start on Monday
+enum class BudgetAction { kDeny, kAlertOnly };
+enum class BudgetDecision { kAllow, kWarn, kDeny };
+
+std::string_view BudgetPeriodName(BudgetPeriod period);      // "daily", "weekly", "monthly", "total"
+std::string_view BudgetDecisionName(BudgetDecision decision);  // "allow", "warn", "deny"
+
+struct BudgetRule {
+  std::string campaign_pattern;        // exact id, or a glob with * and ?
+  Money limit;                         // USD per period, > 0
+  BudgetPeriod period = BudgetPeriod::kMonthly;
+  std::string time_zone = "UTC";       // IANA name, e.g. "America/New_York"
+  std::uint32_t soft_limit_ppm = 800'000;  // soft limit as millionths of the limit (0.8)
+  BudgetAction action = BudgetAction::kDeny;
+  bool count_retries = true;           // attempt > 1 counts toward the limit
+};
+
+struct BudgetsConfig {
+  std::vector<BudgetRule> rules;             // the first matching rule applies
+  std::optional<BudgetRule> default_rule;    // for campaigns no rule matches (pattern ignored)
+  std::chrono::seconds reservation_ttl{300}; // unsettled holds expire after this
+};
+
+// The answer to a check or a reservation.
+struct BudgetAnswer {
+  BudgetDecision decision = BudgetDecision::kAllow;
+  bool has_budget = false;             // false: no rule applies, always allow
+  Money estimate;
+  Money limit;
+  Money spent;                         // settled spend in the period
+  Money reserved;                      // live holds (including a hold just granted)
+  Money remaining;                     // limit - spent - reserved; may be negative
+  BudgetPeriod period = BudgetPeriod::kMonthly;
+  std::int64_t period_start_unix_ns = 0;
+  std::int64_t period_end_unix_ns = 0; // exclusive; INT64_MAX for kTotal
+  std::string reservation_id;          // set when Reserve granted a hold
+  std::int64_t reservation_expires_unix_ns = 0;
+};
+
+// One campaign's state for metrics and the status page.
+struct CampaignBudgetState {
+  std::string campaign_id;
+  BudgetPeriod period = BudgetPeriod::kMonthly;
+  BudgetAction action = BudgetAction::kDeny;
+  Money limit;
+  Money spent;
+  Money reserved;
+  std::uint32_t soft_limit_ppm = 0;
+  std::int64_t period_start_unix_ns = 0;
+  std::int64_t period_end_unix_ns = 0;
+};
+
+class Budgets {
+ public:
+  // Validates rules: positive limits of at most 1e12 USD, soft ratio in
+  // (0, 1], known time zones, non-empty patterns, and reservation_ttl in
+  // (0, 1 year]. Errors name the rule (index and pattern).
+  static Status Validate(const BudgetsConfig& config);
+
+  // `config` must be valid (see Validate).
+  explicit Budgets(BudgetsConfig config);
+  ~Budgets();
+
+  // Replaces the rules; spend already counted is kept and re-attributed to
+  // the new periods from the record times it was counted with (per
+  // 15-minute bucket, kept 33 days; a total period sees the running total of
+  // everything counted since Restore). Live holds keep their expiry.
+  void Reconfigure(BudgetsConfig config);
+
+  // Rebuilds spend from the ledger (start-up): replaces counted spend (holds
+  // are kept) with the ledger's buckets from 33 days before now, or all of
+  // them when a rule has a total period. Call it before records are fed: a
+  // Record concurrent with Restore may be lost.
+  Status Restore(const Ledger& ledger, std::int64_t now_unix_ns);
+
+  // Counts one committed record. A non-empty reservation_id settles that
+  // hold: the hold is dropped and the actual cost counts instead, even when
+  // it is larger than the hold. An unknown, expired or malformed
+  // reservation_id is ignored (the cost still counts). The record counts in
+  // the period containing its 15-minute bucket (the same period as its
+  // timestamp: period bounds fall on bucket bounds).
+  void Record(std::string_view campaign_id, std::int64_t timestamp_unix_ns, Money cost, bool retry,
+              std::string_view reservation_id);
+
+  // May the campaign spend `estimate` now? Holds nothing. A negative
+  // estimate counts as 0.
+  BudgetAnswer Check(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns);
+  // Like Check, and on allow / warn holds the estimate until it is settled,
+  // released, or expires (reservation_ttl).
+  BudgetAnswer Reserve(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns);
+  // Frees a hold; false when it is unknown, settled or expired.
+  bool Release(std::string_view reservation_id, std::int64_t now_unix_ns);
+
+  // Every campaign with a budget and any spend in its current period or a
+  // live hold, sorted by id. Also drops expired holds and old buckets: call
+  // it periodically (e.g. on every scrape) to keep memory bounded.
+  std::vector<CampaignBudgetState> Snapshot(std::int64_t now_unix_ns);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lce

@@ -1,0 +1,319 @@
+// Budgets: campaign states in a sharded map, one mutex per campaign.
+//
+// Locking: a campaign's decisions, holds and spend are guarded by its own
+// mutex (CampaignState::mutex), so Reserve is atomic per campaign and
+// different campaigns never contend. Lookups go through 64 shards of
+// campaign ids (shared_mutex: readers share) and 64 shards of reservation
+// ids (reservation -> owning campaign, for Release and settlement). Lock
+// order: a campaign mutex may be held while taking a reservation shard,
+// never the reverse; campaign-id shards are never held while taking anything
+// else. Campaign states are never destroyed while the Budgets lives, so raw
+// pointers to them stay valid.
+#include "llm_cost_exporter/budgets.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "campaign_state.h"
+#include "reservation_id.h"
+#include "rule_set.h"
+
+namespace lce {
+
+using budgets_detail::CampaignState;
+using budgets_detail::ReservationKey;
+using budgets_detail::RuleSet;
+
+namespace {
+
+constexpr std::size_t kShards = 64;
+constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
+struct alignas(64) CampaignShard {
+  std::shared_mutex mutex;
+  std::unordered_map<std::string, std::unique_ptr<CampaignState>, StringHash, std::equal_to<>> states;
+};
+
+struct alignas(64) HoldShard {
+  std::mutex mutex;
+  std::unordered_map<ReservationKey, CampaignState*, budgets_detail::ReservationKeyHash> owners;
+};
+
+std::int64_t SaturatingAdd(std::int64_t a, std::int64_t b) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) return b > 0 ? kInt64Max : kInt64Min;
+  return sum;
+}
+
+// projected > limit: deny (or warn for alert_only); projected >= limit *
+// soft_ppm / 1e6, compared exactly as projected * 1e6 >= limit * soft_ppm
+// (limit <= 1e12 USD keeps both products inside int128): warn.
+BudgetDecision DecideFor(const BudgetRule& rule, Money projected) {
+  if (projected > rule.limit) return rule.action == BudgetAction::kDeny ? BudgetDecision::kDeny : BudgetDecision::kWarn;
+  if (projected.atto() * 1'000'000 >= rule.limit.atto() * static_cast<int128>(rule.soft_limit_ppm)) {
+    return BudgetDecision::kWarn;
+  }
+  return BudgetDecision::kAllow;
+}
+
+}  // namespace
+
+std::string_view BudgetPeriodName(BudgetPeriod period) {
+  switch (period) {
+    case BudgetPeriod::kDaily: return "daily";
+    case BudgetPeriod::kWeekly: return "weekly";
+    case BudgetPeriod::kMonthly: return "monthly";
+    case BudgetPeriod::kTotal: return "total";
+  }
+  return "unknown";
+}
+
+std::string_view BudgetDecisionName(BudgetDecision decision) {
+  switch (decision) {
+    case BudgetDecision::kAllow: return "allow";
+    case BudgetDecision::kWarn: return "warn";
+    case BudgetDecision::kDeny: return "deny";
+  }
+  return "unknown";
+}
+
+struct Budgets::Impl {
+  explicit Impl(const BudgetsConfig& config) : rules(budgets_detail::CompileRules(config, 1)) {}
+
+  std::mutex rules_mutex;                 // guards `rules` (swapped by Reconfigure)
+  std::shared_ptr<const RuleSet> rules;
+  std::atomic<std::uint64_t> generation{1};  // == rules->generation once published
+  std::array<CampaignShard, kShards> campaigns;
+  std::array<HoldShard, kShards> holds;
+
+  std::shared_ptr<const RuleSet> CurrentRules() {
+    std::lock_guard lock(rules_mutex);
+    return rules;
+  }
+
+  void Reconfigure(const BudgetsConfig& config) {
+    std::lock_guard lock(rules_mutex);
+    const std::uint64_t next = rules->generation + 1;
+    rules = budgets_detail::CompileRules(config, next);
+    generation.store(next, std::memory_order_release);
+  }
+
+  CampaignShard& ShardFor(std::string_view campaign_id) { return campaigns[StringHash{}(campaign_id) % kShards]; }
+
+  CampaignState* FindState(std::string_view campaign_id) {
+    CampaignShard& shard = ShardFor(campaign_id);
+    std::shared_lock lock(shard.mutex);
+    const auto it = shard.states.find(campaign_id);
+    return it == shard.states.end() ? nullptr : it->second.get();
+  }
+
+  // The campaign's state, created on first use.
+  CampaignState& StateFor(std::string_view campaign_id) {
+    if (CampaignState* found = FindState(campaign_id)) return *found;
+    CampaignShard& shard = ShardFor(campaign_id);
+    std::unique_lock lock(shard.mutex);
+    auto [it, inserted] = shard.states.try_emplace(std::string(campaign_id));
+    if (inserted) it->second = std::make_unique<CampaignState>(std::string(campaign_id));
+    return *it->second;
+  }
+
+  std::vector<CampaignState*> AllStates() {
+    std::vector<CampaignState*> out;
+    for (CampaignShard& shard : campaigns) {
+      std::shared_lock lock(shard.mutex);
+      for (const auto& [id, state] : shard.states) out.push_back(state.get());
+    }
+    return out;
+  }
+
+  HoldShard& HoldShardFor(const ReservationKey& key) { return holds[key.lo % kShards]; }
+
+  // Registers key -> owner; false if the key is taken (a 2^-128 event).
+  bool Index(const ReservationKey& key, CampaignState* owner) {
+    HoldShard& shard = HoldShardFor(key);
+    std::lock_guard lock(shard.mutex);
+    return shard.owners.emplace(key, owner).second;
+  }
+
+  // Unregisters the key and returns its owner (null if unknown).
+  CampaignState* TakeOwner(const ReservationKey& key) {
+    HoldShard& shard = HoldShardFor(key);
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.owners.find(key);
+    if (it == shard.owners.end()) return nullptr;
+    CampaignState* owner = it->second;
+    shard.owners.erase(it);
+    return owner;
+  }
+
+  // Brings the state to `now` under the current rules. Requires state.mutex().
+  void Prepare(CampaignState& state, std::int64_t now_unix_ns) {
+    if (state.generation() != generation.load(std::memory_order_acquire)) state.Bind(CurrentRules());
+    std::vector<ReservationKey> expired;
+    state.Advance(now_unix_ns, &expired);
+    for (const ReservationKey& key : expired) TakeOwner(key);
+  }
+
+  // Grants a hold of `amount` on `state`. Requires state.mutex().
+  void Hold(CampaignState& state, Money amount, std::int64_t now_unix_ns, BudgetAnswer& answer) {
+    ReservationKey key = budgets_detail::NewReservationKey();
+    while (!Index(key, &state)) key = budgets_detail::NewReservationKey();
+    const std::int64_t expires = SaturatingAdd(now_unix_ns, state.reservation_ttl_ns());
+    state.AddHold(key, amount, expires);
+    answer.reservation_id = budgets_detail::FormatReservationId(key);
+    answer.reservation_expires_unix_ns = expires;
+  }
+
+  BudgetAnswer Decide(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns, bool reserve) {
+    BudgetAnswer answer;
+    answer.estimate = std::max(estimate, Money());
+    // Checks of campaigns without a budget create no state (a client cannot
+    // grow memory by asking about made-up ids); records do (see Record).
+    CampaignState* found = FindState(campaign_id);
+    if (found == nullptr && CurrentRules()->Match(campaign_id) == nullptr) return answer;
+    CampaignState& state = found != nullptr ? *found : StateFor(campaign_id);
+    std::lock_guard lock(state.mutex());
+    Prepare(state, now_unix_ns);
+    const budgets_detail::CompiledRule* rule = state.rule();
+    if (rule == nullptr) return answer;
+    const Money spent = state.window_spent();
+    answer.decision = DecideFor(rule->rule, spent + state.reserved() + answer.estimate);
+    if (reserve && answer.decision != BudgetDecision::kDeny) Hold(state, answer.estimate, now_unix_ns, answer);
+    Describe(state, answer);
+    return answer;
+  }
+
+  // Fills the budget fields of an answer. Requires state.mutex(), a rule.
+  static void Describe(const CampaignState& state, BudgetAnswer& answer) {
+    const BudgetRule& rule = state.rule()->rule;
+    answer.has_budget = true;
+    answer.limit = rule.limit;
+    answer.spent = state.window_spent();
+    answer.reserved = state.reserved();
+    answer.remaining = rule.limit - answer.spent - answer.reserved;
+    answer.period = rule.period;
+    answer.period_start_unix_ns = state.window().start_unix_ns;
+    answer.period_end_unix_ns = state.window().end_unix_ns;
+  }
+
+  // Every campaign's spend is kept, budgeted or not, so a Reconfigure that
+  // gives it a budget sees what it already spent.
+  void Record(std::string_view campaign_id, std::int64_t timestamp_unix_ns, Money cost, bool retry,
+              std::string_view reservation_id) {
+    CampaignState& state = StateFor(campaign_id);
+    std::optional<ReservationKey> key;
+    CampaignState* owner = nullptr;
+    if (!reservation_id.empty()) key = budgets_detail::ParseReservationId(reservation_id);
+    if (key) owner = TakeOwner(*key);
+    if (owner != nullptr && owner != &state) {
+      std::lock_guard owner_lock(owner->mutex());
+      owner->TakeHold(*key, kInt64Min);
+    }
+    std::lock_guard lock(state.mutex());
+    if (owner == &state) state.TakeHold(*key, kInt64Min);  // same lock: the hold becomes the cost atomically
+    state.AddSpend(timestamp_unix_ns, cost, retry ? cost : Money());
+  }
+
+  bool Release(std::string_view reservation_id, std::int64_t now_unix_ns) {
+    const std::optional<ReservationKey> key = budgets_detail::ParseReservationId(reservation_id);
+    if (!key) return false;
+    CampaignState* owner = TakeOwner(*key);
+    if (owner == nullptr) return false;
+    std::lock_guard lock(owner->mutex());
+    return owner->TakeHold(*key, now_unix_ns);
+  }
+
+  std::vector<CampaignBudgetState> Snapshot(std::int64_t now_unix_ns) {
+    std::vector<CampaignBudgetState> out;
+    for (CampaignState* state : AllStates()) {
+      std::lock_guard lock(state->mutex());
+      Prepare(*state, now_unix_ns);
+      if (state->rule() == nullptr || (state->window_spent().is_zero() && !state->has_holds())) continue;
+      out.push_back(Summarize(*state));
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.campaign_id < b.campaign_id; });
+    return out;
+  }
+
+  static CampaignBudgetState Summarize(const CampaignState& state) {
+    const BudgetRule& rule = state.rule()->rule;
+    CampaignBudgetState out;
+    out.campaign_id = state.id();
+    out.period = rule.period;
+    out.action = rule.action;
+    out.limit = rule.limit;
+    out.spent = state.window_spent();
+    out.reserved = state.reserved();
+    out.soft_limit_ppm = rule.soft_limit_ppm;
+    out.period_start_unix_ns = state.window().start_unix_ns;
+    out.period_end_unix_ns = state.window().end_unix_ns;
+    return out;
+  }
+
+  Status Restore(const Ledger& ledger, std::int64_t now_unix_ns) {
+    const std::int64_t from =
+        CurrentRules()->HasTotalPeriod() ? kInt64Min : budgets_detail::RetentionHorizon(now_unix_ns);
+    Result<std::vector<SpendBucket>> spend = ledger.Spend(from, kInt64Max);
+    if (!spend.ok()) return spend.status().WithContext("budgets: restoring spend");
+    for (CampaignState* state : AllStates()) {
+      std::lock_guard lock(state->mutex());
+      state->ClearSpend();
+    }
+    for (const SpendBucket& bucket : *spend) {
+      CampaignState& state = StateFor(bucket.campaign_id);
+      std::lock_guard lock(state.mutex());
+      Prepare(state, now_unix_ns);
+      state.AddSpend(bucket.start_unix_ns, bucket.cost, bucket.retry_cost);
+    }
+    return Status::Ok();
+  }
+};
+
+Status Budgets::Validate(const BudgetsConfig& config) { return budgets_detail::ValidateRules(config); }
+
+Budgets::Budgets(BudgetsConfig config) : impl_(std::make_unique<Impl>(config)) {}
+Budgets::~Budgets() = default;
+
+void Budgets::Reconfigure(BudgetsConfig config) { impl_->Reconfigure(config); }
+
+Status Budgets::Restore(const Ledger& ledger, std::int64_t now_unix_ns) {
+  try {
+    return impl_->Restore(ledger, now_unix_ns);
+  } catch (const std::bad_alloc&) {
+    return Status::Internal("budgets: out of memory while restoring spend");
+  }
+}
+
+void Budgets::Record(std::string_view campaign_id, std::int64_t timestamp_unix_ns, Money cost, bool retry,
+                     std::string_view reservation_id) {
+  impl_->Record(campaign_id, timestamp_unix_ns, cost, retry, reservation_id);
+}
+
+BudgetAnswer Budgets::Check(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns) {
+  return impl_->Decide(campaign_id, estimate, now_unix_ns, false);
+}
+
+BudgetAnswer Budgets::Reserve(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns) {
+  return impl_->Decide(campaign_id, estimate, now_unix_ns, true);
+}
+
+bool Budgets::Release(std::string_view reservation_id, std::int64_t now_unix_ns) {
+  return impl_->Release(reservation_id, now_unix_ns);
+}
+
+std::vector<CampaignBudgetState> Budgets::Snapshot(std::int64_t now_unix_ns) { return impl_->Snapshot(now_unix_ns); }
+
+}  // namespace lce

@@ -1,0 +1,120 @@
+#include "campaign_state.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "llm_cost_exporter/ledger.h"
+
+namespace lce::budgets_detail {
+
+std::int64_t BucketStartOf(std::int64_t unix_ns) {
+  constexpr std::int64_t kWidth = SpendBucket::kWidthNs;
+  std::int64_t quotient = unix_ns / kWidth;
+  if (unix_ns % kWidth != 0 && unix_ns < 0) --quotient;
+  const int128 start = static_cast<int128>(quotient) * kWidth;
+  if (start < std::numeric_limits<std::int64_t>::min()) return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(start);
+}
+
+std::int64_t RetentionHorizon(std::int64_t latest_now) {
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  return latest_now < kMin + kRetentionNs ? kMin : latest_now - kRetentionNs;
+}
+
+void CampaignState::Bind(std::shared_ptr<const RuleSet> rules) {
+  rules_ = std::move(rules);
+  rule_ = rules_ ? rules_->Match(id_) : nullptr;
+  window_valid_ = false;
+}
+
+void CampaignState::Advance(std::int64_t now_unix_ns, std::vector<ReservationKey>* expired) {
+  if (now_unix_ns > latest_now_) {
+    latest_now_ = now_unix_ns;
+    PruneBuckets();
+  }
+  ExpireHolds(now_unix_ns, expired);
+  if (rule_ == nullptr) return;
+  if (window_valid_ && window_.Contains(now_unix_ns)) return;
+  window_ = rule_->clock.WindowAt(now_unix_ns);
+  window_spent_ = SumWindow();
+  window_valid_ = true;
+}
+
+void CampaignState::AddSpend(std::int64_t timestamp_unix_ns, Money cost, Money retry_cost) {
+  all_cost_ += cost;
+  all_retry_cost_ += retry_cost;
+  const std::int64_t start = BucketStartOf(timestamp_unix_ns);
+  if (window_valid_ && window_.Contains(start)) window_spent_ += Counted(cost, retry_cost);
+  // Older than every non-total window that can be current: the all-time total suffices.
+  if (start < RetentionHorizon(latest_now_)) return;
+  Bucket& bucket = BucketAt(start);
+  bucket.cost += cost;
+  bucket.retry_cost += retry_cost;
+}
+
+void CampaignState::ClearSpend() {
+  buckets_.clear();
+  all_cost_ = Money();
+  all_retry_cost_ = Money();
+  window_valid_ = false;
+}
+
+void CampaignState::AddHold(const ReservationKey& key, Money amount, std::int64_t expires_unix_ns) {
+  const auto expiry = expiries_.emplace(expires_unix_ns, key);
+  holds_.emplace(key, Hold{amount, expiry});
+  reserved_ += amount;
+}
+
+bool CampaignState::TakeHold(const ReservationKey& key, std::int64_t now_unix_ns) {
+  const auto it = holds_.find(key);
+  if (it == holds_.end()) return false;
+  const bool live = it->second.expiry->first > now_unix_ns;
+  reserved_ -= it->second.amount;
+  expiries_.erase(it->second.expiry);
+  holds_.erase(it);
+  return live;
+}
+
+Money CampaignState::Counted(Money cost, Money retry_cost) const {
+  if (rule_ == nullptr || rule_->rule.count_retries) return cost;
+  return cost - retry_cost;
+}
+
+Money CampaignState::SumWindow() const {
+  if (rule_->rule.period == BudgetPeriod::kTotal) return Counted(all_cost_, all_retry_cost_);
+  const auto first = std::lower_bound(buckets_.begin(), buckets_.end(), window_.start_unix_ns,
+                                      [](const Bucket& b, std::int64_t start) { return b.start_unix_ns < start; });
+  Money sum;
+  for (auto it = first; it != buckets_.end() && it->start_unix_ns < window_.end_unix_ns; ++it) {
+    sum += Counted(it->cost, it->retry_cost);
+  }
+  return sum;
+}
+
+void CampaignState::PruneBuckets() {
+  const std::int64_t horizon = RetentionHorizon(latest_now_);
+  while (!buckets_.empty() && buckets_.front().start_unix_ns < horizon) buckets_.pop_front();
+}
+
+void CampaignState::ExpireHolds(std::int64_t now_unix_ns, std::vector<ReservationKey>* expired) {
+  while (!expiries_.empty() && expiries_.begin()->first <= now_unix_ns) {
+    const ReservationKey key = expiries_.begin()->second;
+    const auto hold = holds_.find(key);
+    reserved_ -= hold->second.amount;
+    holds_.erase(hold);
+    expiries_.erase(expiries_.begin());
+    expired->push_back(key);
+  }
+}
+
+CampaignState::Bucket& CampaignState::BucketAt(std::int64_t start_unix_ns) {
+  if (buckets_.empty() || buckets_.back().start_unix_ns < start_unix_ns) {
+    return buckets_.emplace_back(Bucket{start_unix_ns, Money(), Money()});
+  }
+  const auto it = std::lower_bound(buckets_.begin(), buckets_.end(), start_unix_ns,
+                                   [](const Bucket& b, std::int64_t start) { return b.start_unix_ns < start; });
+  if (it != buckets_.end() && it->start_unix_ns == start_unix_ns) return *it;
+  return *buckets_.insert(it, Bucket{start_unix_ns, Money(), Money()});
+}
+
+}  // namespace lce::budgets_detail

@@ -1,0 +1,194 @@
+// POST /v1/budget/check, /v1/budget/reserve, /v1/budget/release.
+//
+// check / reserve take {"campaign_id": ..., and an estimate}: either
+//   "vendor" + "model" + "input_tokens" + "max_output_tokens" (+ "service_tier"),
+//   "vendor" + "units": {"emails": 1000}, or "estimate_usd": "0.25".
+// The estimate is priced now with the tables in force, every input token
+// uncached and every output token used: the most the call can cost. They
+// answer 200 with the decision (allow / warn / deny), the estimate, limit,
+// spend, holds, remaining budget and the period's bounds; 400 for a malformed
+// request, 422 for an estimate the price tables cannot price.
+// release takes {"reservation_id": ...}: 200 when freed, 404 when unknown,
+// settled or expired.
+#include <nlohmann/json.hpp>
+
+#include "endpoint.h"
+#include "http_util.h"
+#include "llm_cost_exporter/timestamp.h"
+
+namespace lce {
+namespace {
+
+constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+
+struct EstimateRequest {
+  std::string campaign_id;
+  Money estimate;
+};
+
+// Reads the JSON body; a Status names what is wrong.
+Result<nlohmann::json> ReadJsonBody(mg_connection* conn) {
+  bool too_large = false;
+  const std::string body = http::ReadBody(conn, kMaxRequestBytes, &too_large);
+  if (too_large) return Status::InvalidArgument("request body exceeds 64 KiB");
+  nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  return json;
+}
+
+Result<std::string> ReadLabel(const nlohmann::json& json, const char* field, bool required, std::size_t max_length) {
+  const auto it = json.find(field);
+  if (it == json.end()) {
+    if (required) return Status::InvalidArgument(std::string("field \"") + field + "\" is required");
+    return std::string();
+  }
+  if (!it->is_string()) return Status::InvalidArgument(std::string("field \"") + field + "\" must be a string");
+  std::string value = it->get<std::string>();
+  RejectReason reason;
+  std::string message;
+  if (!ValidateLabelValue(value, max_length, &reason, &message)) {
+    return Status::InvalidArgument(std::string("field \"") + field + "\": " + message);
+  }
+  return value;
+}
+
+Result<std::uint64_t> ReadCount(const nlohmann::json& json, const char* field) {
+  const auto it = json.find(field);
+  if (it == json.end()) return std::uint64_t{0};
+  if (!it->is_number_unsigned()) {
+    return Status::InvalidArgument(std::string("field \"") + field + "\" must be a non-negative integer");
+  }
+  return it->get<std::uint64_t>();
+}
+
+// Prices the estimate described by `json` with the tables in force now.
+Result<Money> PriceEstimate(const nlohmann::json& json, const Snapshot& snapshot, std::int64_t now) {
+  if (const auto direct = json.find("estimate_usd"); direct != json.end()) {
+    if (!direct->is_string()) return Status::InvalidArgument("field \"estimate_usd\" must be a decimal string");
+    auto money = Money::ParseDollars(direct->get<std::string>());
+    if (!money.ok() || money->atto() < 0) return Status::InvalidArgument("field \"estimate_usd\" must be a non-negative decimal");
+    return *money;
+  }
+  const std::size_t max_length = snapshot.config.ingest.max_label_length;
+  auto vendor = ReadLabel(json, "vendor", true, max_length);
+  auto model = ReadLabel(json, "model", false, max_length);
+  auto tier = ReadLabel(json, "service_tier", false, max_length);
+  auto input = ReadCount(json, "input_tokens");
+  auto output = ReadCount(json, "max_output_tokens");
+  for (const Status& s : {vendor.status(), model.status(), tier.status(), input.status(), output.status()}) {
+    if (!s.ok()) return s;
+  }
+  UsageRecord record;
+  record.event = "budget.estimate";
+  record.timestamp_unix_ns = now;
+  record.vendor = *vendor;
+  record.model = *model;
+  record.service_tier = *tier;
+  record.has_token_usage = !model->empty();
+  record.tokens[TokenType::kInput] = *input;
+  record.tokens[TokenType::kOutput] = *output;
+  std::vector<std::string> unit_names;  // keeps the views of record.units alive
+  if (const auto units = json.find("units"); units != json.end()) {
+    if (!units->is_object()) return Status::InvalidArgument("field \"units\" must be an object");
+    unit_names.reserve(units->size());
+    for (const auto& [name, count] : units->items()) {
+      if (!count.is_number_unsigned()) return Status::InvalidArgument("units." + name + " must be a non-negative integer");
+      unit_names.push_back(name);
+      record.units.push_back({unit_names.back(), count.get<std::uint64_t>()});
+    }
+  }
+  if (model->empty() && record.units.empty()) {
+    return Status::InvalidArgument("give model with input_tokens and max_output_tokens, units, or estimate_usd");
+  }
+  const PriceResult price = snapshot.prices->Price(record);
+  if (price.unpriced()) return Status::NotFound(std::string("cannot price the estimate: ") + std::string(PriceOutcomeName(price.outcome)));
+  return price.total;
+}
+
+nlohmann::ordered_json AnswerJson(std::string_view campaign_id, const BudgetAnswer& a) {
+  nlohmann::ordered_json json = {{"decision", BudgetDecisionName(a.decision)},
+                                 {"campaign_id", campaign_id},
+                                 {"has_budget", a.has_budget},
+                                 {"estimate_usd", a.estimate.ToDecimalString()}};
+  if (a.has_budget) {
+    json["limit_usd"] = a.limit.ToDecimalString();
+    json["spent_usd"] = a.spent.ToDecimalString();
+    json["reserved_usd"] = a.reserved.ToDecimalString();
+    json["remaining_usd"] = a.remaining.ToDecimalString();
+    json["period"] = BudgetPeriodName(a.period);
+    if (a.period != BudgetPeriod::kTotal) {
+      json["period_start"] = FormatRfc3339(a.period_start_unix_ns);
+      json["period_end"] = FormatRfc3339(a.period_end_unix_ns);
+    }
+  }
+  if (!a.reservation_id.empty()) {
+    json["reservation_id"] = a.reservation_id;
+    json["reservation_expires"] = FormatRfc3339(a.reservation_expires_unix_ns);
+  }
+  return json;
+}
+
+class DecisionEndpoint final : public Endpoint {
+ public:
+  DecisionEndpoint(Exporter::Impl& impl, bool reserve)
+      : Endpoint(impl, reserve ? "budget_reserve" : "budget_check", reserve ? "/v1/budget/reserve" : "/v1/budget/check",
+                 "POST"),
+        reserve_(reserve) {}
+
+ private:
+  int Serve(mg_connection* conn) override {
+    const std::int64_t now = NowUnixNs();
+    const std::shared_ptr<const Snapshot> snapshot = impl_.Current();
+    Result<nlohmann::json> json = ReadJsonBody(conn);
+    Result<std::string> campaign = json.ok() ? ReadLabel(*json, "campaign_id", true, snapshot->config.ingest.max_label_length)
+                                             : Result<std::string>(json.status());
+    if (!campaign.ok()) {
+      http::SendError(conn, 400, campaign.status().message());
+      return 400;
+    }
+    Result<Money> estimate = PriceEstimate(*json, *snapshot, now);
+    if (!estimate.ok()) {
+      const int status = estimate.status().code() == Status::Code::kNotFound ? 422 : 400;
+      http::SendError(conn, status, estimate.status().message());
+      return status;
+    }
+    const BudgetAnswer answer = reserve_ ? impl_.budgets.Reserve(*campaign, *estimate, now)
+                                         : impl_.budgets.Check(*campaign, *estimate, now);
+    impl_.budget_metrics->CountDecision(*campaign, answer.decision);
+    http::SendJson(conn, 200, AnswerJson(*campaign, answer).dump());
+    return 200;
+  }
+
+  bool reserve_;
+};
+
+class ReleaseEndpoint final : public Endpoint {
+ public:
+  explicit ReleaseEndpoint(Exporter::Impl& impl) : Endpoint(impl, "budget_release", "/v1/budget/release", "POST") {}
+
+ private:
+  int Serve(mg_connection* conn) override {
+    Result<nlohmann::json> json = ReadJsonBody(conn);
+    if (!json.ok() || !json->contains("reservation_id") || !(*json)["reservation_id"].is_string()) {
+      http::SendError(conn, 400, "the body must be {\"reservation_id\": \"rsv_...\"}");
+      return 400;
+    }
+    const bool released = impl_.budgets.Release((*json)["reservation_id"].get<std::string>(), NowUnixNs());
+    http::SendJson(conn, released ? 200 : 404, nlohmann::json{{"released", released}}.dump());
+    return released ? 200 : 404;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Endpoint> MakeBudgetCheckEndpoint(Exporter::Impl& impl) {
+  return std::make_unique<DecisionEndpoint>(impl, false);
+}
+std::unique_ptr<Endpoint> MakeBudgetReserveEndpoint(Exporter::Impl& impl) {
+  return std::make_unique<DecisionEndpoint>(impl, true);
+}
+std::unique_ptr<Endpoint> MakeBudgetReleaseEndpoint(Exporter::Impl& impl) {
+  return std::make_unique<ReleaseEndpoint>(impl);
+}
+
+}  // namespace lce

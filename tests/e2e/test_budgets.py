@@ -1,0 +1,135 @@
+"""End to end: budget check / reserve / release / settle over HTTP.
+
+Many concurrent HTTP clients reserve against one campaign and the test asserts
+the exact number of grants; a usage record carrying a reservation_id settles
+its hold; spend survives a restart (rebuilt from the ledger).
+"""
+import json
+import os
+import shutil
+import tempfile
+import threading
+import unittest
+from decimal import Decimal
+
+import harness
+
+CONFIG = os.path.join(harness.FIXTURES, "config", "budgets.yml")
+
+
+def post(exporter, path, body):
+    status, _, payload = harness.http("POST", exporter.url + path, json.dumps(body),
+                                      {"Content-Type": "application/json"})
+    return status, json.loads(payload)
+
+
+def gauge(text, name, campaign):
+    for line in text.splitlines():
+        if line.startswith(name + "{") and f'campaign_id="{campaign}"' in line:
+            return Decimal(line.split()[-1])
+    return None
+
+
+class Budgets(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.storage = tempfile.mkdtemp(prefix="lce-budgets-")
+        cls.exporter = harness.Exporter(config=CONFIG, storage=cls.storage)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.exporter.stop()
+        shutil.rmtree(cls.storage, ignore_errors=True)
+
+    def test_concurrent_reservations_never_exceed_the_limit(self):
+        # $1.00 limit, $0.03 holds: exactly 33 fit, whatever the interleaving.
+        answers = []
+        lock = threading.Lock()
+
+        def client():
+            for _ in range(10):
+                status, answer = post(self.exporter, "/v1/budget/reserve",
+                                      {"campaign_id": "cmp_race", "estimate_usd": "0.03"})
+                with lock:
+                    answers.append((status, answer))
+
+        threads = [threading.Thread(target=client) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual(len(answers), 160)
+        self.assertTrue(all(status == 200 for status, _ in answers))
+        granted = [a for _, a in answers if "reservation_id" in a]
+        self.assertEqual(len(granted), 33)
+        self.assertEqual({a["decision"] for a in granted}, {"allow", "warn"})  # soft limit at 50%
+        self.assertTrue(all(a["decision"] == "deny" for _, a in answers if "reservation_id" not in a))
+        text = self.exporter.metrics_text()
+        self.assertEqual(gauge(text, "campaign_budget_reserved_usd", "cmp_race"), Decimal("0.99"))
+        self.assertIn('budget_decisions_total{campaign_id="cmp_race",decision="deny"} 127', text)
+
+    def test_a_usage_record_settles_its_hold_even_when_larger(self):
+        status, hold = post(self.exporter, "/v1/budget/reserve",
+                            {"campaign_id": "cmp_settle_a", "vendor": "acme-ai", "model": "acme-small",
+                             "input_tokens": 1_000_000, "max_output_tokens": 0})
+        self.assertEqual((status, hold["decision"], hold["estimate_usd"]), (200, "allow", "0.0375"))
+        self.assertEqual(hold["reserved_usd"], "0.0375")
+        # The actual call used twice the estimate: $0.075.
+        status, answer = self.exporter.post_usage([{
+            "event": "llm.call", "event_id": "settle_1", "campaign_id": "cmp_settle_a", "vendor": "acme-ai",
+            "model": "acme-small", "token_usage": {"input": 2_000_000, "output": 0},
+            "reservation_id": hold["reservation_id"]}])
+        self.assertEqual((status, answer["accepted"]), (200, 1))
+        status, check = post(self.exporter, "/v1/budget/check", {"campaign_id": "cmp_settle_a", "estimate_usd": "0.03"})
+        self.assertEqual((check["spent_usd"], check["reserved_usd"]), ("0.075", "0"))
+        self.assertEqual(check["decision"], "deny")  # 0.075 + 0.03 > 0.10
+        self.assertEqual(check["remaining_usd"], "0.025")
+        # The hold is gone: releasing it now finds nothing.
+        self.assertEqual(post(self.exporter, "/v1/budget/release", {"reservation_id": hold["reservation_id"]})[0], 404)
+
+    def test_release_frees_a_hold_once(self):
+        _, hold = post(self.exporter, "/v1/budget/reserve", {"campaign_id": "cmp_settle_b", "estimate_usd": "0.08"})
+        self.assertIn("reservation_id", hold)
+        _, denied = post(self.exporter, "/v1/budget/check", {"campaign_id": "cmp_settle_b", "estimate_usd": "0.05"})
+        self.assertEqual(denied["decision"], "deny")
+        status, released = post(self.exporter, "/v1/budget/release", {"reservation_id": hold["reservation_id"]})
+        self.assertEqual((status, released["released"]), (200, True))
+        self.assertEqual(post(self.exporter, "/v1/budget/release", {"reservation_id": hold["reservation_id"]})[0], 404)
+        _, allowed = post(self.exporter, "/v1/budget/check", {"campaign_id": "cmp_settle_b", "estimate_usd": "0.05"})
+        self.assertEqual(allowed["decision"], "allow")
+
+    def test_alert_only_warns_instead_of_denying_and_unbudgeted_campaigns_are_allowed(self):
+        _, over = post(self.exporter, "/v1/budget/check", {"campaign_id": "cmp_soft", "estimate_usd": "5"})
+        self.assertEqual(over["decision"], "warn")
+        _, free = post(self.exporter, "/v1/budget/check", {"campaign_id": "cmp_nobody", "estimate_usd": "5"})
+        self.assertEqual((free["decision"], free["has_budget"]), ("allow", False))
+
+    def test_bad_requests(self):
+        self.assertEqual(post(self.exporter, "/v1/budget/check", {"estimate_usd": "1"})[0], 400)
+        self.assertEqual(post(self.exporter, "/v1/budget/check", {"campaign_id": "a@b.com", "estimate_usd": "1"})[0], 400)
+        status, answer = post(self.exporter, "/v1/budget/check",
+                              {"campaign_id": "cmp_x", "vendor": "acme-ai", "model": "nope", "input_tokens": 1})
+        self.assertEqual(status, 422)
+        self.assertIn("unknown_model", answer["error"])
+
+
+class BudgetRestart(unittest.TestCase):
+    def test_spend_is_restored_from_the_ledger(self):
+        storage = tempfile.mkdtemp(prefix="lce-budget-restart-")
+        exporter = harness.Exporter(config=CONFIG, storage=storage)
+        try:
+            status, answer = exporter.post_usage([{
+                "event": "llm.call", "event_id": "restart_1", "campaign_id": "cmp_settle_r", "vendor": "acme-ai",
+                "model": "acme-small", "token_usage": {"input": 1_000_000, "output": 0}}])
+            self.assertEqual((status, answer["accepted"]), (200, 1))
+            exporter.stop()
+            exporter = harness.Exporter(config=CONFIG, storage=storage)
+            _, check = post(exporter, "/v1/budget/check", {"campaign_id": "cmp_settle_r", "estimate_usd": "0"})
+            self.assertEqual(check["spent_usd"], "0.0375")
+        finally:
+            exporter.stop()
+            shutil.rmtree(storage, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
