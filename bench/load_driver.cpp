@@ -6,11 +6,7 @@
 //   load_driver --target=127.0.0.1:9477 --connections=4 --batch=1000 --rounds=100 --seconds=10
 //
 // Only loopback targets are accepted. Every loop is bounded by --seconds.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <unistd.h>  // close
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +18,7 @@
 
 #include <simdjson.h>
 
+#include "http_client.h"
 #include "workload.h"
 
 namespace {
@@ -63,52 +60,6 @@ bool ParseArgs(int argc, char** argv, Options& o) {
     }
   }
   return o.host.rfind("127.", 0) == 0;  // loopback only
-}
-
-int Connect(const Options& o) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(o.port));
-  inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
-bool SendAll(int fd, const std::string& data) {
-  std::size_t sent = 0;
-  while (sent < data.size()) {
-    const ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    sent += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-// Reads one HTTP response; returns its status code or -1.
-int ReadResponse(int fd, std::string& buffer) {
-  buffer.clear();
-  std::size_t header_end;
-  char chunk[16384];
-  while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-    const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) return -1;
-    buffer.append(chunk, static_cast<std::size_t>(n));
-  }
-  const std::size_t length_at = buffer.find("Content-Length: ");
-  if (length_at == std::string::npos || length_at > header_end) return -1;
-  const std::size_t length = std::stoul(buffer.substr(length_at + 16));
-  while (buffer.size() < header_end + 4 + length) {
-    const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) return -1;
-    buffer.append(chunk, static_cast<std::size_t>(n));
-  }
-  return std::stoi(buffer.substr(9, 3));
 }
 
 std::string Request(const Options& o, const std::string& body) {
@@ -169,7 +120,7 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (int c = 0; c < o.connections; ++c) {
     threads.emplace_back([&, c] {
-      const int fd = Connect(o);
+      const int fd = lce::bench::Connect(o.host, o.port);
       if (fd < 0) {
         ++failures;
         return;
@@ -177,7 +128,7 @@ int main(int argc, char** argv) {
       std::string response;
       for (const std::string& request : requests[static_cast<std::size_t>(c)]) {
         if (std::chrono::steady_clock::now() >= deadline) break;
-        if (!SendAll(fd, request) || ReadResponse(fd, response) != 200) {
+        if (!lce::bench::SendAll(fd, request) || lce::bench::ReadResponse(fd, response) != 200) {
           ++failures;
           break;
         }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP ingest benchmark: starts the built exporter on a loopback port with the
+# HTTP benchmarks (durable ingest, then budget decisions): starts the built exporter on a loopback port with the
 # shipped config and pricing and a durable ledger in a temporary directory, drives it with bench/load_driver (NDJSON batches
 # over keep-alive connections), prints the driver's figures, and stops it.
 #   bench/run_http_bench.sh [connections] [batch] [rounds]
@@ -21,6 +21,9 @@ for _ in $(seq 50); do
 done
 build/bench/load_driver --target=127.0.0.1:$port --connections="$connections" --batch="$batch" \
   --rounds="$rounds" --seconds=20
+# Budget decisions (POST /v1/budget/check, 40 campaigns) beside GET /-/healthy
+# on the same server, each for 5 seconds.
+build/bench/decision_driver --target=127.0.0.1:$port --connections="$connections" --seconds=5
 curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^llm_cost_exporter_records_(accepted|rejected)_total' | grep -v ' 0$'
 
 # Baseline in the same run: the store's raw per-row insert rate (plain SQLite

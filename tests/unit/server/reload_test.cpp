@@ -26,6 +26,7 @@ struct TempSetup {
     lce::ExporterSettings settings;
     settings.config_file = (dir / "exporter.yml").string();
     settings.pricing_dir = (dir / "pricing").string();
+    settings.storage_path = (dir / "ledger").string();  // a ledger per test, never the shared default
     settings.build = {"test", "test", "test"};
     return settings;
   }

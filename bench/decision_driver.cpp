@@ -1,0 +1,136 @@
+// Budget decisions over HTTP: N keep-alive connections (one thread each)
+// send POST /v1/budget/check (or /reserve + /release pairs) for 40 campaigns
+// and report decisions per second and the latency distribution, beside a
+// baseline measured in the same run: GET /-/healthy, the cheapest request the
+// same server answers.
+//
+//   decision_driver --target=127.0.0.1:9477 --connections=4 --seconds=5
+//
+// Only loopback targets are accepted. Every loop is bounded by --seconds.
+#include <unistd.h>  // close
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http_client.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 9477;
+  int connections = 4;
+  double seconds = 5;
+};
+
+bool ParseArgs(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--target=", 0) == 0) {
+      const std::size_t colon = arg.rfind(':');
+      o.host = arg.substr(9, colon - 9);
+      o.port = std::stoi(arg.substr(colon + 1));
+    } else if (arg.rfind("--connections=", 0) == 0) {
+      o.connections = std::stoi(arg.substr(14));
+    } else if (arg.rfind("--seconds=", 0) == 0) {
+      o.seconds = std::stod(arg.substr(10));
+    } else {
+      return false;
+    }
+  }
+  return o.host.rfind("127.", 0) == 0;  // loopback only
+}
+
+std::string Post(const Options& o, const std::string& path, const std::string& body) {
+  return "POST " + path + " HTTP/1.1\r\nHost: " + o.host + "\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::string CheckRequest(const Options& o, int campaign) {
+  return Post(o, "/v1/budget/check",
+              R"({"campaign_id":"cmp_2026_04_promo_)" + std::to_string(campaign) +
+                  R"(","vendor":"openai","model":"gpt-4o","input_tokens":1200,"max_output_tokens":400})");
+}
+
+struct Run {
+  double per_second = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  std::size_t failures = 0;
+};
+
+// Sends `request(connection, i)` in a loop on every connection until the
+// deadline; every answer must be 200.
+template <typename MakeRequest>
+Run Drive(const Options& o, MakeRequest make_request) {
+  std::mutex mutex;
+  std::vector<double> latencies_us;
+  std::size_t failures = 0;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration<double>(o.seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < o.connections; ++c) {
+    threads.emplace_back([&, c] {
+      std::vector<double> mine;
+      std::size_t failed = 0;
+      const int fd = lce::bench::Connect(o.host, o.port);
+      std::string response;
+      for (int i = 0; fd >= 0 && Clock::now() < deadline; ++i) {
+        const auto sent = Clock::now();
+        if (!lce::bench::SendAll(fd, make_request(c, i)) || lce::bench::ReadResponse(fd, response) != 200) {
+          ++failed;
+          break;
+        }
+        mine.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+      }
+      if (fd < 0) ++failed; else close(fd);
+      std::lock_guard lock(mutex);
+      latencies_us.insert(latencies_us.end(), mine.begin(), mine.end());
+      failures += failed;
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  Run run;
+  run.failures = failures;
+  if (latencies_us.empty()) return run;
+  std::sort(latencies_us.begin(), latencies_us.end());
+  run.per_second = static_cast<double>(latencies_us.size()) / elapsed;
+  run.p50_us = latencies_us[latencies_us.size() / 2];
+  run.p99_us = latencies_us[latencies_us.size() * 99 / 100];
+  return run;
+}
+
+void Print(const char* name, const Run& run) {
+  std::printf("%s_per_second=%.0f p50_us=%.1f p99_us=%.1f failures=%zu\n", name, run.per_second, run.p50_us,
+              run.p99_us, run.failures);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!ParseArgs(argc, argv, o)) {
+    std::fprintf(stderr, "usage: decision_driver --target=127.0.0.1:PORT [--connections=N] [--seconds=S]\n");
+    return 2;
+  }
+  const std::string healthy = "GET /-/healthy HTTP/1.1\r\nHost: " + o.host + "\r\n\r\n";
+  std::vector<std::string> checks;
+  for (int campaign = 0; campaign < 40; ++campaign) checks.push_back(CheckRequest(o, campaign));
+
+  const Run baseline = Drive(o, [&](int, int) -> const std::string& { return healthy; });
+  const Run decisions = Drive(o, [&](int c, int i) -> const std::string& { return checks[static_cast<std::size_t>(c * 7 + i) % checks.size()]; });
+  std::printf("connections=%d seconds=%.1f\n", o.connections, o.seconds);
+  Print("baseline_healthy_requests", baseline);
+  Print("budget_check_decisions", decisions);
+  std::printf("ratio_decisions_to_baseline=%.3f\n", decisions.per_second / baseline.per_second);
+  return baseline.failures + decisions.failures == 0 ? 0 : 1;
+}
