@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake git pkg-config
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libsimdjson-dev libsqlite3-dev catch2 libbenchmark-dev libcctz-dev tzdata)
-test_pkgs=(prometheus python3 curl chromium)
+test_pkgs=(prometheus prometheus-alertmanager python3 curl chromium)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

@@ -134,9 +134,10 @@ class Exporter(Process):
 
 
 class Prometheus(Process):
-    """A real Prometheus scraping the given targets every second."""
+    """A real Prometheus scraping the given targets every second, evaluating
+    `rule_files` every second and sending alerts to `alertmanager` (a URL)."""
 
-    def __init__(self, targets, rule_files=()):
+    def __init__(self, targets, rule_files=(), alertmanager=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = tempfile.mkdtemp(prefix="lce-prom-")
@@ -146,6 +147,9 @@ class Prometheus(Process):
             "scrape_configs": [{"job_name": "llm_cost_exporter",
                                 "static_configs": [{"targets": list(targets)}]}],
         }
+        if alertmanager:
+            config["alerting"] = {"alertmanagers": [{"static_configs": [
+                {"targets": [urllib.parse.urlparse(alertmanager).netloc]}]}]}
         config_path = os.path.join(self.dir, "prometheus.yml")
         with open(config_path, "w") as f:
             json.dump(config, f)  # JSON is valid YAML
@@ -170,3 +174,68 @@ class Prometheus(Process):
         code = super().stop(timeout)
         shutil.rmtree(self.dir, ignore_errors=True)
         return code
+
+
+class Alertmanager(Process):
+    """A real Alertmanager (Debian's prometheus-alertmanager), clustering off,
+    with the given configuration (a dict, written as JSON, which is YAML)."""
+
+    def __init__(self, config):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.dir = tempfile.mkdtemp(prefix="lce-am-")
+        config_path = os.path.join(self.dir, "alertmanager.yml")
+        with open(config_path, "w") as f:
+            json.dump(config, f)
+        argv = [shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager",
+                f"--config.file={config_path}",
+                f"--storage.path={os.path.join(self.dir, 'data')}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--cluster.listen-address="]
+        super().__init__("alertmanager", argv)
+        wait_until(lambda: self.proc.poll() is None and
+                   http("GET", self.url + "/-/ready", timeout=1)[0] == 200,
+                   30, "alertmanager /-/ready")
+
+    def stop(self, timeout=10):
+        code = super().stop(timeout)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return code
+
+
+class WebhookReceiver:
+    """An HTTP listener on loopback that records every Alertmanager webhook
+    notification it receives (the alerts of each POST)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        self.alerts = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.alerts.extend(json.loads(body).get("alerts", []))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def firing(self, alertname, **labels):
+        """The firing alerts received so far with that name and labels."""
+        with self.lock:
+            return [a for a in self.alerts if a["status"] == "firing" and a["labels"].get("alertname") == alertname
+                    and all(a["labels"].get(k) == v for k, v in labels.items())]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
