@@ -133,7 +133,10 @@ Status Exporter::Impl::Reload() {
     return loaded.status();
   }
   std::shared_ptr<const Snapshot> next = std::move(loaded).value();
-  usage.Reconfigure(next->config.metrics);
+  // Validated with the config already; a failure here would keep the old options.
+  if (const Status metrics = usage.Reconfigure(next->config.metrics); !metrics.ok()) {
+    log::Warn("metrics options not applied", {{"err", metrics.message()}});
+  }
   budgets.Reconfigure(next->config.budgets);
   self.SetPriceTables(next->prices->tables());
   {
