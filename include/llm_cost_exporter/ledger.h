@@ -44,6 +44,9 @@ struct LedgerEntry {
 // Spend of one (15-minute bucket, service, campaign, vendor, model).
 struct SpendBucket {
   static constexpr std::int64_t kWidthNs = 15LL * 60 * 1'000'000'000;
+  // The start of the bucket holding `unix_ns`: floor to a multiple of
+  // kWidthNs, rounding toward -infinity; INT64_MIN when not representable.
+  static std::int64_t StartOf(std::int64_t unix_ns);
   std::int64_t start_unix_ns = 0;     // multiple of kWidthNs (UTC); every zone offset is a multiple of 15 min
   std::string service;
   std::string campaign_id;

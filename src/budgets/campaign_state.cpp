@@ -7,15 +7,6 @@
 
 namespace lce::budgets_detail {
 
-std::int64_t BucketStartOf(std::int64_t unix_ns) {
-  constexpr std::int64_t kWidth = SpendBucket::kWidthNs;
-  std::int64_t quotient = unix_ns / kWidth;
-  if (unix_ns % kWidth != 0 && unix_ns < 0) --quotient;
-  const int128 start = static_cast<int128>(quotient) * kWidth;
-  if (start < std::numeric_limits<std::int64_t>::min()) return std::numeric_limits<std::int64_t>::min();
-  return static_cast<std::int64_t>(start);
-}
-
 std::int64_t RetentionHorizon(std::int64_t latest_now) {
   constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
   return latest_now < kMin + kRetentionNs ? kMin : latest_now - kRetentionNs;
@@ -43,7 +34,7 @@ void CampaignState::Advance(std::int64_t now_unix_ns, std::vector<ReservationKey
 void CampaignState::AddSpend(std::int64_t timestamp_unix_ns, Money cost, Money retry_cost) {
   all_cost_ += cost;
   all_retry_cost_ += retry_cost;
-  const std::int64_t start = BucketStartOf(timestamp_unix_ns);
+  const std::int64_t start = SpendBucket::StartOf(timestamp_unix_ns);
   if (window_valid_ && window_.Contains(start)) window_spent_ += Counted(cost, retry_cost);
   // Older than every non-total window that can be current: the all-time total suffices.
   if (start < RetentionHorizon(latest_now_)) return;

@@ -38,9 +38,6 @@ inline constexpr std::int64_t kRetentionNs = 33LL * 24 * 3600 * 1'000'000'000;
 // (saturating at INT64_MIN).
 std::int64_t RetentionHorizon(std::int64_t latest_now);
 
-// Floor of `unix_ns` to a multiple of SpendBucket::kWidthNs.
-std::int64_t BucketStartOf(std::int64_t unix_ns);
-
 class CampaignState {
  public:
   explicit CampaignState(std::string id) : id_(std::move(id)) {}

@@ -1,5 +1,7 @@
 #include "llm_cost_exporter/self_metrics.h"
 
+#include "llm_cost_exporter/timestamp.h"
+
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -23,8 +25,7 @@ class SelfMetrics::PriceTableCollector final : public prometheus::Collectable {
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::int64_t now = NowUnixNs();
     prometheus::MetricFamily family;
     family.name = Name("price_table_info");
     family.help = "Loaded price table versions (value 1); in_force marks the version that prices records stamped now.";

@@ -32,15 +32,6 @@ Status ValidateEntries(std::span<const LedgerEntry> entries) {
   return Status::Ok();
 }
 
-std::int64_t BucketStart(std::int64_t unix_ns) {
-  constexpr std::int64_t kWidth = SpendBucket::kWidthNs;
-  std::int64_t quotient = unix_ns / kWidth;
-  if (unix_ns % kWidth != 0 && unix_ns < 0) --quotient;
-  const int128 start = static_cast<int128>(quotient) * kWidth;
-  if (start < kInt64Min) return kInt64Min;
-  return static_cast<std::int64_t>(start);
-}
-
 SplitMoney Split(Money amount) {
   const int128 atto = amount.atto();
   return {static_cast<std::int64_t>(atto / Money::kOneDollar), static_cast<std::int64_t>(atto % Money::kOneDollar)};
@@ -61,7 +52,7 @@ std::size_t BucketLabelsHash::operator()(const BucketLabels& labels) const {
 }
 
 void SpendAggregate::Add(const LedgerEntry& entry) {
-  BucketSums& sums = buckets_[BucketLabels{BucketStart(entry.timestamp_unix_ns), entry.service, entry.campaign_id,
+  BucketSums& sums = buckets_[BucketLabels{SpendBucket::StartOf(entry.timestamp_unix_ns), entry.service, entry.campaign_id,
                                            entry.vendor, entry.model}];
   sums.cost += entry.cost;
   if (entry.retry) sums.retry_cost += entry.cost;
@@ -83,3 +74,16 @@ KeyGenerations::Action KeyGenerations::Decide(std::int64_t now_unix_ns, std::int
 }
 
 }  // namespace lce::store_detail
+
+namespace lce {
+
+std::int64_t SpendBucket::StartOf(std::int64_t unix_ns) {
+  constexpr std::int64_t kWidth = SpendBucket::kWidthNs;
+  std::int64_t quotient = unix_ns / kWidth;
+  if (unix_ns % kWidth != 0 && unix_ns < 0) --quotient;
+  const int128 start = static_cast<int128>(quotient) * kWidth;
+  if (start < store_detail::kInt64Min) return store_detail::kInt64Min;
+  return static_cast<std::int64_t>(start);
+}
+
+}  // namespace lce

@@ -27,11 +27,6 @@ inline constexpr int128 kMaxEntryCostAtto = Money::kOneDollar * 1'000'000'000'00
 // bucket start is representable; otherwise names the first bad entry.
 Status ValidateEntries(std::span<const LedgerEntry> entries);
 
-// floor(ts / SpendBucket::kWidthNs) * kWidthNs, rounding toward -infinity
-// (a negative ts that is not on a boundary falls in the bucket before it).
-// Clamps to INT64_MIN when the exact floor is not representable.
-std::int64_t BucketStart(std::int64_t unix_ns);
-
 // A Money amount split for storage as two int64 columns:
 // atto = whole * 1e18 + frac, frac in [0, 1e18). Requires atto >= 0 and
 // atto / 1e18 <= INT64_MAX.

@@ -48,7 +48,7 @@ class MemoryLedger final : public Ledger {
   }
 
   Result<std::vector<SpendBucket>> Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const override {
-    const std::int64_t first = store_detail::BucketStart(from_unix_ns);
+    const std::int64_t first = SpendBucket::StartOf(from_unix_ns);
     std::vector<SpendBucket> out;
     std::lock_guard lock(mutex_);
     try {

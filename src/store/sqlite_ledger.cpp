@@ -624,7 +624,7 @@ void SqliteLedger::PublishKeyCount() {
 Result<std::vector<SpendBucket>> SqliteLedger::Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const {
   std::vector<SpendBucket> out;
   std::lock_guard lock(read_mutex_);
-  select_spend_.BindInt(1, store_detail::BucketStart(from_unix_ns));
+  select_spend_.BindInt(1, SpendBucket::StartOf(from_unix_ns));
   select_spend_.BindInt(2, to_unix_ns);
   for (;;) {
     Result<bool> row = select_spend_.Step();
