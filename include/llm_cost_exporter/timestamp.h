@@ -17,6 +17,13 @@ bool ParseRfc3339(std::string_view text, std::int64_t* unix_ns);
 // Parses a calendar date "YYYY-MM-DD" as 00:00:00 UTC of that day.
 bool ParseIsoDate(std::string_view text, std::int64_t* unix_ns);
 
+// Unix nanoseconds as Unix seconds, for Prometheus samples (the only place a
+// time becomes floating point). Whole seconds and the fraction convert apart,
+// so any current time keeps its full microsecond precision.
+inline double UnixNsToSeconds(std::int64_t unix_ns) {
+  return static_cast<double>(unix_ns / 1'000'000'000) + static_cast<double>(unix_ns % 1'000'000'000) / 1e9;
+}
+
 // The system clock now, in Unix nanoseconds.
 std::int64_t NowUnixNs();
 

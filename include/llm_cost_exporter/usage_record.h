@@ -54,6 +54,7 @@ struct UsageRecord {
   std::string_view vendor;
   std::string_view model;
   std::string_view service_tier;   // empty means the default tier
+  std::string_view prompt_version; // the prompt (template) version an LLM call used
 
   // Never labels (exemplars at most).
   std::string_view decision_id;

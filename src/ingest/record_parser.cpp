@@ -85,7 +85,7 @@ RecordField LookupRecordField(std::string_view key) noexcept {
                    {"decision_id", F::kDecisionId}, {"token_usage", F::kTokenUsage}});
     case 12: return pick({{"service_tier", F::kServiceTier}});
     case 13: return pick({{"vendor_status", F::kVendorStatus}});
-    case 14: return pick({{"reservation_id", F::kReservationId}});
+    case 14: return pick({{"reservation_id", F::kReservationId}, {"prompt_version", F::kPromptVersion}});
     default: return F::kUnknown;
   }
 }
@@ -216,6 +216,7 @@ bool RecordParser::Dispatch(RecordField field, od::value& value, od::json_type t
     case RecordField::kLatencyMs: return ReadLatency(value, type);
     case RecordField::kVendorStatus: return ReadVendorStatus(value, type);
     case RecordField::kHashEmail: return ReadHashEmail(value, type);
+    case RecordField::kPromptVersion: return ReadLabel(value, type, "prompt_version", &r.prompt_version);
     case RecordField::kUnknown: break;
   }
   return Fault("internal error: unhandled field");

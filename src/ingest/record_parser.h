@@ -35,7 +35,7 @@ inline constexpr int kMaxNestingDepth = 64;
 enum class RecordField : std::uint8_t {
   kUnknown, kEvent, kEventId, kTimestamp, kService, kOperation, kCampaignId, kAudienceId, kDecisionId,
   kTraceId, kSpanId, kVendor, kModel, kServiceTier, kTokenUsage, kUnits, kAttempt, kReservationId,
-  kLatencyMs, kVendorStatus, kHashEmail,
+  kLatencyMs, kVendorStatus, kHashEmail, kPromptVersion,
 };
 
 // The field a key names; kUnknown for anything else (including keys written

@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "exposition.h"
+#include "llm_cost_exporter/timestamp.h"
 
 namespace lce::metrics {
 namespace {
@@ -25,6 +26,11 @@ constexpr const char* kTokensPerRequestHelp =
 constexpr const char* kUnpricedHelp =
     "Accepted records with a part that could not be priced, by reason; they still count in the "
     "token, request and unit families, and their priced parts (if any) in the cost families.";
+
+constexpr const char* kReleaseHelp =
+    "Unix time of the earliest LLM call seen for this service, operation, vendor, model and "
+    "prompt_version: a new series marks a release (model pin or prompt change). Since the exporter "
+    "started; Grafana's release annotations read it.";
 
 bool IsTokenTypeObserved(TokenType type, std::uint64_t count) {
   return type == TokenType::kInput || type == TokenType::kOutput || count > 0;
@@ -49,6 +55,9 @@ LlmFamilies::Handles LlmFamilies::Resolve(const AdmittedLabels& labels, bool has
   series.spend = &spend_.Get(spend_key);
   const std::array<std::string_view, 4> request_key = {labels.service, labels.operation, labels.vendor, labels.model};
   series.requests = &requests_.Get(request_key);
+  const std::array<std::string_view, 5> release_key = {labels.service, labels.operation, labels.vendor, labels.model,
+                                                       labels.prompt_version};
+  series.release = &releases_.Get(release_key);
   if (has_token_usage) {
     const std::array<std::string_view, 2> tokens_key = {labels.vendor, labels.model};
     series.tokens_per_request = &tokens_per_request_.Get(tokens_key, tokens_layout_.bucket_count());
@@ -60,6 +69,13 @@ void LlmFamilies::Observe(const Handles& series, const UsageRecord& record, cons
   ObserveSpend(*series.spend, record, price);
   series.requests->by_status[StatusClassIndex(record.vendor_status)].Add(1);
   if (record.has_token_usage) ObserveTokensPerRequest(*series.tokens_per_request, record.tokens);
+  series.release->Lower(record.timestamp_unix_ns);
+}
+
+void LlmFamilies::ReleaseSeries::Lower(std::int64_t unix_ns) {
+  std::int64_t seen = first_seen_unix_ns.load(std::memory_order_relaxed);
+  while (unix_ns < seen && !first_seen_unix_ns.compare_exchange_weak(seen, unix_ns, std::memory_order_relaxed)) {
+  }
 }
 
 void LlmFamilies::ObserveSpend(SpendSeries& series, const UsageRecord& record, const PriceResult& price) {
@@ -95,6 +111,7 @@ void LlmFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
   CollectRequests(out);
   CollectTokensPerRequest(out);
   CollectUnpriced(out);
+  CollectReleases(out);
 }
 
 void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out) const {
@@ -163,6 +180,18 @@ void LlmFamilies::CollectUnpriced(std::vector<prometheus::MetricFamily>& out) co
       sample.counter.value = static_cast<double>(count);
       family.metric.push_back(std::move(sample));
     }
+  });
+  AppendFamily(out, std::move(family));
+}
+
+void LlmFamilies::CollectReleases(std::vector<prometheus::MetricFamily>& out) const {
+  auto family = NewFamily("llm_release_first_seen_timestamp_seconds", kReleaseHelp, MetricType::Gauge);
+  releases_.ForEach([&](const std::vector<std::string>& values, const ReleaseSeries& series) {
+    const std::int64_t first_seen = series.first_seen_unix_ns.load(std::memory_order_relaxed);
+    if (first_seen == std::numeric_limits<std::int64_t>::max()) return;  // resolved, not yet observed
+    auto sample = NewSample({"service", "operation", "vendor", "model", "prompt_version"}, values);
+    sample.gauge.value = UnixNsToSeconds(first_seen);
+    family.metric.push_back(std::move(sample));
   });
   AppendFamily(out, std::move(family));
 }

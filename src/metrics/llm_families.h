@@ -1,9 +1,14 @@
 // The LLM call families: llm_tokens_total, llm_cost_usd_total,
 // llm_retry_cost_usd_total, llm_requests_total, llm_tokens_per_request, and
-// llm_unpriced_records_total (which counts any unpriced record).
+// llm_unpriced_records_total (which counts any unpriced record), and
+// llm_release_first_seen_timestamp_seconds (when each service / operation
+// started using a model and prompt version: the release annotations).
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <prometheus/metric_family.h>
@@ -22,6 +27,7 @@ class LlmFamilies {
   struct SpendSeries;
   struct RequestSeries;
   struct TokensPerRequestSeries;
+  struct ReleaseSeries;
 
  public:
   explicit LlmFamilies(std::vector<double> tokens_per_request_buckets);
@@ -32,6 +38,7 @@ class LlmFamilies {
     SpendSeries* spend = nullptr;
     RequestSeries* requests = nullptr;
     TokensPerRequestSeries* tokens_per_request = nullptr;  // null unless resolved with token usage
+    ReleaseSeries* release = nullptr;
   };
   Handles Resolve(const AdmittedLabels& labels, bool has_token_usage);
 
@@ -59,6 +66,13 @@ class LlmFamilies {
     explicit TokensPerRequestSeries(std::size_t bucket_count) : histograms(kTokenTypeCount, bucket_count) {}
     HistogramSet histograms;
   };
+  // {service, operation, vendor, model, prompt_version}: the earliest record
+  // timestamp seen, lowered (never raised) by a compare-exchange, so a record
+  // that is not earlier costs one relaxed load.
+  struct ReleaseSeries {
+    std::atomic<std::int64_t> first_seen_unix_ns{std::numeric_limits<std::int64_t>::max()};
+    void Lower(std::int64_t unix_ns);
+  };
   // {vendor, model}, one count per price outcome.
   struct UnpricedSeries {
     std::array<CountCell, kPriceOutcomeCount> by_outcome;
@@ -70,12 +84,14 @@ class LlmFamilies {
   void CollectRequests(std::vector<prometheus::MetricFamily>& out) const;
   void CollectTokensPerRequest(std::vector<prometheus::MetricFamily>& out) const;
   void CollectUnpriced(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectReleases(std::vector<prometheus::MetricFamily>& out) const;
 
   BucketLayout tokens_layout_;
   SeriesStore<SpendSeries> spend_;
   SeriesStore<RequestSeries> requests_;
   SeriesStore<TokensPerRequestSeries> tokens_per_request_;
   SeriesStore<UnpricedSeries> unpriced_;
+  SeriesStore<ReleaseSeries> releases_;
 };
 
 // Whether any part of the record was priced (its tokens or one of its units);

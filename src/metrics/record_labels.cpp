@@ -15,7 +15,8 @@ bool HasVendorUnits(const UsageRecord& record) {
 }
 
 std::array<std::string_view, kRecordLabelCount> RawLabelValues(const UsageRecord& record) {
-  return {record.service, record.operation, record.campaign_id, record.audience_id, record.vendor, record.model};
+  return {record.service, record.operation, record.campaign_id, record.audience_id, record.vendor, record.model,
+          record.prompt_version};
 }
 
 LabelUseMask RecordLabeler::UsedLabels(const UsageRecord& record, bool unpriced, bool business) {
@@ -29,16 +30,18 @@ LabelUseMask RecordLabeler::UsedLabels(const UsageRecord& record, bool unpriced,
                                    bit(llm || units || business, kRecordCampaignId) |
                                    bit(business, kRecordAudienceId) |
                                    bit(llm || units || vendor_error || unpriced, kRecordVendor) |
-                                   bit(llm || unpriced, kRecordModel));
+                                   bit(llm || unpriced, kRecordModel) |
+                                   bit(llm, kRecordPromptVersion));
 }
 
 AdmittedLabels RecordLabeler::Admit(const UsageRecord& record, LabelUseMask used, bool* folded) {
   static constexpr std::array<GuardedLabel, kRecordLabelCount> kGuarded = {
-      kServiceLabel, kOperationLabel, kCampaignIdLabel, kAudienceIdLabel, kVendorLabel, kModelLabel};
+      kServiceLabel, kOperationLabel, kCampaignIdLabel, kAudienceIdLabel, kVendorLabel, kModelLabel,
+      kPromptVersionLabel};
   AdmittedLabels admitted;
   const std::array<std::string_view*, kRecordLabelCount> fields = {
       &admitted.service, &admitted.operation, &admitted.campaign_id,
-      &admitted.audience_id, &admitted.vendor, &admitted.model};
+      &admitted.audience_id, &admitted.vendor, &admitted.model, &admitted.prompt_version};
   const std::array<std::string_view, kRecordLabelCount> raw = RawLabelValues(record);
 
   std::array<LabelGuard::Handle, kRecordLabelCount> handles{};

@@ -26,10 +26,11 @@ enum GuardedLabel : std::size_t {
   kModelLabel,
   kUnitLabel,
   kEventLabel,
+  kPromptVersionLabel,
   kGuardedLabelCount
 };
 inline constexpr std::array<std::string_view, kGuardedLabelCount> kGuardedLabelNames = {
-    "service", "operation", "campaign_id", "audience_id", "vendor", "model", "unit", "event"};
+    "service", "operation", "campaign_id", "audience_id", "vendor", "model", "unit", "event", "prompt_version"};
 
 // The label-bound fields of a record, in AdmittedLabels order.
 enum RecordLabel : std::size_t {
@@ -39,11 +40,13 @@ enum RecordLabel : std::size_t {
   kRecordAudienceId,
   kRecordVendor,
   kRecordModel,
+  kRecordPromptVersion,
   kRecordLabelCount
 };
 
 // Bit (1 << RecordLabel) set for each field some family uses for a record.
 using LabelUseMask = std::uint8_t;
+static_assert(kRecordLabelCount <= 8, "LabelUseMask has one bit per record label");
 
 // The raw (not yet admitted) values of a record's label-bound fields.
 std::array<std::string_view, kRecordLabelCount> RawLabelValues(const UsageRecord& record);
@@ -56,6 +59,7 @@ struct AdmittedLabels {
   std::string_view audience_id;
   std::string_view vendor;
   std::string_view model;
+  std::string_view prompt_version;
 };
 
 class RecordLabeler {

@@ -4,12 +4,14 @@ Many concurrent HTTP clients reserve against one campaign and the test asserts
 the exact number of grants; a usage record carrying a reservation_id settles
 its hold; spend survives a restart (rebuilt from the ledger).
 """
+import datetime
 import json
 import os
 import shutil
 import tempfile
 import threading
 import unittest
+import zoneinfo
 from decimal import Decimal
 
 import harness
@@ -103,6 +105,20 @@ class Budgets(unittest.TestCase):
         self.assertEqual(over["decision"], "warn")
         _, free = post(self.exporter, "/v1/budget/check", {"campaign_id": "cmp_nobody", "estimate_usd": "5"})
         self.assertEqual((free["decision"], free["has_budget"]), ("allow", False))
+
+    def test_period_end_gauge_matches_the_check_answer(self):
+        # cmp_settle_p: daily in America/New_York; cmp_soft: total (no end).
+        _, hold = post(self.exporter, "/v1/budget/reserve", {"campaign_id": "cmp_settle_p", "estimate_usd": "0.01"})
+        _, total = post(self.exporter, "/v1/budget/reserve", {"campaign_id": "cmp_soft", "estimate_usd": "0.01"})
+        self.assertIn("reservation_id", hold)
+        self.assertIn("reservation_id", total)
+        text = self.exporter.metrics_text()
+        end = gauge(text, "campaign_budget_period_end_timestamp_seconds", "cmp_settle_p")
+        want = datetime.datetime.fromisoformat(hold["period_end"].replace("Z", "+00:00"))
+        self.assertEqual(end, Decimal(int(want.timestamp())))
+        self.assertEqual(want.astimezone(zoneinfo.ZoneInfo("America/New_York")).time(), datetime.time(0, 0))
+        self.assertIsNone(gauge(text, "campaign_budget_period_end_timestamp_seconds", "cmp_soft"))
+        self.assertIsNotNone(gauge(text, "campaign_budget_limit_usd", "cmp_soft"))
 
     def test_bad_requests(self):
         self.assertEqual(post(self.exporter, "/v1/budget/check", {"estimate_usd": "1"})[0], 400)

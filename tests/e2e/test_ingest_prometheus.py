@@ -56,7 +56,7 @@ USAGE_7 = {"input": 2000, "output": 1000}
 BATCH_1 = [
     llm("evt_1", "acme-large", USAGE_1),
     llm("evt_2", "acme-large-2026-01-01", USAGE_2, ts="2026-07-01T00:00:00Z", attempt=2),
-    llm("evt_3", "acme-large", USAGE_3),
+    llm("evt_3", "acme-large", USAGE_3, prompt_version="subject-v2"),
     llm("evt_4", "acme-large", USAGE_4, service_tier="batch"),
     llm("evt_5", "acme-small", USAGE_5, vendor="acme"),
     llm("evt_6", "acme-mystery", USAGE_6),

@@ -156,7 +156,7 @@ TEST_CASE("token_usage fields are optional and default to zero", "[ingest][field
 
 TEST_CASE("label fields: e-mail, phone, free text, escapes are rejected without echo", "[ingest][fields]") {
   for (const char* field : {"service", "operation", "campaign_id", "audience_id", "vendor", "service_tier",
-                            "decision_id"}) {
+                            "decision_id", "prompt_version"}) {
     const std::string name = field;
     CheckRejected(Event("\"" + name + "\":\"jane.doe@example.com\""), RejectReason::kLooksLikeEmail, name);
     CheckRejected(Event("\"" + name + "\":\"+1 (555) 123-4567\""), RejectReason::kLooksLikePhone, name);
@@ -192,6 +192,14 @@ TEST_CASE("label fields: length, empty, reserved prefix, max_label_length option
   CHECK(batch.record_index == std::vector<std::size_t>{0});
   REQUIRE(batch.errors.size() == 1);
   CHECK(batch.errors[0].message == R"(record 1: field "service": longer than 8 characters (9))");
+}
+
+TEST_CASE("prompt_version is an optional label-bound field", "[ingest][fields]") {
+  Batch with = MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{},"prompt_version":"subject-v12"})");
+  CHECK(with.records[0].prompt_version == "subject-v12");
+  Batch without = MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{}})");
+  CHECK(without.records[0].prompt_version.empty());
+  CheckRejected(Event(R"("prompt_version":"")"), RejectReason::kInvalidLabel, "prompt_version");
 }
 
 TEST_CASE("units: label-safe names, integer counts, repeated keys", "[ingest][fields]") {

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include "test_support.h"
 
 namespace lce {
@@ -154,6 +156,71 @@ TEST_CASE("Priced unit costs of an LLM call are part of llm_cost_usd_total", "[m
   CHECK(CounterValue(families, "vendor_cost_usd_total",
                      {{"service", "email_orchestrator"}, {"campaign_id", "cmp_a"}, {"vendor", "openai"},
                       {"unit", "searches"}}) == 0.01);
+}
+
+// ---- releases ------------------------------------------------------------------
+
+test::Labels ReleaseLabels(std::string model, std::string prompt_version) {
+  return {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"}, {"vendor", "openai"},
+          {"model", std::move(model)}, {"prompt_version", std::move(prompt_version)}};
+}
+
+std::optional<double> GaugeValue(const std::vector<prometheus::MetricFamily>& families, std::string_view family,
+                                 const test::Labels& labels) {
+  const prometheus::ClientMetric* sample = test::FindSample(families, family, labels);
+  if (sample == nullptr) return std::nullopt;
+  return sample->gauge.value;
+}
+
+UsageRecord CallAt(std::int64_t unix_s, std::string_view model, std::string_view prompt_version) {
+  UsageRecord call = LlmCall("cmp_a", model);
+  call.timestamp_unix_ns = unix_s * 1'000'000'000 + 250'000'000;
+  call.prompt_version = prompt_version;
+  return call;
+}
+
+TEST_CASE("llm_release_first_seen_timestamp_seconds: earliest record per model and prompt version",
+          "[metrics][llm][release]") {
+  const MetricsOptions defaults;
+  UsageMetrics metrics(defaults);
+  const PriceResult price = TokensPriced(Dollars(0));
+  constexpr std::int64_t kT0 = 1'775'124'900;  // 2026-04-02T10:15:00Z
+  metrics.Observe(CallAt(kT0 + 60, "gpt-4o", "v1"), price);
+  metrics.Observe(CallAt(kT0, "gpt-4o", "v1"), price);        // earlier, arrives later: lowers it
+  metrics.Observe(CallAt(kT0 + 600, "gpt-4o", "v1"), price);  // later: changes nothing
+  metrics.Observe(CallAt(kT0 + 3600, "gpt-4o", "v2"), price);      // a prompt change
+  metrics.Observe(CallAt(kT0 + 7200, "gpt-4o-mini", "v2"), price);  // a model change
+  metrics.Observe(CallAt(kT0 + 9000, "gpt-4o-mini", ""), price);    // no prompt version
+
+  const auto families = metrics.Collect();
+  const char* name = "llm_release_first_seen_timestamp_seconds";
+  CHECK(GaugeValue(families, name, ReleaseLabels("gpt-4o", "v1")) == kT0 + 0.25);
+  CHECK(GaugeValue(families, name, ReleaseLabels("gpt-4o", "v2")) == kT0 + 3600.25);
+  CHECK(GaugeValue(families, name, ReleaseLabels("gpt-4o-mini", "v2")) == kT0 + 7200.25);
+  CHECK(GaugeValue(families, name, ReleaseLabels("gpt-4o-mini", "")) == kT0 + 9000.25);
+  CHECK(test::SampleCount(families, name) == 4);
+  CHECK(test::FindFamily(families, name)->type == prometheus::MetricType::Gauge);
+}
+
+TEST_CASE("llm_release_first_seen_timestamp_seconds: prompt_version is a guarded label", "[metrics][llm][release]") {
+  MetricsOptions options;
+  options.cardinality.per_label = {{"prompt_version", 1}};
+  UsageMetrics metrics(options);
+  const PriceResult price = TokensPriced(Dollars(0));
+  metrics.Observe(CallAt(100, "gpt-4o", "v1"), price);
+  metrics.Observe(CallAt(200, "gpt-4o", "v2"), price);
+  metrics.Observe(CallAt(50, "gpt-4o", "v3"), price);
+
+  const auto families = metrics.Collect();
+  const char* name = "llm_release_first_seen_timestamp_seconds";
+  CHECK(GaugeValue(families, name, ReleaseLabels("gpt-4o", "v1")) == 100.25);
+  CHECK(GaugeValue(families, name, ReleaseLabels("gpt-4o", "__overflow__")) == 50.25);
+  CHECK(CounterValue(families, "llm_cost_exporter_series_folded_total", {{"label", "prompt_version"}}) == 2.0);
+  // Business events and vendor-only records have no model: no release series.
+  UsageRecord mail = test::BusinessEvent("email.sent");
+  mail.prompt_version = "v9";
+  metrics.Observe(mail, PriceResult{});
+  CHECK(test::SampleCount(metrics.Collect(), name) == 2);
 }
 
 }  // namespace
