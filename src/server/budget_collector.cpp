@@ -1,4 +1,4 @@
-// campaign_budget_*_usd gauges (from Budgets::Snapshot at scrape time) and
+// campaign_budget_* gauges (from Budgets::Snapshot at scrape time) and
 // budget_decisions_total (counted by the budget endpoints).
 #include <array>
 #include <map>
@@ -52,16 +52,19 @@ class BudgetCollectorImpl final : public BudgetCollector {
     auto spent = Gauge("campaign_budget_spent_usd",
                        "Settled spend of the campaign in its current period, in USD (retries included unless the rule excludes them).");
     auto reserved = Gauge("campaign_budget_reserved_usd", "Live reservations (holds) of the campaign, in USD.");
+    auto soft_limit = Gauge("campaign_budget_soft_limit_ratio",
+                            "Soft limit of the campaign's budget rule, as a fraction of the limit (warn from here).");
     auto period_end = Gauge("campaign_budget_period_end_timestamp_seconds",
                             "Unix time the campaign's current budget period ends (exclusive); no sample for total budgets.");
     for (const CampaignBudgetState& state : budgets_.Snapshot(NowUnixNs())) {
       AddSample(limit, state, state.limit.ToDouble());
       AddSample(spent, state, state.spent.ToDouble());
       AddSample(reserved, state, state.reserved.ToDouble());
+      AddSample(soft_limit, state, static_cast<double>(state.soft_limit_ppm) / 1e6);
       if (state.period != BudgetPeriod::kTotal) AddSample(period_end, state, UnixNsToSeconds(state.period_end_unix_ns));
     }
     std::vector<prometheus::MetricFamily> families;
-    for (prometheus::MetricFamily* family : {&limit, &spent, &reserved, &period_end}) {
+    for (prometheus::MetricFamily* family : {&limit, &spent, &reserved, &soft_limit, &period_end}) {
       if (!family->metric.empty()) families.push_back(std::move(*family));
     }
     prometheus::MetricFamily decisions = DecisionFamily();

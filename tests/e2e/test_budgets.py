@@ -106,7 +106,7 @@ class Budgets(unittest.TestCase):
         _, free = post(self.exporter, "/v1/budget/check", {"campaign_id": "cmp_nobody", "estimate_usd": "5"})
         self.assertEqual((free["decision"], free["has_budget"]), ("allow", False))
 
-    def test_period_end_gauge_matches_the_check_answer(self):
+    def test_period_end_and_soft_limit_gauges(self):
         # cmp_settle_p: daily in America/New_York; cmp_soft: total (no end).
         _, hold = post(self.exporter, "/v1/budget/reserve", {"campaign_id": "cmp_settle_p", "estimate_usd": "0.01"})
         _, total = post(self.exporter, "/v1/budget/reserve", {"campaign_id": "cmp_soft", "estimate_usd": "0.01"})
@@ -118,6 +118,7 @@ class Budgets(unittest.TestCase):
         self.assertEqual(end, Decimal(int(want.timestamp())))
         self.assertEqual(want.astimezone(zoneinfo.ZoneInfo("America/New_York")).time(), datetime.time(0, 0))
         self.assertIsNone(gauge(text, "campaign_budget_period_end_timestamp_seconds", "cmp_soft"))
+        self.assertEqual(gauge(text, "campaign_budget_soft_limit_ratio", "cmp_settle_p"), Decimal("0.8"))  # default
         self.assertIsNotNone(gauge(text, "campaign_budget_limit_usd", "cmp_soft"))
 
     def test_bad_requests(self):
