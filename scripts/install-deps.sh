@@ -6,7 +6,8 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake git pkg-config
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libsimdjson-dev libsqlite3-dev catch2 libbenchmark-dev libcctz-dev tzdata)
+  nlohmann-json3-dev libsimdjson-dev libsqlite3-dev catch2 libbenchmark-dev libcctz-dev tzdata
+  libssl-dev libcrypt-dev)
 # golang-go + Go sources: the Helm chart renderer of tests/helm (Helm is not in Debian 12).
 test_pkgs=(prometheus prometheus-alertmanager python3 python3-yaml curl chromium
   golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev)

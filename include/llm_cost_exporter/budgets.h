@@ -120,6 +120,10 @@ class Budgets {
   BudgetAnswer Reserve(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns);
   // Frees a hold; false when it is unknown, settled or expired.
   bool Release(std::string_view reservation_id, std::int64_t now_unix_ns);
+  // The campaign holding a live (or expired, not yet dropped) reservation;
+  // nullopt for an unknown or malformed id. Lets callers check who may
+  // release it before they do.
+  std::optional<std::string> ReservationCampaign(std::string_view reservation_id);
 
   // Every campaign with a budget and any spend in its current period or a
   // live hold, sorted by id. Also drops expired holds and old buckets: call

@@ -12,6 +12,7 @@
 #include "llm_cost_exporter/budgets.h"
 #include "llm_cost_exporter/ingest.h"
 #include "llm_cost_exporter/metrics.h"
+#include "llm_cost_exporter/otlp.h"
 #include "llm_cost_exporter/status.h"
 
 namespace lce {
@@ -37,6 +38,7 @@ struct Config {
   BudgetsConfig budgets;
   IngestOptions ingest;
   MetricsOptions metrics;
+  OtlpOptions otlp;
 };
 
 // Parses YAML text; `source` names the document in error messages.

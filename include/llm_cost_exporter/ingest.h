@@ -53,7 +53,8 @@ struct IngestOptions {
 };
 
 // The parsed body. Records reference memory owned by the batch: keep the
-// batch alive while its records are used. Move-only.
+// batch alive while its records are used. Move-only; a Batch belongs to one
+// thread at a time (no member is thread-safe).
 class Batch {
  public:
   Batch();
@@ -61,12 +62,19 @@ class Batch {
   Batch& operator=(Batch&&) noexcept;
   ~Batch();
 
+  // Copies `text` into memory owned by the batch (its Buffer's arena) and
+  // returns a view of the copy. The copy never moves: it stays valid as long
+  // as the batch, through moves of the batch, like the views into the body.
+  // For record sources that build or decode strings instead of viewing the
+  // body (the OTLP mapping). Throws std::bad_alloc like any allocation.
+  std::string_view Keep(std::string_view text);
+
   std::vector<UsageRecord> records;   // the valid records, in body order
   std::vector<std::size_t> record_index;  // record_index[i] = batch position of records[i]
   std::vector<RecordError> errors;    // one per rejected record, in body order
   std::size_t total = 0;              // records seen (valid + rejected)
 
-  struct Buffer;                      // owns the padded body
+  struct Buffer;                      // owns the padded body and the Keep() arena
   std::unique_ptr<Buffer> buffer;
 };
 
@@ -82,6 +90,14 @@ Result<Batch> ParseBatch(std::string_view body, BodyFormat format,
 // Each returns ok or an error message; `reason` is set on failure.
 bool ValidateLabelValue(std::string_view value, std::size_t max_length,
                         RejectReason* reason, std::string* message);
+// trace_id rule: exactly 32 hex digits (either case), not all zero.
+bool IsValidTraceId(std::string_view value) noexcept;
+// span_id rule: exactly 16 hex digits (either case), not all zero.
+bool IsValidSpanId(std::string_view value) noexcept;
+// The parts rule of token counts: cached_input + cache_write <= input and
+// reasoning <= output. On failure (reason kPartsExceedWhole) sets *part to
+// the part reported (kCachedInput or kReasoning) and *message.
+bool ValidateTokenParts(const TokenUsage& tokens, TokenType* part, std::string* message);
 // Builds the idempotency key: event_id, else "t:<trace>:<span>:<event>" when
 // trace_id and span_id are set, else "".
 std::string IdempotencyKey(const UsageRecord& record);

@@ -236,6 +236,16 @@ struct Budgets::Impl {
     return owner->TakeHold(*key, now_unix_ns);
   }
 
+  std::optional<std::string> ReservationCampaign(std::string_view reservation_id) {
+    const std::optional<ReservationKey> key = budgets_detail::ParseReservationId(reservation_id);
+    if (!key) return std::nullopt;
+    HoldShard& shard = HoldShardFor(*key);
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.owners.find(*key);
+    if (it == shard.owners.end()) return std::nullopt;
+    return it->second->id();  // ids never change; states are never destroyed
+  }
+
   std::vector<CampaignBudgetState> Snapshot(std::int64_t now_unix_ns) {
     std::vector<CampaignBudgetState> out;
     for (CampaignState* state : AllStates()) {
@@ -312,6 +322,10 @@ BudgetAnswer Budgets::Reserve(std::string_view campaign_id, Money estimate, std:
 
 bool Budgets::Release(std::string_view reservation_id, std::int64_t now_unix_ns) {
   return impl_->Release(reservation_id, now_unix_ns);
+}
+
+std::optional<std::string> Budgets::ReservationCampaign(std::string_view reservation_id) {
+  return impl_->ReservationCampaign(reservation_id);
 }
 
 std::vector<CampaignBudgetState> Budgets::Snapshot(std::int64_t now_unix_ns) { return impl_->Snapshot(now_unix_ns); }

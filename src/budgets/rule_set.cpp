@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "glob.h"
+#include "llm_cost_exporter/glob.h"
 
 namespace lce::budgets_detail {
 namespace {

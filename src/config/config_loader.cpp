@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -182,16 +183,54 @@ void ReadMetrics(const YAML::Node& node, MetricsOptions& out) {
   }
 }
 
+// A list of strings; a single string is a list of one.
+std::vector<std::string> ReadStringList(const YAML::Node& node, const std::string& path) {
+  if (node.IsScalar()) return {ReadScalar<std::string>(node, path, "a string or a list of strings")};
+  if (!node.IsSequence()) throw ConfigError{Where(node, path) + " must be a string or a list of strings"};
+  std::vector<std::string> out;
+  for (const auto& item : node) {
+    if (!item.IsScalar()) throw ConfigError{Where(item, path) + " must be a list of strings"};
+    out.push_back(ReadScalar<std::string>(item, path, "a string"));
+  }
+  return out;
+}
+
+void ReadOtlpAttributes(const YAML::Node& node, OtlpAttributeKeys& out) {
+  const std::string path = "otlp.attributes";
+  RequireMap(node, path);
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const auto* field = std::find_if(std::begin(kOtlpAttributeFields), std::end(kOtlpAttributeFields),
+                                     [&key](const OtlpAttributeField& f) { return f.name == key; });
+    if (field == std::end(kOtlpAttributeFields)) {
+      throw ConfigError{"unknown key " + Where(entry.first, path + "." + key)};
+    }
+    out.*(field->keys) = ReadStringList(entry.second, path + "." + key);
+  }
+}
+
+void ReadOtlp(const YAML::Node& node, OtlpOptions& out) {
+  RequireMap(node, "otlp");
+  RejectUnknownKeys(node, "otlp", {"attributes", "disjoint_cache_vendors", "llm_event", "span_event"});
+  if (node["attributes"]) ReadOtlpAttributes(node["attributes"], out.attributes);
+  if (node["disjoint_cache_vendors"]) {
+    out.disjoint_cache_vendors = ReadStringList(node["disjoint_cache_vendors"], "otlp.disjoint_cache_vendors");
+  }
+  if (node["llm_event"]) out.llm_event = ReadScalar<std::string>(node["llm_event"], "otlp.llm_event", "a string");
+  if (node["span_event"]) out.span_event = ReadScalar<std::string>(node["span_event"], "otlp.span_event", "a string");
+}
+
 Config ParseRoot(const YAML::Node& root) {
   Config config;
   if (!root || root.IsNull()) return config;
   RequireMap(root, "(document)");
-  RejectUnknownKeys(root, "", {"server", "storage", "budgets", "ingest", "metrics"});
+  RejectUnknownKeys(root, "", {"server", "storage", "budgets", "ingest", "metrics", "otlp"});
   if (root["server"]) ReadServer(root["server"], config.server);
   if (root["storage"]) ReadStorage(root["storage"], config.storage);
   if (root["budgets"]) ReadBudgets(root["budgets"], config.budgets);
   if (root["ingest"]) ReadIngest(root["ingest"], config.ingest);
   if (root["metrics"]) ReadMetrics(root["metrics"], config.metrics);
+  if (root["otlp"]) ReadOtlp(root["otlp"], config.otlp);
   return config;
 }
 
@@ -228,6 +267,8 @@ Result<Config> ParseConfig(const std::string& yaml_text, const std::string& sour
     if (!metrics_status.ok()) return metrics_status.WithContext(source + ": metrics");
     const Status budgets_status = Budgets::Validate(config.budgets);
     if (!budgets_status.ok()) return budgets_status.WithContext(source + ": budgets");
+    const Status otlp_status = ValidateOtlpOptions(config.otlp, config.ingest);
+    if (!otlp_status.ok()) return otlp_status.WithContext(source + ": otlp");
     return config;
   } catch (const ConfigError& e) {
     return Status::InvalidArgument(source + ": " + e.message);

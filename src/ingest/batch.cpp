@@ -4,6 +4,8 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <memory>
+#include <vector>
 #include <exception>
 #include <string>
 #include <utility>
@@ -14,16 +16,48 @@
 
 namespace lce {
 
-// The padded copy of the body; UsageRecord string views point into it. It is
-// heap allocated and never moves, so records stay valid when a Batch moves.
+// What UsageRecord string views point into: the padded copy of the body,
+// and an arena of strings copied by Batch::Keep. It is heap allocated and
+// neither the body nor an arena block ever moves, so records stay valid
+// when a Batch moves.
 struct Batch::Buffer {
   simdjson::padded_string body;
+
+  // Bump allocator over fixed blocks; a text larger than a block gets a
+  // block of its own. Blocks are only freed with the Buffer.
+  static constexpr std::size_t kBlockSize = 4096;
+  std::vector<std::unique_ptr<char[]>> blocks;
+  char* cursor = nullptr;
+  std::size_t left = 0;
+
+  std::string_view Copy(std::string_view text) {
+    if (text.empty()) return {};
+    char* out = nullptr;
+    if (text.size() > kBlockSize / 4) {  // large: its own block, the current one stays open
+      out = blocks.emplace_back(std::make_unique_for_overwrite<char[]>(text.size())).get();
+    } else {
+      if (text.size() > left) {
+        cursor = blocks.emplace_back(std::make_unique_for_overwrite<char[]>(kBlockSize)).get();
+        left = kBlockSize;
+      }
+      out = cursor;
+      cursor += text.size();
+      left -= text.size();
+    }
+    std::memcpy(out, text.data(), text.size());
+    return {out, text.size()};
+  }
 };
 
 Batch::Batch() = default;
 Batch::Batch(Batch&&) noexcept = default;
 Batch& Batch::operator=(Batch&&) noexcept = default;
 Batch::~Batch() = default;
+
+std::string_view Batch::Keep(std::string_view text) {
+  if (!buffer) buffer = std::make_unique<Buffer>();
+  return buffer->Copy(text);
+}
 
 namespace ingest_detail {
 namespace od = simdjson::ondemand;

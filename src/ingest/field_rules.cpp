@@ -132,6 +132,29 @@ bool LooksLikePhone(std::string_view value) noexcept {
 
 }  // namespace ingest_detail
 
+bool IsValidTraceId(std::string_view value) noexcept { return ingest_detail::IsValidHexId(value, 32); }
+bool IsValidSpanId(std::string_view value) noexcept { return ingest_detail::IsValidHexId(value, 16); }
+
+bool ValidateTokenParts(const TokenUsage& tokens, TokenType* part, std::string* message) {
+  const std::uint64_t input = tokens[TokenType::kInput];
+  const std::uint64_t output = tokens[TokenType::kOutput];
+  std::uint64_t parts = 0;
+  const bool overflow = __builtin_add_overflow(tokens[TokenType::kCachedInput], tokens[TokenType::kCacheWrite], &parts);
+  if (overflow || parts > input) {
+    const std::string sum = overflow ? "more than 18446744073709551615" : std::to_string(parts);
+    *part = TokenType::kCachedInput;
+    *message = "cached_input + cache_write (" + sum + ") exceed input (" + std::to_string(input) + ")";
+    return false;
+  }
+  if (tokens[TokenType::kReasoning] > output) {
+    *part = TokenType::kReasoning;
+    *message = "reasoning (" + std::to_string(tokens[TokenType::kReasoning]) + ") exceeds output (" +
+               std::to_string(output) + ")";
+    return false;
+  }
+  return true;
+}
+
 // Order of the checks (the first failing one is reported): empty, e-mail,
 // phone, length, character set (space, backslash, other), reserved "__".
 // The common case (every character label-safe, so neither '@' nor a space)

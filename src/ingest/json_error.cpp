@@ -36,6 +36,9 @@ class ErrorCatcher final : public nlohmann::json_sax<Json> {
   // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax
   // error while parsing value - invalid literal; last read: 'tru}'" ->
   // "syntax error while parsing value - invalid literal".
+  // The "last read" excerpt is input and may itself contain "'; expected ",
+  // so a trailing "; expected <token>" is kept only when <token> is one of
+  // nlohmann's token names: no byte of the input reaches the reason.
   static std::string ReasonOf(std::string_view what) {
     const std::size_t head = what.find(": ", what.find("parse error"));
     std::string_view rest = head == std::string_view::npos ? what : what.substr(head + 2);
@@ -43,12 +46,21 @@ class ErrorCatcher final : public nlohmann::json_sax<Json> {
     const std::size_t last_read = rest.find(kLastRead);
     if (last_read == std::string_view::npos) return std::string(rest);
     std::string reason(rest.substr(0, last_read));
-    const std::size_t expected = rest.rfind("'; expected ");
-    if (expected != std::string_view::npos && expected >= last_read + kLastRead.size()) {
-      reason += rest.substr(expected + 1);
+    const std::string_view after = rest.substr(last_read + kLastRead.size());
+    for (std::string_view token : kTokenNames) {
+      const std::string expected = "'; expected " + std::string(token);
+      if (after.size() >= expected.size() && after.substr(after.size() - expected.size()) == expected) {
+        reason += expected.substr(1);
+        break;
+      }
     }
     return reason;
   }
+
+  // nlohmann's lexer::token_type_name values that follow "; expected ".
+  static constexpr std::string_view kTokenNames[] = {
+      "true literal", "false literal", "null literal", "string literal", "number literal",
+      "'['", "'{'", "']'", "'}'", "':'", "','", "end of input", "'[', '{', or a literal"};
 };
 
 // 1-based line and column (in bytes) of a byte offset.

@@ -515,21 +515,11 @@ bool RecordParser::RejectUnknownField(std::string_view prefix, std::string_view 
 }
 
 void RecordParser::CheckParts() {
-  const TokenUsage& t = record_->tokens;
-  const std::uint64_t input = t[TokenType::kInput];
-  const std::uint64_t output = t[TokenType::kOutput];
-  std::uint64_t parts = 0;
-  const bool overflow = __builtin_add_overflow(t[TokenType::kCachedInput], t[TokenType::kCacheWrite], &parts);
-  if (overflow || parts > input) {
-    const std::string sum = overflow ? "more than 18446744073709551615" : std::to_string(parts);
-    Reject(RejectReason::kPartsExceedWhole, FieldPath{"token_usage.", "cached_input"},
-           "cached_input + cache_write (" + sum + ") exceed input (" + std::to_string(input) + ")");
-    return;
-  }
-  if (t[TokenType::kReasoning] > output) {
-    Reject(RejectReason::kPartsExceedWhole, FieldPath{"token_usage.", "reasoning"},
-           "reasoning (" + std::to_string(t[TokenType::kReasoning]) + ") exceeds output (" +
-               std::to_string(output) + ")");
+  TokenType part = TokenType::kInput;
+  std::string message;
+  if (!ValidateTokenParts(record_->tokens, &part, &message)) {
+    Reject(RejectReason::kPartsExceedWhole,
+           FieldPath{"token_usage.", kTokenTypeNames[static_cast<std::size_t>(part)]}, std::move(message));
   }
 }
 

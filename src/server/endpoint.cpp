@@ -22,6 +22,7 @@ bool Endpoint::Dispatch(const char* method, mg_connection* conn) {
 
 void RegisterHandlers(Exporter::Impl& impl) {
   impl.handlers.push_back(MakeUsageEndpoint(impl));
+  impl.handlers.push_back(MakeTracesEndpoint(impl));
   impl.handlers.push_back(MakeMetricsEndpoint(impl));
   impl.handlers.push_back(MakeSpendEndpoint(impl));
   impl.handlers.push_back(MakeBudgetCheckEndpoint(impl));

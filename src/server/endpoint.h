@@ -39,6 +39,7 @@ class Endpoint : public CivetHandler {
 };
 
 std::unique_ptr<Endpoint> MakeUsageEndpoint(Exporter::Impl& impl);
+std::unique_ptr<Endpoint> MakeTracesEndpoint(Exporter::Impl& impl);
 std::unique_ptr<Endpoint> MakeMetricsEndpoint(Exporter::Impl& impl);
 std::unique_ptr<Endpoint> MakeSpendEndpoint(Exporter::Impl& impl);
 std::unique_ptr<Endpoint> MakeBudgetCheckEndpoint(Exporter::Impl& impl);

@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -26,12 +27,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http(method, url, body=None, headers=None, timeout=10):
-    """Returns (status, headers, body bytes); HTTP errors are answers, not exceptions."""
+def http(method, url, body=None, headers=None, timeout=10, context=None):
+    """Returns (status, headers, body bytes); HTTP errors are answers, not exceptions.
+    `context` is an ssl.SSLContext for https URLs."""
     data = body.encode() if isinstance(body, str) else body
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
@@ -88,9 +90,10 @@ class Exporter(Process):
     """The real binary. Its ledger lives in `storage` (a fresh temporary
     directory, removed by stop(), unless the caller passes one to keep)."""
 
-    def __init__(self, config=None, pricing=None, storage=None, extra=()):
+    def __init__(self, config=None, pricing=None, storage=None, extra=(), scheme="http", ca_file=None):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self.context = ssl.create_default_context(cafile=ca_file) if scheme == "https" else None
         self.own_storage = storage is None
         self.storage = storage or tempfile.mkdtemp(prefix="lce-ledger-")
         argv = [EXPORTER,
@@ -101,7 +104,7 @@ class Exporter(Process):
                 *extra]
         super().__init__("exporter", argv, cwd=REPO)
         wait_until(lambda: self.proc.poll() is None and
-                   http("GET", self.url + "/-/ready", timeout=1)[0] == 200,
+                   http("GET", self.url + "/-/ready", timeout=1, context=self.context)[0] == 200,
                    10, "exporter /-/ready")
 
     def post_usage(self, records, ndjson=False):

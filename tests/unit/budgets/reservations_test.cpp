@@ -59,6 +59,16 @@ TEST_CASE("Release frees a hold once; unknown ids are refused", "[budgets][reser
   CHECK_FALSE(budgets.Release("", kNoon));
 }
 
+TEST_CASE("ReservationCampaign names the campaign of a live hold only", "[budgets][reserve]") {
+  Budgets budgets(OneRule(Rule("cmp_*", "10")));
+  const BudgetAnswer held = budgets.Reserve("cmp_a", Dollars("1"), kNoon);
+  CHECK(budgets.ReservationCampaign(held.reservation_id) == std::optional<std::string>("cmp_a"));
+  CHECK_FALSE(budgets.ReservationCampaign("rsv_00000000000000000000000000000000").has_value());
+  CHECK_FALSE(budgets.ReservationCampaign("nope").has_value());
+  CHECK(budgets.Release(held.reservation_id, kNoon + kSecond));
+  CHECK_FALSE(budgets.ReservationCampaign(held.reservation_id).has_value());
+}
+
 TEST_CASE("An expired hold is refused by Release even before anything dropped it", "[budgets][reserve]") {
   Budgets budgets(WithTtl(Rule("cmp", "10"), std::chrono::seconds(5)));
   const BudgetAnswer held = budgets.Reserve("cmp", Dollars("1"), kNoon);

@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <string>
+#include <vector>
 
 #include "llm_cost_exporter/config.h"
 
@@ -132,4 +134,45 @@ TEST_CASE("invalid budgets name the rule", "[config][budgets]") {
   CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, action: panic}]}"), Catch::Contains("action"));
   CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, time_zone: Mars/Olympus}]}"), Catch::Contains("Mars/Olympus"));
   CHECK_THAT(message("budgets: {default: {match: a, limit_usd: 5}}"), Catch::Contains("budgets.default.match"));
+}
+
+TEST_CASE("otlp: defaults, attribute lists, events and disjoint vendors", "[config][otlp]") {
+  auto defaults = ParseConfig("", "empty.yml");
+  REQUIRE(defaults.ok());
+  CHECK(defaults->otlp.attributes.campaign_id == std::vector<std::string>{"campaign_id"});
+  CHECK(defaults->otlp.attributes.model == std::vector<std::string>{"gen_ai.response.model", "gen_ai.request.model"});
+  CHECK(defaults->otlp.disjoint_cache_vendors == std::vector<std::string>{"anthropic"});
+  CHECK(defaults->otlp.llm_event == "llm.call");
+  CHECK(defaults->otlp.span_event == "span");
+
+  auto config = ParseConfig(R"(
+otlp:
+  attributes:
+    campaign_id: [app.campaign_id, campaign_id]
+    audience_id: app.audience
+    input_tokens: [gen_ai.usage.input_tokens]
+  disjoint_cache_vendors: []
+  llm_event: genai.call
+  span_event: otel.span
+)", "otlp.yml");
+  REQUIRE(config.ok());
+  CHECK(config->otlp.attributes.campaign_id == std::vector<std::string>{"app.campaign_id", "campaign_id"});
+  CHECK(config->otlp.attributes.audience_id == std::vector<std::string>{"app.audience"});
+  CHECK(config->otlp.attributes.input_tokens == std::vector<std::string>{"gen_ai.usage.input_tokens"});
+  CHECK(config->otlp.attributes.output_tokens.size() == 3);  // untouched lists keep their defaults
+  CHECK(config->otlp.disjoint_cache_vendors.empty());
+  CHECK(config->otlp.llm_event == "genai.call");
+  CHECK(config->otlp.span_event == "otel.span");
+}
+
+TEST_CASE("otlp: unknown keys and bad values are errors", "[config][otlp]") {
+  auto typo = ParseConfig("otlp:\n  attributes:\n    campaign: [x]\n", "typo.yml");
+  REQUIRE_FALSE(typo.ok());
+  CHECK_THAT(typo.status().message(), Catch::Contains("otlp.attributes.campaign") && Catch::Contains("line 3"));
+  CHECK_FALSE(ParseConfig("otlp: {span_events: x}", "x").ok());
+  CHECK_FALSE(ParseConfig("otlp: {attributes: {model: {a: b}}}", "x").ok());
+  auto event = ParseConfig("otlp: {span_event: 'a span'}", "x");
+  REQUIRE_FALSE(event.ok());
+  CHECK_THAT(event.status().message(), Catch::Contains("otlp") && Catch::Contains("span_event"));
+  CHECK_FALSE(ParseConfig("otlp: {attributes: {model: ['']}}", "x").ok());
 }

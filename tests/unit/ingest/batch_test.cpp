@@ -208,6 +208,36 @@ TEST_CASE("a body that is not JSON fails as a whole with the byte position", "[i
   }
 }
 
+// Found by fuzz_test/usage_json: nlohmann's message quotes the text it last
+// read, which may itself contain "'; expected "; the reason kept the input
+// after it (here an invalid UTF-8 byte, which the JSON answer cannot hold).
+TEST_CASE("error messages never quote the input, even text that looks like nlohmann's", "[ingest][batch]") {
+  const auto is_printable_ascii = [](const std::string& text) {
+    for (char c : text) {
+      if (c < 0x20 || c > 0x7e) return false;
+    }
+    return true;
+  };
+  const std::string forged = "[\"'; expected \xCD\xC5 secret\"]";
+  Result<Batch> body = ParseBatch(forged, BodyFormat::kJson, {}, kReceiveTime);
+  REQUIRE_FALSE(body.ok());
+  INFO(body.status().message());
+  CHECK(body.status().message() ==
+        "invalid JSON at byte 15 (line 1, column 16): syntax error while parsing value - invalid string: "
+        "ill-formed UTF-8 byte");
+  CHECK(is_printable_ascii(body.status().message()));
+
+  Batch nd = MustParse(forged + "\n" + R"({"event":"a.b")", BodyFormat::kNdjson);
+  REQUIRE(nd.errors.size() == 2);
+  CHECK(nd.errors[0].message ==
+        "record 0: invalid JSON at column 16: syntax error while parsing value - invalid string: "
+        "ill-formed UTF-8 byte");
+  // nlohmann's own "expected" hint is kept.
+  CHECK(nd.errors[1].message ==
+        "record 1: invalid JSON at column 15: syntax error while parsing object - unexpected end of input; "
+        "expected '}'");
+}
+
 TEST_CASE("a JSON body that is neither object nor array fails as a whole", "[ingest][batch]") {
   Result<Batch> r = ParseBatch(R"("llm.call")", BodyFormat::kJson, {}, kReceiveTime);
   REQUIRE_FALSE(r.ok());
@@ -339,3 +369,19 @@ TEST_CASE("a large batch keeps every record and its position", "[ingest][batch]"
 
 }  // namespace
 }  // namespace lce
+
+TEST_CASE("Batch::Keep copies text into memory that moves with the batch", "[ingest][batch]") {
+  lce::Batch batch;
+  std::string source = "gpt-4o-2024-08-06";
+  const std::string_view kept = batch.Keep(source);
+  source.assign(source.size(), 'x');  // the original may change or die
+  const std::string large(5000, 'a');  // larger than an arena block's small-text limit
+  const std::string_view kept_large = batch.Keep(large);
+  std::vector<std::string_view> many;
+  for (int i = 0; i < 1000; ++i) many.push_back(batch.Keep("value_" + std::to_string(i)));
+  lce::Batch moved = std::move(batch);
+  CHECK(kept == "gpt-4o-2024-08-06");
+  CHECK(kept_large == large);
+  for (int i = 0; i < 1000; ++i) CHECK(many[static_cast<std::size_t>(i)] == "value_" + std::to_string(i));
+  CHECK(moved.Keep("").empty());
+}

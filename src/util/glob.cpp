@@ -1,8 +1,8 @@
-#include "glob.h"
+#include "llm_cost_exporter/glob.h"
 
 #include <cstddef>
 
-namespace lce::budgets_detail {
+namespace lce {
 
 // Greedy matching with one backtrack point (the last '*'): linear in
 // practice, O(pattern * text) at worst, never recursive.
@@ -29,4 +29,4 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-}  // namespace lce::budgets_detail
+}  // namespace lce

@@ -1,0 +1,77 @@
+// ParseOtlpTraces (decode + map a whole body), the `otlp:` options check and
+// vendor normalisation. Stateless; thread-safe.
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "llm_cost_exporter/otlp.h"
+
+namespace lce {
+namespace {
+
+// gen_ai.provider.name / gen_ai.system values (lower-cased) whose vendor has
+// another name in pricing/*.yaml (`provider:`). Kept small; docs/otlp.md.
+struct VendorAlias {
+  std::string_view from;
+  std::string_view to;
+};
+constexpr VendorAlias kVendorAliases[] = {
+    {"az.ai.openai", "openai"},   {"azure.ai.openai", "openai"}, {"gemini", "google"},
+    {"gcp.gemini", "google"},     {"gcp.gen_ai", "google"},      {"gcp.vertex_ai", "google"},
+    {"vertex_ai", "google"},
+};
+
+}  // namespace
+
+std::string_view NormalizeOtlpVendor(std::string_view value, std::string* out) {
+  out->assign(value);
+  for (char& c : *out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  for (const VendorAlias& alias : kVendorAliases) {
+    if (alias.from == *out) return alias.to;
+  }
+  return *out;
+}
+
+Status ValidateOtlpOptions(const OtlpOptions& options, const IngestOptions& ingest) {
+  for (const auto& [name, event] : {std::pair<const char*, const std::string&>{"llm_event", options.llm_event},
+                                    std::pair<const char*, const std::string&>{"span_event", options.span_event}}) {
+    std::string message;
+    if (!ValidateLabelValue(event, ingest.max_label_length, nullptr, &message)) {
+      return Status::InvalidArgument(std::string(name) + ": " + message);
+    }
+  }
+  for (const OtlpAttributeField& field : kOtlpAttributeFields) {
+    for (const std::string& key : options.attributes.*(field.keys)) {
+      if (key.empty()) {
+        return Status::InvalidArgument("attributes." + std::string(field.name) + ": keys must not be empty");
+      }
+    }
+  }
+  for (const std::string& vendor : options.disjoint_cache_vendors) {
+    if (vendor.empty()) return Status::InvalidArgument("disjoint_cache_vendors: vendors must not be empty");
+  }
+  return Status::Ok();
+}
+
+Result<Batch> ParseOtlpTraces(std::string_view body, OtlpEncoding encoding, const OtlpOptions& otlp,
+                              const IngestOptions& ingest, std::int64_t receive_time_unix_ns) {
+  try {
+    Batch batch;
+    Status decoded;
+    switch (encoding) {
+      case OtlpEncoding::kJson:
+        decoded = DecodeOtlpJson(body, [&](const OtlpSpan& span) {
+          AppendOtlpSpan(span, otlp, ingest, receive_time_unix_ns, &batch);
+        });
+        break;
+    }
+    if (!decoded.ok()) return decoded;
+    return Result<Batch>(std::move(batch));
+  } catch (const std::exception& e) {  // std::bad_alloc
+    return Status::Internal(std::string("OTLP ingest failed: ") + e.what());
+  }
+}
+
+}  // namespace lce

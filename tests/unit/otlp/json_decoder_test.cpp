@@ -1,0 +1,171 @@
+// OTLP/HTTP JSON decoding, and whole bodies through ParseOtlpTraces.
+#include <string>
+#include <vector>
+
+#include "otlp_test_util.h"
+
+using namespace lce;
+using namespace lce::test;
+
+namespace {
+
+// Shaped exactly like @opentelemetry/exporter-trace-otlp-http sends it:
+// resourceSpans / scopeSpans, hex ids, nanosecond times as strings,
+// intValue as a string, plus fields the mapping ignores.
+constexpr std::string_view kJsExporterBody = R"({"resourceSpans":[{
+  "resource":{"attributes":[
+    {"key":"service.name","value":{"stringValue":"email_orchestrator"}},
+    {"key":"telemetry.sdk.language","value":{"stringValue":"nodejs"}},
+    {"key":"process.pid","value":{"intValue":4242}}],
+    "droppedAttributesCount":0},
+  "scopeSpans":[{"scope":{"name":"agent","version":"1.0.0"},"spans":[
+    {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","parentSpanId":"",
+     "name":"chat gpt-4o","kind":3,
+     "startTimeUnixNano":"1772366400000000000","endTimeUnixNano":"1772366400842000000",
+     "attributes":[
+       {"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},
+       {"key":"gen_ai.provider.name","value":{"stringValue":"openai"}},
+       {"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},
+       {"key":"gen_ai.usage.input_tokens","value":{"intValue":"512"}},
+       {"key":"gen_ai.usage.output_tokens","value":{"intValue":128}},
+       {"key":"gen_ai.request.temperature","value":{"doubleValue":0.7}},
+       {"key":"gen_ai.request.stream","value":{"boolValue":false}},
+       {"key":"gen_ai.response.finish_reasons","value":{"arrayValue":{"values":[{"stringValue":"stop"}]}}},
+       {"key":"campaign_id","value":{"stringValue":"cmp_spring"}}],
+     "droppedAttributesCount":0,"events":[],"droppedEventsCount":0,
+     "status":{"code":0},"links":[],"droppedLinksCount":0}]}]}]})";
+
+struct Collected {
+  std::vector<std::string> names;
+  std::vector<std::size_t> attribute_counts;
+  std::vector<std::int32_t> status_codes;
+  std::vector<std::uint64_t> ends;
+};
+
+Status Decode(std::string_view body, Collected* out) {
+  return DecodeOtlpJson(body, [out](const OtlpSpan& span) {
+    out->names.emplace_back(span.name);
+    out->attribute_counts.push_back(span.attributes.size());
+    out->status_codes.push_back(span.status_code);
+    out->ends.push_back(span.end_time_unix_nano);
+  });
+}
+
+Result<Batch> Parse(std::string_view body) {
+  return ParseOtlpTraces(body, OtlpEncoding::kJson, OtlpOptions{}, IngestOptions{}, kReceiveTime);
+}
+
+std::string SpanWith(std::string_view span_id, std::string_view attributes) {
+  return std::string(R"({"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":")") + std::string(span_id) +
+         R"(","name":"chat","startTimeUnixNano":1772366400000000000,"endTimeUnixNano":1772366401000000000,)" +
+         R"("attributes":[)" + std::string(attributes) + "]}";
+}
+
+}  // namespace
+
+TEST_CASE("the JS exporter's body decodes and maps to one priced-ready record", "[otlp][json]") {
+  Result<Batch> batch = Parse(kJsExporterBody);
+  REQUIRE(batch.ok());
+  REQUIRE(batch->errors.empty());
+  REQUIRE(batch->records.size() == 1);
+  const UsageRecord& r = batch->records[0];
+  // The decoder's DOM is gone: every view points into the batch's arena.
+  CHECK(r.service == "email_orchestrator");
+  CHECK(r.campaign_id == "cmp_spring");
+  CHECK(r.operation == "chat");
+  CHECK(r.vendor == "openai");
+  CHECK(r.model == "gpt-4o");
+  CHECK(r.tokens[TokenType::kInput] == 512);
+  CHECK(r.tokens[TokenType::kOutput] == 128);
+  CHECK(r.timestamp_unix_ns == 1'772'366'400'842'000'000);
+  CHECK(r.latency_us == 842'000);
+  // ...and the views survive moving the batch.
+  Batch moved = std::move(batch).value();
+  Batch again = std::move(moved);
+  CHECK(again.records[0].model == "gpt-4o");
+  CHECK(again.records[0].trace_id == kTraceId);
+}
+
+TEST_CASE("numbers and strings are both accepted for 64-bit fields; status names too", "[otlp][json]") {
+  Collected c;
+  REQUIRE(Decode(R"({"resourceSpans":[{"scopeSpans":[{"spans":[
+      {"name":"a","endTimeUnixNano":"18446744073709551615","status":{"code":2}},
+      {"name":"b","endTimeUnixNano":5,"status":{"code":"STATUS_CODE_OK"}},
+      {"name":"c","attributes":[{"key":"k","value":{"intValue":"-7"}},{"key":"e"}],"status":{}}]}]}]})",
+                 &c)
+              .ok());
+  CHECK(c.names == std::vector<std::string>{"a", "b", "c"});
+  CHECK(c.ends == std::vector<std::uint64_t>{18446744073709551615ULL, 5, 0});
+  CHECK(c.status_codes == std::vector<std::int32_t>{2, 1, 0});
+  CHECK(c.attribute_counts == std::vector<std::size_t>{0, 0, 2});
+}
+
+TEST_CASE("an empty request and unknown fields are fine", "[otlp][json]") {
+  Collected c;
+  CHECK(Decode("{}", &c).ok());
+  CHECK(Decode(R"({"resourceSpans":[],"somethingNew":{"x":[1,2]}})", &c).ok());
+  CHECK(Decode(R"({"resourceSpans":[{"scopeSpans":null}]})", &c).ok());
+  CHECK(c.names.empty());
+}
+
+TEST_CASE("bad JSON is refused as a whole without echoing the input", "[otlp][json]") {
+  Collected c;
+  const Status status = Decode(R"({"resourceSpans":[{"secret_value_here)", &c);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(status.message(), Catch::StartsWith("invalid JSON: parse error at line 1"));
+  CHECK_THAT(status.message(), !Catch::Contains("secret"));
+  CHECK_FALSE(Decode("", &c).ok());
+  CHECK_FALSE(Decode("{} {}", &c).ok());
+  // Input that imitates nlohmann's own "; expected" wording, with bytes that
+  // are not UTF-8: still nothing of it in the message.
+  const Status forged = Decode("[\"'; expected \xCD\xC5 secret\"]", &c);
+  REQUIRE_FALSE(forged.ok());
+  CHECK(forged.message() ==
+        "invalid JSON: parse error at line 1, column 16: syntax error while parsing value - invalid string: "
+        "ill-formed UTF-8 byte");
+}
+
+TEST_CASE("a body that is not an ExportTraceServiceRequest names the JSON path", "[otlp][json]") {
+  Collected c;
+  auto message = [&c](std::string_view body) {
+    const Status status = Decode(body, &c);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.code() == Status::Code::kInvalidArgument);
+    return status.message();
+  };
+  CHECK(message("[]") == "invalid ExportTraceServiceRequest: (body): expected an ExportTraceServiceRequest object, "
+                         "got an array");
+  CHECK(message(R"({"resourceSpans":{}})") ==
+        "invalid ExportTraceServiceRequest: (body).resourceSpans: expected an array, got an object");
+  CHECK(message(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":7}]}]}]})") ==
+        "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0].spanId: expected a string, "
+        "got a number");
+  CHECK(message(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"a","value":{"intValue":"12x"}}]}]}]}]})") ==
+        "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue: "
+        "expected a decimal int64 string");
+  CHECK(message(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":-1}]}]}]})") ==
+        "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano: must not be "
+        "negative");
+  CHECK(message(R"({"resourceSpans":[{"resource":{"attributes":[{"value":{}}]}}]})") ==
+        "invalid ExportTraceServiceRequest: resourceSpans[0].resource.attributes[0]: key is required");
+  CHECK_THAT(message(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"status":{"code":7}}]}]}]})"),
+             Catch::EndsWith("status.code: must be 0 (unset), 1 (ok) or 2 (error)"));
+}
+
+TEST_CASE("a bad span is rejected alone; indexes count spans across the request", "[otlp][json]") {
+  const std::string good = SpanWith("00f067aa0ba902b1", R"({"key":"campaign_id","value":{"stringValue":"cmp_a"}})");
+  const std::string bad =
+      SpanWith("00f067aa0ba902b2", R"({"key":"campaign_id","value":{"stringValue":"jane@example.com"}})");
+  const std::string other = SpanWith("00f067aa0ba902b3", "");
+  const std::string body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[)" + good + "]},{\"spans\":[" + bad +
+                           "]}]},{\"scopeSpans\":[{\"spans\":[" + other + "]}]}]}";
+  Result<Batch> batch = Parse(body);
+  REQUIRE(batch.ok());
+  CHECK(batch->total == 3);
+  CHECK(batch->record_index == std::vector<std::size_t>{0, 2});
+  REQUIRE(batch->errors.size() == 1);
+  CHECK(batch->errors[0].index == 1);
+  CHECK(batch->errors[0].field == "campaign_id");
+  CHECK(batch->errors[0].reason == RejectReason::kLooksLikeEmail);
+}
