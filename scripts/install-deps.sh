@@ -9,7 +9,7 @@ build_pkgs=(build-essential cmake git pkg-config
   nlohmann-json3-dev libsimdjson-dev libsqlite3-dev catch2 libbenchmark-dev libcctz-dev tzdata
   libssl-dev libcrypt-dev)
 # golang-go + Go sources: the Helm chart renderer of tests/helm (Helm is not in Debian 12).
-test_pkgs=(prometheus prometheus-alertmanager python3 python3-yaml curl chromium
+test_pkgs=(prometheus prometheus-alertmanager python3 python3-yaml curl chromium openssl
   golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev)
 
 want=("${build_pkgs[@]}")

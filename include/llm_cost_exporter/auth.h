@@ -1,8 +1,8 @@
 // API keys: who may write usage, ask for budgets and read spend.
 //
 // Keys are bearer tokens given to agents per project. The exporter stores only
-// their SHA-256 digests (hex), in a keys document (YAML) that an operator
-// writes and may keep in a Secret:
+// their SHA-256 digests (hex), in a keys document (YAML, read by the config
+// module: LoadApiKeysFile) that an operator writes and may keep in a Secret:
 //
 //   projects:
 //     - name: growth                      # label-safe project name
@@ -58,13 +58,25 @@ std::string_view AuthFailureName(AuthFailure failure);  // "missing", "malformed
 // The SHA-256 digest of `data` in lower-case hex (64 characters).
 std::string Sha256Hex(std::string_view data);
 
+// The keys document as plain values.
+struct ApiKeyEntry {
+  std::string id;
+  std::string sha256_hex;              // SHA-256 of the token, 64 hex digits
+  std::vector<std::string> campaigns;  // optional narrowing of the project's scope
+};
+struct ApiProject {
+  std::string name;
+  std::vector<std::string> campaigns;  // the project's campaigns (globs); empty: all
+  std::vector<ApiKeyEntry> keys;
+};
+
 class ApiKeys {
  public:
-  // Parses a keys document; `source` names it in errors. Rejects unknown
-  // fields, duplicate project names or key ids, a digest that is not 64 hex
-  // digits, the same digest twice, empty or non-label-safe names.
-  static Result<ApiKeys> Parse(const std::string& yaml_text, const std::string& source);
-  static Result<ApiKeys> LoadFile(const std::string& path);
+  // Checks and indexes the keys. Errors name the place (projects[i].keys[j]):
+  // names and ids that are not 1..64 of A-Z a-z 0-9 . _ : -, a project
+  // without keys, empty patterns, a digest that is not 64 hex digits,
+  // repeated project names, key ids or digests.
+  static Result<ApiKeys> Build(const std::vector<ApiProject>& projects);
 
   // Authenticates an Authorization header value ("Bearer <token>"; the
   // scheme is case-insensitive). On success returns the key's principal and

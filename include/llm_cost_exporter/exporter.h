@@ -21,6 +21,7 @@ struct ExporterSettings {
   std::string pricing_dir = "pricing";
   std::string storage_path = "data";  // "" keeps the ledger in memory
   std::string listen_address = "127.0.0.1:9477";
+  std::string web_config_file;        // --web.config.file: TLS and basic auth; "" for neither
   BuildInfo build;
 };
 
@@ -51,8 +52,10 @@ class Exporter {
   std::unique_ptr<Impl> impl_;
 };
 
-// --check-config: validates the config file and every price table, writing a
-// promtool-style report to `out`. Returns ok when everything is valid.
-Status CheckConfig(const std::string& config_file, const std::string& pricing_dir, std::ostream& out);
+// --check-config: validates the config file (with its API keys file), every
+// price table and, when given, the web config, writing a promtool-style
+// report to `out`. Returns ok when everything is valid.
+Status CheckConfig(const std::string& config_file, const std::string& pricing_dir, const std::string& web_config_file,
+                   std::ostream& out);
 
 }  // namespace lce

@@ -8,7 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,8 +37,9 @@ enum class RejectReason : std::uint8_t {
   kInvalidId,         // trace_id / span_id / event_id malformed
   kInvalidTimestamp,  // timestamp is not RFC 3339
   kPartsExceedWhole,  // cached_input + cache_write > input, or reasoning > output
+  kForbiddenCampaign, // the caller's API key may not write this campaign
 };
-inline constexpr std::size_t kRejectReasonCount = 13;
+inline constexpr std::size_t kRejectReasonCount = 14;
 std::string_view RejectReasonName(RejectReason reason);  // "missing_field", ...
 
 struct RecordError {
@@ -85,6 +88,12 @@ class Batch {
 // every record is either in `records` or described in `errors`.
 Result<Batch> ParseBatch(std::string_view body, BodyFormat format,
                          const IngestOptions& options, std::int64_t receive_time_unix_ns);
+
+// Moves every valid record for which `why` returns a message into
+// batch->errors (reason `reason`, field `field`), keeping body order in both
+// lists; used for checks that need the caller (API key scopes).
+void RejectRecords(Batch* batch, RejectReason reason, std::string_view field,
+                   const std::function<std::optional<std::string>(const UsageRecord&)>& why);
 
 // Validation building blocks, shared with other record sources (OTLP).
 // Each returns ok or an error message; `reason` is set on failure.

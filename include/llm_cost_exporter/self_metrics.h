@@ -42,6 +42,9 @@ class SelfMetrics {
   void CountRejected(RejectReason reason) { rejected_[static_cast<std::size_t>(reason)]->Increment(); }
   void ObserveIngestSeconds(double seconds) { ingest_duration_->Observe(seconds); }
   void CountHttpRequest(std::string_view handler, int code);
+  // A request refused by authentication or authorization: `reason` is
+  // missing, malformed, unknown_key, forbidden_campaign or basic_auth.
+  void CountAuthFailure(std::string_view endpoint, std::string_view reason);
 
   // Reload bookkeeping: success sets the timestamp of the last success.
   void SetReloadResult(bool success, double unix_seconds);
@@ -60,6 +63,7 @@ class SelfMetrics {
   std::array<prometheus::Counter*, kRejectReasonCount> rejected_{};
   prometheus::Histogram* ingest_duration_;
   prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Family<prometheus::Counter>* auth_failures_;
   prometheus::Gauge* reload_successful_;
   prometheus::Gauge* reload_success_time_;
   class PriceTableCollector;

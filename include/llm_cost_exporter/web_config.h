@@ -11,9 +11,9 @@
 //   basic_auth_users:
 //     prometheus: $2y$10$...          # bcrypt hash (htpasswd -nBC 10 "" | tr -d ':\n')
 //
-// Paths are relative to the web config file's directory. Unknown keys are
-// errors. Thread safety: a WebConfig is a plain value; BasicAuth is safe for
-// concurrent use.
+// The config module reads the file (LoadWebConfigFile): paths are relative
+// to its directory, unknown keys are errors. Thread safety: a WebConfig is a
+// plain value; BasicAuth is safe for concurrent use.
 #pragma once
 
 #include <map>
@@ -40,11 +40,6 @@ struct WebConfig {
   TlsConfig tls;
   std::map<std::string, std::string> basic_auth_users;  // user -> bcrypt hash
 };
-
-// Parses a web config document; relative paths resolve against `base_dir`.
-Result<WebConfig> ParseWebConfig(const std::string& yaml_text, const std::string& source,
-                                 const std::string& base_dir);
-Result<WebConfig> LoadWebConfigFile(const std::string& path);
 
 // Verifies "Basic <base64(user:password)>" against bcrypt hashes. bcrypt is
 // slow on purpose (tens of ms), and Prometheus sends the same credentials on

@@ -13,6 +13,7 @@ struct Flags {
   std::string pricing_dir = "pricing";
   std::string storage_path = "data";
   std::string listen_address = "127.0.0.1:9477";
+  std::string web_config_file;
   std::string log_level = "info";
   std::string log_format = "logfmt";
   bool check_config = false;

@@ -34,6 +34,7 @@ int Serve(const lce::Flags& flags, const sigset_t& signals) {
   settings.pricing_dir = flags.pricing_dir;
   settings.storage_path = flags.storage_path;
   settings.listen_address = flags.listen_address;
+  settings.web_config_file = flags.web_config_file;
   settings.build = Build();
   auto exporter = lce::Exporter::Create(settings);
   if (!exporter.ok()) {
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flags->check_config) {
-    return lce::CheckConfig(flags->config_file, flags->pricing_dir, std::cout).ok() ? 0 : 1;
+    return lce::CheckConfig(flags->config_file, flags->pricing_dir, flags->web_config_file, std::cout).ok() ? 0 : 1;
   }
   auto level = lce::log::ParseLevel(flags->log_level);
   auto format = lce::log::ParseFormat(flags->log_format);

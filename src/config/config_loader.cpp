@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -7,43 +8,16 @@
 #include <yaml-cpp/yaml.h>
 
 #include "llm_cost_exporter/config.h"
+#include "yaml_read.h"
 
 namespace lce {
 namespace {
 
-// Thrown inside this file only; ParseConfig turns it into a Status.
-struct ConfigError {
-  std::string message;
-};
-
-std::string Where(const YAML::Node& node, const std::string& path) {
-  const YAML::Mark mark = node.Mark();
-  if (mark.line < 0) return "\"" + path + "\"";
-  return "\"" + path + "\" (line " + std::to_string(mark.line + 1) + ")";
-}
-
-void RequireMap(const YAML::Node& node, const std::string& path) {
-  if (!node.IsMap()) throw ConfigError{Where(node, path) + " must be a mapping"};
-}
-
-void RejectUnknownKeys(const YAML::Node& node, const std::string& path,
-                       std::initializer_list<std::string_view> known) {
-  for (const auto& entry : node) {
-    const std::string key = entry.first.as<std::string>();
-    bool found = false;
-    for (std::string_view k : known) found = found || key == k;
-    if (!found) throw ConfigError{"unknown key " + Where(entry.first, path.empty() ? key : path + "." + key)};
-  }
-}
-
-template <typename T>
-T ReadScalar(const YAML::Node& node, const std::string& path, const char* expected) {
-  try {
-    return node.as<T>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError{Where(node, path) + " must be " + expected};
-  }
-}
+using config_detail::ConfigError;
+using config_detail::ReadScalar;
+using config_detail::RejectUnknownKeys;
+using config_detail::RequireMap;
+using config_detail::Where;
 
 std::size_t ReadPositive(const YAML::Node& node, const std::string& path) {
   const auto value = ReadScalar<long long>(node, path, "a positive integer");
@@ -220,17 +194,24 @@ void ReadOtlp(const YAML::Node& node, OtlpOptions& out) {
   if (node["span_event"]) out.span_event = ReadScalar<std::string>(node["span_event"], "otlp.span_event", "a string");
 }
 
+void ReadAuth(const YAML::Node& node, AuthConfig& out) {
+  RequireMap(node, "auth");
+  RejectUnknownKeys(node, "auth", {"api_keys_file"});
+  if (node["api_keys_file"]) out.api_keys_file = ReadScalar<std::string>(node["api_keys_file"], "auth.api_keys_file", "a file name");
+}
+
 Config ParseRoot(const YAML::Node& root) {
   Config config;
   if (!root || root.IsNull()) return config;
   RequireMap(root, "(document)");
-  RejectUnknownKeys(root, "", {"server", "storage", "budgets", "ingest", "metrics", "otlp"});
+  RejectUnknownKeys(root, "", {"server", "storage", "budgets", "ingest", "metrics", "otlp", "auth"});
   if (root["server"]) ReadServer(root["server"], config.server);
   if (root["storage"]) ReadStorage(root["storage"], config.storage);
   if (root["budgets"]) ReadBudgets(root["budgets"], config.budgets);
   if (root["ingest"]) ReadIngest(root["ingest"], config.ingest);
   if (root["metrics"]) ReadMetrics(root["metrics"], config.metrics);
   if (root["otlp"]) ReadOtlp(root["otlp"], config.otlp);
+  if (root["auth"]) ReadAuth(root["auth"], config.auth);
   return config;
 }
 
@@ -257,6 +238,13 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
     total += value * kUnits[next_unit++].second;
     ++pos;
   }
+  // Like Prometheus, refuse what int64 nanoseconds cannot hold (about 292
+  // years): every module converts durations to its nanosecond clock.
+  constexpr auto kMax = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds::max());
+  if (total > kMax.count()) {
+    return Status::InvalidArgument("\"" + std::string(text) + "\" is out of range (at most " +
+                                   std::to_string(kMax.count()) + "s, about 292 years)");
+  }
   return std::chrono::seconds(total);
 }
 
@@ -282,7 +270,12 @@ Result<Config> LoadConfigFile(const std::string& path) {
   if (!in) return Status::IoError("cannot read config file " + path);
   std::ostringstream text;
   text << in.rdbuf();
-  return ParseConfig(text.str(), path);
+  Result<Config> config = ParseConfig(text.str(), path);
+  if (config.ok() && !config->auth.api_keys_file.empty()) {
+    const std::filesystem::path keys = config->auth.api_keys_file;
+    if (keys.is_relative()) config->auth.api_keys_file = (std::filesystem::path(path).parent_path() / keys).string();
+  }
+  return config;
 }
 
 }  // namespace lce

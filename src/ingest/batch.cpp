@@ -3,7 +3,9 @@
 // and NDJSON line splitting; record contents are RecordParser's job.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <vector>
 #include <exception>
@@ -273,6 +275,34 @@ Result<Batch> ParseBatch(std::string_view body, BodyFormat format, const IngestO
     TrimThreadParser();
     return Status::Internal("ingest failed: unknown exception");
   }
+}
+
+void RejectRecords(Batch* batch, RejectReason reason, std::string_view field,
+                   const std::function<std::optional<std::string>(const UsageRecord&)>& why) {
+  std::vector<RecordError> rejected;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < batch->records.size(); ++i) {
+    if (std::optional<std::string> message = why(batch->records[i])) {
+      const std::size_t index = batch->record_index[i];
+      rejected.push_back({index, std::string(field), reason,
+                          "record " + std::to_string(index) + ": field \"" + std::string(field) + "\": " + *message});
+      continue;
+    }
+    if (kept != i) {
+      batch->records[kept] = std::move(batch->records[i]);
+      batch->record_index[kept] = batch->record_index[i];
+    }
+    ++kept;
+  }
+  if (rejected.empty()) return;
+  batch->records.resize(kept);
+  batch->record_index.resize(kept);
+  std::vector<RecordError> merged;
+  merged.reserve(batch->errors.size() + rejected.size());
+  std::merge(std::make_move_iterator(batch->errors.begin()), std::make_move_iterator(batch->errors.end()),
+             std::make_move_iterator(rejected.begin()), std::make_move_iterator(rejected.end()),
+             std::back_inserter(merged), [](const RecordError& a, const RecordError& b) { return a.index < b.index; });
+  batch->errors = std::move(merged);
 }
 
 }  // namespace lce

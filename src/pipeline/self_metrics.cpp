@@ -97,6 +97,11 @@ SelfMetrics::SelfMetrics(const BuildInfo& build) : registry_(std::make_shared<pr
                         .Name(Name("http_requests_total"))
                         .Help("HTTP requests answered, by handler and status code.")
                         .Register(*registry_);
+  auth_failures_ = &BuildCounter()
+                        .Name(Name("auth_failures_total"))
+                        .Help("Requests refused by API key or basic auth checks, by endpoint and reason "
+                              "(missing, malformed, unknown_key, forbidden_campaign, basic_auth).")
+                        .Register(*registry_);
   reload_successful_ = &BuildGauge()
                             .Name(Name("config_last_reload_successful"))
                             .Help("Whether the last configuration and pricing reload succeeded.")
@@ -112,6 +117,10 @@ SelfMetrics::SelfMetrics(const BuildInfo& build) : registry_(std::make_shared<pr
 
 void SelfMetrics::CountHttpRequest(std::string_view handler, int code) {
   http_requests_->Add({{"handler", std::string(handler)}, {"code", std::to_string(code)}}).Increment();
+}
+
+void SelfMetrics::CountAuthFailure(std::string_view endpoint, std::string_view reason) {
+  auth_failures_->Add({{"endpoint", std::string(endpoint)}, {"reason", std::string(reason)}}).Increment();
 }
 
 void SelfMetrics::SetReloadResult(bool success, double unix_seconds) {

@@ -14,6 +14,7 @@
 
 #include "endpoint.h"
 #include "http_util.h"
+#include "llm_cost_exporter/log.h"
 #include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
@@ -146,6 +147,7 @@ class DecisionEndpoint final : public Endpoint {
       http::SendError(conn, 400, campaign.status().message());
       return 400;
     }
+    if (!MayUseCampaign(conn, *campaign)) return Forbid(conn, *campaign);
     Result<Money> estimate = PriceEstimate(*json, *snapshot, now);
     if (!estimate.ok()) {
       const int status = estimate.status().code() == Status::Code::kNotFound ? 422 : 400;
@@ -155,6 +157,7 @@ class DecisionEndpoint final : public Endpoint {
     const BudgetAnswer answer = reserve_ ? impl_.budgets.Reserve(*campaign, *estimate, now)
                                          : impl_.budgets.Check(*campaign, *estimate, now);
     impl_.budget_metrics->CountDecision(*campaign, answer.decision);
+    if (reserve_) log::Audit(CallerOf(conn).Actor(), "reserve", *campaign, BudgetDecisionName(answer.decision));
     http::SendJson(conn, 200, AnswerJson(*campaign, answer).dump());
     return 200;
   }
@@ -173,7 +176,11 @@ class ReleaseEndpoint final : public Endpoint {
       http::SendError(conn, 400, "the body must be {\"reservation_id\": \"rsv_...\"}");
       return 400;
     }
-    const bool released = impl_.budgets.Release((*json)["reservation_id"].get<std::string>(), NowUnixNs());
+    const std::string reservation_id = (*json)["reservation_id"].get<std::string>();
+    const std::optional<std::string> campaign = impl_.budgets.ReservationCampaign(reservation_id);
+    if (campaign && !MayUseCampaign(conn, *campaign)) return Forbid(conn, *campaign);
+    const bool released = impl_.budgets.Release(reservation_id, NowUnixNs());
+    log::Audit(CallerOf(conn).Actor(), "release", campaign.value_or(""), released ? "released" : "not_found");
     http::SendJson(conn, released ? 200 : 404, nlohmann::json{{"released", released}}.dump());
     return released ? 200 : 404;
   }

@@ -1,11 +1,97 @@
 #include "endpoint.h"
 
+#include <array>
+
+#include <nlohmann/json.hpp>
+
 #include "http_util.h"
+#include "llm_cost_exporter/log.h"
 
 namespace lce {
+namespace {
+
+enum class Access { kOpen, kApiKey, kOperator };
+
+// Who may call what, in one place: data endpoints take an API key, probes
+// nothing, everything else (metrics, status page, reload) basic auth.
+Access AccessFor(std::string_view endpoint) {
+  static constexpr std::array<std::string_view, 6> kApiKeyEndpoints = {
+      "usage", "traces", "spend", "budget_check", "budget_reserve", "budget_release"};
+  for (std::string_view name : kApiKeyEndpoints) {
+    if (endpoint == name) return Access::kApiKey;
+  }
+  if (endpoint == "healthy" || endpoint == "ready") return Access::kOpen;
+  return Access::kOperator;
+}
+
+void SendUnauthorized(mg_connection* conn, std::string_view scheme, const std::string& message) {
+  http::Send(conn, 401, "application/json", nlohmann::json{{"error", message}}.dump(),
+             "WWW-Authenticate: " + std::string(scheme) + " realm=\"llm_cost_exporter\"\r\n");
+}
+
+const Caller kNobody;
+
+}  // namespace
+
+std::string_view Caller::Actor() const {
+  if (key != nullptr) return key->key_id;
+  if (!user.empty()) return user;
+  return "anonymous";
+}
+
+const Caller& Endpoint::CallerOf(mg_connection* conn) {
+  const auto* caller = static_cast<const Caller*>(mg_get_user_connection_data(conn));
+  return caller != nullptr ? *caller : kNobody;
+}
+
+bool Endpoint::MayUseCampaign(mg_connection* conn, std::string_view campaign_id) {
+  const Principal* key = CallerOf(conn).key;
+  return key == nullptr || key->MayUseCampaign(campaign_id);
+}
+
+int Endpoint::Forbid(mg_connection* conn, std::string_view campaign_id) {
+  const Caller& caller = CallerOf(conn);
+  impl_.self.CountAuthFailure(name_, "forbidden_campaign");
+  log::Audit(caller.Actor(), name_, campaign_id, "forbidden_campaign");
+  http::SendError(conn, 403, "API key " + std::string(caller.Actor()) + " may not use campaign \"" +
+                                 std::string(campaign_id) + "\"");
+  return 403;
+}
+
+bool Endpoint::Authenticate(mg_connection* conn, const Snapshot& snapshot, Caller* caller) {
+  const std::string_view authorization = http::Header(conn, "Authorization");
+  switch (AccessFor(name_)) {
+    case Access::kOpen:
+      return true;
+    case Access::kApiKey: {
+      if (!snapshot.api_keys) return true;
+      AuthFailure failure = AuthFailure::kMissing;
+      caller->key = snapshot.api_keys->Authenticate(authorization, &failure);
+      if (caller->key != nullptr) return true;
+      impl_.self.CountAuthFailure(name_, AuthFailureName(failure));
+      log::Audit("anonymous", name_, path_, AuthFailureName(failure));
+      SendUnauthorized(conn, "Bearer", "an API key is required: Authorization: Bearer <key> (" +
+                                           std::string(AuthFailureName(failure)) + ")");
+      return false;
+    }
+    case Access::kOperator: {
+      if (!impl_.basic_auth) return true;
+      if (impl_.basic_auth->Verify(authorization, &caller->user)) return true;
+      impl_.self.CountAuthFailure(name_, "basic_auth");
+      log::Audit("anonymous", name_, path_, "basic_auth");
+      caller->user.clear();
+      SendUnauthorized(conn, "Basic", "basic authentication is required");
+      return false;
+    }
+  }
+  return false;
+}
 
 bool Endpoint::Dispatch(const char* method, mg_connection* conn) {
   int status;
+  Caller caller;
+  // Held for the request: the API key the caller presented lives in it.
+  const std::shared_ptr<const Snapshot> snapshot = impl_.Current();
   if (http::Path(conn) != path_) {
     // CivetWeb routes by prefix; anything longer than our path is unknown.
     http::SendError(conn, 404, "not found");
@@ -13,8 +99,12 @@ bool Endpoint::Dispatch(const char* method, mg_connection* conn) {
   } else if (method_ != method) {
     http::Send(conn, 405, "application/json", R"({"error":"method not allowed"})", "Allow: " + method_ + "\r\n");
     status = 405;
+  } else if (!Authenticate(conn, *snapshot, &caller)) {
+    status = 401;
   } else {
+    mg_set_user_connection_data(conn, &caller);
     status = Serve(conn);
+    mg_set_user_connection_data(conn, nullptr);
   }
   impl_.self.CountHttpRequest(name_, status);
   return true;

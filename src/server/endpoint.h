@@ -1,5 +1,7 @@
 // Endpoint: base of every HTTP handler. Routes one exact path and method,
-// answers 404 / 405 otherwise, and counts every answer in
+// answers 404 / 405 otherwise, authenticates the caller (API keys for the
+// data endpoints, basic auth for the operator endpoints, nothing for the
+// probes: see AccessFor in endpoint.cpp), and counts every answer in
 // llm_cost_exporter_http_requests_total. Private to the server module.
 #pragma once
 
@@ -11,6 +13,14 @@
 #include "exporter_impl.h"
 
 namespace lce {
+
+// Who made the request being served, as Dispatch established it.
+struct Caller {
+  const Principal* key = nullptr;  // the API key; null when keys are off or not needed
+  std::string user;                // the basic auth user, when one was verified
+  // For audit events: the key id, the user, or "anonymous".
+  std::string_view Actor() const;
+};
 
 class Endpoint : public CivetHandler {
  public:
@@ -28,10 +38,21 @@ class Endpoint : public CivetHandler {
  protected:
   // Sends the whole response and returns its status code.
   virtual int Serve(mg_connection* conn) = 0;
+
+  // The caller of the request being served (only valid inside Serve).
+  static const Caller& CallerOf(mg_connection* conn);
+  // Whether the caller may write, check or read `campaign_id`: always when
+  // API keys are off.
+  static bool MayUseCampaign(mg_connection* conn, std::string_view campaign_id);
+  // Answers 403 for a campaign outside the caller's key, counts and audits it.
+  int Forbid(mg_connection* conn, std::string_view campaign_id);
+
   Exporter::Impl& impl_;
 
  private:
   bool Dispatch(const char* method, mg_connection* conn);
+  // Authenticates per AccessFor(name_); on failure sends 401 and returns false.
+  bool Authenticate(mg_connection* conn, const Snapshot& snapshot, Caller* caller);
 
   std::string name_;
   std::string path_;

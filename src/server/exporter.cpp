@@ -6,6 +6,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "exporter_impl.h"
+#include "tls.h"
 #include "llm_cost_exporter/log.h"
 #include "llm_cost_exporter/timestamp.h"
 
@@ -22,6 +23,20 @@ std::string CivetListeningPorts(const std::string& address) {
   return address;
 }
 
+// The budget rules as one comparable line per rule (for the audit event of
+// a reload that changes them).
+std::string DescribeBudgets(const BudgetsConfig& budgets) {
+  std::string text;
+  auto describe = [&text](std::string_view pattern, const BudgetRule& rule) {
+    text += std::string(pattern) + " " + rule.limit.ToDecimalString() + " " + std::string(BudgetPeriodName(rule.period)) +
+            " " + rule.time_zone + " " + std::to_string(rule.soft_limit_ppm) + " " +
+            (rule.action == BudgetAction::kDeny ? "deny" : "alert_only") + (rule.count_retries ? " retries" : "") + "\n";
+  };
+  for (const BudgetRule& rule : budgets.rules) describe(rule.campaign_pattern, rule);
+  if (budgets.default_rule) describe("(default)", *budgets.default_rule);
+  return text + "ttl " + std::to_string(budgets.reservation_ttl.count());
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file,
@@ -30,8 +45,14 @@ Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_f
   if (!config.ok()) return config.status();
   Result<std::shared_ptr<const PriceBook>> prices = PriceBook::LoadDirectory(pricing_dir);
   if (!prices.ok()) return prices.status();
-  return std::shared_ptr<const Snapshot>(
-      std::make_shared<Snapshot>(Snapshot{std::move(config).value(), std::move(prices).value()}));
+  std::shared_ptr<const ApiKeys> api_keys;
+  if (!config->auth.api_keys_file.empty()) {
+    Result<ApiKeys> keys = LoadApiKeysFile(config->auth.api_keys_file);
+    if (!keys.ok()) return keys.status();
+    api_keys = std::make_shared<const ApiKeys>(std::move(keys).value());
+  }
+  return std::shared_ptr<const Snapshot>(std::make_shared<Snapshot>(
+      Snapshot{std::move(config).value(), std::move(prices).value(), std::move(api_keys)}));
 }
 
 Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, const StorageConfig& storage) {
@@ -88,7 +109,17 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(const ExporterSettings& setti
   if (!snapshot.ok()) return snapshot.status();
   auto ledger = OpenLedger(settings.storage_path, (*snapshot)->config.storage);
   if (!ledger.ok()) return ledger.status().WithContext("ledger");
+  WebConfig web;
+  if (!settings.web_config_file.empty()) {
+    Result<WebConfig> loaded = LoadWebConfigFile(settings.web_config_file);
+    if (!loaded.ok()) return loaded.status();
+    std::string error;
+    if (loaded->tls.enabled && !CheckServerTls(loaded->tls, &error)) return Status::InvalidArgument(settings.web_config_file + ": " + error);
+    web = std::move(loaded).value();
+  }
   auto impl = std::make_unique<Impl>(settings, std::move(snapshot).value(), std::move(ledger).value());
+  impl->web = web;
+  if (!web.basic_auth_users.empty()) impl->basic_auth = std::make_unique<BasicAuth>(web.basic_auth_users);
   if (Status restored = impl->budgets.Restore(*impl->ledger, NowUnixNs()); !restored.ok()) {
     return restored.WithContext("restoring budgets from the ledger");
   }
@@ -98,10 +129,22 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(const ExporterSettings& setti
 Exporter::Exporter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Exporter::~Exporter() { Shutdown(); }
 
+// CivetWeb's init_ssl callback: configures its SSL_CTX from the web config.
+// Returns 1 (done, load nothing else) or -1 (fail the start). CivetServer
+// passes itself as user data; our Impl is its user context.
+int InitServerTls(void* ssl_ctx, void* user_data) {
+  const auto* impl = static_cast<const Exporter::Impl*>(static_cast<CivetServer*>(user_data)->getUserContext());
+  std::string error;
+  if (ConfigureServerTls(ssl_ctx, impl->web.tls, &error)) return 1;
+  log::Error("cannot configure TLS", {{"err", error}});
+  return -1;
+}
+
 Status Exporter::Start() {
   const ServerConfig& server = impl_->Current()->config.server;
+  const bool tls = impl_->web.tls.enabled;
   const std::vector<std::string> options = {
-      "listening_ports", CivetListeningPorts(impl_->settings.listen_address),
+      "listening_ports", CivetListeningPorts(impl_->settings.listen_address) + (tls ? "s" : ""),
       "num_threads", std::to_string(server.worker_threads),
       "request_timeout_ms", std::to_string(server.request_timeout_ms),
       "enable_keep_alive", "yes",
@@ -110,29 +153,41 @@ Status Exporter::Start() {
       // waits for the client's delayed ACK (about 40 ms per request).
       "tcp_nodelay", "1",
   };
+  CivetCallbacks callbacks{};
+  if (tls) callbacks.init_ssl = InitServerTls;
   try {
-    impl_->http = std::make_unique<CivetServer>(options);
+    impl_->http = std::make_unique<CivetServer>(options, &callbacks, impl_.get());
   } catch (const CivetException& e) {
     return Status::IoError("cannot listen on " + impl_->settings.listen_address + ": " + e.what());
   }
   RegisterHandlers(*impl_);
   impl_->ready = true;
-  log::Info("listening", {{"address", impl_->settings.listen_address}});
+  log::Info("listening", {{"address", impl_->settings.listen_address}, {"tls", tls ? "true" : "false"},
+                          {"basic_auth", impl_->basic_auth ? "true" : "false"}});
+  if (!impl_->Current()->api_keys) {
+    log::Warn("API KEY AUTHENTICATION IS OFF: anyone who can reach this address may write usage, reserve "
+              "budgets and read spend; set auth.api_keys_file (docs/security.md)",
+              {{"address", impl_->settings.listen_address}});
+  }
   return Status::Ok();
 }
 
-Status Exporter::Reload() { return impl_->Reload(); }
+Status Exporter::Reload() { return impl_->Reload("signal"); }
 
-Status Exporter::Impl::Reload() {
+Status Exporter::Impl::Reload(std::string_view actor) {
   std::lock_guard reload_lock(reload_mutex);
   auto loaded = LoadSnapshot(settings.config_file, settings.pricing_dir);
   if (!loaded.ok()) {
     self.SetReloadResult(false, NowUnixSeconds());
     log::Error("reload failed; previous configuration and pricing stay in force",
                {{"err", loaded.status().message()}});
+    log::Audit(actor, "reload", settings.config_file, "failed");
     return loaded.status();
   }
   std::shared_ptr<const Snapshot> next = std::move(loaded).value();
+  if (DescribeBudgets(next->config.budgets) != DescribeBudgets(Current()->config.budgets)) {
+    log::Audit(actor, "budget_rules_changed", "budgets", "ok");
+  }
   // Validated with the config already; a failure here would keep the old options.
   if (const Status metrics = usage.Reconfigure(next->config.metrics); !metrics.ok()) {
     log::Warn("metrics options not applied", {{"err", metrics.message()}});
@@ -144,6 +199,7 @@ Status Exporter::Impl::Reload() {
     snapshot = next;
   }
   self.SetReloadResult(true, NowUnixSeconds());
+  log::Audit(actor, "reload", settings.config_file, "ok");
   log::Info("reloaded configuration and pricing",
             {{"config", settings.config_file},
              {"price_table_versions", std::to_string(next->prices->tables().size())}});
@@ -184,13 +240,33 @@ void Exporter::Shutdown() {
   log::Info("shutdown complete");
 }
 
-Status CheckConfig(const std::string& config_file, const std::string& pricing_dir, std::ostream& out) {
+Status CheckConfig(const std::string& config_file, const std::string& pricing_dir, const std::string& web_config_file,
+                   std::ostream& out) {
   out << "Checking " << config_file << "\n";
   Result<Config> config = LoadConfigFile(config_file);
+  if (config.ok() && !config->auth.api_keys_file.empty()) {
+    if (Result<ApiKeys> keys = LoadApiKeysFile(config->auth.api_keys_file); !keys.ok()) {
+      config = keys.status();
+    } else {
+      out << "  SUCCESS: " << keys->key_count() << " API keys in " << config->auth.api_keys_file << "\n";
+    }
+  }
   if (config.ok()) {
     out << "  SUCCESS: " << config_file << " is valid\n";
   } else {
     out << "  FAILED: " << config.status().message() << "\n";
+  }
+  Status web = Status::Ok();
+  if (!web_config_file.empty()) {
+    out << "Checking " << web_config_file << "\n";
+    Result<WebConfig> loaded = LoadWebConfigFile(web_config_file);
+    std::string error;
+    if (!loaded.ok()) {
+      web = loaded.status();
+    } else if (loaded->tls.enabled && !CheckServerTls(loaded->tls, &error)) {
+      web = Status::InvalidArgument(web_config_file + ": " + error);
+    }
+    out << (web.ok() ? "  SUCCESS: " + web_config_file + " is valid\n" : "  FAILED: " + web.message() + "\n");
   }
   out << "Checking " << pricing_dir << "\n";
   Result<std::shared_ptr<const PriceBook>> prices = PriceBook::LoadDirectory(pricing_dir);
@@ -201,7 +277,7 @@ Status CheckConfig(const std::string& config_file, const std::string& pricing_di
   }
   if (!config.ok()) return config.status();
   if (!prices.ok()) return prices.status();
-  return Status::Ok();
+  return web;
 }
 
 }  // namespace lce

@@ -10,6 +10,7 @@
 
 #include <CivetServer.h>
 
+#include "llm_cost_exporter/auth.h"
 #include "llm_cost_exporter/budgets.h"
 #include "llm_cost_exporter/config.h"
 #include "llm_cost_exporter/exporter.h"
@@ -18,13 +19,16 @@
 #include "llm_cost_exporter/pipeline.h"
 #include "llm_cost_exporter/pricing.h"
 #include "llm_cost_exporter/self_metrics.h"
+#include "llm_cost_exporter/web_config.h"
 
 namespace lce {
 
-// A configuration and the price tables loaded with it: always swapped together.
+// A configuration, the price tables and API keys loaded with it: always
+// swapped together, so a reload rotates keys atomically with the config.
 struct Snapshot {
   Config config;
   std::shared_ptr<const PriceBook> prices;
+  std::shared_ptr<const ApiKeys> api_keys;  // null: no API key is required
 };
 
 Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file,
@@ -46,8 +50,9 @@ struct Exporter::Impl {
 
   // The snapshot in force; cheap (one shared_ptr copy under a mutex).
   std::shared_ptr<const Snapshot> Current() const;
-  // See Exporter::Reload.
-  Status Reload();
+  // See Exporter::Reload; `actor` names who asked, for the audit event
+  // ("signal", a basic auth user, or "anonymous").
+  Status Reload(std::string_view actor);
   // See Exporter::MetricsText.
   std::string RenderMetrics();
 
@@ -70,6 +75,10 @@ struct Exporter::Impl {
   std::condition_variable prune_wake;
   bool stopping = false;
   std::thread pruner;
+
+  // --web.config.file, read once at start: TLS and basic auth users.
+  WebConfig web;
+  std::unique_ptr<BasicAuth> basic_auth;  // null without basic_auth_users
 
   std::atomic<bool> ready{false};
   std::vector<std::unique_ptr<CivetHandler>> handlers;

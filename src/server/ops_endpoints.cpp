@@ -39,7 +39,7 @@ class ReloadEndpoint final : public Endpoint {
 
  private:
   int Serve(mg_connection* conn) override {
-    const Status status = impl_.Reload();
+    const Status status = impl_.Reload(CallerOf(conn).Actor());
     if (!status.ok()) {
       http::Send(conn, 500, "text/plain; charset=utf-8", "failed to reload config: " + status.message() + "\n");
       return 500;

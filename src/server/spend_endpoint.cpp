@@ -195,6 +195,10 @@ class SpendEndpoint final : public Endpoint {
       http::SendError(conn, 503, "cannot read the ledger: " + buckets.status().message());
       return 503;
     }
+    // A restricted API key sees only its campaigns' spend.
+    if (const Principal* key = CallerOf(conn).key; key != nullptr && !key->Unrestricted()) {
+      std::erase_if(*buckets, [key](const SpendBucket& bucket) { return !key->MayUseCampaign(bucket.campaign_id); });
+    }
     const Groups groups = GroupBuckets(*buckets, query->group_by);
     if (query->csv) {
       http::Send(conn, 200, "text/csv; charset=utf-8", RenderCsv(*query, groups));

@@ -90,10 +90,11 @@ class Exporter(Process):
     """The real binary. Its ledger lives in `storage` (a fresh temporary
     directory, removed by stop(), unless the caller passes one to keep)."""
 
-    def __init__(self, config=None, pricing=None, storage=None, extra=(), scheme="http", ca_file=None):
+    def __init__(self, config=None, pricing=None, storage=None, extra=(), scheme="http", ca_file=None,
+                 client_context=None):
         self.port = free_port()
         self.url = f"{scheme}://127.0.0.1:{self.port}"
-        self.context = ssl.create_default_context(cafile=ca_file) if scheme == "https" else None
+        self.context = client_context or (ssl.create_default_context(cafile=ca_file) if scheme == "https" else None)
         self.own_storage = storage is None
         self.storage = storage or tempfile.mkdtemp(prefix="lce-ledger-")
         argv = [EXPORTER,

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "llm_cost_exporter/auth.h"
+#include "llm_cost_exporter/config.h"
 
 namespace lce {
 namespace {
@@ -26,14 +27,14 @@ projects:
 }
 
 ApiKeys MustParse(const std::string& text) {
-  auto keys = ApiKeys::Parse(text, "keys.yml");
+  auto keys = ParseApiKeys(text, "keys.yml");
   INFO(keys.status().message());
   REQUIRE(keys.ok());
   return std::move(keys).value();
 }
 
 std::string ParseError(const std::string& text) {
-  auto keys = ApiKeys::Parse(text, "keys.yml");
+  auto keys = ParseApiKeys(text, "keys.yml");
   REQUIRE_FALSE(keys.ok());
   return keys.status().message();
 }

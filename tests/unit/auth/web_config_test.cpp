@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "llm_cost_exporter/config.h"
 #include "llm_cost_exporter/web_config.h"
 
 namespace lce {

@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -89,6 +91,24 @@ TEST_CASE("durations read the Prometheus way", "[config]") {
   }
 }
 
+// Found by fuzz_test/config: "199999w" (121 billion seconds) was accepted,
+// and storage.idempotency_retention overflowed when the ledger converted it
+// to int64 nanoseconds.
+TEST_CASE("durations beyond int64 nanoseconds are refused", "[config]") {
+  using std::chrono::seconds;
+  CHECK(*lce::ParseDuration("15250w") == seconds(15250LL * 7 * 86400));
+  CHECK(*lce::ParseDuration("106751d23h") == seconds(106751LL * 86400 + 23 * 3600));
+  for (const char* big : {"15251w", "106752d", "199999w", "999999999w999999999d"}) {
+    INFO(big);
+    auto parsed = lce::ParseDuration(big);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK_THAT(parsed.status().message(), Catch::Contains("is out of range"));
+  }
+  auto config = ParseConfig("storage: {idempotency_retention: 199999w}", "s.yml");
+  REQUIRE_FALSE(config.ok());
+  CHECK_THAT(config.status().message(), Catch::Contains("storage.idempotency_retention"));
+}
+
 TEST_CASE("the storage section sets retention and fsync", "[config]") {
   auto config = ParseConfig("storage: {idempotency_retention: 36h, fsync_every_commit: true}", "s.yml");
   REQUIRE(config.ok());
@@ -140,7 +160,8 @@ TEST_CASE("otlp: defaults, attribute lists, events and disjoint vendors", "[conf
   auto defaults = ParseConfig("", "empty.yml");
   REQUIRE(defaults.ok());
   CHECK(defaults->otlp.attributes.campaign_id == std::vector<std::string>{"campaign_id"});
-  CHECK(defaults->otlp.attributes.model == std::vector<std::string>{"gen_ai.response.model", "gen_ai.request.model"});
+  CHECK(defaults->otlp.attributes.model ==
+        std::vector<std::string>{"gen_ai.response.model", "gen_ai.request.model", "llm.model_name"});
   CHECK(defaults->otlp.disjoint_cache_vendors == std::vector<std::string>{"anthropic"});
   CHECK(defaults->otlp.llm_event == "llm.call");
   CHECK(defaults->otlp.span_event == "span");
@@ -159,7 +180,7 @@ otlp:
   CHECK(config->otlp.attributes.campaign_id == std::vector<std::string>{"app.campaign_id", "campaign_id"});
   CHECK(config->otlp.attributes.audience_id == std::vector<std::string>{"app.audience"});
   CHECK(config->otlp.attributes.input_tokens == std::vector<std::string>{"gen_ai.usage.input_tokens"});
-  CHECK(config->otlp.attributes.output_tokens.size() == 3);  // untouched lists keep their defaults
+  CHECK(config->otlp.attributes.output_tokens == lce::OtlpAttributeKeys{}.output_tokens);  // defaults kept
   CHECK(config->otlp.disjoint_cache_vendors.empty());
   CHECK(config->otlp.llm_event == "genai.call");
   CHECK(config->otlp.span_event == "otel.span");
@@ -175,4 +196,21 @@ TEST_CASE("otlp: unknown keys and bad values are errors", "[config][otlp]") {
   REQUIRE_FALSE(event.ok());
   CHECK_THAT(event.status().message(), Catch::Contains("otlp") && Catch::Contains("span_event"));
   CHECK_FALSE(ParseConfig("otlp: {attributes: {model: ['']}}", "x").ok());
+}
+
+TEST_CASE("auth.api_keys_file is read and resolved against the config file", "[config][auth]") {
+  auto config = lce::ParseConfig("auth: {api_keys_file: secrets/keys.yml}", "test.yml");
+  REQUIRE(config.ok());
+  CHECK(config->auth.api_keys_file == "secrets/keys.yml");
+  CHECK(lce::ParseConfig("", "test.yml")->auth.api_keys_file.empty());
+  CHECK_THAT(lce::ParseConfig("auth: {keys: x}", "test.yml").status().message(),
+             Catch::Contains("unknown key \"auth.keys\""));
+
+  const auto dir = std::filesystem::temp_directory_path() / "lce_config_auth_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "exporter.yml") << "auth: {api_keys_file: keys.yml}\n";
+  auto loaded = lce::LoadConfigFile((dir / "exporter.yml").string());
+  REQUIRE(loaded.ok());
+  CHECK(loaded->auth.api_keys_file == (dir / "keys.yml").string());
+  std::filesystem::remove_all(dir);
 }

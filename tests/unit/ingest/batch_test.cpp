@@ -385,3 +385,41 @@ TEST_CASE("Batch::Keep copies text into memory that moves with the batch", "[ing
   for (int i = 0; i < 1000; ++i) CHECK(many[static_cast<std::size_t>(i)] == "value_" + std::to_string(i));
   CHECK(moved.Keep("").empty());
 }
+
+namespace lce {
+namespace {
+
+TEST_CASE("RejectRecords moves chosen records into errors, in body order", "[ingest][batch]") {
+  // Record 1 is malformed; records 0, 2 and 3 are valid; the filter refuses 0 and 3.
+  Result<Batch> parsed = ParseBatch(
+      R"({"event":"a.b","campaign_id":"cmp_x"})"
+      "\n{\"event\":1}\n"
+      R"({"event":"a.b","campaign_id":"cmp_ok"})"
+      "\n"
+      R"({"event":"a.b","campaign_id":"cmp_y"})",
+      BodyFormat::kNdjson, IngestOptions{}, 0);
+  REQUIRE(parsed.ok());
+  Batch batch = std::move(parsed).value();
+  REQUIRE(batch.records.size() == 3);
+  RejectRecords(&batch, RejectReason::kForbiddenCampaign, "campaign_id",
+                [](const UsageRecord& r) -> std::optional<std::string> {
+                  if (r.campaign_id == "cmp_ok") return std::nullopt;
+                  return "not yours";
+                });
+  REQUIRE(batch.records.size() == 1);
+  CHECK(batch.records[0].campaign_id == "cmp_ok");
+  CHECK(batch.record_index == std::vector<std::size_t>{2});
+  REQUIRE(batch.errors.size() == 3);
+  CHECK(batch.errors[0].index == 0);
+  CHECK(batch.errors[0].reason == RejectReason::kForbiddenCampaign);
+  CHECK(batch.errors[0].field == "campaign_id");
+  CHECK(batch.errors[0].message == R"(record 0: field "campaign_id": not yours)");
+  CHECK(batch.errors[1].index == 1);
+  CHECK(batch.errors[1].reason == RejectReason::kWrongType);
+  CHECK(batch.errors[2].index == 3);
+  CHECK(batch.total == 4);
+  CHECK(RejectReasonName(RejectReason::kForbiddenCampaign) == "forbidden_campaign");
+}
+
+}  // namespace
+}  // namespace lce

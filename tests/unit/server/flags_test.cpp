@@ -11,6 +11,13 @@ TEST_CASE("defaults work from the repository root", "[flags]") {
   CHECK(flags->pricing_dir == "pricing");
   CHECK(flags->listen_address == "127.0.0.1:9477");
   CHECK(flags->log_format == "logfmt");
+  CHECK(flags->web_config_file.empty());  // plain HTTP, no basic auth
+}
+
+TEST_CASE("the web config flag names the TLS and basic auth file", "[flags]") {
+  auto flags = ParseFlags({"--web.config.file=/etc/lce/web.yml"});
+  REQUIRE(flags.ok());
+  CHECK(flags->web_config_file == "/etc/lce/web.yml");
 }
 
 TEST_CASE("flags take --name=value and --name value", "[flags]") {

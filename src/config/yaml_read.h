@@ -1,0 +1,49 @@
+// YAML reading helpers shared by the config module's loaders (the exporter's
+// configuration, the API keys document, the web config). Private to the
+// module; every yaml-cpp exception stops at a loader's entry point.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include <yaml-cpp/yaml.h>
+
+namespace lce::config_detail {
+
+// Thrown inside the config module only; each loader turns it into a Status.
+struct ConfigError {
+  std::string message;
+};
+
+// "\"path\" (line N)" for messages.
+inline std::string Where(const YAML::Node& node, const std::string& path) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.line < 0) return "\"" + path + "\"";
+  return "\"" + path + "\" (line " + std::to_string(mark.line + 1) + ")";
+}
+
+inline void RequireMap(const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap()) throw ConfigError{Where(node, path) + " must be a mapping"};
+}
+
+inline void RejectUnknownKeys(const YAML::Node& node, const std::string& path,
+                              std::initializer_list<std::string_view> known) {
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    bool found = false;
+    for (std::string_view k : known) found = found || key == k;
+    if (!found) throw ConfigError{"unknown key " + Where(entry.first, path.empty() ? key : path + "." + key)};
+  }
+}
+
+template <typename T>
+T ReadScalar(const YAML::Node& node, const std::string& path, const char* expected) {
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    throw ConfigError{Where(node, path) + " must be " + expected};
+  }
+}
+
+}  // namespace lce::config_detail

@@ -1,0 +1,22 @@
+// TLS for the HTTP server: CivetWeb's init_ssl callback hands us its SSL_CTX
+// and we configure it from the web config (certificate chain and key files,
+// minimum protocol version, optional client certificates), so the exporter
+// takes the exporter toolkit's separate cert_file / key_file. Private to the
+// server module; OpenSSL stays out of every public header.
+#pragma once
+
+#include <string>
+
+#include "llm_cost_exporter/web_config.h"
+
+namespace lce {
+
+// Configures `ssl_ctx` (an SSL_CTX*). Returns false with *error set when a
+// file cannot be used or the key does not match the certificate.
+bool ConfigureServerTls(void* ssl_ctx, const TlsConfig& tls, std::string* error);
+
+// Loads the files into a scratch context: the same checks as at start, for
+// --check-config and for a clear error before the server starts.
+bool CheckServerTls(const TlsConfig& tls, std::string* error);
+
+}  // namespace lce
