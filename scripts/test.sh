@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 scripts/build.sh -DLCE_BUILD_TESTS=ON -DLCE_BUILD_BENCH=ON
+# The real OpenTelemetry JS clients of the OTLP end-to-end tests (npm registry, pinned by package-lock.json).
+(cd tests/otel-clients && npm ci --no-audit --no-fund --loglevel=error)
 cd build
 ctest --output-on-failure -j2 --timeout 600

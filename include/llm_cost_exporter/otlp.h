@@ -3,13 +3,15 @@
 //
 // Two stages, so that every wire encoding shares one mapping:
 //   1. a decoder turns a request body into OtlpSpans, neutral views into the
-//      decoder's own memory, valid only during the callback (DecodeOtlpJson;
-//      a protobuf decoder produces the same struct);
+//      decoder's own memory, valid only during the callback (DecodeOtlpJson,
+//      DecodeOtlpProtobuf);
 //   2. AppendOtlpSpan maps one span into a Batch: a validated UsageRecord
 //      whose strings are copied into the batch's arena (Batch::Keep), or a
 //      per-span RecordError.
 // ParseOtlpTraces does both for a whole body. The attribute keys and
-// defaults are documented in docs/otlp.md.
+// defaults are documented in docs/otlp.md. The HTTP framing helpers at the
+// end (gzip bodies, answers in the request's encoding) keep the protobuf
+// definitions private to this module.
 //
 // Thread safety: every function is thread-safe (no shared state); a Batch
 // and the spans passed to a callback belong to the calling thread.
@@ -60,19 +62,25 @@ struct OtlpSpan {
 // Which attribute keys feed which record field. Each field is an ordered
 // list: the first key present on the span wins (service: on the resource;
 // campaign_id / audience_id: on the span, else on the resource).
+// The defaults cover the GenAI semantic conventions (current and older
+// names), OpenLLMetry / Traceloop (gen_ai.*, llm.usage.*) and OpenInference
+// (llm.model_name, llm.provider / llm.system, llm.token_count.*).
 struct OtlpAttributeKeys {
   std::vector<std::string> service{"service.name"};
   std::vector<std::string> operation{"gen_ai.operation.name"};
-  std::vector<std::string> model{"gen_ai.response.model", "gen_ai.request.model"};
-  std::vector<std::string> vendor{"gen_ai.provider.name", "gen_ai.system"};
+  std::vector<std::string> model{"gen_ai.response.model", "gen_ai.request.model", "llm.model_name"};
+  std::vector<std::string> vendor{"gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"};
   std::vector<std::string> input_tokens{"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
-                                        "llm.usage.prompt_tokens"};
+                                        "llm.usage.prompt_tokens", "llm.token_count.prompt"};
   std::vector<std::string> output_tokens{"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-                                         "llm.usage.completion_tokens"};
+                                         "llm.usage.completion_tokens", "llm.token_count.completion"};
   std::vector<std::string> cached_input_tokens{"gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cached_tokens",
-                                               "llm.usage.cache_read_input_tokens"};
-  std::vector<std::string> cache_write_tokens{"gen_ai.usage.cache_creation_input_tokens"};
-  std::vector<std::string> reasoning_tokens{"gen_ai.usage.reasoning_tokens"};
+                                               "llm.usage.cache_read_input_tokens",
+                                               "llm.token_count.prompt_details.cache_read"};
+  std::vector<std::string> cache_write_tokens{"gen_ai.usage.cache_creation_input_tokens",
+                                              "llm.token_count.prompt_details.cache_write"};
+  std::vector<std::string> reasoning_tokens{"gen_ai.usage.reasoning_tokens",
+                                            "llm.token_count.completion_details.reasoning"};
   std::vector<std::string> vendor_status{"http.response.status_code", "http.status_code"};
   std::vector<std::string> campaign_id{"campaign_id"};
   std::vector<std::string> audience_id{"audience_id"};
@@ -131,11 +139,35 @@ Status DecodeOtlpJson(std::string_view body, const std::function<void(const Otlp
 void AppendOtlpSpan(const OtlpSpan& span, const OtlpOptions& otlp, const IngestOptions& ingest,
                     std::int64_t receive_time_unix_ns, Batch* batch);
 
-enum class OtlpEncoding { kJson };
+// Decodes an OTLP/HTTP protobuf ExportTraceServiceRequest (the OTLP
+// specification's field numbers, src/otlp/otlp_trace.proto) and calls
+// `on_span` once per span, in body order, with the same OtlpSpan as
+// DecodeOtlpJson (trace and span ids hex-encoded, lower case). The whole
+// body is parsed first: a malformed or truncated body is an InvalidArgument
+// Status and no span is passed on. Unknown fields are skipped.
+Status DecodeOtlpProtobuf(std::string_view body, const std::function<void(const OtlpSpan&)>& on_span);
+
+enum class OtlpEncoding { kJson, kProtobuf };
 
 // Decodes and maps a whole body. A non-ok Status (the body is not a valid
 // request, or memory ran out) means no span of the body is in the batch.
 Result<Batch> ParseOtlpTraces(std::string_view body, OtlpEncoding encoding, const OtlpOptions& otlp,
                               const IngestOptions& ingest, std::int64_t receive_time_unix_ns);
+
+// Decompresses a gzip body (Content-Encoding: gzip; several members back to
+// back are one body) into *out, producing at most max_bytes: beyond that it
+// stops at once, sets *too_large and returns ok with *out empty (a zip bomb
+// costs max_bytes + 1 bytes of memory, no more). A body that is not gzip, is
+// corrupt or truncated is an InvalidArgument Status.
+Status InflateOtlpGzip(std::string_view body, std::size_t max_bytes, std::string* out, bool* too_large);
+
+// The ExportTraceServiceResponse body in `encoding`: JSON "{}" or an empty
+// protobuf message when nothing was rejected, else partial_success with
+// rejected_spans and error_message.
+std::string EncodeOtlpTraceResponse(OtlpEncoding encoding, std::int64_t rejected_spans,
+                                    std::string_view error_message);
+
+// An error answer's body: a google.rpc.Status {code, message} in `encoding`.
+std::string EncodeOtlpStatus(OtlpEncoding encoding, int code, std::string_view message);
 
 }  // namespace lce

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <sstream>
 #include <string_view>
 
@@ -36,12 +37,21 @@ std::vector<double> ReadBuckets(const YAML::Node& node, const std::string& path)
   return buckets;
 }
 
+// A positive integer for an int field: larger values are refused, not wrapped
+// (2147483648 worker threads would have become -2147483648).
+int ReadPositiveInt(const YAML::Node& node, const std::string& path) {
+  const std::size_t value = ReadPositive(node, path);
+  constexpr int kMax = std::numeric_limits<int>::max();
+  if (value > static_cast<std::size_t>(kMax)) throw ConfigError{Where(node, path) + " must be at most " + std::to_string(kMax)};
+  return static_cast<int>(value);
+}
+
 void ReadServer(const YAML::Node& node, ServerConfig& out) {
   RequireMap(node, "server");
   RejectUnknownKeys(node, "server", {"max_body_bytes", "worker_threads", "request_timeout_ms"});
   if (node["max_body_bytes"]) out.max_body_bytes = ReadPositive(node["max_body_bytes"], "server.max_body_bytes");
-  if (node["worker_threads"]) out.worker_threads = static_cast<int>(ReadPositive(node["worker_threads"], "server.worker_threads"));
-  if (node["request_timeout_ms"]) out.request_timeout_ms = static_cast<int>(ReadPositive(node["request_timeout_ms"], "server.request_timeout_ms"));
+  if (node["worker_threads"]) out.worker_threads = ReadPositiveInt(node["worker_threads"], "server.worker_threads");
+  if (node["request_timeout_ms"]) out.request_timeout_ms = ReadPositiveInt(node["request_timeout_ms"], "server.request_timeout_ms");
 }
 
 void ReadStorage(const YAML::Node& node, StorageConfig& out) {

@@ -66,6 +66,11 @@ Result<Batch> ParseOtlpTraces(std::string_view body, OtlpEncoding encoding, cons
           AppendOtlpSpan(span, otlp, ingest, receive_time_unix_ns, &batch);
         });
         break;
+      case OtlpEncoding::kProtobuf:
+        decoded = DecodeOtlpProtobuf(body, [&](const OtlpSpan& span) {
+          AppendOtlpSpan(span, otlp, ingest, receive_time_unix_ns, &batch);
+        });
+        break;
     }
     if (!decoded.ok()) return decoded;
     return Result<Batch>(std::move(batch));

@@ -1,5 +1,6 @@
 #include "endpoint.h"
 
+#include <algorithm>
 #include <array>
 
 #include <nlohmann/json.hpp>
@@ -56,6 +57,29 @@ int Endpoint::Forbid(mg_connection* conn, std::string_view campaign_id) {
   http::SendError(conn, 403, "API key " + std::string(caller.Actor()) + " may not use campaign \"" +
                                  std::string(campaign_id) + "\"");
   return 403;
+}
+
+bool Endpoint::RejectOutOfScope(mg_connection* conn, Batch* batch) {
+  const Principal* key = CallerOf(conn).key;
+  if (key == nullptr) return false;
+  const std::size_t before = batch->errors.size();
+  RejectRecords(batch, RejectReason::kForbiddenCampaign, "campaign_id",
+                [key](const UsageRecord& record) -> std::optional<std::string> {
+                  if (key->MayUseCampaign(record.campaign_id)) return std::nullopt;
+                  return "API key " + key->key_id + " may not write " +
+                         (record.campaign_id.empty() ? std::string("records without a campaign")
+                                                     : "campaign \"" + std::string(record.campaign_id) + "\"");
+                });
+  const std::size_t forbidden = batch->errors.size() - before;
+  if (forbidden == 0) return false;
+  impl_.self.CountAuthFailure(name_, "forbidden_campaign");
+  log::Audit(key->key_id, name_, std::to_string(forbidden) + " records", "forbidden_campaign");
+  return true;
+}
+
+bool Endpoint::OnlyForbidden(const std::vector<RecordError>& errors) {
+  return std::all_of(errors.begin(), errors.end(),
+                     [](const RecordError& e) { return e.reason == RejectReason::kForbiddenCampaign; });
 }
 
 bool Endpoint::Authenticate(mg_connection* conn, const Snapshot& snapshot, Caller* caller) {

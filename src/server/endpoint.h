@@ -46,6 +46,13 @@ class Endpoint : public CivetHandler {
   static bool MayUseCampaign(mg_connection* conn, std::string_view campaign_id);
   // Answers 403 for a campaign outside the caller's key, counts and audits it.
   int Forbid(mg_connection* conn, std::string_view campaign_id);
+  // Rejects the records of campaigns the caller's API key may not write
+  // (reason forbidden_campaign; the others are kept), counts and audits
+  // them. True when any record was rejected.
+  bool RejectOutOfScope(mg_connection* conn, Batch* batch);
+  // Whether every error is forbidden_campaign (a batch refused only for
+  // scope answers 403 rather than 400).
+  static bool OnlyForbidden(const std::vector<RecordError>& errors);
 
   Exporter::Impl& impl_;
 

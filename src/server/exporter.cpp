@@ -115,6 +115,10 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(const ExporterSettings& setti
     if (!loaded.ok()) return loaded.status();
     std::string error;
     if (loaded->tls.enabled && !CheckServerTls(loaded->tls, &error)) return Status::InvalidArgument(settings.web_config_file + ": " + error);
+    if (loaded->tls.enabled && !CivetWebTlsUsable()) {
+      return Status::Internal("TLS needs the OpenSSL 3 compat library next to the build (src/server/openssl_compat, "
+                              "libssl.so on the binary's RUNPATH); it is not loaded");
+    }
     web = std::move(loaded).value();
   }
   auto impl = std::make_unique<Impl>(settings, std::move(snapshot).value(), std::move(ledger).value());

@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include <dlfcn.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -54,6 +56,8 @@ bool ConfigureServerTls(void* ssl_ctx, const TlsConfig& tls, std::string* error)
   }
   return true;
 }
+
+bool CivetWebTlsUsable() { return dlsym(RTLD_DEFAULT, "SSL_get_peer_certificate") != nullptr; }
 
 bool CheckServerTls(const TlsConfig& tls, std::string* error) {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);

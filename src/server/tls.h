@@ -15,6 +15,11 @@ namespace lce {
 // file cannot be used or the key does not match the certificate.
 bool ConfigureServerTls(void* ssl_ctx, const TlsConfig& tls, std::string* error);
 
+// Whether CivetWeb can serve TLS in this process: the OpenSSL 3 compat
+// library (src/server/openssl_compat) is loaded. Without it the first TLS
+// connection would crash a worker, so the exporter refuses to start instead.
+bool CivetWebTlsUsable();
+
 // Loads the files into a scratch context: the same checks as at start, for
 // --check-config and for a clear error before the server starts.
 bool CheckServerTls(const TlsConfig& tls, std::string* error);

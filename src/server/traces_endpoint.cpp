@@ -1,20 +1,20 @@
-// POST /v1/traces: OTLP/HTTP ExportTraceServiceRequest (JSON encoding,
-// uncompressed), spans mapped to usage records (docs/otlp.md) and ingested
-// through the same IngestPipeline as /v1/usage.
+// POST /v1/traces: OTLP/HTTP ExportTraceServiceRequest, JSON
+// (application/json) or protobuf (application/x-protobuf), uncompressed or
+// gzip (Content-Encoding: gzip), spans mapped to usage records
+// (docs/otlp.md) and ingested through the same IngestPipeline as /v1/usage.
 //
-// Answers as the OTLP/HTTP specification says: 200 with an
-// ExportTraceServiceResponse ({} when every span was accepted or was a
-// duplicate, else {"partialSuccess": {"rejectedSpans": N, "errorMessage":
-// ...}}, also when every span was rejected); 400 when the body is not a valid
-// request; 413 over server.max_body_bytes; 415 for a content type or content
-// encoding other than uncompressed application/json; 503 with Retry-After
-// when the ledger cannot commit (nothing counted: the client retries). Error
-// answers carry a JSON google.rpc.Status ({"code", "message"}). A 200 means
+// Answers as the OTLP/HTTP specification says, in the request's encoding
+// (same Content-Type): 200 with an ExportTraceServiceResponse (empty when
+// every span was accepted or was a duplicate, else partial_success with
+// rejected_spans and error_message, also when every span was rejected); 400
+// when the body is not a valid request (or not valid gzip); 413 over
+// server.max_body_bytes, compressed or decompressed; 415 for another content
+// type or content encoding (answered in JSON: the encoding is unknown); 503
+// with Retry-After when the ledger cannot commit (nothing counted: the
+// client retries). Error answers carry a google.rpc.Status. A 200 means
 // every accepted span is durable. Thread-safe like every endpoint.
 #include <chrono>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "endpoint.h"
 #include "http_util.h"
@@ -26,6 +26,7 @@ namespace {
 
 // google.rpc.Code values used in error answers.
 constexpr int kRpcInvalidArgument = 3;
+constexpr int kRpcPermissionDenied = 7;
 constexpr int kRpcResourceExhausted = 8;
 constexpr int kRpcInternal = 13;
 constexpr int kRpcUnavailable = 14;
@@ -34,11 +35,13 @@ constexpr int kRpcUnavailable = 14;
 // stays exact.
 constexpr std::size_t kMaxListedErrors = 20;
 
-int SendStatus(mg_connection* conn, int http_status, int rpc_code, const std::string& message,
+const char* ContentType(OtlpEncoding encoding) {
+  return encoding == OtlpEncoding::kProtobuf ? "application/x-protobuf" : "application/json";
+}
+
+int SendStatus(mg_connection* conn, OtlpEncoding encoding, int http_status, int rpc_code, const std::string& message,
                std::string_view extra_headers = {}) {
-  const std::string body = nlohmann::json{{"code", rpc_code}, {"message", message}}.dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
-  http::Send(conn, http_status, "application/json", body, extra_headers);
+  http::Send(conn, http_status, ContentType(encoding), EncodeOtlpStatus(encoding, rpc_code, message), extra_headers);
   return http_status;
 }
 
@@ -54,8 +57,8 @@ std::string MediaType(std::string_view content_type) {
   return lower;
 }
 
-std::string ResponseJson(const IngestSummary& summary) {
-  if (summary.rejected == 0) return "{}";
+std::string ResponseBody(OtlpEncoding encoding, const IngestSummary& summary) {
+  if (summary.rejected == 0) return EncodeOtlpTraceResponse(encoding, 0, {});
   std::string message;
   for (std::size_t i = 0; i < summary.errors.size() && i < kMaxListedErrors; ++i) {
     if (i > 0) message += "; ";
@@ -64,9 +67,7 @@ std::string ResponseJson(const IngestSummary& summary) {
   if (summary.errors.size() > kMaxListedErrors) {
     message += "; and " + std::to_string(summary.errors.size() - kMaxListedErrors) + " more";
   }
-  nlohmann::ordered_json partial = {{"rejectedSpans", summary.rejected}, {"errorMessage", std::move(message)}};
-  return nlohmann::ordered_json{{"partialSuccess", std::move(partial)}}.dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return EncodeOtlpTraceResponse(encoding, static_cast<std::int64_t>(summary.rejected), message);
 }
 
 class TracesEndpoint final : public Endpoint {
@@ -77,49 +78,65 @@ class TracesEndpoint final : public Endpoint {
   int Serve(mg_connection* conn) override {
     const auto started = std::chrono::steady_clock::now();
     const std::string media_type = MediaType(http::Header(conn, "Content-Type"));
+    OtlpEncoding encoding = OtlpEncoding::kJson;
     if (media_type == "application/x-protobuf") {
-      return SendStatus(conn, 415, kRpcInvalidArgument,
-                        "the protobuf encoding is not supported yet; send OTLP/HTTP JSON (Content-Type: application/json)");
+      encoding = OtlpEncoding::kProtobuf;
+    } else if (media_type != "application/json") {
+      return SendStatus(conn, OtlpEncoding::kJson, 415, kRpcInvalidArgument,
+                        "unsupported Content-Type; send application/json or application/x-protobuf");
     }
-    if (media_type != "application/json") {
-      return SendStatus(conn, 415, kRpcInvalidArgument, "unsupported Content-Type; send application/json");
-    }
-    const std::string encoding = MediaType(http::Header(conn, "Content-Encoding"));
-    if (!encoding.empty() && encoding != "identity") {
-      return SendStatus(conn, 415, kRpcInvalidArgument,
-                        "unsupported Content-Encoding; send the body uncompressed");
+    const std::string content_encoding = MediaType(http::Header(conn, "Content-Encoding"));
+    const bool gzip = content_encoding == "gzip";
+    if (!gzip && !content_encoding.empty() && content_encoding != "identity") {
+      return SendStatus(conn, encoding, 415, kRpcInvalidArgument,
+                        "unsupported Content-Encoding; send the body uncompressed or gzip");
     }
     const std::shared_ptr<const Snapshot> snapshot = impl_.Current();
+    const std::size_t max_body = snapshot->config.server.max_body_bytes;
+    const std::string too_large_message =
+        "request body exceeds server.max_body_bytes (" + std::to_string(max_body) + " bytes)";
     bool too_large = false;
-    const std::string body = http::ReadBody(conn, snapshot->config.server.max_body_bytes, &too_large);
-    if (too_large) {
-      return SendStatus(conn, 413, kRpcResourceExhausted,
-                        "request body exceeds server.max_body_bytes (" +
-                            std::to_string(snapshot->config.server.max_body_bytes) + " bytes)");
+    std::string body = http::ReadBody(conn, max_body, &too_large);
+    if (too_large) return SendStatus(conn, encoding, 413, kRpcResourceExhausted, too_large_message);
+    if (gzip) {
+      std::string inflated;
+      const Status status = InflateOtlpGzip(body, max_body, &inflated, &too_large);
+      if (!status.ok()) {
+        const bool bad = status.code() == Status::Code::kInvalidArgument;
+        return SendStatus(conn, encoding, bad ? 400 : 500, bad ? kRpcInvalidArgument : kRpcInternal, status.message());
+      }
+      if (too_large) {
+        return SendStatus(conn, encoding, 413, kRpcResourceExhausted, "decompressed " + too_large_message);
+      }
+      body = std::move(inflated);
     }
     const std::int64_t received = NowUnixNs();
-    Result<Batch> batch =
-        ParseOtlpTraces(body, OtlpEncoding::kJson, snapshot->config.otlp, snapshot->config.ingest, received);
+    Result<Batch> batch = ParseOtlpTraces(body, encoding, snapshot->config.otlp, snapshot->config.ingest, received);
     if (!batch.ok()) {
       if (batch.status().code() == Status::Code::kInvalidArgument) {
-        return SendStatus(conn, 400, kRpcInvalidArgument, batch.status().message());
+        return SendStatus(conn, encoding, 400, kRpcInvalidArgument, batch.status().message());
       }
-      return SendStatus(conn, 500, kRpcInternal, batch.status().message());
+      return SendStatus(conn, encoding, 500, kRpcInternal, batch.status().message());
     }
     if (batch->total == 0) {  // a valid request without spans
-      http::SendJson(conn, 200, "{}");
+      http::Send(conn, 200, ContentType(encoding), EncodeOtlpTraceResponse(encoding, 0, {}));
       return 200;
     }
+    const bool forbidden = RejectOutOfScope(conn, &batch.value());
     Result<IngestSummary> ingested = impl_.pipeline.Ingest(std::move(batch).value(), *snapshot->prices, received);
     if (!ingested.ok()) {
-      return SendStatus(conn, 503, kRpcUnavailable,
+      return SendStatus(conn, encoding, 503, kRpcUnavailable,
                         "the ledger could not commit; nothing from this request was counted, send it again: " +
                             ingested.status().message(),
                         "Retry-After: 1\r\n");
     }
     impl_.self.ObserveIngestSeconds(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    http::SendJson(conn, 200, ResponseJson(*ingested));
+    // Every span refused for the key's scope: 403 (not retryable), not a partial success.
+    if (forbidden && ingested->accepted == 0 && ingested->duplicate == 0 && OnlyForbidden(ingested->errors)) {
+      return SendStatus(conn, encoding, 403, kRpcPermissionDenied, ingested->errors.front().message);
+    }
+    http::Send(conn, 200, ContentType(encoding), ResponseBody(encoding, *ingested));
     return 200;
   }
 };

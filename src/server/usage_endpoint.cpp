@@ -5,14 +5,12 @@
 // record was rejected; 413 when the body exceeds server.max_body_bytes; 503
 // when the ledger cannot commit (nothing counted: safe to retry). A 200 means
 // every accepted record is durable.
-#include <algorithm>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
 
 #include "endpoint.h"
 #include "http_util.h"
-#include "llm_cost_exporter/log.h"
 #include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
@@ -45,11 +43,6 @@ std::string SummaryJson(const IngestSummary& summary) {
                            {"errors", std::move(errors)}};
   if (summary.errors.size() > kMaxListedErrors) answer["errors_truncated"] = true;
   return answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-bool OnlyForbidden(const IngestSummary& summary) {
-  return std::all_of(summary.errors.begin(), summary.errors.end(),
-                     [](const RecordError& e) { return e.reason == RejectReason::kForbiddenCampaign; });
 }
 
 class UsageEndpoint final : public Endpoint {
@@ -91,30 +84,11 @@ class UsageEndpoint final : public Endpoint {
     impl_.self.ObserveIngestSeconds(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     const bool all_rejected = summary.accepted == 0 && summary.duplicate == 0;
-    const int status = !all_rejected ? 200 : forbidden && OnlyForbidden(summary) ? 403 : 400;
+    const int status = !all_rejected ? 200 : forbidden && OnlyForbidden(summary.errors) ? 403 : 400;
     http::SendJson(conn, status, SummaryJson(summary));
     return status;
   }
 
-  // Rejects the records of campaigns the caller's API key may not write
-  // (the others are kept); counts and audits them. True when any was.
-  bool RejectOutOfScope(mg_connection* conn, Batch* batch) {
-    const Principal* key = CallerOf(conn).key;
-    if (key == nullptr) return false;
-    const std::size_t before = batch->errors.size();
-    RejectRecords(batch, RejectReason::kForbiddenCampaign, "campaign_id",
-                  [key](const UsageRecord& record) -> std::optional<std::string> {
-                    if (key->MayUseCampaign(record.campaign_id)) return std::nullopt;
-                    return "API key " + key->key_id + " may not write " +
-                           (record.campaign_id.empty() ? std::string("records without a campaign")
-                                                       : "campaign \"" + std::string(record.campaign_id) + "\"");
-                  });
-    const std::size_t forbidden = batch->errors.size() - before;
-    if (forbidden == 0) return false;
-    impl_.self.CountAuthFailure("usage", "forbidden_campaign");
-    log::Audit(key->key_id, "usage", std::to_string(forbidden) + " records", "forbidden_campaign");
-    return true;
-  }
 };
 
 }  // namespace

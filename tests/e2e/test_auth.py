@@ -82,6 +82,19 @@ def usage(event_id, campaign):
             "model": "acme-small", "token_usage": {"input": 1000, "output": 0}}
 
 
+def otlp_span(campaign):
+    """One OTLP/HTTP JSON span with GenAI usage for `campaign`, fresh ids each call."""
+    attributes = [{"key": "gen_ai.request.model", "value": {"stringValue": "acme-small"}},
+                  {"key": "gen_ai.system", "value": {"stringValue": "acme-ai"}},
+                  {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "1000"}},
+                  {"key": "campaign_id", "value": {"stringValue": campaign}}]
+    span = {"traceId": secrets.token_hex(16), "spanId": secrets.token_hex(8), "name": "chat acme-small",
+            "startTimeUnixNano": "1764590000000000000", "endTimeUnixNano": "1764590000500000000",
+            "attributes": attributes}
+    return {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]},
+                               "scopeSpans": [{"spans": [span]}]}]}
+
+
 class AuthServer:
     """Mixin: one exporter with TLS, basic auth and API keys per test class."""
 
@@ -133,6 +146,7 @@ class AuthServer:
         reservation = json.loads(held)["reservation_id"]
         return [
             ("usage", "POST", "/v1/usage", [usage(secrets.token_hex(8), "cmp_growth_a")]),
+            ("traces", "POST", "/v1/traces", otlp_span("cmp_growth_a")),
             ("check", "POST", "/v1/budget/check", {"campaign_id": "cmp_growth_a", "estimate_usd": "0.01"}),
             ("reserve", "POST", "/v1/budget/reserve", {"campaign_id": "cmp_growth_a", "estimate_usd": "0.01"}),
             ("release", "POST", "/v1/budget/release", {"reservation_id": reservation}),

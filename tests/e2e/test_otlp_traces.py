@@ -1,4 +1,4 @@
-"""End to end: OTLP/HTTP JSON traces into the real exporter.
+"""End to end: OTLP/HTTP traces (JSON and protobuf, gzip or not) into the real exporter.
 
 Posts an ExportTraceServiceRequest shaped exactly like
 @opentelemetry/exporter-trace-otlp-http sends it (resourceSpans / scopeSpans,
@@ -8,8 +8,12 @@ generation, a plain HTTP span and a span with a bad value, then checks
 /metrics exactly: the priced cost (derived here with Decimal from the price
 tables, independently of the exporter), the tokens, the golden signals of the
 plain span, the partial-success answer, and that sending the body again
-counts nothing twice. The expected mapping is docs/otlp.md.
+counts nothing twice. OtlpTracesProtobuf does the same for protobuf bodies
+encoded here by hand from the specification's field numbers, gzip-compressed
+or not, with protobuf answers (partial success, google.rpc.Status), and
+zip bombs. The expected mapping is docs/otlp.md.
 """
+import gzip
 import json
 import math
 import os
@@ -236,13 +240,166 @@ class OtlpTraces(unittest.TestCase):
         status, _, answer = self.post('{"resourceSpans": {}}')
         self.assertEqual((status, answer["code"]), (400, 3))
         self.assertIn("resourceSpans", answer["message"])
-        status, _, answer = self.post(b"\x0a\x00", content_type="application/x-protobuf")
+        status, _, _ = self.post(json.dumps(BODY), extra_headers={"Content-Encoding": "br"})
         self.assertEqual(status, 415)
-        self.assertIn("protobuf", answer["message"])
-        status, _, _ = self.post(json.dumps(BODY), extra_headers={"Content-Encoding": "gzip"})
+        status, _, answer = self.post(json.dumps(BODY), content_type="text/plain")
         self.assertEqual(status, 415)
-        status, _, _ = self.post(json.dumps(BODY), content_type="text/plain")
-        self.assertEqual(status, 415)
+        self.assertIn("application/x-protobuf", answer["message"])
+        # Not gzip, or truncated gzip: 400.
+        status, _, answer = self.post(json.dumps(BODY), extra_headers={"Content-Encoding": "gzip"})
+        self.assertEqual((status, answer["code"]), (400, 3))
+        self.assertIn("gzip", answer["message"])
+        status, _, _ = self.post(gzip.compress(json.dumps(BODY).encode())[:-4], extra_headers={"Content-Encoding": "gzip"})
+        self.assertEqual(status, 400)
+
+    def test_gzip_bodies_count_once_with_the_plain_ones(self):
+        # BODY gzip-compressed is the same request: every span already counted.
+        before = samples(self.exporter.metrics_text())
+        status, _, answer = self.post(gzip.compress(json.dumps(BODY).encode()), extra_headers={"Content-Encoding": "gzip"})
+        self.assertEqual(status, 200)
+        self.assertEqual(answer["partialSuccess"]["rejectedSpans"], 1)
+        after = samples(self.exporter.metrics_text())
+        for name, delta in (("llm_cost_exporter_records_accepted_total", 0),
+                            ("llm_cost_exporter_records_duplicate_total", 4)):
+            self.assertEqual(after[key(name)] - before[key(name)], delta, name)
+
+    def test_a_zip_bomb_gets_413(self):
+        # 64 MiB of JSON whitespace compress to about 64 KiB; the limit (1 MiB) applies after decompression.
+        bomb = gzip.compress(b"{" + b" " * (64 << 20) + b"}", compresslevel=9)
+        self.assertLess(len(bomb), 1 << 20)
+        status, _, answer = self.post(bomb, extra_headers={"Content-Encoding": "gzip"})
+        self.assertEqual((status, answer["code"]), (413, 8))
+        self.assertEqual(answer["message"], "decompressed request body exceeds server.max_body_bytes (1048576 bytes)")
+        self.assertEqual(self.exporter.proc.poll(), None)
+
+
+# --- protobuf, encoded here by hand from the OTLP specification's field numbers ---
+
+def pb_varint(value):
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def pb_len(field, payload):
+    payload = payload.encode() if isinstance(payload, str) else payload
+    return pb_varint(field << 3 | 2) + pb_varint(len(payload)) + payload
+
+
+def pb_int(field, value):
+    return pb_varint(field << 3) + pb_varint(value & 0xFFFFFFFFFFFFFFFF)
+
+
+def pb_fixed64(field, value):
+    return pb_varint(field << 3 | 1) + value.to_bytes(8, "little")
+
+
+def pb_read_varint(data, pos):
+    value, shift = 0, 0
+    while True:
+        value |= (data[pos] & 0x7F) << shift
+        shift += 7
+        pos += 1
+        if not data[pos - 1] & 0x80:
+            return value, pos
+
+
+def pb_read(data):
+    """{field: [values]} of one message: varints as ints, length-delimited as bytes."""
+    out, pos = {}, 0
+    while pos < len(data):
+        tag, pos = pb_read_varint(data, pos)
+        field, wire = tag >> 3, tag & 7
+        value, pos = pb_read_varint(data, pos)
+        if wire == 2:
+            value, pos = data[pos:pos + value], pos + value
+        elif wire != 0:
+            raise ValueError(f"wire type {wire}")
+        out.setdefault(field, []).append(value)
+    return out
+
+
+def pb_kv(k, v):  # KeyValue {key 1, value 2}; AnyValue {string_value 1, int_value 3}
+    return pb_len(1, k) + pb_len(2, pb_len(1, v) if isinstance(v, str) else pb_int(3, v))
+
+
+def pb_span(span_id_hex, name, attributes, duration_ms):
+    # Span {trace_id 1, span_id 2, name 5, kind 6, start 7, end 8, attributes 9, status 15}
+    return (pb_len(1, bytes.fromhex("6b8efff798038103d269b633813fc60c")) + pb_len(2, bytes.fromhex(span_id_hex))
+            + pb_len(5, name) + pb_int(6, 3) + pb_fixed64(7, START_NS)
+            + pb_fixed64(8, START_NS + duration_ms * 1_000_000)
+            + b"".join(pb_len(9, pb_kv(k, v)) for k, v in attributes) + pb_len(15, pb_int(3, 0)))
+
+
+PB_USAGE = {"input": 2400, "output": 600, "cached_input": 400}
+PB_BODY = pb_len(1, pb_len(1, pb_len(1, pb_kv("service.name", "proto_service")))  # resource
+                 + pb_len(2, pb_len(1, pb_len(1, "scope")) + pb_len(2, pb_span("aaa19b7ec3c1b171", "chat", [
+                     ("gen_ai.operation.name", "chat"), ("gen_ai.provider.name", "acme-ai"),
+                     ("gen_ai.request.model", "acme-large"), ("gen_ai.usage.input_tokens", 2400),
+                     ("gen_ai.usage.output_tokens", 600), ("gen_ai.usage.cache_read_input_tokens", 400),
+                     ("campaign_id", "cmp_proto")], 500)) + pb_len(2, pb_span("aaa19b7ec3c1b172", "chat", [
+                         ("gen_ai.provider.name", "acme-ai"), ("gen_ai.request.model", "acme-large"),
+                         ("gen_ai.usage.input_tokens", -5)], 5))))
+
+
+class OtlpTracesProtobuf(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.exporter = harness.Exporter()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.exporter.stop()
+
+    def post(self, body, encoding=None):
+        headers = {"Content-Type": "application/x-protobuf"}
+        if encoding:
+            headers["Content-Encoding"] = encoding
+        return harness.http("POST", self.exporter.url + "/v1/traces", body, headers)
+
+    def test_protobuf_spans_are_priced_and_answered_in_protobuf(self):
+        status, headers, payload = self.post(gzip.compress(PB_BODY), encoding="gzip")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "application/x-protobuf")
+        # ExportTraceServiceResponse {partial_success 1 {rejected_spans 1, error_message 2}}
+        partial = pb_read(pb_read(payload)[1][0])
+        self.assertEqual(partial[1], [1])
+        self.assertEqual(partial[2], [b'span 1: attribute "gen_ai.usage.input_tokens": must not be negative'])
+        m = samples(self.exporter.metrics_text())
+        labels = {"service": "proto_service", "campaign_id": "cmp_proto", "vendor": "acme-ai", "model": "acme-large"}
+        self.assertMoney(m[key("llm_cost_usd_total", **labels)], token_cost(ACME_LARGE, PB_USAGE))
+        for token_type, count in PB_USAGE.items():
+            self.assertEqual(m[key("llm_tokens_total", type=token_type, **labels)], count)
+        # The same spans again, uncompressed: nothing counted twice; a protobuf
+        # request with nothing rejected gets an empty response message.
+        status, _, payload = self.post(PB_BODY)
+        self.assertEqual((status, pb_read(pb_read(payload)[1][0])[1]), (200, [1]))
+        self.assertEqual(samples(self.exporter.metrics_text())[key("llm_cost_usd_total", **labels)],
+                         m[key("llm_cost_usd_total", **labels)])
+        status, _, payload = self.post(b"")
+        self.assertEqual((status, payload), (200, b""))
+
+    def test_malformed_protobuf_gets_a_protobuf_status(self):
+        for body in (PB_BODY[:-3], b"\x0a\xff\xff\xff\xff\x0f", b"{\"resourceSpans\": []}", bytes(range(256))):
+            status, headers, payload = self.post(body)
+            self.assertEqual(status, 400, body[:20])
+            self.assertEqual(headers["Content-Type"], "application/x-protobuf")
+            answer = pb_read(payload)  # google.rpc.Status {code 1, message 2}
+            self.assertEqual(answer[1], [3])
+            self.assertTrue(answer[2][0].startswith(b"invalid ExportTraceServiceRequest"), answer)
+        self.assertEqual(self.exporter.proc.poll(), None)
+
+    def test_a_protobuf_zip_bomb_gets_413_in_protobuf(self):
+        status, headers, payload = self.post(gzip.compress(bytes(8 << 20), compresslevel=9), encoding="gzip")
+        self.assertEqual(status, 413)
+        self.assertEqual(headers["Content-Type"], "application/x-protobuf")
+        self.assertEqual(pb_read(payload)[1], [8])
+
+    def assertMoney(self, got, expected):
+        self.assertTrue(math.isclose(got, float(expected), rel_tol=1e-12), f"got {got}, want {expected}")
 
 
 if __name__ == "__main__":

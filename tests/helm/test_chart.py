@@ -9,9 +9,11 @@ Helm is not packaged in Debian 12, so there are two layers:
   Debian's text/template + Sprig packages that reproduces Helm's engine; see
   its header for what it does and does not reproduce), path in
   LCE_HELM_RENDER. The output is parsed as YAML and checked kind by kind; the
-  rendered config and price tables go through the real exporter's
-  --check-config (LCE_EXPORTER_BIN) and the rendered PrometheusRule through
-  promtool check rules (LCE_PROMTOOL).
+  rendered config, API keys document, web config (TLS with a throwaway
+  certificate from the openssl CLI, basic auth) and price tables, laid out as
+  the pod's projected volume, go through the real exporter's --check-config
+  (LCE_EXPORTER_BIN), which is also started on them once; the rendered
+  PrometheusRule goes through promtool check rules (LCE_PROMTOOL).
 
 A render check whose tool is missing is skipped with exit code 77 (ctest
 shows it as skipped, not passed) when LCE_HELM_SKIP_MISSING=1.
@@ -22,6 +24,7 @@ import fnmatch
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -139,21 +142,42 @@ class ChartMetadata(unittest.TestCase):
             self.assertIn(key, values["dashboards"])
         self.assertEqual(values["dashboards"]["label"], "grafana_dashboard")
         self.assertEqual(values["dashboards"]["labelValue"], "1")
-        self.assertIn("existingSecret", values["apiKeys"])
+        for key in ("create", "hashedKeys", "existingSecret", "key"):
+            self.assertIn(key, values["apiKeys"])
+        self.assertEqual(values["apiKeys"]["key"], "api_keys.yml")
+        self.assertIn("web", values)
+        self.assertEqual(values["web"]["basicAuth"]["users"], {})
+        self.assertIs(values["web"]["tls"]["enabled"], False)
+        self.assertEqual(values["web"]["tls"]["clientAuthType"], "NoClientCert")
+        self.assertIs(values["serviceMonitor"]["tlsConfig"]["insecureSkipVerify"], False)
+        for key in ("existingSecret", "usernameKey", "passwordKey"):
+            self.assertIn(key, values["serviceMonitor"]["basicAuth"])
         self.assertEqual(values["service"]["port"], 9477)
         self.assertEqual(values["service"]["type"], "ClusterIP")
 
-    def test_values_comments_are_honest_about_api_keys(self):
+    def test_values_document_api_keys_and_web(self):
         text = (CHART / "values.yaml").read_text(encoding="utf-8")
-        block = text[text.index("apiKeys:") - 800:text.index("apiKeys:")]
-        self.assertIn("NOT USED YET", block)
-        self.assertIn("does not read this file", block)
+        block = text[text.index("\nrollOnConfigChange:"):text.index("\napiKeys:")]
+        for needle in ("auth: {api_keys_file: /etc/llm-cost-exporter/secrets/<key>}", "never replaces the pod",
+                       "POST /-/reload", "without dropping a request"):
+            self.assertIn(needle, block)
+        block = text[text.index("# TLS and basic auth"):text.index("\nweb:")]
+        for needle in ("--web.config.file", "always\n# replaces the pod", "/-/healthy and /-/ready are open"):
+            self.assertIn(needle, block)
+
+    def test_no_stale_claim_that_keys_are_unused(self):
+        # The exporter reads auth.api_keys_file and --web.config.file: no file of the chart may say otherwise.
+        stale = re.compile(r"NOT USED YET|does not read (this file|them)|does NOT read|later issue|"
+                           r"authenticates? no request|not authenticate requests", re.IGNORECASE)
+        for path in [CHART / "values.yaml", *template_files()]:
+            self.assertIsNone(stale.search(path.read_text(encoding="utf-8")), path.name)
 
     def test_required_files(self):
         for name in (".helmignore", "templates/_helpers.tpl", "templates/NOTES.txt",
                      "templates/deployment.yaml", "templates/service.yaml",
                      "templates/configmap-config.yaml", "templates/configmap-pricing.yaml",
-                     "templates/secret.yaml", "templates/servicemonitor.yaml",
+                     "templates/secret.yaml", "templates/secret-web-config.yaml",
+                     "templates/servicemonitor.yaml",
                      "templates/prometheusrule.yaml", "templates/dashboards-configmap.yaml",
                      "templates/pvc.yaml"):
             self.assertTrue((CHART / name).is_file(), name)
@@ -266,14 +290,17 @@ class DeploymentSettings(unittest.TestCase):
         self.values = load_yaml(CHART / "values.yaml")
 
     def test_probes(self):
-        self.assertRegex(self.deployment, r"livenessProbe:\s*\n\s*httpGet:\s*\n\s*path: /-/healthy")
-        self.assertRegex(self.deployment, r"readinessProbe:\s*\n\s*httpGet:\s*\n\s*path: /-/ready")
+        # One probe block for both (rendered forms: RenderDefaults, RenderAuth).
+        self.assertIn('dict "livenessProbe" "/-/healthy" "readinessProbe" "/-/ready"', self.deployment)
+        self.assertRegex(self.deployment, r"httpGet:\s*\n\s*path: \{\{ \$path \}\}")
+        self.assertIn("scheme: HTTPS", self.deployment)
 
     def test_flags(self):
         for arg in ("--config.file=/etc/llm-cost-exporter/config.yml",
                     "--pricing.dir=/etc/llm-cost-exporter/pricing",
                     "--storage.path=/var/lib/llm-cost-exporter",
-                    "--web.listen-address=:9477", "--log.format="):
+                    "--web.listen-address=:9477", "--log.format=",
+                    "--web.config.file=/etc/llm-cost-exporter/web/web-config.yml"):
             self.assertIn("- " + arg, self.deployment)
         self.assertEqual(self.values["log"]["format"], "json")
 
@@ -347,6 +374,51 @@ def shipped_dashboards():
 
 def shipped_pricing():
     return sorted(p for p in PRICING_DIR.iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+def config_text(docs):
+    cm = [d for d in by_kind(docs, "ConfigMap") if d["metadata"]["name"].endswith("-config")][0]
+    return cm["data"]["config.yml"]
+
+
+def config_of(docs):
+    return yaml.safe_load(config_text(docs)) or {}
+
+
+def secret_data(docs, name):
+    (secret,) = [d for d in by_kind(docs, "Secret") if d["metadata"]["name"] == name]
+    return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+
+
+def pod_of(docs):
+    return one(docs, "Deployment")["spec"]["template"]
+
+
+def container_of(docs):
+    (c,) = pod_of(docs)["spec"]["containers"]
+    return c
+
+
+def projected_secrets(docs):
+    """The config volume's Secret sources: name -> [items]."""
+    volumes = {v["name"]: v for v in pod_of(docs)["spec"]["volumes"]}
+    return {s["secret"]["name"]: s["secret"]["items"] for s in volumes["config"]["projected"]["sources"]
+            if "secret" in s}
+
+
+def config_mount(docs):
+    return {m["name"]: m for m in container_of(docs)["volumeMounts"]}["config"]["mountPath"]
+
+
+# A token and its digest, and a bcrypt hash (cost 4) of "s3cret" (tests/unit/auth/web_config_test.cpp).
+TOKEN = "lce-test-token-0123456789"
+TOKEN_SHA256 = hashlib.sha256(TOKEN.encode()).hexdigest()
+BCRYPT_S3CRET = "$2b$04$lG576jm4iA3q8MP/0VmUtOL55hqE6QWnMZVRxYIVqgXNP4qP1Qqqi"
+
+
+def keys_document(digest=TOKEN_SHA256):
+    return ("projects:\n  - name: growth\n    campaigns: [\"cmp_2026_*\"]\n    keys:\n"
+            f"      - id: growth-2026-11\n        sha256: {digest}\n")
 
 
 class RenderTest(unittest.TestCase):
@@ -486,6 +558,17 @@ class RenderDefaults(RenderTest):
         self.assertIn("/v1/usage", self.notes)
         self.assertIn("/metrics", self.notes)
         self.assertNotIn("WARNING", self.notes)
+        self.assertIn("API keys: none (apiKeys is off)", self.notes)
+        self.assertIn("curl -s http://localhost:9477/metrics", self.notes)
+
+    def test_no_auth_by_default(self):
+        self.assertEqual(by_kind(self.docs, "Secret"), [])
+        dep = one(self.docs, "Deployment")
+        (c,) = dep["spec"]["template"]["spec"]["containers"]
+        self.assertFalse([a for a in c["args"] if a.startswith("--web.config.file")])
+        self.assertNotIn("checksum/web-config", dep["spec"]["template"]["metadata"]["annotations"])
+        self.assertNotIn("scheme", c["livenessProbe"]["httpGet"])
+        self.assertNotIn("auth", config_of(self.docs))
 
 
 class RenderMonitoring(RenderTest):
@@ -580,31 +663,6 @@ class RenderOptions(RenderTest):
         docs, _ = render({"replicaCount": 0})
         self.assertEqual(one(docs, "Deployment")["spec"]["replicas"], 0)
 
-    def test_api_keys_secret(self):
-        docs, notes = render({"apiKeys": {"create": True, "hashedKeys": "keys:\n  - sha256: abc\n"}})
-        secret = one(docs, "Secret")
-        self.assertEqual(base64.b64decode(secret["data"]["api_keys.yml"]).decode(), "keys:\n  - sha256: abc\n")
-        dep = one(docs, "Deployment")
-        volumes = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
-        secrets = [s["secret"] for s in volumes["config"]["projected"]["sources"] if "secret" in s]
-        self.assertEqual(secrets, [{"name": secret["metadata"]["name"],
-                                    "items": [{"key": "api_keys.yml", "path": "secrets/api_keys.yml",
-                                               "mode": 0o440}]}])
-        args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
-        self.assertFalse([a for a in args if "key" in a], "the exporter has no API-key flag yet")
-        self.assertIn("does NOT read them", notes)
-
-    def test_api_keys_existing_secret(self):
-        docs, _ = render({"apiKeys": {"existingSecret": "my-keys", "key": "hashed.yml"}})
-        self.assertEqual(by_kind(docs, "Secret"), [])
-        volumes = {v["name"]: v for v in one(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]}
-        secrets = [s["secret"] for s in volumes["config"]["projected"]["sources"] if "secret" in s]
-        self.assertEqual(secrets[0]["name"], "my-keys")
-        self.assertEqual(secrets[0]["items"][0]["path"], "secrets/hashed.yml")
-
-    def test_api_keys_create_without_keys_fails(self):
-        self.assertIn("hashedKeys is empty", render({"apiKeys": {"create": True}}, expect_ok=False))
-
     def test_config_override_and_checksum(self):
         default_docs, _ = render()
         text = "budgets:\n  default: {limit_usd: 10, period: daily, time_zone: UTC, action: deny}\n"
@@ -666,38 +724,369 @@ class RenderOptions(RenderTest):
         self.assertIn("WARNING: the Service name costs", notes)
 
 
+class RenderAuth(RenderTest):
+    """API keys (auth.api_keys_file in the config) and the web config (TLS, basic auth)."""
+
+    KEYS_PATH = "/etc/llm-cost-exporter/secrets/api_keys.yml"
+    TLS = {"enabled": True, "existingSecret": "lce-tls"}
+
+    def test_api_keys_off_means_no_auth_in_config(self):
+        for values in (None, {"apiKeys": {"create": False, "hashedKeys": keys_document()}},
+                       {"config": {"content": "storage: {fsync_every_commit: true}\n"}}):
+            docs, _ = render(values)
+            self.assertNotIn("auth", config_of(docs), values)
+            self.assertNotIn("api_keys_file", config_text(docs))
+            self.assertEqual(projected_secrets(docs), {})
+            self.assertEqual(by_kind(docs, "Secret"), [])
+
+    def test_api_keys_created(self):
+        docs, notes = render({"apiKeys": {"create": True, "hashedKeys": keys_document()}})
+        self.assertEqual(secret_data(docs, "llm-cost-exporter-api-keys"), {"api_keys.yml": keys_document()})
+        text = config_text(docs)
+        shipped = CONFIG_FILE.read_text(encoding="utf-8")
+        self.assertTrue(text.startswith(shipped), "the config text is kept byte for byte, the auth block appended")
+        config = yaml.safe_load(text)
+        self.assertEqual(config["auth"], {"api_keys_file": self.KEYS_PATH})
+        self.assertEqual({k: v for k, v in config.items() if k != "auth"}, yaml.safe_load(shipped))
+        # The path in the config is where the Secret's item is mounted.
+        items = projected_secrets(docs)["llm-cost-exporter-api-keys"]
+        self.assertEqual(items, [{"key": "api_keys.yml", "path": "secrets/api_keys.yml", "mode": 0o440}])
+        self.assertEqual(config_mount(docs) + "/" + items[0]["path"], config["auth"]["api_keys_file"])
+        self.assertIn("Authorization: Bearer $TOKEN", notes)
+        self.assertIn(self.KEYS_PATH, notes)
+
+    def test_api_keys_existing_secret(self):
+        docs, _ = render({"apiKeys": {"existingSecret": "my-keys", "key": "hashed.yml"}})
+        self.assertEqual(by_kind(docs, "Secret"), [])
+        items = projected_secrets(docs)["my-keys"]
+        self.assertEqual(items, [{"key": "hashed.yml", "path": "secrets/hashed.yml", "mode": 0o440}])
+        self.assertEqual(config_of(docs)["auth"]["api_keys_file"], config_mount(docs) + "/secrets/hashed.yml")
+
+    def test_api_keys_change_does_not_roll_the_pod(self):
+        a, _ = render({"apiKeys": {"create": True, "hashedKeys": keys_document()}})
+        b, _ = render({"apiKeys": {"create": True, "hashedKeys": keys_document("0" * 64)}})
+        self.assertNotEqual(secret_data(a, "llm-cost-exporter-api-keys"), secret_data(b, "llm-cost-exporter-api-keys"))
+        self.assertEqual(pod_of(a), pod_of(b), "keys rotate by reload, not by replacing the pod")
+        # Turning keys on changes the config, which rolls as any config change does.
+        off, _ = render()
+        self.assertNotEqual(pod_of(off)["metadata"]["annotations"]["checksum/config"],
+                            pod_of(a)["metadata"]["annotations"]["checksum/config"])
+
+    def test_api_keys_merge_into_user_config(self):
+        keys = {"create": True, "hashedKeys": keys_document()}
+        # No trailing newline, comments, a document start marker.
+        content = "---\n# ours\nstorage:\n  fsync_every_commit: true  # durable"
+        docs, _ = render({"config": {"content": content}, "apiKeys": keys})
+        self.assertTrue(config_text(docs).startswith(content + "\n"))
+        self.assertEqual(config_of(docs), {"storage": {"fsync_every_commit": True},
+                                           "auth": {"api_keys_file": self.KEYS_PATH}})
+        # An auth section that already names the mounted file is kept as it is.
+        content = f"auth:\n  api_keys_file: {self.KEYS_PATH}\n"
+        docs, _ = render({"config": {"content": content}, "apiKeys": keys})
+        self.assertEqual(config_text(docs), content)
+        # Any other auth section is refused rather than merged or duplicated.
+        for content in ("auth:\n  api_keys_file: keys.yml\n", "auth: {}\n", "auth:\n"):
+            err = render({"config": {"content": content}, "apiKeys": keys}, expect_ok=False)
+            self.assertIn("remove the auth section", err, content)
+        # A text that cannot take an appended block fails the render, not the pod.
+        err = render({"config": {"content": "{storage: {fsync_every_commit: true}}\n"}, "apiKeys": keys},
+                     expect_ok=False)
+        self.assertIn("cannot append the auth section", err)
+        err = render({"config": {"content": "storage: {fsync_every_commit: true}\n...\n"}, "apiKeys": keys},
+                     expect_ok=False)
+        self.assertIn("cannot append the auth section", err)
+        # A keys file in the config without apiKeys would name a file the pod does not have.
+        err = render({"config": {"content": "auth:\n  api_keys_file: /keys.yml\n"}}, expect_ok=False)
+        self.assertIn("apiKeys is not enabled", err)
+
+    def test_api_keys_invalid_values(self):
+        self.assertIn("hashedKeys is empty", render({"apiKeys": {"create": True}}, expect_ok=False))
+        self.assertIn("not a YAML mapping", render({"apiKeys": {"create": True, "hashedKeys": "- a\n- b\n"}},
+                                                   expect_ok=False))
+        self.assertIn("Secret key and file name", render({"apiKeys": {"existingSecret": "k", "key": "../k.yml"}},
+                                                         expect_ok=False))
+
+    def test_web_config_basic_auth(self):
+        values = {"web": {"basicAuth": {"users": {"prometheus": BCRYPT_S3CRET}}},
+                  "serviceMonitor": {"enabled": True, "basicAuth": {"existingSecret": "lce-scrape"}}}
+        docs, notes = render(values)
+        self.assertEqual(yaml.safe_load(secret_data(docs, "llm-cost-exporter-web-config")["web-config.yml"]),
+                         {"basic_auth_users": {"prometheus": BCRYPT_S3CRET}})
+        c = container_of(docs)
+        self.assertIn("--web.config.file=/etc/llm-cost-exporter/web/web-config.yml", c["args"])
+        self.assertEqual(projected_secrets(docs)["llm-cost-exporter-web-config"],
+                         [{"key": "web-config.yml", "path": "web/web-config.yml", "mode": 0o440}])
+        # Probes stay plain HTTP and unauthenticated.
+        self.assertEqual(c["livenessProbe"]["httpGet"], {"path": "/-/healthy", "port": "http"})
+        self.assertEqual(c["readinessProbe"]["httpGet"], {"path": "/-/ready", "port": "http"})
+        (endpoint,) = one(docs, "ServiceMonitor")["spec"]["endpoints"]
+        self.assertEqual(endpoint["basicAuth"], {"username": {"name": "lce-scrape", "key": "username"},
+                                                 "password": {"name": "lce-scrape", "key": "password"}})
+        self.assertNotIn("scheme", endpoint)
+        self.assertNotIn("tlsConfig", endpoint)
+        self.assertIn("-u prometheus:PASSWORD", notes)
+        # Without the scrape credentials every scrape would get 401: refused.
+        err = render({"web": values["web"], "serviceMonitor": {"enabled": True}}, expect_ok=False)
+        self.assertIn("serviceMonitor.basicAuth.existingSecret", err)
+        custom, _ = render({"web": values["web"], "serviceMonitor": {"enabled": True, "basicAuth": {
+            "existingSecret": "s", "usernameKey": "user", "passwordKey": "pass"}}})
+        (endpoint,) = one(custom, "ServiceMonitor")["spec"]["endpoints"]
+        self.assertEqual(endpoint["basicAuth"], {"username": {"name": "s", "key": "user"},
+                                                 "password": {"name": "s", "key": "pass"}})
+
+    def test_web_config_tls(self):
+        values = {"web": {"tls": self.TLS, "basicAuth": {"users": {"prometheus": BCRYPT_S3CRET}}},
+                  "serviceMonitor": {"enabled": True, "basicAuth": {"existingSecret": "lce-scrape"},
+                                     "tlsConfig": {"ca": {"secret": {"name": "lce-tls", "key": "ca.crt"}}}}}
+        docs, notes = render(values)
+        web = yaml.safe_load(secret_data(docs, "llm-cost-exporter-web-config")["web-config.yml"])
+        self.assertEqual(web["tls_server_config"], {"cert_file": "tls.crt", "key_file": "tls.key",
+                                                    "min_version": "TLS12", "client_auth_type": "NoClientCert"})
+        secrets = projected_secrets(docs)
+        self.assertEqual(secrets["lce-tls"], [{"key": "tls.crt", "path": "web/tls.crt"},
+                                              {"key": "tls.key", "path": "web/tls.key", "mode": 0o440}])
+        # Relative paths in the web config resolve next to it.
+        self.assertEqual({os.path.dirname(i["path"]) for i in secrets["lce-tls"]},
+                         {os.path.dirname(secrets["llm-cost-exporter-web-config"][0]["path"])})
+        c = container_of(docs)
+        self.assertEqual(c["ports"], [{"name": "https", "containerPort": 9477, "protocol": "TCP"}])
+        self.assertEqual(c["livenessProbe"]["httpGet"], {"path": "/-/healthy", "port": "https", "scheme": "HTTPS"})
+        self.assertEqual(c["readinessProbe"]["httpGet"], {"path": "/-/ready", "port": "https", "scheme": "HTTPS"})
+        svc = one(docs, "Service")
+        self.assertEqual(svc["spec"]["ports"], [{"name": "https", "port": 9477, "targetPort": "https",
+                                                  "protocol": "TCP"}])
+        (endpoint,) = one(docs, "ServiceMonitor")["spec"]["endpoints"]
+        self.assertEqual(endpoint["port"], "https")
+        self.assertEqual(endpoint["scheme"], "https")
+        self.assertEqual(endpoint["tlsConfig"], {"ca": {"secret": {"name": "lce-tls", "key": "ca.crt"}},
+                                                 "serverName": "llm-cost-exporter.monitoring.svc",
+                                                 "insecureSkipVerify": False})
+        self.assertIn("password", endpoint["basicAuth"])
+        self.assertIn("curl -sk -u prometheus:PASSWORD https://localhost:9477/metrics", notes)
+        self.assertIn("scrapes /metrics over https", notes)
+        self.assertIn("TLS: every endpoint is HTTPS only", notes)
+
+    def test_web_config_rolls_the_pod(self):
+        a, _ = render({"web": {"tls": self.TLS}})
+        b, _ = render({"web": {"tls": dict(self.TLS, minVersion="TLS13")}})
+        c, _ = render({"web": {"tls": self.TLS}, "rollOnConfigChange": False})
+        sums = [pod_of(d)["metadata"]["annotations"].get("checksum/web-config") for d in (a, b, c)]
+        for s in sums:
+            self.assertRegex(s or "", r"^[0-9a-f]{64}$")
+        self.assertNotEqual(sums[0], sums[1])
+        self.assertEqual(sums[0], sums[2], "the web config is read at start: it rolls whatever rollOnConfigChange")
+        self.assertNotIn("checksum/config", pod_of(c)["metadata"]["annotations"])
+
+    def test_mutual_tls(self):
+        tls = dict(self.TLS, clientAuthType="RequireAndVerifyClientCert", clientCA={"existingSecret": "lce-ca"})
+        client = {"cert": {"secret": {"name": "prom-client", "key": "tls.crt"}},
+                  "keySecret": {"name": "prom-client", "key": "tls.key"}}
+        docs, notes = render({"web": {"tls": tls}, "serviceMonitor": {"enabled": True, "tlsConfig": client}})
+        web = yaml.safe_load(secret_data(docs, "llm-cost-exporter-web-config")["web-config.yml"])
+        self.assertEqual(web["tls_server_config"]["client_auth_type"], "RequireAndVerifyClientCert")
+        self.assertEqual(web["tls_server_config"]["client_ca_file"], "client-ca.crt")
+        self.assertEqual(projected_secrets(docs)["lce-ca"], [{"key": "ca.crt", "path": "web/client-ca.crt"}])
+        c = container_of(docs)
+        # The kubelet has no client certificate: the probes only connect.
+        self.assertEqual(c["livenessProbe"]["tcpSocket"], {"port": "https"})
+        self.assertNotIn("httpGet", c["readinessProbe"])
+        (endpoint,) = one(docs, "ServiceMonitor")["spec"]["endpoints"]
+        self.assertEqual(endpoint["tlsConfig"]["cert"], client["cert"])
+        self.assertEqual(endpoint["tlsConfig"]["keySecret"], client["keySecret"])
+        self.assertIn("--cert CLIENT.crt", notes)
+        err = render({"web": {"tls": tls}, "serviceMonitor": {"enabled": True}}, expect_ok=False)
+        self.assertIn("serviceMonitor.tlsConfig.cert and keySecret", err)
+        err = render({"web": {"tls": dict(self.TLS, clientAuthType="RequireAndVerifyClientCert")}}, expect_ok=False)
+        self.assertIn("web.tls.clientCA.existingSecret", err)
+
+    def test_web_invalid_values(self):
+        self.assertIn("web.tls.existingSecret", render({"web": {"tls": {"enabled": True}}}, expect_ok=False))
+        self.assertIn("minVersion", render({"web": {"tls": dict(self.TLS, minVersion="SSL3")}}, expect_ok=False))
+        self.assertIn("clientAuthType", render({"web": {"tls": dict(self.TLS, clientAuthType="Optional")}},
+                                               expect_ok=False))
+
+
+def materialize(docs, root, external=None):
+    """Lays out the pod's config volume under root as the kubelet would under its mount path: every
+    projected item of the rendered ConfigMaps and Secrets, and of `external` (the Secrets the chart only
+    names, e.g. the TLS Secret: name -> {key: text}). Absolute paths into the mount (the flags,
+    auth.api_keys_file in config.yml) are pointed at root. Returns the container's args."""
+    data = {d["metadata"]["name"]: d["data"] for d in by_kind(docs, "ConfigMap")}
+    data.update({d["metadata"]["name"]: {k: base64.b64decode(v).decode() for k, v in d["data"].items()}
+                 for d in by_kind(docs, "Secret")})
+    data.update(external or {})
+    mount = config_mount(docs)
+    volumes = {v["name"]: v for v in pod_of(docs)["spec"]["volumes"]}
+    for source in volumes["config"]["projected"]["sources"]:
+        ((_, ref),) = source.items()
+        for item in ref["items"]:
+            target = Path(root, item["path"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(data[ref["name"]][item["key"]], encoding="utf-8")
+    config = Path(root, "config.yml")
+    config.write_text(config.read_text(encoding="utf-8").replace(mount + "/", str(root) + "/"), encoding="utf-8")
+    return [a.replace(mount + "/", str(root) + "/")
+             .replace("/var/lib/llm-cost-exporter", str(Path(root).parent / "ledger"))
+            for a in container_of(docs)["args"]]
+
+
+def self_signed_cert(directory, name="llm-cost-exporter.monitoring.svc"):
+    """A throwaway certificate and key (PEM) made with the openssl CLI: (cert text, key text)."""
+    crt, key = Path(directory, "tls.crt"), Path(directory, "tls.key")
+    if not shutil.which("openssl"):
+        raise AssertionError("the openssl CLI is missing (Debian: openssl; scripts/install-deps.sh --test)")
+    proc = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                           "-nodes", "-days", "2", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
+                           "-keyout", str(key), "-out", str(crt)], capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise AssertionError("openssl req failed: " + proc.stderr)
+    return crt.read_text(encoding="utf-8"), key.read_text(encoding="utf-8")
+
+
 class ExporterAcceptsRendered(RenderTest):
-    """The real binary takes the rendered flags, config and price tables."""
+    """The real binary takes the rendered flags, config, keys document, web config and price tables."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not EXPORTER:
+            raise unittest.SkipTest("LCE_EXPORTER_BIN is not set")
+        if not os.access(EXPORTER, os.X_OK):
+            raise AssertionError(f"{EXPORTER} is not built")
+
+    def check_config(self, docs, external=None):
+        """Runs --check-config on the rendered files laid out as in the pod: (exit code, output)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            etc = Path(tmp, "etc")
+            args = materialize(docs, etc, external)
+            proc = subprocess.run([EXPORTER, *args, "--check-config"], capture_output=True, text=True, timeout=60)
+        return proc.returncode, (proc.stdout + proc.stderr).replace(str(etc), "/etc/llm-cost-exporter")
 
     def test_check_config(self):
-        if not EXPORTER:
-            self.skipTest("LCE_EXPORTER_BIN is not set")
-        self.assertTrue(os.access(EXPORTER, os.X_OK), f"{EXPORTER} is not built")
         docs, _ = render({"pricing": {"extraTables": {"acme_ai.yaml": (
             "provider: acme-ai\ncurrency: USD\nversions:\n  - effective_from: 2026-01-01\n"
             "    models:\n      acme-large: {per_million_tokens: {input: 1.00, output: 4.00}}\n")}}})
-        cms = {d["metadata"]["name"]: d["data"] for d in by_kind(docs, "ConfigMap")}
-        dep = one(docs, "Deployment")
-        (container,) = dep["spec"]["template"]["spec"]["containers"]
-        with tempfile.TemporaryDirectory() as tmp:
-            etc = Path(tmp, "etc")
-            for source in dep["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"]:
-                data = cms[source["configMap"]["name"]]
-                for item in source["configMap"]["items"]:
-                    target = etc / item["path"]
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_text(data[item["key"]], encoding="utf-8")
-            args = [a.replace("/etc/llm-cost-exporter", str(etc))
-                     .replace("/var/lib/llm-cost-exporter", str(Path(tmp, "ledger"))) for a in container["args"]]
-            proc = subprocess.run([EXPORTER, *args, "--check-config"], capture_output=True, text=True, timeout=60)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        code, out = self.check_config(docs)
+        self.assertEqual(code, 0, out)
         # The shipped tables plus the extra one were all read.
         baseline = subprocess.run([EXPORTER, "--check-config", f"--config.file={CONFIG_FILE}",
                                    f"--pricing.dir={PRICING_DIR}"], capture_output=True, text=True, timeout=60)
         self.assertEqual(baseline.returncode, 0, baseline.stdout + baseline.stderr)
         count = re.compile(r"(\d+) price table versions? found")
-        self.assertEqual(int(count.search(proc.stdout).group(1)), int(count.search(baseline.stdout).group(1)) + 1,
-                         proc.stdout)
+        self.assertEqual(int(count.search(out).group(1)), int(count.search(baseline.stdout).group(1)) + 1, out)
+        self.assertNotIn("API keys", out)
+
+    def test_check_config_with_api_keys(self):
+        docs, _ = render({"apiKeys": {"create": True, "hashedKeys": keys_document()}})
+        code, out = self.check_config(docs)
+        self.assertEqual(code, 0, out)
+        self.assertIn("SUCCESS: 1 API keys in /etc/llm-cost-exporter/secrets/api_keys.yml", out)
+        # The same document from an existing Secret under another key.
+        docs, _ = render({"apiKeys": {"existingSecret": "my-keys", "key": "hashed.yml"}})
+        code, out = self.check_config(docs, {"my-keys": {"hashed.yml": keys_document()}})
+        self.assertEqual(code, 0, out)
+        self.assertIn("1 API keys in /etc/llm-cost-exporter/secrets/hashed.yml", out)
+
+    def test_broken_digest_fails(self):
+        # The chart does not validate digests; the exporter must refuse them (and so would a reload).
+        for digest in (TOKEN_SHA256[:-1], TOKEN_SHA256[:-1] + "g"):
+            docs, _ = render({"apiKeys": {"create": True, "hashedKeys": keys_document(digest)}})
+            code, out = self.check_config(docs)
+            self.assertNotEqual(code, 0, out)
+            self.assertIn("sha256 must be the SHA-256 of the key: 64 hex digits", out)
+
+    def test_check_web_config_basic_auth(self):
+        docs, _ = render({"web": {"basicAuth": {"users": {"prometheus": BCRYPT_S3CRET}}}})
+        code, out = self.check_config(docs)
+        self.assertEqual(code, 0, out)
+        self.assertIn("SUCCESS: /etc/llm-cost-exporter/web/web-config.yml is valid", out)
+        docs, _ = render({"web": {"basicAuth": {"users": {"prometheus": "s3cret"}}}})
+        code, out = self.check_config(docs)
+        self.assertNotEqual(code, 0, "a plain password instead of a bcrypt hash must be refused: " + out)
+        self.assertIn("must be a bcrypt hash", out)
+
+    def test_check_web_config_tls(self):
+        with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as other:
+            crt, key = self_signed_cert(tmp)
+            other_crt, _ = self_signed_cert(other, "other")
+        values = {"apiKeys": {"create": True, "hashedKeys": keys_document()},
+                  "web": {"basicAuth": {"users": {"prometheus": BCRYPT_S3CRET}},
+                          "tls": {"enabled": True, "existingSecret": "lce-tls", "minVersion": "TLS13"}}}
+        docs, _ = render(values)
+        code, out = self.check_config(docs, {"lce-tls": {"tls.crt": crt, "tls.key": key}})
+        self.assertEqual(code, 0, out)
+        self.assertIn("SUCCESS: /etc/llm-cost-exporter/web/web-config.yml is valid", out)
+        self.assertIn("SUCCESS: 1 API keys", out)
+        # Mutual TLS with the client CA from another Secret.
+        values["web"]["tls"].update(clientAuthType="RequireAndVerifyClientCert", clientCA={"existingSecret": "lce-ca"})
+        docs, _ = render(values)
+        code, out = self.check_config(docs, {"lce-tls": {"tls.crt": crt, "tls.key": key},
+                                             "lce-ca": {"ca.crt": other_crt}})
+        self.assertEqual(code, 0, out)
+        # A key that does not belong to the certificate is refused.
+        code, out = self.check_config(docs, {"lce-tls": {"tls.crt": other_crt, "tls.key": key},
+                                             "lce-ca": {"ca.crt": other_crt}})
+        self.assertNotEqual(code, 0, out)
+        self.assertRegex(out, r"FAILED: .*web-config.yml: .*key_file")
+
+    def test_rendered_pod_serves_tls_basic_auth_and_keys(self):
+        """The exporter started on the rendered files: the probe paths answer without credentials over
+        HTTPS, /metrics needs the basic auth user, /v1/spend the API key."""
+        import socket
+        import ssl
+        import time
+        import urllib.error
+        import urllib.request
+        with tempfile.TemporaryDirectory() as tmp:
+            crt, key = self_signed_cert(tmp)
+            docs, _ = render({"apiKeys": {"create": True, "hashedKeys": keys_document()},
+                              "web": {"basicAuth": {"users": {"prometheus": BCRYPT_S3CRET}},
+                                      "tls": {"enabled": True, "existingSecret": "lce-tls"}}})
+            etc = Path(tmp, "etc")
+            args = materialize(docs, etc, {"lce-tls": {"tls.crt": crt, "tls.key": key}})
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            args = [f"--web.listen-address=127.0.0.1:{port}" if a.startswith("--web.listen-address=") else a
+                    for a in args]
+            proc = subprocess.Popen([EXPORTER, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            context = ssl.create_default_context(cafile=str(Path(tmp, "tls.crt")))
+            context.check_hostname = False  # 127.0.0.1 is not the certificate's name; the chain is verified
+
+            def get(path, headers=None):
+                request = urllib.request.Request(f"https://127.0.0.1:{port}{path}", headers=headers or {})
+                try:
+                    with urllib.request.urlopen(request, context=context, timeout=5) as response:
+                        return response.status
+                except urllib.error.HTTPError as e:
+                    return e.code
+
+            try:
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        if get("/-/ready") == 200:
+                            break
+                    except (urllib.error.URLError, ConnectionError, ssl.SSLError):
+                        pass
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        self.fail("the exporter did not become ready: " + (proc.stderr.read() if proc.poll() is not None
+                                                                           else "timeout"))
+                    time.sleep(0.2)
+                self.assertEqual(get("/-/healthy"), 200)
+                self.assertEqual(get("/metrics"), 401)
+                basic = "Basic " + base64.b64encode(b"prometheus:s3cret").decode()
+                self.assertEqual(get("/metrics", {"Authorization": basic}), 200)
+                self.assertEqual(get("/v1/spend"), 401)
+                self.assertEqual(get("/v1/spend", {"Authorization": "Bearer " + TOKEN}), 200)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                proc.stderr.close()
 
 
 if __name__ == "__main__":

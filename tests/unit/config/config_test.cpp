@@ -109,6 +109,21 @@ TEST_CASE("durations beyond int64 nanoseconds are refused", "[config]") {
   CHECK_THAT(config.status().message(), Catch::Contains("storage.idempotency_retention"));
 }
 
+// Confirmed with fuzz_test/config's invariant (worker_threads > 0 as the int
+// field holds it): values beyond int wrapped around instead of failing.
+TEST_CASE("int settings beyond int's range are refused, not wrapped", "[config]") {
+  auto ok = ParseConfig("server: {worker_threads: 2147483647, request_timeout_ms: 2147483647}", "s.yml");
+  REQUIRE(ok.ok());
+  CHECK(ok->server.worker_threads == 2147483647);
+  for (const char* text : {"server: {worker_threads: 2147483648}", "server: {worker_threads: 4294967297}",
+                           "server: {request_timeout_ms: 4294967296}"}) {
+    INFO(text);
+    auto config = ParseConfig(text, "s.yml");
+    REQUIRE_FALSE(config.ok());
+    CHECK_THAT(config.status().message(), Catch::Contains("must be at most 2147483647"));
+  }
+}
+
 TEST_CASE("the storage section sets retention and fsync", "[config]") {
   auto config = ParseConfig("storage: {idempotency_retention: 36h, fsync_every_commit: true}", "s.yml");
   REQUIRE(config.ok());

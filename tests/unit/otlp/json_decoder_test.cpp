@@ -70,15 +70,7 @@ TEST_CASE("the JS exporter's body decodes and maps to one priced-ready record", 
   REQUIRE(batch->records.size() == 1);
   const UsageRecord& r = batch->records[0];
   // The decoder's DOM is gone: every view points into the batch's arena.
-  CHECK(r.service == "email_orchestrator");
-  CHECK(r.campaign_id == "cmp_spring");
-  CHECK(r.operation == "chat");
-  CHECK(r.vendor == "openai");
-  CHECK(r.model == "gpt-4o");
-  CHECK(r.tokens[TokenType::kInput] == 512);
-  CHECK(r.tokens[TokenType::kOutput] == 128);
-  CHECK(r.timestamp_unix_ns == 1'772'366'400'842'000'000);
-  CHECK(r.latency_us == 842'000);
+  CheckJsExporterChatRecord(r);
   // ...and the views survive moving the batch.
   Batch moved = std::move(batch).value();
   Batch again = std::move(moved);

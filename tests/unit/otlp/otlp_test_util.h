@@ -84,4 +84,18 @@ inline RecordError MustRejectSpan(SpanFixture& fixture, const OtlpOptions& otlp 
   return batch.errors.front();
 }
 
+// The record of the JS exporter's sample chat span (the same span in the
+// JSON and protobuf decoder tests): gpt-4o, 512 in / 128 out, 842 ms.
+inline void CheckJsExporterChatRecord(const UsageRecord& r) {
+  CHECK(r.service == "email_orchestrator");
+  CHECK(r.campaign_id == "cmp_spring");
+  CHECK(r.operation == "chat");
+  CHECK(r.vendor == "openai");
+  CHECK(r.model == "gpt-4o");
+  CHECK(r.tokens[TokenType::kInput] == 512);
+  CHECK(r.tokens[TokenType::kOutput] == 128);
+  CHECK(r.timestamp_unix_ns == 1'772'366'400'842'000'000);
+  CHECK(r.latency_us == 842'000);
+}
+
 }  // namespace lce::test

@@ -206,7 +206,12 @@ TEST_CASE("malformed YAML is an error with the file and line", "[pricing][loader
   CHECK_THAT(LoadError(broken), Contains("t.yaml:11: invalid YAML:"));
   CHECK_THAT(LoadError("provider: acme\n  currency: USD\n"), Contains("t.yaml:2: invalid YAML:"));
   CHECK_THAT(LoadError(std::string(kValid) + "---\nprovider: x\n"),
-             Contains("t.yaml: expected exactly one YAML document, found 2"));
+             Contains("t.yaml: expected exactly one YAML document, found 2 or more"));
+  // Found by fuzz_test/price_table: on a "," outside any flow collection
+  // yaml-cpp's LoadAll yields empty documents forever (it never returned,
+  // allocating until memory ran out).
+  CHECK_THAT(LoadError(","), Contains("t.yaml: expected exactly one YAML document, found 2 or more"));
+  CHECK_THAT(LoadError(",\n" + std::string(kValid)), Contains("t.yaml: expected exactly one YAML document"));
   CHECK_THAT(LoadError("- just\n- a list\n"), Contains("t.yaml:1: expected a mapping"));
 }
 
