@@ -1,6 +1,11 @@
 # Warnings and sanitizers as interface targets (cpp-best-practices style):
 # every project target links lce_warnings, and lce_sanitizers when
 # LCE_SANITIZE is set (e.g. -DLCE_SANITIZE=address,undefined).
+#
+# LCE_FUZZ (clang only) defaults LCE_SANITIZE to address,undefined and adds
+# libFuzzer's coverage instrumentation (-fsanitize=fuzzer-no-link) through
+# lce_sanitizers, so exactly the project's own code is instrumented; Debian's
+# prebuilt libraries (yaml-cpp, simdjson, ...) are linked as they are.
 
 add_library(lce_warnings INTERFACE)
 target_compile_options(lce_warnings INTERFACE
@@ -12,10 +17,21 @@ if(LCE_WARNINGS_AS_ERRORS)
 endif()
 
 set(LCE_SANITIZE "" CACHE STRING "Comma separated sanitizers, e.g. address,undefined")
+if(LCE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "LCE_FUZZ needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  if(NOT LCE_SANITIZE)
+    set(LCE_SANITIZE "address,undefined" CACHE STRING "Comma separated sanitizers, e.g. address,undefined" FORCE)
+  endif()
+endif()
 add_library(lce_sanitizers INTERFACE)
 if(LCE_SANITIZE)
   target_compile_options(lce_sanitizers INTERFACE -fsanitize=${LCE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(lce_sanitizers INTERFACE -fsanitize=${LCE_SANITIZE})
+endif()
+if(LCE_FUZZ)
+  target_compile_options(lce_sanitizers INTERFACE -fsanitize=fuzzer-no-link)
 endif()
 
 # lce_module(NAME SOURCES... DEPS ...): a static library for one module, with
