@@ -135,7 +135,9 @@ Status DecodeOtlpJson(std::string_view body, const std::function<void(const Otlp
 // Maps one span into `batch` as its next item (batch->total is its 0-based
 // index): a record appended to records / record_index, or an error appended
 // to errors. Spans without a GenAI model or token usage become `span_event`
-// records (service, operation, latency, vendor_status only).
+// records (service, operation, latency, vendor_status only). A record is
+// failed when the span's status is ERROR, or its HTTP status is >= 400 and
+// its status is not OK (docs/otlp.md).
 void AppendOtlpSpan(const OtlpSpan& span, const OtlpOptions& otlp, const IngestOptions& ingest,
                     std::int64_t receive_time_unix_ns, Batch* batch);
 

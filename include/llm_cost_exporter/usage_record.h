@@ -71,6 +71,10 @@ struct UsageRecord {
   bool has_latency = false;
   std::int64_t latency_us = 0;      // latency_ms * 1000, rounded to microseconds
   std::uint16_t vendor_status = 0;  // 0 when absent; otherwise 100..599
+  // The call or operation failed: vendor_status >= 400 for a JSON record; for
+  // an OTLP span, status ERROR, or an HTTP status >= 400 unless the status is
+  // OK (docs/otlp.md). Counted in span_errors_total with the latency.
+  bool failed = false;
 
   bool is_llm_call() const { return !model.empty(); }
   bool is_retry() const { return attempt > 1; }

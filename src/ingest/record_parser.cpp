@@ -388,6 +388,7 @@ bool RecordParser::ReadVendorStatus(od::value& value, od::json_type type) {
                   "must be an HTTP status code from 100 to 599 (got " + std::to_string(n) + ")");
   }
   record_->vendor_status = static_cast<std::uint16_t>(n);
+  record_->failed = n >= 400;  // a repeated field: the last value decides both
   return true;
 }
 

@@ -1,9 +1,9 @@
 // RecordRoutes: resolves, once per distinct (record shape, label tuple), what
 // observing a record needs: its admitted labels and the series of the
 // families most records feed (LLM spend, requests and tokens per request;
-// span latency). A record whose route is known then costs one hash lookup
-// under one shared lock, instead of a guard lookup per label plus a store
-// lookup (and a lock) per family.
+// span latency and errors). A record whose route is known then costs one
+// hash lookup under one shared lock, instead of a guard lookup per label
+// plus a store lookup (and a lock) per family.
 //
 // Equivalence with the uncached path: a route is cached only when none of
 // its label values was folded. Admitted values stay admitted for the guard's
@@ -28,7 +28,7 @@ namespace lce::metrics {
 struct RecordRoute {
   AdmittedLabels labels;
   LlmFamilies::Handles llm;    // resolved when the record is an LLM call
-  SpanFamilies::Handle spans;  // resolved when the record has a latency
+  SpanFamilies::Handle spans;  // resolved when the record has a latency (latency and errors)
 };
 
 class RecordRoutes {

@@ -8,6 +8,9 @@ namespace {
 constexpr double kMicrosPerSecond = 1e6;
 constexpr const char* kLatencyHelp =
     "Latency in seconds of the calls and events whose record reports latency_ms, by service and operation.";
+constexpr const char* kErrorsHelp =
+    "Calls and events counted in span_latency_seconds that failed (vendor_status >= 400; OTLP: span status "
+    "ERROR, or an HTTP status >= 400 unless the status is OK), by service and operation.";
 
 }  // namespace
 
@@ -16,25 +19,32 @@ SpanFamilies::SpanFamilies(std::vector<double> latency_buckets_seconds)
 
 SpanFamilies::Handle SpanFamilies::Resolve(const AdmittedLabels& labels) {
   const std::array<std::string_view, 2> key = {labels.service, labels.operation};
-  return Handle{&latency_.Get(key, layout_.bucket_count())};
+  return Handle{&series_.Get(key, layout_.bucket_count())};
 }
 
-void SpanFamilies::ObserveLatency(const Handle& series, std::int64_t latency_us) {
+void SpanFamilies::Observe(const Handle& handle, std::int64_t latency_us, bool failed) {
   // Both operands are exact and IEEE division rounds correctly, so a latency
   // exactly on a bound with at most 6 decimals (50000 us vs 0.05) yields the
   // same double as the bound and lands in that bound's bucket.
   const double seconds = static_cast<double>(latency_us) / kMicrosPerSecond;
-  series.latency->histogram.Observe(0, layout_.IndexFor(seconds), latency_us);
+  handle.series->histogram.Observe(0, layout_.IndexFor(seconds), latency_us);
+  if (failed) handle.series->errors.Add(1);
 }
 
 void SpanFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
-  auto family = NewFamily("span_latency_seconds", kLatencyHelp, prometheus::MetricType::Histogram);
-  latency_.ForEach([&](const std::vector<std::string>& values, const LatencySeries& series) {
+  auto latency = NewFamily("span_latency_seconds", kLatencyHelp, prometheus::MetricType::Histogram);
+  auto errors = NewFamily("span_errors_total", kErrorsHelp, prometheus::MetricType::Counter);
+  series_.ForEach([&](const std::vector<std::string>& values, const SpanSeries& series) {
     auto sample = NewSample({"service", "operation"}, values);
+    // A 0 sample from the series' first record on: the error ratio needs no `or`.
+    auto error_sample = sample;
+    error_sample.counter.value = static_cast<double>(series.errors.Load());
+    errors.metric.push_back(std::move(error_sample));
     series.histogram.Fill(0, layout_, kMicrosPerSecond, sample.histogram);
-    family.metric.push_back(std::move(sample));
+    latency.metric.push_back(std::move(sample));
   });
-  AppendFamily(out, std::move(family));
+  AppendFamily(out, std::move(latency));
+  AppendFamily(out, std::move(errors));
 }
 
 }  // namespace lce::metrics

@@ -1,5 +1,11 @@
-// span_latency_seconds{service, operation}: latency of every record that
-// reports one, kept as integer microseconds (sum) and integer bucket counts.
+// The golden signals by service and operation, for every record that reports
+// a latency (GenAI or not):
+//   span_latency_seconds{service, operation}: the latency, kept as integer
+//     microseconds (sum) and integer bucket counts;
+//   span_errors_total{service, operation}: those of the records that failed
+//     (UsageRecord::failed). Its denominator is span_latency_seconds_count:
+//     both are fed by the same records and live in one series, so every
+//     latency series has an error sample, 0 until a record fails.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +13,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include "cells.h"
 #include "histogram.h"
 #include "record_labels.h"
 #include "series_store.h"
@@ -14,30 +21,33 @@
 namespace lce::metrics {
 
 class SpanFamilies {
-  struct LatencySeries;
+  struct SpanSeries;
 
  public:
   explicit SpanFamilies(std::vector<double> latency_buckets_seconds);
 
-  // The latency series of these labels, resolved once per label tuple
-  // (RecordRoutes caches it); stable for the families' lifetime.
+  // The series of these labels (latency and errors), resolved once per label
+  // tuple (RecordRoutes caches it); stable for the families' lifetime.
   struct Handle {
-    LatencySeries* latency = nullptr;
+    SpanSeries* series = nullptr;
   };
   Handle Resolve(const AdmittedLabels& labels);
 
-  // Requires `series` resolved with the record's admitted labels.
-  void ObserveLatency(const Handle& series, std::int64_t latency_us);
+  // One record with a latency. Requires `handle` resolved with the record's
+  // admitted labels. The bucket, the sum and (when `failed`) the error count
+  // are relaxed atomics.
+  void Observe(const Handle& handle, std::int64_t latency_us, bool failed);
   void Collect(std::vector<prometheus::MetricFamily>& out) const;
 
  private:
-  struct LatencySeries {
-    explicit LatencySeries(std::size_t bucket_count) : histogram(1, bucket_count) {}
+  struct SpanSeries {
+    explicit SpanSeries(std::size_t bucket_count) : histogram(1, bucket_count) {}
     HistogramSet histogram;
+    CountCell errors;
   };
 
   BucketLayout layout_;
-  SeriesStore<LatencySeries> latency_;
+  SeriesStore<SpanSeries> series_;
 };
 
 }  // namespace lce::metrics

@@ -87,7 +87,7 @@ void UsageMetrics::Observe(const UsageRecord& record, const PriceResult& price) 
   if (llm_call) impl_->llm.Observe(route.llm, record, price);
   if (unpriced) impl_->llm.ObserveUnpriced(labels, price.outcome);
   if (!record.vendor.empty()) impl_->vendor.Observe(labels, record, price, impl_->labeler);
-  if (record.has_latency) impl_->spans.ObserveLatency(route.spans, record.latency_us);
+  if (record.has_latency) impl_->spans.Observe(route.spans, record.latency_us, record.failed);
   if (business) impl_->business.Observe(labels, record.event, llm_call, impl_->labeler);
 }
 

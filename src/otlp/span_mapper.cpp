@@ -67,6 +67,19 @@ bool Contains(const std::vector<std::string>& values, std::string_view value) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
+// Span status codes (OtlpSpan::status_code).
+constexpr std::int32_t kStatusOk = 1;
+constexpr std::int32_t kStatusError = 2;
+
+// Whether the span failed: status ERROR, or an HTTP status >= 400 unless the
+// status is OK. OK is the application's explicit final word (the
+// specification lets only the application or operator set it), so it
+// overrides the HTTP status: e.g. a 404 the application expects.
+bool Failed(std::int32_t status_code, std::uint16_t http_status) {
+  if (status_code == kStatusError) return true;
+  return status_code != kStatusOk && http_status >= 400;
+}
+
 // Maps one span; the first problem found rejects it.
 class SpanMapper {
  public:
@@ -83,6 +96,7 @@ class SpanMapper {
         !ReadStatus(&r) || !ReadGenAi(&r)) {
       return false;
     }
+    r.failed = Failed(span_.status_code, r.vendor_status);
     r.idempotency_key = IdempotencyKey(r);
     return true;
   }

@@ -26,7 +26,7 @@ Access AccessFor(std::string_view endpoint) {
 }
 
 void SendUnauthorized(mg_connection* conn, std::string_view scheme, const std::string& message) {
-  http::Send(conn, 401, "application/json", nlohmann::json{{"error", message}}.dump(),
+  http::Send(conn, 401, "application/json", http::ErrorJson(message),
              "WWW-Authenticate: " + std::string(scheme) + " realm=\"llm_cost_exporter\"\r\n");
 }
 

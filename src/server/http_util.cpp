@@ -43,8 +43,12 @@ void SendJson(mg_connection* conn, int status, const std::string& json) {
   Send(conn, status, "application/json", json);
 }
 
+std::string ErrorJson(const std::string& message) {
+  return nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void SendError(mg_connection* conn, int status, const std::string& message) {
-  SendJson(conn, status, nlohmann::json{{"error", message}}.dump());
+  SendJson(conn, status, ErrorJson(message));
 }
 
 std::string_view Header(mg_connection* conn, const char* name) {

@@ -17,7 +17,10 @@ std::string ReadBody(mg_connection* conn, std::size_t max_bytes, bool* too_large
 void Send(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
           std::string_view extra_headers = {});
 void SendJson(mg_connection* conn, int status, const std::string& json);
-// {"error": message} with the given status.
+// {"error": message}; invalid UTF-8 in the message becomes U+FFFD instead of
+// throwing (a message may carry text derived from a request).
+std::string ErrorJson(const std::string& message);
+// ErrorJson(message) with the given status.
 void SendError(mg_connection* conn, int status, const std::string& message);
 
 // A request header's value, or "" when absent.

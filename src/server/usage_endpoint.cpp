@@ -75,8 +75,8 @@ class UsageEndpoint final : public Endpoint {
     Result<IngestSummary> ingested = impl_.pipeline.Ingest(std::move(batch).value(), *snapshot->prices, received);
     if (!ingested.ok()) {
       http::Send(conn, 503, "application/json",
-                 nlohmann::json{{"error", "the ledger could not commit; nothing from this request was counted, "
-                                          "send it again: " + ingested.status().message()}}.dump(),
+                 http::ErrorJson("the ledger could not commit; nothing from this request was counted, send it again: " +
+                                 ingested.status().message()),
                  "Retry-After: 1\r\n");
       return 503;
     }

@@ -212,6 +212,12 @@ class OtlpTraces(unittest.TestCase):
                                operation="GET_/v1/leads")], Decimal("0.12"))
         self.assertMoney(m[key("span_latency_seconds_sum", service="email_orchestrator", operation="chat")],
                          Decimal("0.842"))
+        # Status ERROR (and HTTP 503) without a vendor: an error by service and
+        # operation, and in no vendor family; every latency series has an error sample.
+        self.assertEqual(m[key("span_errors_total", service="email_orchestrator", operation="GET_/v1/leads")], 1)
+        self.assertEqual(m[key("span_errors_total", service="email_orchestrator", operation="chat")], 0)
+        self.assertEqual(m[key("span_errors_total", service="lead_scorer", operation="anthropic.chat")], 0)
+        self.assertFalse([k for k in m if k[0] == "vendor_errors_total"])
         self.assertEqual(m[key("business_events_total", event="span", campaign_id="cmp_otlp_a", audience_id="")], 1)
         self.assertEqual(m[key("llm_cost_exporter_records_accepted_total")], 4)
         self.assertEqual(m[key("llm_cost_exporter_records_rejected_total", reason="looks_like_email")], 1)

@@ -313,6 +313,27 @@ TEST_CASE("latency_ms is stored as microseconds, rounded half up", "[ingest][fie
   }
 }
 
+TEST_CASE("failed: set by a vendor_status of 400 or more, from no other field", "[ingest][fields]") {
+  struct Case {
+    const char* extra;
+    bool failed;
+  };
+  for (const Case& c : {Case{R"("vendor_status":503)", true}, Case{R"("vendor_status":400)", true},
+                        Case{R"("vendor_status":429)", true}, Case{R"("vendor_status":599)", true},
+                        Case{R"("vendor_status":200)", false}, Case{R"("vendor_status":399)", false},
+                        Case{R"("vendor_status":null)", false}, Case{R"("latency_ms":5)", false},
+                        // A repeated key: the last value decides the status and the flag.
+                        Case{R"("vendor_status":503,"vendor_status":200)", false},
+                        Case{R"("vendor_status":200,"vendor_status":502)", true}}) {
+    INFO(c.extra);
+    Batch b = MustAccept(Event(c.extra));
+    CHECK(b.records[0].failed == c.failed);
+  }
+  Batch call = MustAccept(LlmCall(R"("vendor_status":503)"));
+  CHECK(call.records[0].failed);
+  CHECK(call.records[0].vendor_status == 503);
+}
+
 // ---- string scanning ----------------------------------------------------------------------------
 
 TEST_CASE("string values are found exactly, whatever their length and escapes", "[ingest][fields]") {

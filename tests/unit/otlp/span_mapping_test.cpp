@@ -173,8 +173,47 @@ TEST_CASE("a span without GenAI usage is a plain span record for golden signals"
   CHECK(r.vendor.empty());
   CHECK_FALSE(r.has_token_usage);
   CHECK(r.vendor_status == 503);
+  CHECK(r.failed);
   CHECK(r.latency_us == 842'000);
   CHECK(r.idempotency_key == "t:4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:span");
+}
+
+TEST_CASE("failed: status ERROR, or an HTTP status >= 400 unless the status is OK", "[otlp][mapping]") {
+  struct Case {
+    std::int32_t status_code;  // 0 unset, 1 ok, 2 error
+    std::int64_t http_status;  // 0: no attribute
+    bool failed;
+  };
+  for (const Case& c : {Case{2, 0, true},       // ERROR without an HTTP status
+                        Case{2, 200, true},     // ERROR wins over a 2xx
+                        Case{0, 500, true},     // unset: the HTTP status decides
+                        Case{0, 404, true},
+                        Case{0, 399, false},
+                        Case{0, 200, false},
+                        Case{0, 0, false},
+                        Case{1, 500, false},    // OK is the application's final word
+                        Case{1, 0, false}}) {
+    INFO("status.code " << c.status_code << ", HTTP " << c.http_status);
+    SpanFixture f;
+    f.span.name = "POST /v1/leads";
+    f.span.status_code = c.status_code;
+    if (c.http_status != 0) f.attributes = {Int("http.response.status_code", c.http_status)};
+    Batch batch = MustMap(f);
+    const UsageRecord& r = batch.records[0];
+    CHECK(r.failed == c.failed);
+    CHECK(r.vendor_status == c.http_status);  // kept as sent, also under OK
+  }
+}
+
+TEST_CASE("failed: the same rule on GenAI spans, older HTTP attribute included", "[otlp][mapping]") {
+  SpanFixture f;
+  f.attributes = {Str("gen_ai.provider.name", "openai"), Str("gen_ai.request.model", "gpt-4o"),
+                  Int("gen_ai.usage.input_tokens", 10), Int("http.status_code", 503)};
+  CHECK(MustMap(f).records[0].failed);
+  f.attributes.back() = Int("http.status_code", 200);
+  CHECK_FALSE(MustMap(f).records[0].failed);
+  f.span.status_code = 2;
+  CHECK(MustMap(f).records[0].failed);
 }
 
 TEST_CASE("times: latency rounds to microseconds, no end time means receive time", "[otlp][mapping]") {
