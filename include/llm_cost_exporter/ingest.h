@@ -38,8 +38,9 @@ enum class RejectReason : std::uint8_t {
   kInvalidTimestamp,  // timestamp is not RFC 3339
   kPartsExceedWhole,  // cached_input + cache_write > input, or reasoning > output
   kForbiddenCampaign, // the caller's API key may not write this campaign
+  kLooksLikeSecret,   // label-bound value that looks like an API key or token
 };
-inline constexpr std::size_t kRejectReasonCount = 14;
+inline constexpr std::size_t kRejectReasonCount = 15;
 std::string_view RejectReasonName(RejectReason reason);  // "missing_field", ...
 
 struct RecordError {

@@ -2,6 +2,7 @@
 // docs/usage-record.md for the user-facing description of each rule).
 #include "field_rules.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <exception>
@@ -130,6 +131,52 @@ bool LooksLikePhone(std::string_view value) noexcept {
   return digits >= 7 && digits <= 15;
 }
 
+namespace {
+
+bool IsAlnum(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// The longest run of letters and digits in `text`, and whether some run of
+// at least `mixed_length` mixes upper case, lower case and digits.
+struct RunScan {
+  std::size_t longest = 0;
+  bool mixed = false;
+};
+RunScan ScanRuns(std::string_view text, std::size_t mixed_length) noexcept {
+  RunScan scan;
+  std::size_t run = 0;
+  bool upper = false, lower = false, digit = false;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    const char c = i < text.size() ? text[i] : '\0';
+    if (i < text.size() && IsAlnum(c)) {
+      ++run;
+      upper |= c >= 'A' && c <= 'Z';
+      lower |= c >= 'a' && c <= 'z';
+      digit |= c >= '0' && c <= '9';
+      continue;
+    }
+    scan.longest = std::max(scan.longest, run);
+    scan.mixed |= run >= mixed_length && upper && lower && digit;
+    run = 0;
+    upper = lower = digit = false;
+  }
+  return scan;
+}
+
+}  // namespace
+
+bool LooksLikeSecret(std::string_view value) noexcept {
+  if (value.size() < kMinSecretLength) return false;
+  static constexpr std::string_view kPrefixes[] = {
+      "sk-", "sk_live_", "sk_test_", "rk_live_", "pk_live_", "ghp_", "gho_", "ghs_", "github_pat_",
+      "xoxb-", "xoxp-", "xoxa-", "AKIA", "ASIA", "AIza", "glpat-", "SG.", "key-", "Bearer"};
+  for (std::string_view prefix : kPrefixes) {
+    if (value.substr(0, prefix.size()) == prefix && ScanRuns(value.substr(prefix.size()), 0).longest >= 16) return true;
+  }
+  return ScanRuns(value, 32).mixed;
+}
+
 }  // namespace ingest_detail
 
 bool IsValidTraceId(std::string_view value) noexcept { return ingest_detail::IsValidHexId(value, 32); }
@@ -155,8 +202,8 @@ bool ValidateTokenParts(const TokenUsage& tokens, TokenType* part, std::string* 
   return true;
 }
 
-// Order of the checks (the first failing one is reported): empty, e-mail,
-// phone, length, character set (space, backslash, other), reserved "__".
+// Order of the checks (the first failing one is reported): empty, secret,
+// e-mail, phone, length, character set (space, backslash, other), reserved "__".
 // The common case (every character label-safe, so neither '@' nor a space)
 // is decided in one pass over the value.
 bool ValidateLabelValue(std::string_view value, std::size_t max_length, RejectReason* reason,
@@ -175,9 +222,16 @@ bool ValidateLabelValue(std::string_view value, std::size_t max_length, RejectRe
         return Fail(RejectReason::kLooksLikePhone, "looks like a phone number; personal data is not allowed here",
                     reason, message);
       }
-      if (value.size() <= max_length && !(value.size() >= 2 && value[0] == '_' && value[1] == '_')) return true;
+      if (value.size() <= max_length && !(value.size() >= 2 && value[0] == '_' && value[1] == '_') &&
+          (value.size() < kMinSecretLength || !LooksLikeSecret(value))) {
+        return true;
+      }
     }
     if (value.empty()) return Fail(RejectReason::kInvalidLabel, "must not be empty", reason, message);
+    if (LooksLikeSecret(value)) {
+      return Fail(RejectReason::kLooksLikeSecret,
+                  "looks like an API key or token; credentials never belong in a label", reason, message);
+    }
     if (LooksLikeEmail(value)) {
       return Fail(RejectReason::kLooksLikeEmail, "looks like an e-mail address; send hash_email instead",
                   reason, message);

@@ -28,5 +28,12 @@ bool IsValidHashDigest(std::string_view value) noexcept;
 bool LooksLikeEmail(std::string_view value) noexcept;
 // 7..15 decimal digits, optionally separated by '+', '(', ')', '-', '.', ' '.
 bool LooksLikePhone(std::string_view value) noexcept;
+// A credential: a well-known key prefix (sk-, sk_live_, ghp_, xoxb-, AKIA,
+// AIza, glpat-, ...) followed by a long random part, or any run of 32 or
+// more letters and digits mixing upper case, lower case and digits (base62
+// tokens). Model names, dates, campaign slugs and hex digests do not match.
+bool LooksLikeSecret(std::string_view value) noexcept;
+// Values shorter than this are never secrets (the fast path skips the check).
+inline constexpr std::size_t kMinSecretLength = 20;
 
 }  // namespace lce::ingest_detail

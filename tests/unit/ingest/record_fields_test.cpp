@@ -179,6 +179,26 @@ TEST_CASE("label fields: e-mail, phone, free text, escapes are rejected without 
   CHECK(escape.message == R"(record 0: field "service": escape sequences (backslash) are not allowed)");
 }
 
+TEST_CASE("label fields: API keys and tokens are rejected without echo", "[ingest][fields]") {
+  for (const char* secret : {"sk-proj-Q2x9LmT4vB7nR1sK8wZ3yH6d", "sk_live_51HqLyjWDarjtT1zdp7dcXZ", "AKIAIOSFODNN7EXAMPLEKEY",
+                             "ghp_1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuV", "xoxb-1234567890-abcdefghijklmnop",
+                             "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", "Q2x9LmT4vB7nR1sK8wZ3yH6dP0aE5cF1"}) {
+    INFO(secret);
+    CheckRejected(Event(std::string(R"("campaign_id":")") + secret + "\""), RejectReason::kLooksLikeSecret, "campaign_id");
+    const RecordError e = MustReject(Event(std::string(R"("operation":")") + secret + "\""));
+    CHECK(e.reason == RejectReason::kLooksLikeSecret);
+    CHECK_FALSE(Contains(e.message, secret));
+  }
+  // Model names, dates, slugs, hex digests and long lower-case ids stay labels.
+  for (const char* fine : {"claude-sonnet-4-5-20250929", "gpt-4o-2024-08-06", "cmp_2026_04_springpromo_retargeting",
+                           "7c4a8d09ca3762af61e59520943dc26494f8941b", "aud_us_smb_01_newsletter_subscribers_2026",
+                           "sk-winter-campaign", "skill_builder_newsletter_2026"}) {
+    INFO(fine);
+    MustAccept(Event(std::string(R"("campaign_id":")") + fine + "\""));
+  }
+  CHECK(RejectReasonName(RejectReason::kLooksLikeSecret) == "looks_like_secret");
+}
+
 TEST_CASE("label fields: length, empty, reserved prefix, max_label_length option", "[ingest][fields]") {
   CheckRejected(Event(R"("service":"")"), RejectReason::kInvalidLabel, "service");
   CheckRejected(Event(R"("service":"__internal")"), RejectReason::kInvalidLabel, "service");
