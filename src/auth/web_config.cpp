@@ -1,6 +1,7 @@
 // Basic auth: base64 credentials checked against bcrypt hashes (libxcrypt).
 #include <array>
 #include <cctype>
+#include <memory>
 
 #include <crypt.h>
 #include <openssl/crypto.h>
@@ -60,9 +61,11 @@ bool DecodeBase64(std::string_view text, std::string* out) {
 
 bool BcryptMatches(std::string_view password, const std::string& hash) {
   if (password.find('\0') != std::string_view::npos) return false;
-  crypt_data data{};
+  // crypt_data is 32 KiB: on the heap, since CivetWeb's worker threads have
+  // small fixed stacks.
+  const auto data = std::make_unique<crypt_data>();
   const std::string phrase(password);
-  const char* result = crypt_rn(phrase.c_str(), hash.c_str(), &data, sizeof data);
+  const char* result = crypt_rn(phrase.c_str(), hash.c_str(), data.get(), sizeof(crypt_data));
   if (result == nullptr || result[0] == '*') return false;
   const std::string computed(result);
   return computed.size() == hash.size() && CRYPTO_memcmp(computed.data(), hash.data(), hash.size()) == 0;
