@@ -1,9 +1,7 @@
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <limits>
-#include <sstream>
 #include <string_view>
 
 #include <yaml-cpp/yaml.h>
@@ -259,8 +257,8 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
 }
 
 Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source) {
-  try {
-    Config config = ParseRoot(YAML::Load(yaml_text));
+  return config_detail::ReadDocument<Config>(yaml_text, source, [&source](const YAML::Node& root) -> Result<Config> {
+    Config config = ParseRoot(root);
     const Status metrics_status = UsageMetrics::ValidateOptions(config.metrics);
     if (!metrics_status.ok()) return metrics_status.WithContext(source + ": metrics");
     const Status budgets_status = Budgets::Validate(config.budgets);
@@ -268,19 +266,13 @@ Result<Config> ParseConfig(const std::string& yaml_text, const std::string& sour
     const Status otlp_status = ValidateOtlpOptions(config.otlp, config.ingest);
     if (!otlp_status.ok()) return otlp_status.WithContext(source + ": otlp");
     return config;
-  } catch (const ConfigError& e) {
-    return Status::InvalidArgument(source + ": " + e.message);
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(source + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
+  });
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::IoError("cannot read config file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  Result<Config> config = ParseConfig(text.str(), path);
+  Result<std::string> text = config_detail::ReadTextFile(path, "config file");
+  if (!text.ok()) return text.status();
+  Result<Config> config = ParseConfig(*text, path);
   if (config.ok() && !config->auth.api_keys_file.empty()) {
     const std::filesystem::path keys = config->auth.api_keys_file;
     if (keys.is_relative()) config->auth.api_keys_file = (std::filesystem::path(path).parent_path() / keys).string();

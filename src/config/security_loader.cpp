@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "llm_cost_exporter/config.h"
 #include "yaml_read.h"
@@ -18,14 +16,6 @@ using config_detail::ReadScalar;
 using config_detail::RejectUnknownKeys;
 using config_detail::RequireMap;
 using config_detail::Where;
-
-Result<std::string> ReadWholeFile(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) return Status::IoError(std::string("cannot read ") + what + " " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<std::string> ReadPatterns(const YAML::Node& node, const std::string& path) {
   if (!node) return {};
@@ -116,36 +106,32 @@ std::map<std::string, std::string> ReadUsers(const YAML::Node& node) {
 }  // namespace
 
 Result<ApiKeys> ParseApiKeys(const std::string& yaml_text, const std::string& source) {
-  std::vector<ApiProject> projects;
-  try {
-    const YAML::Node root = YAML::Load(yaml_text);
-    if (root && !root.IsNull()) {
-      RequireMap(root, "(document)");
-      RejectUnknownKeys(root, "", {"projects"});
-      if (const YAML::Node list = root["projects"]) {
-        if (!list.IsSequence()) throw ConfigError{Where(list, "projects") + " must be a list"};
-        for (std::size_t p = 0; p < list.size(); ++p) projects.push_back(ReadProject(list[p], "projects[" + std::to_string(p) + "]"));
-      }
-    }
-  } catch (const ConfigError& e) {
-    return Status::InvalidArgument(source + ": " + e.message);
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(source + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
-  Result<ApiKeys> keys = ApiKeys::Build(projects);
+  Result<std::vector<ApiProject>> projects = config_detail::ReadDocument<std::vector<ApiProject>>(
+      yaml_text, source, [](const YAML::Node& root) -> Result<std::vector<ApiProject>> {
+        std::vector<ApiProject> read;
+        if (!root || root.IsNull()) return read;
+        RequireMap(root, "(document)");
+        RejectUnknownKeys(root, "", {"projects"});
+        if (const YAML::Node list = root["projects"]) {
+          if (!list.IsSequence()) throw ConfigError{Where(list, "projects") + " must be a list"};
+          for (std::size_t p = 0; p < list.size(); ++p) read.push_back(ReadProject(list[p], "projects[" + std::to_string(p) + "]"));
+        }
+        return read;
+      });
+  if (!projects.ok()) return projects.status();
+  Result<ApiKeys> keys = ApiKeys::Build(*projects);
   if (!keys.ok()) return keys.status().WithContext(source);
   return keys;
 }
 
 Result<ApiKeys> LoadApiKeysFile(const std::string& path) {
-  Result<std::string> text = ReadWholeFile(path, "API keys file");
+  Result<std::string> text = config_detail::ReadTextFile(path, "API keys file");
   if (!text.ok()) return text.status();
   return ParseApiKeys(*text, path);
 }
 
 Result<WebConfig> ParseWebConfig(const std::string& yaml_text, const std::string& source, const std::string& base_dir) {
-  try {
-    const YAML::Node root = YAML::Load(yaml_text);
+  return config_detail::ReadDocument<WebConfig>(yaml_text, source, [&base_dir](const YAML::Node& root) -> Result<WebConfig> {
     WebConfig config;
     if (!root || root.IsNull()) return config;
     RequireMap(root, "(document)");
@@ -153,15 +139,11 @@ Result<WebConfig> ParseWebConfig(const std::string& yaml_text, const std::string
     if (const YAML::Node tls = root["tls_server_config"]) config.tls = ReadTls(tls, base_dir);
     if (const YAML::Node users = root["basic_auth_users"]) config.basic_auth_users = ReadUsers(users);
     return config;
-  } catch (const ConfigError& e) {
-    return Status::InvalidArgument(source + ": " + e.message);
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(source + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
+  });
 }
 
 Result<WebConfig> LoadWebConfigFile(const std::string& path) {
-  Result<std::string> text = ReadWholeFile(path, "web config file");
+  Result<std::string> text = config_detail::ReadTextFile(path, "web config file");
   if (!text.ok()) return text.status();
   return ParseWebConfig(*text, path, std::filesystem::path(path).parent_path().string());
 }

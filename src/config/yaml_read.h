@@ -3,11 +3,15 @@
 // module; every yaml-cpp exception stops at a loader's entry point.
 #pragma once
 
+#include <fstream>
 #include <initializer_list>
+#include <sstream>
 #include <string>
 #include <string_view>
 
 #include <yaml-cpp/yaml.h>
+
+#include "llm_cost_exporter/status.h"
 
 namespace lce::config_detail {
 
@@ -44,6 +48,28 @@ T ReadScalar(const YAML::Node& node, const std::string& path, const char* expect
   } catch (const YAML::Exception&) {
     throw ConfigError{Where(node, path) + " must be " + expected};
   }
+}
+
+// Parses `yaml_text` and runs read(root) -> Result<T>; ConfigError and
+// yaml-cpp exceptions become a Status naming `source` (and the line).
+template <typename T, typename Read>
+Result<T> ReadDocument(const std::string& yaml_text, const std::string& source, Read&& read) {
+  try {
+    return read(YAML::Load(yaml_text));
+  } catch (const ConfigError& e) {
+    return Status::InvalidArgument(source + ": " + e.message);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(source + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+// The whole file as text; `what` names it in the error ("config file").
+inline Result<std::string> ReadTextFile(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) return Status::IoError(std::string("cannot read ") + what + " " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace lce::config_detail
