@@ -55,6 +55,10 @@ enum class AuthFailure : std::uint8_t {
 };
 std::string_view AuthFailureName(AuthFailure failure);  // "missing", "malformed", "unknown_key"
 
+// Whether an Authorization header value starts with `scheme` (given in lower
+// case, compared case-insensitively) followed by a space.
+bool HasAuthScheme(std::string_view authorization, std::string_view scheme);
+
 // The SHA-256 digest of `data` in lower-case hex (64 characters).
 std::string Sha256Hex(std::string_view data);
 

@@ -56,16 +56,15 @@ bool HasEmptyPattern(const std::vector<std::string>& globs) {
   return std::any_of(globs.begin(), globs.end(), [](const std::string& glob) { return glob.empty(); });
 }
 
-bool StartsWithBearer(std::string_view header) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (header.size() < kScheme.size()) return false;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
+}  // namespace
+
+bool HasAuthScheme(std::string_view authorization, std::string_view scheme) {
+  if (authorization.size() <= scheme.size() || authorization[scheme.size()] != ' ') return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return false;
   }
   return true;
 }
-
-}  // namespace
 
 bool Principal::MayUseCampaign(std::string_view campaign_id) const {
   if (Unrestricted()) return true;
@@ -127,7 +126,7 @@ const Principal* ApiKeys::Authenticate(std::string_view authorization, AuthFailu
     *failure = AuthFailure::kMissing;
     return nullptr;
   }
-  if (!StartsWithBearer(authorization)) {
+  if (!HasAuthScheme(authorization, "bearer")) {
     *failure = AuthFailure::kMalformed;
     return nullptr;
   }

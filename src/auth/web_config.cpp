@@ -21,15 +21,6 @@ int Base64Value(char c) {
   return -1;
 }
 
-bool StartsWithBasic(std::string_view header) {
-  constexpr std::string_view kScheme = "basic ";
-  if (header.size() < kScheme.size()) return false;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool DecodeBase64(std::string_view text, std::string* out) {
@@ -72,7 +63,7 @@ bool BcryptMatches(std::string_view password, const std::string& hash) {
 }
 
 bool BasicAuth::Verify(std::string_view authorization, std::string* user) const {
-  if (!StartsWithBasic(authorization)) return false;
+  if (!HasAuthScheme(authorization, "basic")) return false;
   std::string decoded;
   if (!DecodeBase64(authorization.substr(6), &decoded)) return false;
   const std::size_t colon = decoded.find(':');
