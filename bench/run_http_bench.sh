@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP benchmarks (durable ingest, then budget decisions): starts the built exporter on a loopback port with the
-# shipped config and pricing and a durable ledger in a temporary directory, drives it with bench/load_driver (NDJSON batches
+# shipped config (its per-client rate limit off: one driver is one client) and pricing and a durable ledger in a
+# temporary directory, drives it with bench/load_driver (NDJSON batches
 # over keep-alive connections), prints the driver's figures, and stops it.
 #   bench/run_http_bench.sh [connections] [batch] [rounds]
 # Build first: scripts/build.sh (benchmarks are built by default).
@@ -12,9 +13,12 @@ rounds=${3:-300}
 port=19477
 
 storage=$(mktemp -d)   # a fresh durable ledger (SQLite) for every run
-build/llm_cost_exporter --web.listen-address=127.0.0.1:$port --log.level=warn --storage.path="$storage" &
+config=$(mktemp --suffix=.yml)
+sed 's/requests_per_second: [0-9]*/requests_per_second: 0/' config/llm_cost_exporter.yml > "$config"
+build/llm_cost_exporter --web.listen-address=127.0.0.1:$port --log.level=warn --storage.path="$storage" \
+  --config.file="$config" &
 exporter=$!
-trap 'kill -TERM $exporter 2>/dev/null; wait $exporter 2>/dev/null || true; rm -rf "$storage"' EXIT
+trap 'kill -TERM $exporter 2>/dev/null; wait $exporter 2>/dev/null || true; rm -rf "$storage" "$config"' EXIT
 for _ in $(seq 50); do
   curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null && break
   sleep 0.1

@@ -19,10 +19,27 @@
 
 namespace lce {
 
+// Per-client request rate limit (a token bucket per API key, or per client
+// address on endpoints without a key). Over it: 429 with Retry-After.
+struct RateLimitConfig {
+  std::size_t requests_per_second = 1000;  // 0: no rate limit
+  std::size_t burst = 2000;                // requests allowed at once after a quiet spell
+};
+
+// The HTTP server's limits (docs/security.md, "Limits"). worker_threads,
+// request_timeout_ms and keep_alive_timeout_ms apply at start; the others
+// also on reload.
 struct ServerConfig {
   std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger bodies get 413
-  int worker_threads = 16;                       // HTTP worker threads
-  int request_timeout_ms = 30000;                // slow clients are cut off
+  int worker_threads = 128;                      // HTTP worker threads: each serves one open connection
+  int request_timeout_ms = 15000;                // a request must arrive whole within this: slow clients are cut off
+  int keep_alive_timeout_ms = 10000;             // idle keep-alive connections are closed after this
+  // Open connections in all (at most worker_threads: a connection beyond
+  // the workers would wait unseen), and from one client address; connections
+  // over either are answered 503 / 429 and closed at once (connection_gate.h).
+  std::size_t max_connections = 128;
+  std::size_t max_connections_per_client = 32;
+  RateLimitConfig rate_limit;
 };
 
 // The ledger's settings; its location is the --storage.path flag.

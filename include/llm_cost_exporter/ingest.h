@@ -54,6 +54,9 @@ enum class BodyFormat { kJson, kNdjson };
 
 struct IngestOptions {
   std::size_t max_label_length = 128;
+  // Records (or OTLP spans) in one request; a larger request is refused
+  // whole with 413 (nothing counted), so the client can split it.
+  std::size_t max_records_per_batch = 10000;
 };
 
 // The parsed body. Records reference memory owned by the batch: keep the

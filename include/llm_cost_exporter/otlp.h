@@ -147,12 +147,16 @@ void AppendOtlpSpan(const OtlpSpan& span, const OtlpOptions& otlp, const IngestO
 // DecodeOtlpJson (trace and span ids hex-encoded, lower case). The whole
 // body is parsed first: a malformed or truncated body is an InvalidArgument
 // Status and no span is passed on. Unknown fields are skipped.
+// Both decoders let an exception thrown by `on_span` through unless it is a
+// std::exception (ParseOtlpTraces stops at a span limit that way).
 Status DecodeOtlpProtobuf(std::string_view body, const std::function<void(const OtlpSpan&)>& on_span);
 
 enum class OtlpEncoding { kJson, kProtobuf };
 
-// Decodes and maps a whole body. A non-ok Status (the body is not a valid
-// request, or memory ran out) means no span of the body is in the batch.
+// Decodes and maps a whole body. A non-ok Status means no span of the body
+// is in the batch: InvalidArgument when the body is not a valid request,
+// ResourceExhausted when it holds more than ingest.max_records_per_batch
+// spans (decoding stops there), Internal when memory ran out.
 Result<Batch> ParseOtlpTraces(std::string_view body, OtlpEncoding encoding, const OtlpOptions& otlp,
                               const IngestOptions& ingest, std::int64_t receive_time_unix_ns);
 

@@ -46,6 +46,10 @@ class SelfMetrics {
   // missing, malformed, unknown_key, forbidden_campaign or basic_auth.
   void CountAuthFailure(std::string_view endpoint, std::string_view reason);
 
+  // A request refused by a limit: `limit` is body_size, records_per_batch
+  // or rate (connection limits are counted by the server's gate).
+  void CountLimited(std::string_view handler, std::string_view limit);
+
   // Reload bookkeeping: success sets the timestamp of the last success.
   void SetReloadResult(bool success, double unix_seconds);
   // Replaces the loaded price tables shown by llm_cost_exporter_price_table_info.
@@ -64,6 +68,7 @@ class SelfMetrics {
   prometheus::Histogram* ingest_duration_;
   prometheus::Family<prometheus::Counter>* http_requests_;
   prometheus::Family<prometheus::Counter>* auth_failures_;
+  prometheus::Family<prometheus::Counter>* limited_;
   prometheus::Gauge* reload_successful_;
   prometheus::Gauge* reload_success_time_;
   class PriceTableCollector;

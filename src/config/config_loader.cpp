@@ -44,12 +44,52 @@ int ReadPositiveInt(const YAML::Node& node, const std::string& path) {
   return static_cast<int>(value);
 }
 
+// A non-negative integer (0 meaning "off" where the key says so).
+std::size_t ReadCount(const YAML::Node& node, const std::string& path) {
+  const auto value = ReadScalar<long long>(node, path, "a non-negative integer");
+  if (value < 0) throw ConfigError{Where(node, path) + " must be a non-negative integer"};
+  return static_cast<std::size_t>(value);
+}
+
+void ReadRateLimit(const YAML::Node& node, RateLimitConfig& out) {
+  RequireMap(node, "server.rate_limit");
+  RejectUnknownKeys(node, "server.rate_limit", {"requests_per_second", "burst"});
+  if (node["requests_per_second"]) {
+    out.requests_per_second = ReadCount(node["requests_per_second"], "server.rate_limit.requests_per_second");
+  }
+  if (node["burst"]) out.burst = ReadPositive(node["burst"], "server.rate_limit.burst");
+}
+
 void ReadServer(const YAML::Node& node, ServerConfig& out) {
   RequireMap(node, "server");
-  RejectUnknownKeys(node, "server", {"max_body_bytes", "worker_threads", "request_timeout_ms"});
+  RejectUnknownKeys(node, "server", {"max_body_bytes", "worker_threads", "request_timeout_ms", "keep_alive_timeout_ms",
+                                     "max_connections", "max_connections_per_client", "rate_limit"});
   if (node["max_body_bytes"]) out.max_body_bytes = ReadPositive(node["max_body_bytes"], "server.max_body_bytes");
   if (node["worker_threads"]) out.worker_threads = ReadPositiveInt(node["worker_threads"], "server.worker_threads");
   if (node["request_timeout_ms"]) out.request_timeout_ms = ReadPositiveInt(node["request_timeout_ms"], "server.request_timeout_ms");
+  if (node["keep_alive_timeout_ms"]) {
+    out.keep_alive_timeout_ms = ReadPositiveInt(node["keep_alive_timeout_ms"], "server.keep_alive_timeout_ms");
+  }
+  if (node["max_connections"]) out.max_connections = ReadPositive(node["max_connections"], "server.max_connections");
+  if (node["max_connections_per_client"]) {
+    out.max_connections_per_client = ReadPositive(node["max_connections_per_client"], "server.max_connections_per_client");
+  }
+  if (node["rate_limit"]) ReadRateLimit(node["rate_limit"], out.rate_limit);
+  // Unset connection limits follow a smaller worker pool; set ones must fit it.
+  const auto workers = static_cast<std::size_t>(out.worker_threads);
+  if (!node["max_connections"]) out.max_connections = std::min(out.max_connections, workers);
+  if (!node["max_connections_per_client"]) {
+    out.max_connections_per_client = std::min(out.max_connections_per_client, out.max_connections);
+  }
+  if (out.max_connections > workers) {
+    throw ConfigError{Where(node, "server") + " max_connections (" + std::to_string(out.max_connections) +
+                      ") must not exceed worker_threads (" + std::to_string(out.worker_threads) +
+                      "): each open connection holds a worker thread"};
+  }
+  if (out.max_connections_per_client > out.max_connections) {
+    throw ConfigError{Where(node, "server") + " max_connections_per_client (" + std::to_string(out.max_connections_per_client) +
+                      ") must not exceed max_connections (" + std::to_string(out.max_connections) + ")"};
+  }
 }
 
 void ReadStorage(const YAML::Node& node, StorageConfig& out) {
@@ -130,8 +170,11 @@ void ReadBudgets(const YAML::Node& node, BudgetsConfig& out) {
 
 void ReadIngest(const YAML::Node& node, IngestOptions& out) {
   RequireMap(node, "ingest");
-  RejectUnknownKeys(node, "ingest", {"max_label_length"});
+  RejectUnknownKeys(node, "ingest", {"max_label_length", "max_records_per_batch"});
   if (node["max_label_length"]) out.max_label_length = ReadPositive(node["max_label_length"], "ingest.max_label_length");
+  if (node["max_records_per_batch"]) {
+    out.max_records_per_batch = ReadPositive(node["max_records_per_batch"], "ingest.max_records_per_batch");
+  }
 }
 
 void ReadCardinality(const YAML::Node& node, CardinalityLimits& out) {

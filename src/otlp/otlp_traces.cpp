@@ -57,23 +57,29 @@ Status ValidateOtlpOptions(const OtlpOptions& options, const IngestOptions& inge
 
 Result<Batch> ParseOtlpTraces(std::string_view body, OtlpEncoding encoding, const OtlpOptions& otlp,
                               const IngestOptions& ingest, std::int64_t receive_time_unix_ns) {
+  // Thrown by the span callback to stop decoding at the first span over
+  // ingest.max_records_per_batch (memory stays bounded by the limit).
+  struct TooManySpans {};
   try {
     Batch batch;
+    const auto append = [&](const OtlpSpan& span) {
+      if (batch.total >= ingest.max_records_per_batch) throw TooManySpans{};
+      AppendOtlpSpan(span, otlp, ingest, receive_time_unix_ns, &batch);
+    };
     Status decoded;
     switch (encoding) {
       case OtlpEncoding::kJson:
-        decoded = DecodeOtlpJson(body, [&](const OtlpSpan& span) {
-          AppendOtlpSpan(span, otlp, ingest, receive_time_unix_ns, &batch);
-        });
+        decoded = DecodeOtlpJson(body, append);
         break;
       case OtlpEncoding::kProtobuf:
-        decoded = DecodeOtlpProtobuf(body, [&](const OtlpSpan& span) {
-          AppendOtlpSpan(span, otlp, ingest, receive_time_unix_ns, &batch);
-        });
+        decoded = DecodeOtlpProtobuf(body, append);
         break;
     }
     if (!decoded.ok()) return decoded;
     return Result<Batch>(std::move(batch));
+  } catch (const TooManySpans&) {
+    return Status::ResourceExhausted("the request holds more than " + std::to_string(ingest.max_records_per_batch) +
+                                     " spans (ingest.max_records_per_batch): split it, nothing was counted");
   } catch (const std::exception& e) {  // std::bad_alloc
     return Status::Internal(std::string("OTLP ingest failed: ") + e.what());
   }

@@ -102,6 +102,11 @@ SelfMetrics::SelfMetrics(const BuildInfo& build) : registry_(std::make_shared<pr
                         .Help("Requests refused by API key or basic auth checks, by endpoint and reason "
                               "(missing, malformed, unknown_key, forbidden_campaign, basic_auth).")
                         .Register(*registry_);
+  limited_ = &BuildCounter()
+                  .Name(Name("http_requests_limited_total"))
+                  .Help("Requests refused by a limit, by handler and limit (body_size, records_per_batch, "
+                        "rate); each was answered 413 or 429 and counted nothing.")
+                  .Register(*registry_);
   reload_successful_ = &BuildGauge()
                             .Name(Name("config_last_reload_successful"))
                             .Help("Whether the last configuration and pricing reload succeeded.")
@@ -121,6 +126,10 @@ void SelfMetrics::CountHttpRequest(std::string_view handler, int code) {
 
 void SelfMetrics::CountAuthFailure(std::string_view endpoint, std::string_view reason) {
   auth_failures_->Add({{"endpoint", std::string(endpoint)}, {"reason", std::string(reason)}}).Increment();
+}
+
+void SelfMetrics::CountLimited(std::string_view handler, std::string_view limit) {
+  limited_->Add({{"handler", std::string(handler)}, {"limit", std::string(limit)}}).Increment();
 }
 
 void SelfMetrics::SetReloadResult(bool success, double unix_seconds) {

@@ -32,6 +32,13 @@ void SendUnauthorized(mg_connection* conn, std::string_view scheme, const std::s
 
 const Caller kNobody;
 
+// Whom the rate limit counts a request against: the API key when one was
+// verified (clients behind one address stay apart), else the client address.
+std::string RateLimitClient(mg_connection* conn, const Caller& caller) {
+  if (caller.key != nullptr) return "key " + caller.key->key_id;
+  return std::string("address ") + mg_get_request_info(conn)->remote_addr;
+}
+
 }  // namespace
 
 std::string_view Caller::Actor() const {
@@ -111,11 +118,36 @@ bool Endpoint::Authenticate(mg_connection* conn, const Snapshot& snapshot, Calle
   return false;
 }
 
+bool Endpoint::Throttle(mg_connection* conn, const Snapshot& snapshot, const Caller& caller) {
+  // Only the data endpoints: probes and scrapes must answer even while a
+  // client on the scraper's address floods.
+  if (AccessFor(name_) != Access::kApiKey) return false;
+  const RateLimitConfig& limit = snapshot.config.server.rate_limit;
+  const long retry_after = impl_.rate_limiter.Take(RateLimitClient(conn, caller), limit.requests_per_second, limit.burst,
+                                                   RateLimiter::Clock::now());
+  if (retry_after == 0) return false;
+  impl_.self.CountLimited(name_, "rate");
+  // The body is not read; a connection that carries one is closed rather
+  // than drained, so a flood costs the server as little as possible.
+  const bool has_body = mg_get_request_info(conn)->content_length > 0 || !http::Header(conn, "Transfer-Encoding").empty();
+  if (has_body) mg_disable_connection_keep_alive(conn);
+  http::Send(conn, 429, "application/json",
+             http::ErrorJson("rate limit exceeded: at most " + std::to_string(limit.requests_per_second) +
+                             " requests per second per client, bursts of " + std::to_string(limit.burst) +
+                             " (server.rate_limit); retry after " + std::to_string(retry_after) + " s"),
+             "Retry-After: " + std::to_string(retry_after) + "\r\n");
+  return true;
+}
+
 bool Endpoint::Dispatch(const char* method, mg_connection* conn) {
   int status;
   Caller caller;
   // Held for the request: the API key the caller presented lives in it.
   const std::shared_ptr<const Snapshot> snapshot = impl_.Current();
+  if (impl_.gate) {
+    const mg_request_info* info = mg_get_request_info(conn);
+    impl_.gate->OnRequest(info->remote_addr, info->remote_port);
+  }
   if (http::Path(conn) != path_) {
     // CivetWeb routes by prefix; anything longer than our path is unknown.
     http::SendError(conn, 404, "not found");
@@ -125,6 +157,8 @@ bool Endpoint::Dispatch(const char* method, mg_connection* conn) {
     status = 405;
   } else if (!Authenticate(conn, *snapshot, &caller)) {
     status = 401;
+  } else if (Throttle(conn, *snapshot, caller)) {
+    status = 429;
   } else {
     mg_set_user_connection_data(conn, &caller);
     status = Serve(conn);

@@ -60,6 +60,9 @@ class Endpoint : public CivetHandler {
   bool Dispatch(const char* method, mg_connection* conn);
   // Authenticates per AccessFor(name_); on failure sends 401 and returns false.
   bool Authenticate(mg_connection* conn, const Snapshot& snapshot, Caller* caller);
+  // Applies server.rate_limit to the caller; over it sends 429 with
+  // Retry-After, counts it and returns true.
+  bool Throttle(mg_connection* conn, const Snapshot& snapshot, const Caller& caller);
 
   std::string name_;
   std::string path_;

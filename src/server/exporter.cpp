@@ -37,6 +37,21 @@ std::string DescribeBudgets(const BudgetsConfig& budgets) {
   return text + "ttl " + std::to_string(budgets.reservation_ttl.count());
 }
 
+ConnectionGate::Limits GateLimits(const ServerConfig& server) {
+  return {server.max_connections, server.max_connections_per_client};
+}
+
+// CivetWeb's connection_close callback: the connection leaves the gate.
+void ConnectionClosed(const mg_connection* conn) {
+  const auto* server = static_cast<const CivetServer*>(mg_get_user_data(mg_get_context(conn)));
+  if (server == nullptr) return;
+  const auto* impl = static_cast<const Exporter::Impl*>(server->getUserContext());
+  // No request info after a failed TLS handshake: the gate then finds the
+  // socket gone when it next needs the slot (ConnectionGate::ForgetClosed).
+  const mg_request_info* info = mg_get_request_info(conn);
+  if (impl != nullptr && impl->gate && info != nullptr) impl->gate->OnClosed(info->remote_addr, info->remote_port);
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file,
@@ -152,17 +167,22 @@ Status Exporter::Start() {
       "num_threads", std::to_string(server.worker_threads),
       "request_timeout_ms", std::to_string(server.request_timeout_ms),
       "enable_keep_alive", "yes",
-      "keep_alive_timeout_ms", "60000",
+      "keep_alive_timeout_ms", std::to_string(server.keep_alive_timeout_ms),
       // Headers and body go out in two writes; without TCP_NODELAY the second
       // waits for the client's delayed ACK (about 40 ms per request).
       "tcp_nodelay", "1",
   };
   CivetCallbacks callbacks{};
   if (tls) callbacks.init_ssl = InitServerTls;
+  callbacks.connection_close = ConnectionClosed;
   try {
     impl_->http = std::make_unique<CivetServer>(options, &callbacks, impl_.get());
   } catch (const CivetException& e) {
     return Status::IoError("cannot listen on " + impl_->settings.listen_address + ": " + e.what());
+  }
+  if (const std::vector<int> ports = impl_->http->getListeningPorts(); !ports.empty()) {
+    impl_->gate = std::make_unique<ConnectionGate>(ports.front(), tls, GateLimits(server));
+    impl_->connection_metrics = NewConnectionCollector(*impl_->gate);
   }
   RegisterHandlers(*impl_);
   impl_->ready = true;
@@ -197,6 +217,7 @@ Status Exporter::Impl::Reload(std::string_view actor) {
     log::Warn("metrics options not applied", {{"err", metrics.message()}});
   }
   budgets.Reconfigure(next->config.budgets);
+  if (gate) gate->SetLimits(GateLimits(next->config.server));
   self.SetPriceTables(next->prices->tables());
   {
     std::lock_guard lock(snapshot_mutex);
@@ -212,11 +233,13 @@ Status Exporter::Impl::Reload(std::string_view actor) {
 
 std::string Exporter::MetricsText() const { return impl_->RenderMetrics(); }
 
-std::string Exporter::Impl::RenderMetrics() {
-  std::vector<prometheus::MetricFamily> families = usage.Collect();
+std::string Exporter::Impl::RenderMetrics(bool openmetrics) {
+  ExemplarIndex exemplars;  // filled only for OpenMetrics, the one format that carries exemplars
+  std::vector<prometheus::MetricFamily> families = openmetrics ? usage.Collect(exemplars) : usage.Collect();
   std::vector<const prometheus::Collectable*> collectables = self.collectables();
   collectables.push_back(ledger_metrics.get());
   collectables.push_back(budget_metrics.get());
+  if (connection_metrics) collectables.push_back(connection_metrics.get());
   for (const prometheus::Collectable* collectable : collectables) {
     std::vector<prometheus::MetricFamily> more = collectable->Collect();
     families.insert(families.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
@@ -227,6 +250,7 @@ std::string Exporter::Impl::RenderMetrics() {
     std::stable_sort(family.metric.begin(), family.metric.end(),
                      [](const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) { return a.label < b.label; });
   }
+  if (openmetrics) return SerializeOpenMetrics(families, exemplars);
   std::ostringstream text;
   prometheus::TextSerializer().Serialize(text, families);
   return text.str();

@@ -20,6 +20,8 @@
 #include "llm_cost_exporter/pricing.h"
 #include "llm_cost_exporter/self_metrics.h"
 #include "llm_cost_exporter/web_config.h"
+#include "connection_gate.h"
+#include "rate_limiter.h"
 
 namespace lce {
 
@@ -53,8 +55,8 @@ struct Exporter::Impl {
   // See Exporter::Reload; `actor` names who asked, for the audit event
   // ("signal", a basic auth user, or "anonymous").
   Status Reload(std::string_view actor);
-  // See Exporter::MetricsText.
-  std::string RenderMetrics();
+  // See Exporter::MetricsText; `openmetrics`: OpenMetrics 1.0 with exemplars.
+  std::string RenderMetrics(bool openmetrics = false);
 
   ExporterSettings settings;
   SelfMetrics self;
@@ -80,13 +82,23 @@ struct Exporter::Impl {
   WebConfig web;
   std::unique_ptr<BasicAuth> basic_auth;  // null without basic_auth_users
 
+  RateLimiter rate_limiter;  // server.rate_limit, per API key or client address
+
   std::atomic<bool> ready{false};
   std::vector<std::unique_ptr<CivetHandler>> handlers;
+  // Connection limits on the listening port; declared before `http` so it
+  // outlives the server (CivetWeb calls it until closed).
+  std::unique_ptr<ConnectionGate> gate;
+  std::unique_ptr<prometheus::Collectable> connection_metrics;  // null before Start
   std::unique_ptr<CivetServer> http;
 };
 
 // Opens the ledger named by settings (SQLite under storage_path, or memory).
 Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, const StorageConfig& storage);
+
+// A family of one unlabelled sample (a counter or a gauge).
+prometheus::MetricFamily OneSampleFamily(std::string name, std::string help, prometheus::MetricType type,
+                                         double value);
 
 // Scrape-time view of Ledger::Stats as llm_cost_exporter_ledger_* families.
 std::unique_ptr<prometheus::Collectable> NewLedgerCollector(const Ledger& ledger);

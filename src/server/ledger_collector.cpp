@@ -6,12 +6,12 @@
 #include "exporter_impl.h"
 
 namespace lce {
-namespace {
 
-prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType type, double value) {
+prometheus::MetricFamily OneSampleFamily(std::string name, std::string help, prometheus::MetricType type,
+                                         double value) {
   prometheus::MetricFamily family;
-  family.name = std::string("llm_cost_exporter_ledger_") + name;
-  family.help = help;
+  family.name = std::move(name);
+  family.help = std::move(help);
   family.type = type;
   prometheus::ClientMetric metric;
   if (type == prometheus::MetricType::Counter) {
@@ -21,6 +21,12 @@ prometheus::MetricFamily Family(const char* name, const char* help, prometheus::
   }
   family.metric.push_back(std::move(metric));
   return family;
+}
+
+namespace {
+
+prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType type, double value) {
+  return OneSampleFamily(std::string("llm_cost_exporter_ledger_") + name, help, type, value);
 }
 
 class LedgerCollector final : public prometheus::Collectable {

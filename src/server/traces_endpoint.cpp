@@ -8,7 +8,8 @@
 // every span was accepted or was a duplicate, else partial_success with
 // rejected_spans and error_message, also when every span was rejected); 400
 // when the body is not a valid request (or not valid gzip); 413 over
-// server.max_body_bytes, compressed or decompressed; 415 for another content
+// server.max_body_bytes, compressed or decompressed, or over
+// ingest.max_records_per_batch spans (nothing counted); 415 for another content
 // type or content encoding (answered in JSON: the encoding is unknown); 503
 // with Retry-After when the ledger cannot commit (nothing counted: the
 // client retries). Error answers carry a google.rpc.Status. A 200 means
@@ -97,7 +98,10 @@ class TracesEndpoint final : public Endpoint {
         "request body exceeds server.max_body_bytes (" + std::to_string(max_body) + " bytes)";
     bool too_large = false;
     std::string body = http::ReadBody(conn, max_body, &too_large);
-    if (too_large) return SendStatus(conn, encoding, 413, kRpcResourceExhausted, too_large_message);
+    if (too_large) {
+      impl_.self.CountLimited("traces", "body_size");
+      return SendStatus(conn, encoding, 413, kRpcResourceExhausted, too_large_message);
+    }
     if (gzip) {
       std::string inflated;
       const Status status = InflateOtlpGzip(body, max_body, &inflated, &too_large);
@@ -106,6 +110,7 @@ class TracesEndpoint final : public Endpoint {
         return SendStatus(conn, encoding, bad ? 400 : 500, bad ? kRpcInvalidArgument : kRpcInternal, status.message());
       }
       if (too_large) {
+        impl_.self.CountLimited("traces", "body_size");
         return SendStatus(conn, encoding, 413, kRpcResourceExhausted, "decompressed " + too_large_message);
       }
       body = std::move(inflated);
@@ -113,6 +118,10 @@ class TracesEndpoint final : public Endpoint {
     const std::int64_t received = NowUnixNs();
     Result<Batch> batch = ParseOtlpTraces(body, encoding, snapshot->config.otlp, snapshot->config.ingest, received);
     if (!batch.ok()) {
+      if (batch.status().code() == Status::Code::kResourceExhausted) {
+        impl_.self.CountLimited("traces", "records_per_batch");
+        return SendStatus(conn, encoding, 413, kRpcResourceExhausted, batch.status().message());
+      }
       if (batch.status().code() == Status::Code::kInvalidArgument) {
         return SendStatus(conn, encoding, 400, kRpcInvalidArgument, batch.status().message());
       }

@@ -2,7 +2,8 @@
 //
 // Answers 200 with counts when at least one record was accepted or was a
 // duplicate (or nothing was rejected); 400 when the body is not JSON or every
-// record was rejected; 413 when the body exceeds server.max_body_bytes; 503
+// record was rejected; 413 when the body exceeds server.max_body_bytes or
+// holds more than ingest.max_records_per_batch records (nothing counted); 503
 // when the ledger cannot commit (nothing counted: safe to retry). A 200 means
 // every accepted record is durable.
 #include <chrono>
@@ -56,6 +57,7 @@ class UsageEndpoint final : public Endpoint {
     bool too_large = false;
     const std::string body = http::ReadBody(conn, snapshot->config.server.max_body_bytes, &too_large);
     if (too_large) {
+      impl_.self.CountLimited("usage", "body_size");
       http::SendError(conn, 413, "request body exceeds server.max_body_bytes (" +
                                      std::to_string(snapshot->config.server.max_body_bytes) + " bytes)");
       return 413;
@@ -70,6 +72,13 @@ class UsageEndpoint final : public Endpoint {
     if (batch->total == 0) {
       http::SendError(conn, 400, "the body holds no records");
       return 400;
+    }
+    if (const std::size_t max = snapshot->config.ingest.max_records_per_batch; batch->total > max) {
+      impl_.self.CountLimited("usage", "records_per_batch");
+      http::SendError(conn, 413, "the body holds " + std::to_string(batch->total) + " records; at most " +
+                                     std::to_string(max) +
+                                     " per request (ingest.max_records_per_batch): split it, nothing was counted");
+      return 413;
     }
     const bool forbidden = RejectOutOfScope(conn, &batch.value());
     Result<IngestSummary> ingested = impl_.pipeline.Ingest(std::move(batch).value(), *snapshot->prices, received);

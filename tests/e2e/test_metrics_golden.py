@@ -21,7 +21,8 @@ GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "met
 VOLATILE = re.compile(
     r"^(# (HELP|TYPE) )?llm_cost_exporter_(ingest_duration_seconds|http_requests_total|"
     r"config_last_reload_success_timestamp_seconds|build_info|ledger_commit_seconds_total|"
-    r"ledger_size_bytes|ledger_commits_total)")
+    r"ledger_size_bytes|ledger_commits_total|http_connections_open|http_connections_total|"
+    r"http_connections_without_request_total)")
 
 
 def normalize(text):

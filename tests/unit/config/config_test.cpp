@@ -229,3 +229,54 @@ TEST_CASE("auth.api_keys_file is read and resolved against the config file", "[c
   CHECK(loaded->auth.api_keys_file == (dir / "keys.yml").string());
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("server limits: connections, keep-alive, rate limit and records per batch", "[config][limits]") {
+  auto defaults = ParseConfig("", "empty.yml");
+  REQUIRE(defaults.ok());
+  CHECK(defaults->server.worker_threads == 128);
+  CHECK(defaults->server.max_connections == 128);
+  CHECK(defaults->server.max_connections_per_client == 32);
+  CHECK(defaults->server.rate_limit.requests_per_second == 1000);
+  CHECK(defaults->ingest.max_records_per_batch == 10000);
+
+  auto config = ParseConfig(R"(
+server:
+  keep_alive_timeout_ms: 2500
+  max_connections: 40
+  max_connections_per_client: 4
+  rate_limit: {requests_per_second: 0, burst: 7}
+ingest: {max_records_per_batch: 250}
+)", "limits.yml");
+  REQUIRE(config.ok());
+  CHECK(config->server.keep_alive_timeout_ms == 2500);
+  CHECK(config->server.max_connections == 40);
+  CHECK(config->server.max_connections_per_client == 4);
+  CHECK(config->server.rate_limit.requests_per_second == 0);  // 0 turns it off
+  CHECK(config->server.rate_limit.burst == 7);
+  CHECK(config->ingest.max_records_per_batch == 250);
+}
+
+TEST_CASE("server limits: bad values name the key", "[config][limits]") {
+  auto more_per_client = ParseConfig("server: {max_connections: 4, max_connections_per_client: 5}", "x.yml");
+  REQUIRE_FALSE(more_per_client.ok());
+  CHECK_THAT(more_per_client.status().message(), Catch::Contains("max_connections_per_client (5) must not exceed"));
+  auto few_workers = ParseConfig("server: {worker_threads: 4}", "x.yml");
+  REQUIRE(few_workers.ok());  // unset connection limits follow the worker pool
+  CHECK(few_workers->server.max_connections == 4);
+  CHECK(few_workers->server.max_connections_per_client == 4);
+  auto over_workers = ParseConfig("server: {worker_threads: 8, max_connections: 9, max_connections_per_client: 2}", "x.yml");
+  REQUIRE_FALSE(over_workers.ok());
+  CHECK_THAT(over_workers.status().message(), Catch::Contains("max_connections (9) must not exceed worker_threads (8)"));
+  auto negative_rate = ParseConfig("server: {rate_limit: {requests_per_second: -1}}", "x.yml");
+  REQUIRE_FALSE(negative_rate.ok());
+  CHECK_THAT(negative_rate.status().message(), Catch::Contains("server.rate_limit.requests_per_second"));
+  auto zero_burst = ParseConfig("server: {rate_limit: {burst: 0}}", "x.yml");
+  REQUIRE_FALSE(zero_burst.ok());
+  CHECK_THAT(zero_burst.status().message(), Catch::Contains("server.rate_limit.burst"));
+  auto unknown = ParseConfig("server: {rate_limit: {per_minute: 3}}", "x.yml");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK_THAT(unknown.status().message(), Catch::Contains("per_minute"));
+  auto zero_records = ParseConfig("ingest: {max_records_per_batch: 0}", "x.yml");
+  REQUIRE_FALSE(zero_records.ok());
+  CHECK_THAT(zero_records.status().message(), Catch::Contains("ingest.max_records_per_batch"));
+}
