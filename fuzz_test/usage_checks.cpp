@@ -10,7 +10,6 @@
 #include <string>
 
 namespace lce::fuzz {
-namespace {
 
 bool IsPrintableAscii(std::string_view text) {
   for (char c : text) {
@@ -18,6 +17,8 @@ bool IsPrintableAscii(std::string_view text) {
   }
   return true;
 }
+
+namespace {
 
 // Records the root type, the nesting depth and the kinds of a root array's
 // elements; remembers whether nlohmann refused the text for a stricter rule.
@@ -82,6 +83,8 @@ bool IsHexText(std::string_view value) {
   return true;
 }
 
+}  // namespace
+
 void ForEachView(const UsageRecord& r, const std::function<void(std::string_view)>& visit) {
   for (std::string_view v : {r.event, r.event_id, r.service, r.operation, r.campaign_id, r.audience_id, r.vendor,
                              r.model, r.service_tier, r.prompt_version, r.decision_id, r.trace_id, r.span_id,
@@ -128,6 +131,8 @@ void CheckRecord(const UsageRecord& r, const IngestOptions& options) {
   LCE_FUZZ_CHECK(r.timestamp_given || r.timestamp_unix_ns == kReceiveTimeUnixNs);
   LCE_FUZZ_CHECK(r.idempotency_key == IdempotencyKey(r));
 }
+
+namespace {
 
 // Every view lies in one copy of `body` that is not `input` (the caller's
 // buffer the body was parsed from), at its position in the body.
@@ -191,9 +196,29 @@ std::string CheckBatch(const Result<Batch>& result, const IngestOptions& options
     return "status: " + message;
   }
   const Batch& batch = *result;
+  std::string summary = "total " + std::to_string(batch.total) + "\n";
+  WalkBatch(
+      batch,
+      [&](std::size_t i, const UsageRecord& r) {
+        CheckRecord(r, options);
+        summary += std::to_string(i) + " ok " + r.idempotency_key + " " + std::to_string(r.timestamp_unix_ns) + "\n";
+      },
+      [&](std::size_t i, const RecordError& e) {
+        LCE_FUZZ_CHECK(IsPrintableAscii(e.field) && IsPrintableAscii(e.message));
+        std::string prefix = "record " + std::to_string(i) + ": ";
+        if (!e.field.empty()) prefix += "field \"" + e.field + "\": ";
+        LCE_FUZZ_CHECK(e.message.size() > prefix.size() && e.message.compare(0, prefix.size(), prefix) == 0);
+        summary += std::to_string(i) + " " + std::string(RejectReasonName(e.reason)) + " " + e.message + "\n";
+      });
+  return summary;
+}
+
+}  // namespace
+
+void WalkBatch(const Batch& batch, const std::function<void(std::size_t, const UsageRecord&)>& on_record,
+               const std::function<void(std::size_t, const RecordError&)>& on_error) {
   LCE_FUZZ_CHECK(batch.records.size() + batch.errors.size() == batch.total);
   LCE_FUZZ_CHECK(batch.record_index.size() == batch.records.size());
-  std::string summary = "total " + std::to_string(batch.total) + "\n";
   std::size_t next_record = 0;
   std::size_t next_error = 0;
   for (std::size_t i = 0; i < batch.total; ++i) {
@@ -201,24 +226,15 @@ std::string CheckBatch(const Result<Batch>& result, const IngestOptions& options
     const bool is_error = next_error < batch.errors.size() && batch.errors[next_error].index == i;
     LCE_FUZZ_CHECK(is_record != is_error);  // exactly one, in order
     if (is_record) {
-      const UsageRecord& r = batch.records[next_record++];
-      CheckRecord(r, options);
-      summary += std::to_string(i) + " ok " + r.idempotency_key + " " + std::to_string(r.timestamp_unix_ns) + "\n";
+      on_record(i, batch.records[next_record++]);
       continue;
     }
     const RecordError& e = batch.errors[next_error++];
     LCE_FUZZ_CHECK(static_cast<std::size_t>(e.reason) < kRejectReasonCount);
-    LCE_FUZZ_CHECK(IsPrintableAscii(e.field) && IsPrintableAscii(e.message));
-    std::string prefix = "record " + std::to_string(i) + ": ";
-    if (!e.field.empty()) prefix += "field \"" + e.field + "\": ";
-    LCE_FUZZ_CHECK(e.message.size() > prefix.size() && e.message.compare(0, prefix.size(), prefix) == 0);
-    summary += std::to_string(i) + " " + std::string(RejectReasonName(e.reason)) + " " + e.message + "\n";
+    on_error(i, e);
   }
   LCE_FUZZ_CHECK(next_record == batch.records.size() && next_error == batch.errors.size());
-  return summary;
 }
-
-}  // namespace
 
 JsonShape InspectJson(std::string_view text) {
   JsonShape shape;

@@ -1,5 +1,6 @@
 // Invariants of ParseBatch shared by the usage_json and usage_ndjson fuzz
-// targets (docs/usage-record.md is the contract they check):
+// targets (docs/usage-record.md is the contract they check; the record and
+// batch checks below serve the OTLP targets too, see otlp_checks.h):
 //   - every record seen ends up in exactly one of records / errors, in body
 //     order, and record_index / error indices partition 0 .. total-1;
 //   - every accepted record satisfies the schema's rules (labels, ids,
@@ -19,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -51,6 +53,24 @@ JsonShape InspectJson(std::string_view text);
 // parse: a leading byte order mark (nlohmann skips it) and NUL bytes
 // (nlohmann reads a NUL as the end of the input).
 bool ComparableWithNlohmann(std::string_view text);
+
+// Printable ASCII only (0x20 .. 0x7e): what error messages and fields may hold.
+bool IsPrintableAscii(std::string_view text);
+
+// Calls `visit` with every string view of a record.
+void ForEachView(const UsageRecord& r, const std::function<void(std::string_view)>& visit);
+
+// The schema's rules for an accepted record (labels, ids, token parts,
+// cross-field rules, idempotency key); a record without a timestamp must
+// carry kReceiveTimeUnixNs. Shared with the OTLP targets (otlp_checks.h).
+void CheckRecord(const UsageRecord& r, const IngestOptions& options);
+
+// Walks a batch in body order, checking that its records and errors
+// partition 0 .. total-1 (each index exactly once, record_index and error
+// indices ascending) and that every reason is known; calls on_record or
+// on_error with each item's index.
+void WalkBatch(const Batch& batch, const std::function<void(std::size_t, const UsageRecord&)>& on_record,
+               const std::function<void(std::size_t, const RecordError&)>& on_error);
 
 // The outcome of each record of a batch, by index: kAccepted or the
 // rejection's reason.

@@ -5,7 +5,7 @@
 # the dictionary tests/fuzz/dict/<name>.dict. Inputs the fuzzer finds go to a
 # temporary directory, never into the repository.
 #
-#   scripts/fuzz.sh                 every target, LCE_FUZZ_SECONDS each (default 30)
+#   scripts/fuzz.sh                 every target, LCE_FUZZ_SECONDS each (default 20)
 #   scripts/fuzz.sh usage_json ...  only the named targets
 #
 # Environment: LCE_FUZZ_SECONDS (run time per target), LCE_FUZZ_JOBS (targets
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=$root/build-fuzz
-seconds=${LCE_FUZZ_SECONDS:-30}
+seconds=${LCE_FUZZ_SECONDS:-20}
 jobs=${LCE_FUZZ_JOBS:-2}
 
 start=$(date +%s)

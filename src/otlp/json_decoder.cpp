@@ -16,9 +16,10 @@
 // numbers; enums as integers (names accepted too); null means absent;
 // unknown fields are ignored.
 //
-// Exceptions: nlohmann's parse_error and this file's DecodeError are caught
-// in DecodeOtlpJson and become a Status; the callback must not throw
-// anything but std::bad_alloc (also turned into a Status).
+// Exceptions: nlohmann's parse_error and out_of_range (a number overflowing
+// double) and this file's DecodeError are caught in DecodeOtlpJson and become
+// an InvalidArgument Status; a std::exception from the callback (bad_alloc)
+// becomes an Internal Status, any other exception passes through (otlp.h).
 #include <charconv>
 #include <exception>
 #include <limits>
@@ -255,6 +256,10 @@ Status DecodeOtlpJson(std::string_view body, const std::function<void(const Otlp
     return Status::Ok();
   } catch (const Json::parse_error& e) {
     return Status::InvalidArgument("invalid JSON: " + ParseErrorText(e));
+  } catch (const Json::out_of_range&) {
+    // 406, thrown by parse() (not as a parse_error) for a number beyond
+    // double's range; its text quotes the number, so it is not passed on.
+    return Status::InvalidArgument("invalid JSON: a number is beyond the range of a double");
   } catch (const DecodeError& e) {
     return Status::InvalidArgument("invalid ExportTraceServiceRequest: " + e.message);
   } catch (const std::exception& e) {  // std::bad_alloc

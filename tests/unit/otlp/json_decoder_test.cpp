@@ -118,6 +118,25 @@ TEST_CASE("bad JSON is refused as a whole without echoing the input", "[otlp][js
         "ill-formed UTF-8 byte");
 }
 
+// Regression (fuzz_otlp_json): nlohmann throws a number beyond double's
+// range as out_of_range, not parse_error; it was answered as an internal
+// error (500) quoting the number.
+TEST_CASE("a number beyond double's range is bad JSON, not an internal error", "[otlp][json]") {
+  Collected c;
+  for (const std::string_view body :
+       {R"({"a":1e400})", R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"d","value":{"doubleValue":-123456e999}}]}]}]}]})"}) {
+    const Status status = Decode(body, &c);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.code() == Status::Code::kInvalidArgument);
+    CHECK(status.message() == "invalid JSON: a number is beyond the range of a double");
+  }
+  CHECK(c.names.empty());
+  const Result<Batch> batch = ParseOtlpTraces(R"({"resourceSpans":[],"x":[1e400]})", OtlpEncoding::kJson, OtlpOptions{},
+                                              IngestOptions{}, kReceiveTime);
+  REQUIRE_FALSE(batch.ok());
+  CHECK(batch.status().code() == Status::Code::kInvalidArgument);
+}
+
 TEST_CASE("a body that is not an ExportTraceServiceRequest names the JSON path", "[otlp][json]") {
   Collected c;
   auto message = [&c](std::string_view body) {
