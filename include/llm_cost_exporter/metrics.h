@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <prometheus/collectable.h>
@@ -44,6 +45,47 @@ struct MetricsOptions {
   // others go to business_events_total{event=...}.
   std::map<std::string, std::string> business_event_families;
 };
+
+// An OpenMetrics exemplar: the trace context of the last record counted in a
+// sample (trace and span id are never labels, PRODUCT.md).
+struct Exemplar {
+  std::string trace_id;
+  std::string span_id;          // empty: the exemplar names the trace only
+  double value = 0;             // the record's own contribution (its cost, 1, its latency)
+  std::int64_t timestamp_ms = 0;  // when the exporter counted the record (Unix ms)
+};
+
+// The exemplars of one scrape, found by the sample they belong to: family
+// name, the sample's labels and, for a histogram, the index of the bucket
+// (in ClientMetric::Histogram::bucket) the observation fell in.
+class ExemplarIndex {
+ public:
+  static constexpr std::size_t kNoBucket = static_cast<std::size_t>(-1);  // a counter's sample
+
+  void Add(std::string_view family, const std::vector<prometheus::ClientMetric::Label>& labels,
+           std::size_t bucket, Exemplar exemplar);
+  const Exemplar* Find(std::string_view family, const std::vector<prometheus::ClientMetric::Label>& labels,
+                       std::size_t bucket) const;
+  bool empty() const { return by_sample_.empty(); }
+  std::size_t size() const { return by_sample_.size(); }
+
+ private:
+  std::unordered_map<std::string, Exemplar> by_sample_;
+};
+
+// The OpenMetrics 1.0 text exposition of `families` (prometheus-cpp's model,
+// counters named with their _total suffix), with the exemplars of
+// `exemplars`, ending in "# EOF". The values and `le` bounds are formatted as
+// in the 0.0.4 text format, so a series is the same in both formats.
+std::string SerializeOpenMetrics(const std::vector<prometheus::MetricFamily>& families,
+                                 const ExemplarIndex& exemplars);
+
+// Content negotiation of GET /metrics: whether an Accept header prefers
+// OpenMetrics (application/openmetrics-text, version 1.0.0, 0.0.1 or none)
+// to the 0.0.4 text format; ties go to OpenMetrics, an absent header to text.
+bool PrefersOpenMetrics(std::string_view accept_header);
+inline constexpr const char* kOpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+inline constexpr const char* kTextContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 // Remembers the distinct values seen per label name and folds new values once
 // a label's limit is reached. Values already admitted stay admitted.
@@ -89,8 +131,14 @@ class UsageMetrics : public prometheus::Collectable {
   Status Reconfigure(const MetricsOptions& options);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
+  // Collect(), plus the exemplars of the samples that have one (the last
+  // record with a trace id counted in llm_cost_usd_total, llm_requests_total
+  // and each span_latency_seconds bucket) added to `exemplars`.
+  std::vector<prometheus::MetricFamily> Collect(ExemplarIndex& exemplars) const;
 
  private:
+  std::vector<prometheus::MetricFamily> CollectInto(ExemplarIndex* exemplars) const;
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,11 +1,15 @@
 // Per-series value cells updated on the hot path.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 
+#include "llm_cost_exporter/metrics.h"
 #include "llm_cost_exporter/money.h"
 
 namespace lce::metrics {
@@ -64,5 +68,63 @@ class CostCell {
   Money total_;
   bool priced_ = false;
 };
+
+// The trace context of one record, taken once per record for its exemplars:
+// the ids (views into the record) and when the exporter counted it. Empty
+// when the record has no trace id or an id longer than an exemplar cell holds.
+struct ExemplarIds {
+  static constexpr std::size_t kMaxTraceId = 32;  // W3C trace id: 32 hex digits
+  static constexpr std::size_t kMaxSpanId = 16;   // W3C span id: 16 hex digits
+
+  std::string_view trace_id;
+  std::string_view span_id;  // may be empty (a /v1/usage record with a trace id only)
+  std::int64_t unix_ns = 0;
+
+  static bool Fit(std::string_view trace_id, std::string_view span_id) {
+    return !trace_id.empty() && trace_id.size() <= kMaxTraceId && span_id.size() <= kMaxSpanId;
+  }
+  bool empty() const { return trace_id.empty(); }
+};
+
+// The last exemplar of a series (or of one histogram bucket). The ids are
+// copied into fixed buffers, so storing allocates nothing; a spin lock held
+// for the copy keeps a scrape from reading the ids of two records mixed.
+// `Value` is double or Money (kept exact, converted only at scrape: the
+// conversion's 128-bit divisions stay off the hot path).
+template <typename Value>
+class BasicExemplarCell {
+ public:
+  // Requires !ids.empty() (so both ids fit).
+  void Store(const ExemplarIds& ids, Value value) {
+    std::lock_guard lock(lock_);
+    trace_len_ = static_cast<std::uint8_t>(ids.trace_id.size());
+    span_len_ = static_cast<std::uint8_t>(ids.span_id.size());
+    std::copy(ids.trace_id.begin(), ids.trace_id.end(), trace_);
+    std::copy(ids.span_id.begin(), ids.span_id.end(), span_);
+    value_ = value;
+    unix_ns_ = ids.unix_ns;
+  }
+  // The last exemplar stored, or none (scrape time: allocates).
+  std::optional<Exemplar> Load() const {
+    std::lock_guard lock(lock_);
+    if (trace_len_ == 0) return std::nullopt;
+    return Exemplar{std::string(trace_, trace_len_), std::string(span_, span_len_), ToDouble(value_),
+                    unix_ns_ / 1'000'000};
+  }
+
+ private:
+  mutable SpinLock lock_;
+  std::uint8_t trace_len_ = 0;  // 0: nothing stored yet
+  std::uint8_t span_len_ = 0;
+  char trace_[ExemplarIds::kMaxTraceId]{};
+  char span_[ExemplarIds::kMaxSpanId]{};
+  Value value_{};
+  std::int64_t unix_ns_ = 0;
+
+  static double ToDouble(double value) { return value; }
+  static double ToDouble(Money value) { return value.ToDouble(); }
+};
+using ExemplarCell = BasicExemplarCell<double>;
+using CostExemplarCell = BasicExemplarCell<Money>;
 
 }  // namespace lce::metrics

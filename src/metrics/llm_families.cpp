@@ -65,9 +65,12 @@ LlmFamilies::Handles LlmFamilies::Resolve(const AdmittedLabels& labels, bool has
   return series;
 }
 
-void LlmFamilies::Observe(const Handles& series, const UsageRecord& record, const PriceResult& price) {
-  ObserveSpend(*series.spend, record, price);
-  series.requests->by_status[StatusClassIndex(record.vendor_status)].Add(1);
+void LlmFamilies::Observe(const Handles& series, const UsageRecord& record, const PriceResult& price,
+                          const ExemplarIds& exemplar) {
+  ObserveSpend(*series.spend, record, price, exemplar);
+  const std::size_t status = StatusClassIndex(record.vendor_status);
+  series.requests->by_status[status].Add(1);
+  if (!exemplar.empty()) series.requests->exemplars[status].Store(exemplar, 1.0);
   if (record.has_token_usage) ObserveTokensPerRequest(*series.tokens_per_request, record.tokens);
   series.release->Lower(record.timestamp_unix_ns);
 }
@@ -78,7 +81,8 @@ void LlmFamilies::ReleaseSeries::Lower(std::int64_t unix_ns) {
   }
 }
 
-void LlmFamilies::ObserveSpend(SpendSeries& series, const UsageRecord& record, const PriceResult& price) {
+void LlmFamilies::ObserveSpend(SpendSeries& series, const UsageRecord& record, const PriceResult& price,
+                               const ExemplarIds& exemplar) {
   if (record.has_token_usage) {
     for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
       if (record.tokens.count[t] > 0) series.tokens[t].Add(record.tokens.count[t]);
@@ -87,6 +91,7 @@ void LlmFamilies::ObserveSpend(SpendSeries& series, const UsageRecord& record, c
   if (!HasPricedPart(price)) return;
   series.cost.Add(price.total);
   if (record.is_retry()) series.retry_cost.Add(price.total);
+  if (!exemplar.empty()) series.cost_exemplar.Store(exemplar, price.total);
 }
 
 void LlmFamilies::ObserveTokensPerRequest(TokensPerRequestSeries& series, const TokenUsage& tokens) {
@@ -106,15 +111,15 @@ void LlmFamilies::ObserveUnpriced(const AdmittedLabels& labels, PriceOutcome out
   unpriced_.Get(key).by_outcome[reason].Add(1);
 }
 
-void LlmFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
-  CollectSpend(out);
-  CollectRequests(out);
+void LlmFamilies::Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
+  CollectSpend(out, exemplars);
+  CollectRequests(out, exemplars);
   CollectTokensPerRequest(out);
   CollectUnpriced(out);
   CollectReleases(out);
 }
 
-void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out) const {
+void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
   auto tokens = NewFamily("llm_tokens_total", kTokensHelp, MetricType::Counter);
   auto cost = NewFamily("llm_cost_usd_total", kCostHelp, MetricType::Counter);
   auto retry = NewFamily("llm_retry_cost_usd_total", kRetryCostHelp, MetricType::Counter);
@@ -131,6 +136,7 @@ void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out) const
     if (!spent.priced) return;
     auto sample = NewSample({"service", "campaign_id", "vendor", "model"}, values);
     sample.counter.value = spent.total.ToDouble();
+    AddExemplar(exemplars, cost, sample, ExemplarIndex::kNoBucket, series.cost_exemplar);
     cost.metric.push_back(sample);
     sample.counter.value = series.retry_cost.Load().total.ToDouble();
     retry.metric.push_back(std::move(sample));
@@ -140,7 +146,7 @@ void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out) const
   AppendFamily(out, std::move(retry));
 }
 
-void LlmFamilies::CollectRequests(std::vector<prometheus::MetricFamily>& out) const {
+void LlmFamilies::CollectRequests(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
   auto requests = NewFamily("llm_requests_total", kRequestsHelp, MetricType::Counter);
   requests_.ForEach([&](const std::vector<std::string>& values, const RequestSeries& series) {
     for (std::size_t s = 0; s < kStatusClassCount; ++s) {
@@ -149,6 +155,7 @@ void LlmFamilies::CollectRequests(std::vector<prometheus::MetricFamily>& out) co
       auto sample = NewSample({"service", "operation", "vendor", "model"}, values);
       AddLabel(sample, "status", kStatusClassNames[s]);
       sample.counter.value = static_cast<double>(count);
+      AddExemplar(exemplars, requests, sample, ExemplarIndex::kNoBucket, series.exemplars[s]);
       requests.metric.push_back(std::move(sample));
     }
   });

@@ -44,11 +44,15 @@ class LlmFamilies {
 
   // Requires record.is_llm_call() and `series` resolved with the record's
   // admitted labels and has_token_usage.
-  void Observe(const Handles& series, const UsageRecord& record, const PriceResult& price);
+  // A non-empty `exemplar` becomes the last exemplar of the cost sample (when
+  // the record has a priced part) and of the request sample.
+  void Observe(const Handles& series, const UsageRecord& record, const PriceResult& price,
+               const ExemplarIds& exemplar = {});
   // Requires price.unpriced().
   void ObserveUnpriced(const AdmittedLabels& labels, PriceOutcome outcome);
 
-  void Collect(std::vector<prometheus::MetricFamily>& out) const;
+  // Adds the exemplars of llm_cost_usd_total and llm_requests_total to `exemplars` when given.
+  void Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars = nullptr) const;
 
  private:
   // {service, campaign_id, vendor, model}
@@ -56,10 +60,12 @@ class LlmFamilies {
     std::array<CountCell, kTokenTypeCount> tokens;
     CostCell cost;
     CostCell retry_cost;
+    CostExemplarCell cost_exemplar;  // value: the record's priced cost
   };
   // {service, operation, vendor, model}, one count per status class.
   struct RequestSeries {
     std::array<CountCell, kStatusClassCount> by_status;
+    std::array<ExemplarCell, kStatusClassCount> exemplars;  // value: 1
   };
   // {vendor, model}, one histogram per token type.
   struct TokensPerRequestSeries {
@@ -78,10 +84,11 @@ class LlmFamilies {
     std::array<CountCell, kPriceOutcomeCount> by_outcome;
   };
 
-  void ObserveSpend(SpendSeries& series, const UsageRecord& record, const PriceResult& price);
+  void ObserveSpend(SpendSeries& series, const UsageRecord& record, const PriceResult& price,
+                    const ExemplarIds& exemplar);
   void ObserveTokensPerRequest(TokensPerRequestSeries& series, const TokenUsage& tokens);
-  void CollectSpend(std::vector<prometheus::MetricFamily>& out) const;
-  void CollectRequests(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectSpend(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const;
+  void CollectRequests(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const;
   void CollectTokensPerRequest(std::vector<prometheus::MetricFamily>& out) const;
   void CollectUnpriced(std::vector<prometheus::MetricFamily>& out) const;
   void CollectReleases(std::vector<prometheus::MetricFamily>& out) const;

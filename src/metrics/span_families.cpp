@@ -22,16 +22,18 @@ SpanFamilies::Handle SpanFamilies::Resolve(const AdmittedLabels& labels) {
   return Handle{&series_.Get(key, layout_.bucket_count())};
 }
 
-void SpanFamilies::Observe(const Handle& handle, std::int64_t latency_us, bool failed) {
+void SpanFamilies::Observe(const Handle& handle, std::int64_t latency_us, bool failed, const ExemplarIds& exemplar) {
   // Both operands are exact and IEEE division rounds correctly, so a latency
   // exactly on a bound with at most 6 decimals (50000 us vs 0.05) yields the
   // same double as the bound and lands in that bound's bucket.
   const double seconds = static_cast<double>(latency_us) / kMicrosPerSecond;
-  handle.series->histogram.Observe(0, layout_.IndexFor(seconds), latency_us);
+  const std::size_t bucket = layout_.IndexFor(seconds);
+  handle.series->histogram.Observe(0, bucket, latency_us);
+  if (!exemplar.empty()) handle.series->exemplars[bucket].Store(exemplar, seconds);
   if (failed) handle.series->errors.Add(1);
 }
 
-void SpanFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
+void SpanFamilies::Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
   auto latency = NewFamily("span_latency_seconds", kLatencyHelp, prometheus::MetricType::Histogram);
   auto errors = NewFamily("span_errors_total", kErrorsHelp, prometheus::MetricType::Counter);
   series_.ForEach([&](const std::vector<std::string>& values, const SpanSeries& series) {
@@ -41,6 +43,9 @@ void SpanFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
     error_sample.counter.value = static_cast<double>(series.errors.Load());
     errors.metric.push_back(std::move(error_sample));
     series.histogram.Fill(0, layout_, kMicrosPerSecond, sample.histogram);
+    for (std::size_t b = 0; b < layout_.bucket_count(); ++b) {
+      AddExemplar(exemplars, latency, sample, b, series.exemplars[b]);
+    }
     latency.metric.push_back(std::move(sample));
   });
   AppendFamily(out, std::move(latency));

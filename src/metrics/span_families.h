@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <prometheus/metric_family.h>
@@ -35,15 +36,19 @@ class SpanFamilies {
 
   // One record with a latency. Requires `handle` resolved with the record's
   // admitted labels. The bucket, the sum and (when `failed`) the error count
-  // are relaxed atomics.
-  void Observe(const Handle& handle, std::int64_t latency_us, bool failed);
-  void Collect(std::vector<prometheus::MetricFamily>& out) const;
+  // are relaxed atomics. A non-empty `exemplar` becomes the last exemplar of
+  // the bucket the latency fell in.
+  void Observe(const Handle& handle, std::int64_t latency_us, bool failed, const ExemplarIds& exemplar = {});
+  // Adds the exemplars of span_latency_seconds' buckets to `exemplars` when given.
+  void Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars = nullptr) const;
 
  private:
   struct SpanSeries {
-    explicit SpanSeries(std::size_t bucket_count) : histogram(1, bucket_count) {}
+    explicit SpanSeries(std::size_t bucket_count)
+        : histogram(1, bucket_count), exemplars(std::make_unique<ExemplarCell[]>(bucket_count)) {}
     HistogramSet histogram;
     CountCell errors;
+    std::unique_ptr<ExemplarCell[]> exemplars;  // one per bucket; value: the latency in seconds
   };
 
   BucketLayout layout_;

@@ -10,6 +10,8 @@
 // holds only admitted tuples), a folded value is folded the same way in every
 // family, and the fold counter counts folded observations: one per record and
 // label (one per unit entry for unit).
+#include <time.h>
+
 #include <stdexcept>
 
 #include "business_families.h"
@@ -36,6 +38,17 @@ const MetricsOptions& RequireValid(const MetricsOptions& options) {
     throw std::invalid_argument("invalid metrics options: " + s.message());
   }
   return options;
+}
+
+// The record's exemplar ids, stamped with the time it is counted; empty when
+// it has no trace id or an id too long for an exemplar cell (skipped). The
+// coarse clock (a few ms resolution, a plain vDSO read) is exact enough for
+// an exemplar's timestamp and several times cheaper than the precise one.
+metrics::ExemplarIds ExemplarIdsOf(const UsageRecord& record) {
+  if (!metrics::ExemplarIds::Fit(record.trace_id, record.span_id)) return {};
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  return {record.trace_id, record.span_id, std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec};
 }
 
 }  // namespace
@@ -84,10 +97,11 @@ void UsageMetrics::Observe(const UsageRecord& record, const PriceResult& price) 
   const bool business = !llm_call || impl_->business.IsMapped(record.event);
   const metrics::RecordRoute route = impl_->routes.For(record, unpriced, business);
   const metrics::AdmittedLabels& labels = route.labels;
-  if (llm_call) impl_->llm.Observe(route.llm, record, price);
+  const metrics::ExemplarIds exemplar = ExemplarIdsOf(record);
+  if (llm_call) impl_->llm.Observe(route.llm, record, price, exemplar);
   if (unpriced) impl_->llm.ObserveUnpriced(labels, price.outcome);
   if (!record.vendor.empty()) impl_->vendor.Observe(labels, record, price, impl_->labeler);
-  if (record.has_latency) impl_->spans.Observe(route.spans, record.latency_us, record.failed);
+  if (record.has_latency) impl_->spans.Observe(route.spans, record.latency_us, record.failed, exemplar);
   if (business) impl_->business.Observe(labels, record.event, llm_call, impl_->labeler);
 }
 
@@ -98,11 +112,17 @@ Status UsageMetrics::Reconfigure(const MetricsOptions& options) {
   return Status::Ok();
 }
 
-std::vector<prometheus::MetricFamily> UsageMetrics::Collect() const {
+std::vector<prometheus::MetricFamily> UsageMetrics::Collect() const { return CollectInto(nullptr); }
+
+std::vector<prometheus::MetricFamily> UsageMetrics::Collect(ExemplarIndex& exemplars) const {
+  return CollectInto(&exemplars);
+}
+
+std::vector<prometheus::MetricFamily> UsageMetrics::CollectInto(ExemplarIndex* exemplars) const {
   std::vector<prometheus::MetricFamily> out;
-  impl_->llm.Collect(out);
+  impl_->llm.Collect(out, exemplars);
   impl_->vendor.Collect(out);
-  impl_->spans.Collect(out);
+  impl_->spans.Collect(out, exemplars);
   impl_->business.Collect(out);
   impl_->CollectFolds(out);
   return out;

@@ -1,5 +1,6 @@
-// GET /metrics: the usage families and the self-metrics in the Prometheus
-// text exposition format (version 0.0.4).
+// GET /metrics: the usage families and the self-metrics, in OpenMetrics 1.0
+// (with exemplars) when the Accept header prefers it, as Prometheus' does;
+// otherwise in the Prometheus text exposition format (version 0.0.4).
 #include "endpoint.h"
 #include "http_util.h"
 
@@ -12,7 +13,10 @@ class MetricsEndpoint final : public Endpoint {
 
  private:
   int Serve(mg_connection* conn) override {
-    http::Send(conn, 200, "text/plain; version=0.0.4; charset=utf-8", impl_.RenderMetrics());
+    const bool openmetrics = PrefersOpenMetrics(http::Header(conn, "Accept"));
+    // Vary: the answer depends on Accept, so no cache may serve one format for the other.
+    http::Send(conn, 200, openmetrics ? kOpenMetricsContentType : kTextContentType, impl_.RenderMetrics(openmetrics),
+               "Vary: Accept");
     return 200;
   }
 };

@@ -139,9 +139,10 @@ class Exporter(Process):
 
 class Prometheus(Process):
     """A real Prometheus scraping the given targets every second, evaluating
-    `rule_files` every second and sending alerts to `alertmanager` (a URL)."""
+    `rule_files` every second and sending alerts to `alertmanager` (a URL);
+    `extra` are more command-line flags (e.g. --enable-feature=...)."""
 
-    def __init__(self, targets, rule_files=(), alertmanager=None):
+    def __init__(self, targets, rule_files=(), alertmanager=None, extra=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = tempfile.mkdtemp(prefix="lce-prom-")
@@ -160,7 +161,8 @@ class Prometheus(Process):
         argv = [shutil.which("prometheus") or "/usr/bin/prometheus",
                 f"--config.file={config_path}",
                 f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
-                f"--web.listen-address=127.0.0.1:{self.port}"]
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                *extra]
         super().__init__("prometheus", argv)
         wait_until(lambda: self.proc.poll() is None and
                    http("GET", self.url + "/-/ready", timeout=1)[0] == 200,
