@@ -89,14 +89,54 @@ JsonErrorSpot FindJsonError(std::string_view text) noexcept {
   }
 }
 
+namespace {
+
+// The index of the top-level array element that holds byte `offset` of a
+// body whose root is an array, or -1 (not an array, or before its first
+// element). Tracks strings and nesting only; the text before `offset` is
+// well-formed JSON, so this is enough.
+long ArrayElementAt(std::string_view body, std::size_t offset) {
+  std::size_t i = body.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos || body[i] != '[' || i >= offset) return -1;
+  long element = 0;
+  int depth = 0;
+  bool in_string = false;
+  for (; i < offset && i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    } else if (c == ',' && depth == 1) {
+      ++element;
+    }
+  }
+  return element;
+}
+
+}  // namespace
+
 std::string DescribeBodyError(std::string_view body, std::string_view fallback) {
   const JsonErrorSpot spot = FindJsonError(body);
   if (!spot.found) return std::string(fallback);
   std::size_t line = 0;
   std::size_t column = 0;
   LineAndColumn(body, spot.offset, &line, &column);
-  return "invalid JSON at byte " + std::to_string(spot.offset) + " (line " + std::to_string(line) + ", column " +
-         std::to_string(column) + "): " + spot.reason;
+  std::string message = "invalid JSON at byte " + std::to_string(spot.offset) + " (line " + std::to_string(line) +
+                        ", column " + std::to_string(column) + "): " + spot.reason;
+  // Which record of an array: the client can find it without counting bytes.
+  if (const long element = ArrayElementAt(body, spot.offset); element >= 0) {
+    message += "; in record " + std::to_string(element) + " (nothing of this body was counted)";
+  }
+  return message;
 }
 
 std::string DescribeLineError(std::string_view line, std::string_view fallback) {

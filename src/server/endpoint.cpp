@@ -123,10 +123,15 @@ bool Endpoint::Throttle(mg_connection* conn, const Snapshot& snapshot, const Cal
   // client on the scraper's address floods.
   if (AccessFor(name_) != Access::kApiKey) return false;
   const RateLimitConfig& limit = snapshot.config.server.rate_limit;
-  const long retry_after = impl_.rate_limiter.Take(RateLimitClient(conn, caller), limit.requests_per_second, limit.burst,
-                                                   RateLimiter::Clock::now());
-  if (retry_after == 0) return false;
+  const std::string client = RateLimitClient(conn, caller);
+  const RateLimiter::Decision decision =
+      impl_.rate_limiter.Take(client, limit.requests_per_second, limit.burst, RateLimiter::Clock::now());
+  if (decision.retry_after == 0) return false;
+  const long retry_after = decision.retry_after;
   impl_.self.CountLimited(name_, "rate");
+  // One audit event per episode (until the client is granted again), not
+  // one per refused request: a flood must not flood the log too.
+  if (decision.first_refusal) log::Audit(caller.Actor(), name_, client, "rate_limited");
   // The body is not read; a connection that carries one is closed rather
   // than drained, so a flood costs the server as little as possible.
   const bool has_body = mg_get_request_info(conn)->content_length > 0 || !http::Header(conn, "Transfer-Encoding").empty();

@@ -5,8 +5,9 @@
 
 namespace lce {
 
-long RateLimiter::Take(std::string_view client, std::size_t per_second, std::size_t burst, Clock::time_point now) {
-  if (per_second == 0) return 0;
+RateLimiter::Decision RateLimiter::Take(std::string_view client, std::size_t per_second, std::size_t burst,
+                                        Clock::time_point now) {
+  if (per_second == 0) return {};
   const double rate = static_cast<double>(per_second);
   const double capacity = static_cast<double>(std::max<std::size_t>(burst, 1));
   std::lock_guard lock(mutex_);
@@ -20,9 +21,12 @@ long RateLimiter::Take(std::string_view client, std::size_t per_second, std::siz
   }
   if (bucket.tokens >= 1.0) {
     bucket.tokens -= 1.0;
-    return 0;
+    bucket.refusing = false;
+    return {};
   }
-  return std::max(1L, static_cast<long>(std::ceil((1.0 - bucket.tokens) / rate)));
+  const bool first = !bucket.refusing;
+  bucket.refusing = true;
+  return {std::max(1L, static_cast<long>(std::ceil((1.0 - bucket.tokens) / rate))), first};
 }
 
 void RateLimiter::ForgetIdle(double per_second, double burst, Clock::time_point now) {

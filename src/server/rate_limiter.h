@@ -22,10 +22,12 @@ class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;
 
+  struct Decision {
+    long retry_after = 0;        // 0: granted; else whole seconds (>= 1) until a token is back
+    bool first_refusal = false;  // refused, and the client's previous request was granted
+  };
   // Takes a token for `client` at `now` under the given rate (0: no limit).
-  // Returns 0 when granted, else the whole seconds (>= 1) until a token is
-  // available again.
-  long Take(std::string_view client, std::size_t per_second, std::size_t burst, Clock::time_point now);
+  Decision Take(std::string_view client, std::size_t per_second, std::size_t burst, Clock::time_point now);
 
   std::size_t tracked_clients() const;
 
@@ -33,6 +35,7 @@ class RateLimiter {
   struct Bucket {
     double tokens = 0;
     Clock::time_point updated;
+    bool refusing = false;  // the last request was refused
   };
   // Drops buckets that are full again (idle long enough to refill).
   void ForgetIdle(double per_second, double burst, Clock::time_point now);

@@ -232,10 +232,12 @@ class HostileClients(unittest.TestCase):
         self.assertEqual(answer["errors"][0]["index"], 1)
         self.assertEqual(answer["errors"][0]["reason"], "malformed_json")
         self.assertIn("UTF-8", answer["errors"][0]["message"])
-        # A JSON array with invalid UTF-8 is not JSON: refused whole, naming the byte.
-        status, _, payload = self.post_raw(b"[" + bad + b"]")
+        # A JSON array with invalid UTF-8 is not JSON: refused whole, naming
+        # the byte and the record.
+        status, _, payload = self.post_raw(b"[" + good + b"," + bad + b"]")
         self.assertEqual(status, 400, payload)
         self.assertIn("UTF-8", json.loads(payload)["error"])
+        self.assertIn("in record 1", json.loads(payload)["error"])
         # Invalid UTF-8 in a header or the path does not break the server.
         answer = raw_request(self.exporter.port, b"GET /v1/sp\xffend HTTP/1.1\r\nHost: \xfe\xff\r\n\r\n")
         self.assertIn(status_of(answer), (400, 404), answer[:200])
@@ -248,7 +250,7 @@ class HostileClients(unittest.TestCase):
         writer.start()
         started = time.time()
         try:
-            established = self.slowloris_and_connection_flood(port)
+            self.slowloris_and_connection_flood(port)
             throttled = self.request_flood()
             # The writer keeps going a little after the attacks.
             time.sleep(1.5)
@@ -277,7 +279,6 @@ class HostileClients(unittest.TestCase):
         # Each record carries 100 input tokens.
         self.assertEqual(self.metric("llm_tokens_total", campaign_id="cmp_legit", type="input"), 100 * writer.accepted)
 
-        self.assertGreater(established, FLOOD_CONNECTIONS // 2)
         self.assertGreater(throttled, 0)
         self.assertGreaterEqual(self.metric("llm_cost_exporter_http_connections_without_request_total"), PER_CLIENT)
         # Every hostile connection has been closed and left the gate.
@@ -286,8 +287,7 @@ class HostileClients(unittest.TestCase):
 
     def slowloris_and_connection_flood(self, port):
         """Slowloris from 127.0.0.3 (headers a byte at a time, never finished)
-        and 10,000 connections at once from 127.0.0.2; returns how many flood
-        connections the kernel established."""
+        and 10,000 connections at once from 127.0.0.2."""
         refused_before = self.metric("llm_cost_exporter_http_connections_refused_total",
                                      limit="max_connections_per_client")
         slow = []
@@ -299,16 +299,15 @@ class HostileClients(unittest.TestCase):
             except OSError:
                 pass
         flood = []
-        # The flood's handshakes get a few seconds; /metrics is checked while
-        # the flood is still open (and, without the gate, still queued).
-        deadline = time.monotonic() + 5
         for _ in range(FLOOD_CONNECTIONS):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
             s.bind(("127.0.0.2", 0))
             s.connect_ex(("127.0.0.1", port))
             flood.append(s)
-        # Wait (bounded) for the flood sockets to connect or fail.
+        # The flood's handshakes get a few seconds; /metrics is checked while
+        # the flood is still open (and, without the gate, still queued).
+        deadline = time.monotonic() + 5
         poller = select.poll()
         pending = {s.fileno(): s for s in flood}
         for fd in pending:
@@ -341,7 +340,6 @@ class HostileClients(unittest.TestCase):
                            >= FLOOD_CONNECTIONS // 2, 30, f"the flood to be refused ({established} established)")
         for s in flood + slow:
             s.close()
-        return established
 
     def request_flood(self):
         """127.0.0.4 sends budget checks as fast as it can over keep-alive
@@ -363,6 +361,11 @@ class HostileClients(unittest.TestCase):
                 conn.close()
         conn.close()
         self.assertTrue(retry_after and all(v and int(v) >= 1 for v in retry_after), retry_after)
+        # Audited once per episode of refusals, not once per request.
+        audits = [line for line in self.exporter.output().splitlines()
+                  if "msg=audit" in line and "result=rate_limited" in line and "127.0.0.4" in line]
+        self.assertGreaterEqual(len(audits), 1)
+        self.assertLess(len(audits), throttled / 2)
         self.assertGreaterEqual(self.metric("llm_cost_exporter_http_requests_limited_total", handler="budget_check", limit="rate"),
                                 throttled)
         return throttled

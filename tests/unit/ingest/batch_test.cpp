@@ -163,6 +163,15 @@ TEST_CASE("a body that is not JSON fails as a whole with the byte position", "[i
     INFO(r.status().message());
     CHECK(Contains(r.status().message(), "invalid JSON at byte 19 (line 3, column 2): "));
   }
+  SECTION("an array names the record that holds the error") {
+    // Commas and brackets inside strings and nested values do not count.
+    const std::string body = "[{\"event\":\"a,b]\",\"x\":[1,{\"y\":2}]}, {\"event\":\"c\"},\n {\"event\":\"bad\xff\"}]";
+    Result<Batch> r = ParseBatch(body, BodyFormat::kJson, {}, kReceiveTime);
+    REQUIRE_FALSE(r.ok());
+    INFO(r.status().message());
+    CHECK(Contains(r.status().message(), "UTF-8"));
+    CHECK(Contains(r.status().message(), "; in record 2 (nothing of this body was counted)"));
+  }
   SECTION("truncated body") {
     Result<Batch> r = ParseBatch(R"([{"event":"a.b"})", BodyFormat::kJson, {}, kReceiveTime);
     REQUIRE_FALSE(r.ok());
@@ -224,7 +233,7 @@ TEST_CASE("error messages never quote the input, even text that looks like nlohm
   INFO(body.status().message());
   CHECK(body.status().message() ==
         "invalid JSON at byte 15 (line 1, column 16): syntax error while parsing value - invalid string: "
-        "ill-formed UTF-8 byte");
+        "ill-formed UTF-8 byte; in record 0 (nothing of this body was counted)");
   CHECK(is_printable_ascii(body.status().message()));
 
   Batch nd = MustParse(forged + "\n" + R"({"event":"a.b")", BodyFormat::kNdjson);

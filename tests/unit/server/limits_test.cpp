@@ -20,30 +20,40 @@ using namespace std::chrono_literals;
 TEST_CASE("rate limiter: a burst, then one request per token", "[limits]") {
   RateLimiter limiter;
   const auto t0 = RateLimiter::Clock::time_point{} + 1h;
-  for (int i = 0; i < 5; ++i) CHECK(limiter.Take("a", 2, 5, t0) == 0);
-  CHECK(limiter.Take("a", 2, 5, t0) == 1);             // empty: next token in 0.5 s, said as 1 s
-  CHECK(limiter.Take("b", 2, 5, t0) == 0);             // other clients have their own bucket
-  CHECK(limiter.Take("a", 2, 5, t0 + 500ms) == 0);      // one token back after 1/rate
-  CHECK(limiter.Take("a", 2, 5, t0 + 500ms) == 1);
-  CHECK(limiter.Take("a", 2, 5, t0 + 1h) == 0);         // refilled, never above the burst
+  for (int i = 0; i < 5; ++i) CHECK(limiter.Take("a", 2, 5, t0).retry_after == 0);
+  CHECK(limiter.Take("a", 2, 5, t0).retry_after == 1);             // empty: next token in 0.5 s, said as 1 s
+  CHECK(limiter.Take("b", 2, 5, t0).retry_after == 0);             // other clients have their own bucket
+  CHECK(limiter.Take("a", 2, 5, t0 + 500ms).retry_after == 0);      // one token back after 1/rate
+  CHECK(limiter.Take("a", 2, 5, t0 + 500ms).retry_after == 1);
+  CHECK(limiter.Take("a", 2, 5, t0 + 1h).retry_after == 0);         // refilled, never above the burst
   int granted = 1;
-  while (limiter.Take("a", 2, 5, t0 + 1h) == 0) ++granted;
+  while (limiter.Take("a", 2, 5, t0 + 1h).retry_after == 0) ++granted;
   CHECK(granted == 5);
+}
+
+TEST_CASE("rate limiter: the first refusal of an episode is marked (one audit event per flood)", "[limits]") {
+  RateLimiter limiter;
+  const auto t0 = RateLimiter::Clock::time_point{} + 1h;
+  CHECK_FALSE(limiter.Take("a", 1, 1, t0).first_refusal);  // granted
+  CHECK(limiter.Take("a", 1, 1, t0).first_refusal);
+  CHECK_FALSE(limiter.Take("a", 1, 1, t0).first_refusal);  // still the same episode
+  CHECK(limiter.Take("a", 1, 1, t0 + 1s).retry_after == 0);
+  CHECK(limiter.Take("a", 1, 1, t0 + 1s).first_refusal);   // a new episode
 }
 
 TEST_CASE("rate limiter: Retry-After covers the wait for a slow rate", "[limits]") {
   RateLimiter limiter;
   const auto t0 = RateLimiter::Clock::time_point{} + 1h;
-  CHECK(limiter.Take("slow", 1, 1, t0) == 0);
-  CHECK(limiter.Take("slow", 1, 1, t0) == 1);
-  CHECK(limiter.Take("slow", 1, 1, t0 + 999ms) == 1);
-  CHECK(limiter.Take("slow", 1, 1, t0 + 1s) == 0);
+  CHECK(limiter.Take("slow", 1, 1, t0).retry_after == 0);
+  CHECK(limiter.Take("slow", 1, 1, t0).retry_after == 1);
+  CHECK(limiter.Take("slow", 1, 1, t0 + 999ms).retry_after == 1);
+  CHECK(limiter.Take("slow", 1, 1, t0 + 1s).retry_after == 0);
 }
 
 TEST_CASE("rate limiter: 0 requests per second is no limit", "[limits]") {
   RateLimiter limiter;
   const auto t0 = RateLimiter::Clock::time_point{} + 1h;
-  for (int i = 0; i < 10000; ++i) REQUIRE(limiter.Take("a", 0, 1, t0) == 0);
+  for (int i = 0; i < 10000; ++i) REQUIRE(limiter.Take("a", 0, 1, t0).retry_after == 0);
   CHECK(limiter.tracked_clients() == 0);
 }
 
