@@ -68,7 +68,10 @@ namespace {
 
 // A parser keeps buffers sized for the largest document it has seen; past
 // this size they are released after the call instead of kept per thread.
-constexpr std::size_t kKeepParserCapacity = std::size_t{4} << 20;
+// Every HTTP worker thread (server.worker_threads, 128 by default) keeps one,
+// and simdjson needs roughly ten bytes of buffers per byte of capacity, so
+// 1 MiB bounds what idle workers hold (typical batches are well below it).
+constexpr std::size_t kKeepParserCapacity = std::size_t{1} << 20;
 
 od::parser& ThreadParser() {
   thread_local od::parser parser;

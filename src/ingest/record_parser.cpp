@@ -433,32 +433,100 @@ bool RecordParser::ConsumeNull(od::value& value) {
   return true;
 }
 
-bool RecordParser::SkipValue(od::value& value, int depth) {
-  if (depth > kMaxNestingDepth) return Fault(kTooDeep);
-  od::json_type type;
-  if (auto error = value.type().get(type)) return Fault(error);
-  switch (type) {
-    case od::json_type::object: {
-      od::object object;
-      if (auto error = value.get_object().get(object)) return Fault(error);
-      for (auto field_result : object) {
+// One container SkipValue is walking: its iterator and whether the element
+// last taken from it has been checked (only then may the iterator advance:
+// On-Demand skips an element it advances past unread).
+struct RecordParser::SkipLevel {
+  bool is_object = false;
+  bool taken = false;
+  od::object_iterator field;
+  od::object_iterator fields_end;
+  od::array_iterator element;
+  od::array_iterator elements_end;
+};
+
+// Iterative, with the open containers on the heap: a body may nest up to
+// kMaxNestingDepth levels, and CivetWeb runs handlers on fixed 100 KiB
+// stacks, where one recursive frame per level (kilobytes in sanitizer
+// builds) would not fit.
+bool RecordParser::SkipValue(od::value& root, int depth) {
+  std::vector<SkipLevel> open;
+  od::value value = root;
+  for (;;) {
+    if (depth + static_cast<int>(open.size()) > kMaxNestingDepth) return Fault(kTooDeep);
+    od::json_type type;
+    if (auto error = value.type().get(type)) return Fault(error);
+    if (type == od::json_type::object || type == od::json_type::array) {
+      if (!OpenContainer(value, type, &open)) return false;
+    } else if (!CheckScalar(value, type)) {
+      return false;
+    }
+    switch (NextValue(&open, &value)) {
+      case Next::kValue:
+        continue;
+      case Next::kDone:
+        return true;
+      case Next::kFault:
+        return false;
+    }
+  }
+}
+
+bool RecordParser::OpenContainer(od::value& value, od::json_type type, std::vector<SkipLevel>* open) {
+  SkipLevel level;
+  level.is_object = type == od::json_type::object;
+  if (level.is_object) {
+    od::object object;
+    if (auto error = value.get_object().get(object)) return Fault(error);
+    if (auto error = object.begin().get(level.field)) return Fault(error);
+    if (auto error = object.end().get(level.fields_end)) return Fault(error);
+  } else {
+    od::array array;
+    if (auto error = value.get_array().get(array)) return Fault(error);
+    if (auto error = array.begin().get(level.element)) return Fault(error);
+    if (auto error = array.end().get(level.elements_end)) return Fault(error);
+  }
+  open->push_back(level);
+  return true;
+}
+
+// The next value to check: the next element of the innermost open
+// container, closing the containers that are exhausted.
+RecordParser::Next RecordParser::NextValue(std::vector<SkipLevel>* open, od::value* value) {
+  while (!open->empty()) {
+    SkipLevel& level = open->back();
+    if (level.is_object) {
+      if (level.taken) ++level.field;
+      if (level.field != level.fields_end) {
         od::field field;
-        if (auto error = std::move(field_result).get(field)) return Fault(error);
+        if (auto error = (*level.field).get(field)) {
+          Fault(error);
+          return Next::kFault;
+        }
         RawString key;
-        if (!ReadKey(field, &key) || !SkipValue(field.value(), depth + 1)) return false;
+        if (!ReadKey(field, &key)) return Next::kFault;
+        *value = field.value();
+        level.taken = true;
+        return Next::kValue;
       }
-      return true;
-    }
-    case od::json_type::array: {
-      od::array array;
-      if (auto error = value.get_array().get(array)) return Fault(error);
-      for (auto element_result : array) {
-        od::value element;
-        if (auto error = std::move(element_result).get(element)) return Fault(error);
-        if (!SkipValue(element, depth + 1)) return false;
+    } else {
+      if (level.taken) ++level.element;
+      if (level.element != level.elements_end) {
+        if (auto error = (*level.element).get(*value)) {
+          Fault(error);
+          return Next::kFault;
+        }
+        level.taken = true;
+        return Next::kValue;
       }
-      return true;
     }
+    open->pop_back();
+  }
+  return Next::kDone;
+}
+
+bool RecordParser::CheckScalar(od::value& value, od::json_type type) {
+  switch (type) {
     case od::json_type::string: {
       od::raw_json_string raw;
       if (auto error = value.get_raw_json_string().get(raw)) return Fault(error);
@@ -475,8 +543,9 @@ bool RecordParser::SkipValue(od::value& value, int depth) {
     }
     case od::json_type::null:
       return ConsumeNull(value);
+    default:
+      return Fault(simdjson::INCORRECT_TYPE);
   }
-  return Fault(simdjson::INCORRECT_TYPE);
 }
 
 // ---- problems and record-level rules ---------------------------------------------------

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "json_text.h"
 #include "llm_cost_exporter/ingest.h"
@@ -89,6 +90,12 @@ class RecordParser {
   const JsonFault& fault() const { return fault_; }
 
  private:
+  // SkipValue's parts (see record_parser.cpp).
+  struct SkipLevel;
+  enum class Next { kValue, kDone, kFault };
+  bool OpenContainer(simdjson::ondemand::value& value, simdjson::ondemand::json_type type, std::vector<SkipLevel>* open);
+  Next NextValue(std::vector<SkipLevel>* open, simdjson::ondemand::value* value);
+  bool CheckScalar(simdjson::ondemand::value& value, simdjson::ondemand::json_type type);
   bool ParseObject(simdjson::ondemand::object& object);
   bool HandleField(std::string_view key, simdjson::ondemand::value& value);
   bool Dispatch(RecordField field, simdjson::ondemand::value& value, simdjson::ondemand::json_type type);

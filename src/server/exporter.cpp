@@ -168,6 +168,10 @@ Status Exporter::Start() {
       "request_timeout_ms", std::to_string(server.request_timeout_ms),
       "enable_keep_alive", "yes",
       "keep_alive_timeout_ms", std::to_string(server.keep_alive_timeout_ms),
+      // CivetWeb's default (200) overflows in a connection flood even though
+      // the gate refuses at once; a full queue drops SYNs, and a scrape then
+      // waits a second for its retransmit. The kernel caps it at somaxconn.
+      "listen_backlog", "4096",
       // Headers and body go out in two writes; without TCP_NODELAY the second
       // waits for the client's delayed ACK (about 40 ms per request).
       "tcp_nodelay", "1",

@@ -327,17 +327,22 @@ class HostileClients(unittest.TestCase):
                 except OSError:
                     pass
             t0 = time.monotonic()
-            status, _, _ = harness.http("GET", self.exporter.url + "/metrics", timeout=5)
+            status, _, payload = harness.http("GET", self.exporter.url + "/metrics", timeout=5)
             self.assertEqual(status, 200)
             self.assertLess(time.monotonic() - t0, 0.5)
+            # The gate holds each attacker to its per-client share of workers.
+            open_now = sum(float(line.rsplit(" ", 1)[1]) for line in payload.decode().splitlines()
+                           if line.startswith("llm_cost_exporter_http_connections_open "))
+            self.assertLessEqual(open_now, 2 * PER_CLIENT + 8)
             time.sleep(0.5)
         # The gate refuses the flood as the server accepts it. Not every
         # connection the client saw established reaches accept(): in a burst
         # the kernel's accept queue overflows and, with SYN cookies, drops
-        # the handshake's last ACK without a trace on the server side.
+        # the handshake's last ACK without a trace on the server side (how
+        # many depends on the machine's speed, so only thousands are asked).
         harness.wait_until(lambda: self.metric("llm_cost_exporter_http_connections_refused_total",
                                                limit="max_connections_per_client") - refused_before
-                           >= FLOOD_CONNECTIONS // 2, 30, f"the flood to be refused ({established} established)")
+                           >= FLOOD_CONNECTIONS // 5, 30, f"the flood to be refused ({established} established)")
         for s in flood + slow:
             s.close()
 

@@ -1,7 +1,10 @@
 // Body layouts (single object, array, NDJSON), body-level errors, batch
 // bookkeeping (total, record_index, errors) and buffer ownership.
+#include <pthread.h>
+
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -263,6 +266,52 @@ TEST_CASE("nesting deeper than the limit fails instead of recursing", "[ingest][
   CHECK(nd.record_index == std::vector<std::size_t>{1});
   REQUIRE(nd.errors.size() == 1);
   CHECK(nd.errors[0].reason == RejectReason::kMalformedJson);
+}
+
+namespace {
+
+// ParseBatch on a thread with a 32 KiB stack. HTTP handlers run on
+// CivetWeb's fixed 100 KiB stacks: checking nested values must not take a
+// frame per nesting level in any build (sanitizer frames are kilobytes).
+Result<Batch> ParseOnSmallStack(const std::string& body) {
+  struct Job {
+    const std::string* body;
+    std::optional<Result<Batch>> parsed;
+  } job{&body, std::nullopt};
+  pthread_attr_t attributes;
+  REQUIRE(pthread_attr_init(&attributes) == 0);
+  REQUIRE(pthread_attr_setstacksize(&attributes, 32 * 1024) == 0);
+  pthread_t thread;
+  REQUIRE(pthread_create(&thread, &attributes, [](void* arg) -> void* {
+    auto* j = static_cast<Job*>(arg);
+    j->parsed.emplace(ParseBatch(*j->body, BodyFormat::kJson, {}, kReceiveTime));
+    return nullptr;
+  }, &job) == 0);
+  REQUIRE(pthread_join(thread, nullptr) == 0);
+  pthread_attr_destroy(&attributes);
+  REQUIRE(job.parsed.has_value());
+  return std::move(*job.parsed);
+}
+
+std::string Nested(int levels) {
+  return std::string(static_cast<std::size_t>(levels), '[') + R"({"k":[1,"s",true,null]})" +
+         std::string(static_cast<std::size_t>(levels), ']');
+}
+
+}  // namespace
+
+TEST_CASE("values nested up to the limit are checked in constant stack", "[ingest][batch]") {
+  // The unknown fields are checked to their end, then reject their records.
+  Result<Batch> within = ParseOnSmallStack(R"([{"event":"a.b","x":)" + Nested(58) + R"(},{"event":"c.d","y":{"z":)" +
+                                           Nested(57) + "}}]");
+  REQUIRE(within.ok());
+  REQUIRE(within->errors.size() == 2);
+  CHECK(within->errors[0].reason == RejectReason::kUnknownField);
+  CHECK(within->errors[1].reason == RejectReason::kUnknownField);
+
+  Result<Batch> beyond = ParseOnSmallStack(R"([{"event":"a.b","x":)" + Nested(70) + "}]");
+  REQUIRE_FALSE(beyond.ok());
+  CHECK(Contains(beyond.status().message(), "nesting deeper than 64 levels"));
 }
 
 TEST_CASE("NDJSON: one record per line, blank lines and CRLF ignored", "[ingest][batch]") {
