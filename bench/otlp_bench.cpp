@@ -2,6 +2,8 @@
 // validated usage records, for each encoding beside the raw decode of the
 // same payload measured in the same run:
 //   BM_Json_RawParse        - nlohmann::json::parse of the body (baseline)
+//   BM_Json_RawParseSimdjson - simdjson::dom::parser::parse of the body, the
+//                             parser reused as the decoder does (baseline)
 //   BM_Json_DecodeMap       - lce::ParseOtlpTraces, JSON: decode + map every span
 //   BM_Proto_RawParse       - ExportTraceServiceRequest::ParseFromString (baseline)
 //   BM_Proto_RawParseArena  - the same into an arena, as the decoder parses
@@ -18,6 +20,7 @@
 #include <benchmark/benchmark.h>
 #include <google/protobuf/arena.h>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>  // linked through lce_otlp
 
 #include <cstdio>
 #include <string>
@@ -232,6 +235,17 @@ void BM_Json_RawParse(benchmark::State& state) {
   Label(state, JsonBody());
 }
 BENCHMARK(BM_Json_RawParse)->Unit(benchmark::kMicrosecond);
+
+void BM_Json_RawParseSimdjson(benchmark::State& state) {
+  simdjson::dom::parser parser;
+  for (auto _ : state) {
+    simdjson::dom::element root;
+    if (parser.parse(JsonBody()).get(root) != simdjson::SUCCESS) state.SkipWithError("parse failed");
+    benchmark::DoNotOptimize(root);
+  }
+  Label(state, JsonBody());
+}
+BENCHMARK(BM_Json_RawParseSimdjson)->Unit(benchmark::kMicrosecond);
 
 void BM_Json_DecodeMap(benchmark::State& state) { DecodeMap(state, JsonBody(), lce::OtlpEncoding::kJson); }
 BENCHMARK(BM_Json_DecodeMap)->Unit(benchmark::kMicrosecond);

@@ -1,4 +1,6 @@
 // OTLP/HTTP JSON decoding, and whole bodies through ParseOtlpTraces.
+#include <limits>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -179,4 +181,165 @@ TEST_CASE("a bad span is rejected alone; indexes count spans across the request"
   CHECK(batch->errors[0].index == 1);
   CHECK(batch->errors[0].field == "campaign_id");
   CHECK(batch->errors[0].reason == RejectReason::kLooksLikeEmail);
+}
+
+TEST_CASE("fields come in any order; the resource may follow its spans", "[otlp][json]") {
+  // Every object's members reversed against the usual order.
+  const std::string_view body = R"({"somethingNew":1,"resourceSpans":[{
+    "scopeSpans":[{"spans":[
+      {"status":{"code":"STATUS_CODE_ERROR"},
+       "attributes":[{"value":{"intValue":"12"},"key":"gen_ai.usage.input_tokens"}],
+       "endTimeUnixNano":"20","startTimeUnixNano":10,"name":"chat","spanId":"00f067aa0ba902b7",
+       "traceId":"4bf92f3577b34da6a3ce929d0e0e4736"}],"scope":{"name":"x"}}],
+    "resource":{"droppedAttributesCount":0,"attributes":[{"value":{"stringValue":"svc"},"key":"service.name"}]}}]})";
+  std::vector<std::string> seen;
+  const Status status = DecodeOtlpJson(body, [&seen](const OtlpSpan& span) {
+    REQUIRE(span.resource_attributes.size() == 1);
+    REQUIRE(span.attributes.size() == 1);
+    seen.push_back(std::string(span.trace_id) + " " + std::string(span.span_id) + " " + std::string(span.name) + " " +
+                   std::to_string(span.start_time_unix_nano) + " " + std::to_string(span.end_time_unix_nano) + " " +
+                   std::to_string(span.status_code) + " " + std::string(span.attributes[0].key) + "=" +
+                   std::to_string(span.attributes[0].value.int_value) + " " +
+                   std::string(span.resource_attributes[0].key) + "=" +
+                   std::string(span.resource_attributes[0].value.string));
+  });
+  REQUIRE(status.ok());
+  CHECK(seen == std::vector<std::string>{"4bf92f3577b34da6a3ce929d0e0e4736 00f067aa0ba902b7 chat 10 20 2 "
+                                         "gen_ai.usage.input_tokens=12 service.name=svc"});
+}
+
+TEST_CASE("a key given twice: the last one counts; null is absent", "[otlp][json]") {
+  Collected c;
+  REQUIRE(Decode(R"({"resourceSpans":[{"scopeSpans":[{"spans":[
+      {"name":"first","name":"second","endTimeUnixNano":"x","endTimeUnixNano":7,
+       "status":{"code":2},"status":null}]}]}]})",
+                 &c)
+              .ok());
+  CHECK(c.names == std::vector<std::string>{"second"});
+  CHECK(c.ends == std::vector<std::uint64_t>{7});
+  CHECK(c.status_codes == std::vector<std::int32_t>{0});
+}
+
+TEST_CASE("AnyValue: the first of string, int, double, bool wins; numbers keep their JSON type", "[otlp][json]") {
+  std::vector<OtlpValue::Kind> kinds;
+  std::vector<double> doubles;
+  REQUIRE(DecodeOtlpJson(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[
+      {"key":"a","value":{"boolValue":true,"intValue":3}},
+      {"key":"b","value":{"doubleValue":"-Infinity","arrayValue":{}}},
+      {"key":"c","value":{"doubleValue":18446744073709551615}},
+      {"key":"d","value":{"kvlistValue":{}}},
+      {"key":"e","value":{"stringValue":null,"boolValue":false}},
+      {"key":"f","value":null}]}]}]}]})",
+                         [&](const OtlpSpan& span) {
+                           for (const OtlpAttribute& a : span.attributes) {
+                             kinds.push_back(a.value.kind);
+                             doubles.push_back(a.value.double_value);
+                           }
+                         })
+              .ok());
+  using K = OtlpValue::Kind;
+  CHECK(kinds == std::vector<K>{K::kInt, K::kDouble, K::kDouble, K::kOther, K::kBool, K::kEmpty});
+  CHECK(doubles[1] == -std::numeric_limits<double>::infinity());
+  CHECK(doubles[2] == 18446744073709551615.0);
+
+  Collected c;
+  auto message = [&c](std::string_view value) {
+    const std::string body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"k","value":)" +
+                             std::string(value) + "}]}]}]}]}";
+    const Status status = Decode(body, &c);
+    REQUIRE_FALSE(status.ok());
+    return status.message();
+  };
+  const std::string at =
+      "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value";
+  CHECK(message(R"({"intValue":5.0})") == at + ".intValue: expected an int64 (number or decimal string), got a number");
+  CHECK(message(R"({"intValue":9223372036854775808})") == at + ".intValue: out of the int64 range");
+  CHECK(message(R"({"doubleValue":"1.5x"})") == at + ".doubleValue: expected a number");
+  CHECK(message(R"({"boolValue":1})") == at + ".boolValue: expected a boolean, got a number");
+  CHECK(message(R"({"stringValue":[]})") == at + ".stringValue: expected a string, got an array");
+  CHECK(message(R"("x")") == at + ": expected an AnyValue object, got a string");
+}
+
+TEST_CASE("every element of a list is checked before the first is read", "[otlp][json]") {
+  Collected c;
+  const Status status = Decode(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a"}]},true]}]})", &c);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message() ==
+        "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[1]: expected an object, got a boolean");
+  CHECK(c.names.empty());
+  const Status resource = Decode(R"({"resourceSpans":[{"scopeSpans":[],"resource":{"attributes":{}}}]})", &c);
+  CHECK(resource.message() ==
+        "invalid ExportTraceServiceRequest: resourceSpans[0].resource.attributes: expected an array, got an object");
+}
+
+// simdjson refuses these bodies; nlohmann::json, which decoded OTLP JSON
+// before, accepts them: they still decode as they did.
+TEST_CASE("bodies only nlohmann accepts decode as before", "[otlp][json]") {
+  const std::string span = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"s","endTimeUnixNano":"9",)"
+                           R"("attributes":[{"key":"big","value":{"doubleValue":100000000000000000000000}},)"
+                           R"({"key":"t","value":{"stringValue":"tab\tquote\"\u0001\u00e9"}}]}]}]}]})";
+  std::string deep;
+  for (int i = 0; i < 3000; ++i) deep += "[";
+  deep += "1";
+  for (int i = 0; i < 3000; ++i) deep += "]";
+  const std::string deep_body = span.substr(0, span.size() - 1) + R"(,"x":)" + deep + "}";
+  for (const std::string& body : {span, "\xEF\xBB\xBF" + span, span + std::string(1, '\0') + "} trailing", deep_body}) {
+    std::vector<std::string> seen;
+    const Status status = DecodeOtlpJson(body, [&seen](const OtlpSpan& s) {
+      REQUIRE(s.attributes.size() == 2);
+      CHECK(s.attributes[0].value.kind == OtlpValue::Kind::kDouble);
+      CHECK(s.attributes[0].value.double_value == 1e23);
+      seen.push_back(std::string(s.name) + " " + std::to_string(s.end_time_unix_nano) + " " +
+                     std::string(s.attributes[1].value.string));
+    });
+    REQUIRE(status.ok());
+    CHECK(seen == std::vector<std::string>{"s 9 tab\tquote\"\x01\xC3\xA9"});
+  }
+  Collected c;
+  const Status big_time =
+      Decode(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"endTimeUnixNano":18446744073709551616}]}]}]})", &c);
+  CHECK(big_time.message() == "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0]."
+                              "endTimeUnixNano: expected a uint64 (number or decimal string), got a number");
+  const Status after_nul = Decode(std::string("{\"resourceSpans\":[\0]}", 21), &c);
+  CHECK_THAT(after_nul.message(), Catch::StartsWith("invalid JSON: parse error at line 1, column 19"));
+  CHECK(c.names.empty());
+}
+
+TEST_CASE("a decode inside the callback leaves the outer spans' views intact", "[otlp][json]") {
+  const std::string inner_body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"inner-span-name"}]}]}]})";
+  std::vector<std::string> names;
+  const Status status =
+      DecodeOtlpJson(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"outer"},{"name":"outer2"}]}]}]})",
+                     [&](const OtlpSpan& outer) {
+                       REQUIRE(DecodeOtlpJson(inner_body, [&](const OtlpSpan& inner) {
+                                 names.emplace_back(inner.name);
+                               }).ok());
+                       names.emplace_back(outer.name);
+                     });
+  REQUIRE(status.ok());
+  CHECK(names == std::vector<std::string>{"inner-span-name", "outer", "inner-span-name", "outer2"});
+}
+
+TEST_CASE("an exception from the callback: std::exception is internal, any other passes through", "[otlp][json]") {
+  const std::string_view body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a"}]}]}]})";
+  const Status status = DecodeOtlpJson(body, [](const OtlpSpan&) { throw std::bad_alloc(); });
+  CHECK(status.code() == Status::Code::kInternal);
+  struct Stop {};
+  CHECK_THROWS_AS(DecodeOtlpJson(body, [](const OtlpSpan&) { throw Stop{}; }), Stop);
+  // The thread's parser is usable again after that.
+  Collected c;
+  CHECK(Decode(body, &c).ok());
+  CHECK(c.names == std::vector<std::string>{"a"});
+}
+
+// simdjson reads the integer -0 as 0 (nlohmann read it as a negative
+// integer, so a time of -0 was refused as negative).
+TEST_CASE("JSON minus zero (-0) is zero", "[otlp][json]") {
+  Collected c;
+  REQUIRE(Decode(R"({"resourceSpans":[{"scopeSpans":[{"spans":[
+      {"name":"z","endTimeUnixNano":-0,"status":{"code":-0}}]}]}]})",
+                 &c)
+              .ok());
+  CHECK(c.ends == std::vector<std::uint64_t>{0});
+  CHECK(c.status_codes == std::vector<std::int32_t>{0});
 }
