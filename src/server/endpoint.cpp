@@ -123,6 +123,7 @@ bool Endpoint::Throttle(mg_connection* conn, const Snapshot& snapshot, const Cal
   // client on the scraper's address floods.
   if (AccessFor(name_) != Access::kApiKey) return false;
   const RateLimitConfig& limit = snapshot.config.server.rate_limit;
+  if (limit.requests_per_second == 0) return false;
   const std::string client = RateLimitClient(conn, caller);
   const RateLimiter::Decision decision =
       impl_.rate_limiter.Take(client, limit.requests_per_second, limit.burst, RateLimiter::Clock::now());
