@@ -171,8 +171,9 @@ void ConnectionGate::OnClosed(std::string_view address, int port) {
   Forget(it);
 }
 
-ConnectionGate::Stats ConnectionGate::stats() const {
+ConnectionGate::Stats ConnectionGate::stats() {
   std::lock_guard lock(mutex_);
+  ForgetClosed("");  // a scrape reports what is open, not what was never named closed
   Stats stats = stats_;
   stats.open = open_.size();
   return stats;
@@ -192,7 +193,7 @@ namespace {
 
 class ConnectionCollector final : public prometheus::Collectable {
  public:
-  explicit ConnectionCollector(const ConnectionGate& gate) : gate_(gate) {}
+  explicit ConnectionCollector(ConnectionGate& gate) : gate_(gate) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     using prometheus::MetricType;
@@ -221,12 +222,12 @@ class ConnectionCollector final : public prometheus::Collectable {
   }
 
  private:
-  const ConnectionGate& gate_;
+  ConnectionGate& gate_;
 };
 
 }  // namespace
 
-std::unique_ptr<prometheus::Collectable> NewConnectionCollector(const ConnectionGate& gate) {
+std::unique_ptr<prometheus::Collectable> NewConnectionCollector(ConnectionGate& gate) {
   return std::make_unique<ConnectionCollector>(gate);
 }
 

@@ -70,7 +70,9 @@ class ConnectionGate {
   // CivetWeb is closing the connection from `address`:`port`.
   void OnClosed(std::string_view address, int port);
 
-  Stats stats() const;
+  // Also forgets connections whose sockets are gone (ForgetClosed), so the
+  // open count a scrape sees is exact.
+  Stats stats();
 
   // Called by the accept() override for socket `fd` just accepted on
   // `listener_fd`: Admit by the gate of the listener's port, or true when
@@ -87,7 +89,7 @@ class ConnectionGate {
   // Drops entries (of `client`, or all when empty) whose socket is no longer
   // the connection admitted. CivetWeb cannot always name a connection it
   // closes (no request info after a failed TLS handshake), so a limit that
-  // is reached is checked against the sockets before it refuses. Needs mutex_.
+  // is reached, and every scrape, checks against the sockets. Needs mutex_.
   void ForgetClosed(std::string_view client);
   void Forget(std::unordered_map<std::string, Open>::iterator it);
   static std::string ConnectionKey(std::string_view address, int port);
@@ -103,6 +105,6 @@ class ConnectionGate {
 };
 
 // llm_cost_exporter_http_connections_* from the gate's Stats, at scrape time.
-std::unique_ptr<prometheus::Collectable> NewConnectionCollector(const ConnectionGate& gate);
+std::unique_ptr<prometheus::Collectable> NewConnectionCollector(ConnectionGate& gate);
 
 }  // namespace lce

@@ -161,10 +161,12 @@ TEST_CASE("connection gate: a connection closed without a callback frees its slo
   CHECK(gate.Admit(a.server, a.peer));
   CHECK(gate.Admit(b.server, b.peer));
   close(a.server);  // as after a failed TLS handshake: CivetWeb cannot name it
+  CHECK(gate.stats().open == 1);  // a scrape sees it gone
+  CHECK(gate.stats().closed_without_request == 1);
   auto c = lo.Connect("127.0.0.2");
   CHECK(gate.Admit(c.server, c.peer));
   CHECK(gate.stats().open == 2);
-  CHECK(gate.stats().closed_without_request == 1);
+  CHECK(gate.stats().closed_without_request == 1);  // counted once
   auto d = lo.Connect("127.0.0.2");
   CHECK_FALSE(gate.Admit(d.server, d.peer));  // b and c are still open
   for (int fd : {b.server, c.server, a.client, b.client, c.client, d.client}) close(fd);
