@@ -18,10 +18,15 @@ using config_detail::RejectUnknownKeys;
 using config_detail::RequireMap;
 using config_detail::Where;
 
-std::size_t ReadPositive(const YAML::Node& node, const std::string& path) {
-  const auto value = ReadScalar<long long>(node, path, "a positive integer");
-  if (value <= 0) throw ConfigError{Where(node, path) + " must be a positive integer"};
+// An integer of at least `min` (0 or 1); `what` names the expectation in errors.
+std::size_t ReadAtLeast(const YAML::Node& node, const std::string& path, long long min, const std::string& what) {
+  const auto value = ReadScalar<long long>(node, path, what.c_str());
+  if (value < min) throw ConfigError{Where(node, path) + " must be " + what};
   return static_cast<std::size_t>(value);
+}
+
+std::size_t ReadPositive(const YAML::Node& node, const std::string& path) {
+  return ReadAtLeast(node, path, 1, "a positive integer");
 }
 
 std::vector<double> ReadBuckets(const YAML::Node& node, const std::string& path) {
@@ -46,9 +51,7 @@ int ReadPositiveInt(const YAML::Node& node, const std::string& path) {
 
 // A non-negative integer (0 meaning "off" where the key says so).
 std::size_t ReadCount(const YAML::Node& node, const std::string& path) {
-  const auto value = ReadScalar<long long>(node, path, "a non-negative integer");
-  if (value < 0) throw ConfigError{Where(node, path) + " must be a non-negative integer"};
-  return static_cast<std::size_t>(value);
+  return ReadAtLeast(node, path, 0, "a non-negative integer");
 }
 
 void ReadRateLimit(const YAML::Node& node, RateLimitConfig& out) {

@@ -14,6 +14,7 @@
 #include <prometheus/metric_family.h>
 
 #include "exporter_impl.h"
+#include "http_util.h"
 
 namespace lce {
 namespace {
@@ -141,7 +142,7 @@ void ConnectionGate::Forget(std::unordered_map<std::string, Open>::iterator it) 
 void ConnectionGate::Refuse(int fd, int status, const std::string& message) {
   if (!tls_) {
     // Best effort, never blocking: the master thread must not wait on a client.
-    const std::string body = "{\"error\":\"" + message + "\"}";
+    const std::string body = http::ErrorJson(message);
     const std::string answer = "HTTP/1.1 " + std::to_string(status) +
                                (status == 429 ? " Too Many Requests" : " Service Unavailable") +
                                "\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"

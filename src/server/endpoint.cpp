@@ -127,8 +127,8 @@ bool Endpoint::Throttle(mg_connection* conn, const Snapshot& snapshot, const Cal
   const std::string client = RateLimitClient(conn, caller);
   const RateLimiter::Decision decision =
       impl_.rate_limiter.Take(client, limit.requests_per_second, limit.burst, RateLimiter::Clock::now());
-  if (decision.retry_after == 0) return false;
   const long retry_after = decision.retry_after;
+  if (retry_after == 0) return false;
   impl_.self.CountLimited(name_, "rate");
   // One audit event per episode (until the client is granted again), not
   // one per refused request: a flood must not flood the log too.
