@@ -4,6 +4,8 @@
 # temporary directory, drives it with bench/load_driver (NDJSON batches
 # over keep-alive connections), prints the driver's figures, and stops it.
 #   bench/run_http_bench.sh [connections] [batch] [rounds]
+# LCE_BENCH_FSYNC=false runs with storage.fsync_every_commit: false (the shipped default is true), to measure
+# what the fsync per group commit costs; LCE_BENCH_INGEST_ONLY=1 skips the decision and raw-insert parts.
 # Build first: scripts/build.sh (benchmarks are built by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,12 @@ port=19477
 
 storage=$(mktemp -d)   # a fresh durable ledger (SQLite) for every run
 config=$(mktemp --suffix=.yml)
-sed 's/requests_per_second: [0-9]*/requests_per_second: 0/' config/llm_cost_exporter.yml > "$config"
+fsync=${LCE_BENCH_FSYNC:-true}
+[[ $fsync == true || $fsync == false ]] || { echo "LCE_BENCH_FSYNC must be true or false" >&2; exit 2; }
+sed -e 's/requests_per_second: [0-9]*/requests_per_second: 0/' \
+    -e "s/fsync_every_commit: [a-z]*/fsync_every_commit: $fsync/" config/llm_cost_exporter.yml > "$config"
+grep -q "fsync_every_commit: $fsync" "$config"
+echo "fsync_every_commit=$fsync"
 build/llm_cost_exporter --web.listen-address=127.0.0.1:$port --log.level=warn --storage.path="$storage" \
   --config.file="$config" &
 exporter=$!
@@ -25,6 +32,7 @@ for _ in $(seq 50); do
 done
 build/bench/load_driver --target=127.0.0.1:$port --connections="$connections" --batch="$batch" \
   --rounds="$rounds" --seconds=20
+[[ -n ${LCE_BENCH_INGEST_ONLY:-} ]] && exit 0
 # Budget decisions (POST /v1/budget/check, 40 campaigns) beside GET /-/healthy
 # on the same server, each for 5 seconds.
 build/bench/decision_driver --target=127.0.0.1:$port --connections="$connections" --seconds=5

@@ -126,9 +126,13 @@ void CheckRecord(const UsageRecord& r, const IngestOptions& options) {
   }
   LCE_FUZZ_CHECK(r.attempt >= 1);
   LCE_FUZZ_CHECK(r.vendor_status == 0 || (r.vendor_status >= 100 && r.vendor_status <= 599));
-  LCE_FUZZ_CHECK(r.latency_us >= 0);
+  LCE_FUZZ_CHECK(r.latency_us >= 0 && r.latency_us <= kMaxLatencyUs);
   LCE_FUZZ_CHECK(r.has_latency || r.latency_us == 0);
+  // The record bounds (usage_record.h): nothing beyond them is ever accepted.
+  for (std::uint64_t count : r.tokens.count) LCE_FUZZ_CHECK(count <= kMaxTokensPerRecord);
+  for (const UnitCount& unit : r.units) LCE_FUZZ_CHECK(unit.count <= kMaxUnitsPerRecord);
   LCE_FUZZ_CHECK(r.timestamp_given || r.timestamp_unix_ns == kReceiveTimeUnixNs);
+  LCE_FUZZ_CHECK(r.timestamp_unix_ns >= kMinTimestampUnixNs);
   LCE_FUZZ_CHECK(r.idempotency_key == IdempotencyKey(r));
 }
 

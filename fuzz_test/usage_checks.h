@@ -4,7 +4,8 @@
 //   - every record seen ends up in exactly one of records / errors, in body
 //     order, and record_index / error indices partition 0 .. total-1;
 //   - every accepted record satisfies the schema's rules (labels, ids,
-//     token parts, cross-field rules, idempotency key);
+//     token parts, cross-field rules, idempotency key) and the record
+//     bounds (token and unit counts, latency);
 //   - record strings are views into the batch's own copy of the body: never
 //     into the caller's buffer, at the same relative positions as in the
 //     body, and still readable after the caller's buffer is freed and the

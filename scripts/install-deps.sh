@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake git pkg-config
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libsimdjson-dev libsqlite3-dev catch2 libbenchmark-dev libcctz-dev tzdata
-  libssl-dev libcrypt-dev libprotobuf-dev protobuf-compiler zlib1g-dev)
+  libssl-dev libcrypt-dev libprotobuf-dev protobuf-compiler zlib1g-dev libxxhash-dev)
 # golang-go + Go sources: the Helm chart renderer of tests/helm (Helm is not in Debian 12).
 # clang + its runtime: the libFuzzer targets of fuzz_test/ (scripts/fuzz.sh).
 test_pkgs=(prometheus prometheus-alertmanager python3 python3-yaml curl chromium openssl

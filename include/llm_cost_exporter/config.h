@@ -47,8 +47,9 @@ struct StorageConfig {
   // How long idempotency keys are remembered (by receive time): a record
   // re-sent within this window is a duplicate, later it counts again.
   std::chrono::seconds idempotency_retention{std::chrono::hours(48)};
-  // fsync every commit: survives power loss, not only process crashes.
-  bool fsync_every_commit = false;
+  // fsync every commit (the default): a 2xx survives power loss; false
+  // survives process crashes only.
+  bool fsync_every_commit = true;
 };
 
 // API keys for the ingest, OTLP, budget and spend endpoints.

@@ -28,7 +28,7 @@ enum class RejectReason : std::uint8_t {
   kNotAnObject,       // the record is not a JSON object
   kMissingField,      // a required field is absent
   kWrongType,         // e.g. a string where a number belongs
-  kOutOfRange,        // negative count, attempt < 1, status outside 100..599
+  kOutOfRange,        // negative or too large a count, attempt < 1, status outside 100..599, cost beyond the ledger's range
   kUnknownField,      // a field the schema does not define
   kInvalidLabel,      // label-bound value with forbidden characters or too long
   kLooksLikeEmail,    // label-bound value that looks like an e-mail address
@@ -39,8 +39,9 @@ enum class RejectReason : std::uint8_t {
   kPartsExceedWhole,  // cached_input + cache_write > input, or reasoning > output
   kForbiddenCampaign, // the caller's API key may not write this campaign
   kLooksLikeSecret,   // label-bound value that looks like an API key or token
+  kConflict,          // the idempotency key was already used for a record with other content
 };
-inline constexpr std::size_t kRejectReasonCount = 15;
+inline constexpr std::size_t kRejectReasonCount = 16;
 std::string_view RejectReasonName(RejectReason reason);  // "missing_field", ...
 
 struct RecordError {
@@ -111,6 +112,18 @@ bool IsValidSpanId(std::string_view value) noexcept;
 // reasoning <= output. On failure (reason kPartsExceedWhole) sets *part to
 // the part reported (kCachedInput or kReasoning) and *message.
 bool ValidateTokenParts(const TokenUsage& tokens, TokenType* part, std::string* message);
+// The out_of_range message for a count above its record bound
+// (kMaxTokensPerRecord, kMaxUnitsPerRecord): "must be at most N per record".
+std::string CountAboveBoundMessage(std::uint64_t max);
+// The content fingerprint stored with a record's idempotency key: the same
+// key with a different fingerprint is a conflict, not a duplicate. Covers
+// every field that changes price, budgets or metrics: event, timestamp (when
+// given), service, operation, campaign_id, audience_id, vendor, model,
+// service_tier, prompt_version, reservation_id, token_usage, units (in any
+// order), attempt, latency, vendor_status and the failed flag; not the ids
+// (event_id, trace_id, span_id, decision_id) nor hash_email. Stable across
+// versions and restarts (XXH3-64 of a fixed encoding); never 0.
+std::uint64_t RecordFingerprint(const UsageRecord& record);
 // Builds the idempotency key: event_id, else "t:<trace>:<span>:<event>" when
 // trace_id and span_id are set, else "".
 std::string IdempotencyKey(const UsageRecord& record);

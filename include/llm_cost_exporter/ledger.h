@@ -6,9 +6,10 @@
 //
 // Two implementations: SQLite in WAL mode under --storage.path (the embedded
 // default) and an in-memory one (tests, benchmarks, --storage.path="").
-// Both decide new vs duplicate against an in-memory key index (about key
-// bytes + 40 bytes per remembered key); SQLite also logs every new key, in
-// the same transaction as its spend, and reloads the log on open.
+// Both decide new vs duplicate vs conflict against an in-memory key index
+// (about key bytes + 48 bytes per remembered key, its content fingerprint
+// included); SQLite also logs every new key with its fingerprint, in the
+// same transaction as its spend, and reloads the log on open.
 // Thread safety: every method may be called from any thread. Append calls
 // that overlap in time share one transaction (group commit).
 #pragma once
@@ -37,9 +38,30 @@ struct LedgerEntry {
   std::string_view vendor;
   std::string_view model;
   Money cost;                         // PriceResult::total (priced parts only)
+  // RecordFingerprint of the record: the same key with another fingerprint
+  // is a conflict. 0 means unknown and never conflicts.
+  std::uint64_t fingerprint = 0;
   bool retry = false;                 // attempt > 1
   bool unpriced = false;              // some part could not be priced
 };
+
+// What Append decided for one entry.
+enum class EntryOutcome : std::uint8_t {
+  kNew,         // committed: its key is remembered and its cost is in its bucket
+  kDuplicate,   // its key was recorded before with the same content: nothing added
+  kConflict,    // its key was recorded before with other content: nothing added
+  kOutOfRange,  // its cost would take its spend bucket past kMaxBucketCost: nothing added
+};
+
+// The ledger's range. Callers keep entries within the first two (the
+// pipeline rejects a record beyond them alone, before Append); Append
+// refuses a whole call that does not, before touching anything. The bucket
+// bound is checked at commit, per entry (kOutOfRange): it keeps every
+// bucket's whole-dollar sum inside int64 (SQLite integers).
+inline constexpr Money kMaxEntryCost = Money::FromAtto(Money::kOneDollar * 1'000'000'000LL);         // $1e9
+inline constexpr Money kMaxAppendCost = Money::FromAtto(Money::kOneDollar * 1'000'000'000'000LL);    // $1e12 per call
+inline constexpr Money kMaxBucketCost =
+    Money::FromAtto(Money::kOneDollar * 1'000'000'000'000'000'000LL);  // $1e18 per 15-minute bucket
 
 // Spend of one (15-minute bucket, service, campaign, vendor, model).
 struct SpendBucket {
@@ -65,6 +87,13 @@ struct LedgerStats {
   double commit_seconds_sum = 0;        // wall time of transactions, BEGIN to COMMIT (0 in memory)
   std::uint64_t size_bytes = 0;         // ledger.db + ledger.db-wal on disk (0 in memory)
   std::uint64_t idempotency_keys = 0;   // keys remembered now
+  // Append calls committed in a transaction of their own after the shared
+  // one they were grouped into failed (SQLite group commit isolation).
+  std::uint64_t isolated_appends = 0;
+  // Append calls now waiting for the writer, and now unanswered (waiting or
+  // being written). Both 0 in memory.
+  std::uint64_t queued_appends = 0;
+  std::uint64_t pending_appends = 0;
 };
 
 struct LedgerOptions {
@@ -74,10 +103,10 @@ struct LedgerOptions {
   // stored keys received before now - retention; the in-memory index drops
   // them a generation at a time (see Prune).
   std::chrono::seconds idempotency_retention{std::chrono::hours(48)};
-  // false: WAL with synchronous=NORMAL, durable across process crashes (the
-  // OS holds the written pages); true: synchronous=FULL, fsync per commit,
-  // durable across power loss too.
-  bool fsync_every_commit = false;
+  // true: synchronous=FULL, fsync per commit, durable across power loss;
+  // false: WAL with synchronous=NORMAL, durable across process crashes only
+  // (the OS holds the written pages).
+  bool fsync_every_commit = true;
 };
 
 class Ledger {
@@ -85,14 +114,20 @@ class Ledger {
   virtual ~Ledger() = default;
 
   // Commits the entries of one request in one transaction and returns, for
-  // each entry in order, true if it was new (accepted) and false if its key
-  // was already recorded (a duplicate, also within the same call). On error
-  // nothing of the call was committed. Blocks until the commit (SQLite: the
+  // each entry in order, its outcome: new (committed), duplicate or conflict
+  // (its key was recorded before, also earlier in the same call, with the
+  // same or with other content), or out of range (its bucket is full).
+  // Only kNew entries are committed. On error nothing of the call was
+  // committed, and the error is about the store (I/O, out of memory), never
+  // about the content of an entry. Blocks until the commit (SQLite: the
   // group transaction with every Append queued meanwhile, ~2 ms per 1,000
-  // entries). Fails with kInvalidArgument, before touching anything, for a
-  // cost outside [0, 1e12 USD] or a timestamp before year 1677's first bucket.
-  virtual Result<std::vector<bool>> Append(std::span<const LedgerEntry> entries,
-                                           std::int64_t receive_unix_ns) = 0;
+  // entries; a group whose transaction fails is committed again request by
+  // request, so one call's failure never fails the others). Fails with
+  // kInvalidArgument, before touching anything, for a cost outside
+  // [0, kMaxEntryCost], costs summing past kMaxAppendCost, or a timestamp
+  // before year 1677's first bucket.
+  virtual Result<std::vector<EntryOutcome>> Append(std::span<const LedgerEntry> entries,
+                                                   std::int64_t receive_unix_ns) = 0;
 
   // Spend buckets overlapping [from, to), unordered: exactly the buckets
   // whose start is in [floor(from), to), floor to a multiple of kWidthNs.

@@ -33,8 +33,14 @@ class IngestPipeline {
       : usage_(usage), ledger_(ledger), budgets_(budgets), self_(self) {}
 
   // Prices every valid record of `batch`, commits the new ones to the ledger
-  // and counts them. Fails only when the ledger cannot commit; then nothing
-  // of the batch was counted and the client may safely send it again.
+  // and counts them. A record is rejected alone (in the summary's errors,
+  // body order) when its priced cost is beyond the ledger's range
+  // (kMaxEntryCost, or the batch's running total past kMaxAppendCost:
+  // out_of_range), when its idempotency key was used for other content
+  // (conflict), or when its spend bucket is full (out_of_range). Fails only
+  // when the ledger cannot commit (the store, never a record's content);
+  // then nothing of the batch was counted and the client may safely send it
+  // again.
   Result<IngestSummary> Ingest(Batch&& batch, const PriceBook& prices, std::int64_t receive_unix_ns);
 
  private:

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,22 @@ struct TokenUsage {
   std::uint64_t operator[](TokenType t) const { return count[static_cast<std::size_t>(t)]; }
   std::uint64_t& operator[](TokenType t) { return count[static_cast<std::size_t>(t)]; }
 };
+
+// Upper bounds of one record (docs/usage-record.md#bounds), enforced by every
+// record source (ingest, OTLP): a record beyond them is rejected alone with
+// out_of_range, so it never reaches pricing or the ledger. Far above any real
+// call (the largest context windows are ~10M tokens, batch calls finish
+// within a day), yet small enough that a record priced at the largest price
+// a table may hold stays inside the ledger's range.
+inline constexpr std::uint64_t kMaxTokensPerRecord = 1'000'000'000;  // per token type
+inline constexpr std::uint64_t kMaxUnitsPerRecord = 1'000'000'000;   // per unit name
+inline constexpr std::int64_t kMaxLatencyUs = 7LL * 24 * 3600 * 1'000'000;  // 7 days
+inline constexpr std::int64_t kMaxLatencyMs = kMaxLatencyUs / 1000;
+// The earliest timestamp a record may carry, 1677-09-21T00:15:00Z: the first
+// 15-minute spend bucket that int64 nanoseconds can hold (RFC 3339 times
+// reach back 2 min 17 s further).
+inline constexpr std::int64_t kMinTimestampUnixNs =
+    (std::numeric_limits<std::int64_t>::min() / (15LL * 60 * 1'000'000'000)) * (15LL * 60 * 1'000'000'000);
 
 struct UnitCount {
   std::string_view unit;  // label-safe unit name, e.g. "emails"

@@ -187,6 +187,8 @@ bool LooksLikeSecret(std::string_view value) noexcept {
 bool IsValidTraceId(std::string_view value) noexcept { return ingest_detail::IsValidHexId(value, 32); }
 bool IsValidSpanId(std::string_view value) noexcept { return ingest_detail::IsValidHexId(value, 16); }
 
+std::string CountAboveBoundMessage(std::uint64_t max) { return "must be at most " + std::to_string(max) + " per record"; }
+
 bool ValidateTokenParts(const TokenUsage& tokens, TokenType* part, std::string* message) {
   const std::uint64_t input = tokens[TokenType::kInput];
   const std::uint64_t output = tokens[TokenType::kOutput];

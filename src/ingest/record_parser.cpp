@@ -56,6 +56,8 @@ bool IsShowableName(const RawString& key) {
   return key.plain && ValidateLabelValue(key.text, 64, nullptr, nullptr);
 }
 
+std::string LatencyTooLarge() { return "must be at most " + std::to_string(kMaxLatencyMs) + " (7 days)"; }
+
 }  // namespace
 
 // ---- schema ------------------------------------------------------------------
@@ -288,6 +290,10 @@ bool RecordParser::ReadTimestamp(od::value& value, od::json_type type) {
                         "must be an RFC 3339 timestamp such as 2026-04-02T10:15:00.123Z "
                         "(up to 9 fraction digits, Z or +hh:mm offset, valid date and time)");
   }
+  if (record_->timestamp_unix_ns < kMinTimestampUnixNs) {
+    return Reject(RejectReason::kOutOfRange, path,
+                  "must not be before 1677-09-21T00:15:00Z (the earliest time the ledger holds)");
+  }
   record_->timestamp_given = true;
   return true;
 }
@@ -310,7 +316,7 @@ bool RecordParser::ReadTokenUsage(od::value& value, od::json_type type) {
       record_->tokens.count[slot] = 0;
       return ConsumeNull(count);
     }
-    return ReadUint64(count, count_type, count_path, &record_->tokens.count[slot]);
+    return ReadBoundedCount(count, count_type, count_path, kMaxTokensPerRecord, &record_->tokens.count[slot]);
   });
   if (!json_ok) return false;
   if (!Rejected()) CheckParts();
@@ -339,7 +345,7 @@ bool RecordParser::ReadUnits(od::value& value, od::json_type type) {
       return ConsumeNull(count);
     }
     std::uint64_t n = 0;
-    if (!ReadUint64(count, count_type, FieldPath{"units.", key}, &n)) return false;
+    if (!ReadBoundedCount(count, count_type, FieldPath{"units.", key}, kMaxUnitsPerRecord, &n)) return false;
     if (Rejected()) return true;
     if (existing != units.end()) {
       existing->count = n;
@@ -372,8 +378,9 @@ bool RecordParser::ReadLatency(od::value& value, od::json_type type) {
     case NumberFit::kOk: break;
     case NumberFit::kNegative: return Reject(RejectReason::kOutOfRange, path, "must not be negative");
     case NumberFit::kNotInteger:
-    case NumberFit::kTooLarge: return Reject(RejectReason::kOutOfRange, path, "too large");
+    case NumberFit::kTooLarge: return Reject(RejectReason::kOutOfRange, path, LatencyTooLarge());
   }
+  if (record_->latency_us > kMaxLatencyUs) return Reject(RejectReason::kOutOfRange, path, LatencyTooLarge());
   record_->has_latency = true;
   return true;
 }
@@ -425,6 +432,16 @@ bool RecordParser::ReadUint64(od::value& value, od::json_type type, const FieldP
     case NumberFit::kTooLarge:
       return Reject(RejectReason::kOutOfRange, path, "too large (maximum 18446744073709551615)");
   }
+  return true;
+}
+
+bool RecordParser::ReadBoundedCount(od::value& value, od::json_type type, const FieldPath& path, std::uint64_t max,
+                                    std::uint64_t* out) {
+  std::uint64_t n = 0;
+  if (!ReadUint64(value, type, path, &n)) return false;
+  if (Rejected()) return true;
+  if (n > max) return Reject(RejectReason::kOutOfRange, path, CountAboveBoundMessage(max));
+  *out = n;
   return true;
 }
 

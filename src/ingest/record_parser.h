@@ -126,6 +126,9 @@ class RecordParser {
                   std::string_view* out);
   bool ReadNumber(simdjson::ondemand::value& value, simdjson::ondemand::json_type type, const FieldPath& path,
                   const char* expected, JsonNumber* out);
+  // ReadUint64, then out_of_range above `max` (a record bound of usage_record.h).
+  bool ReadBoundedCount(simdjson::ondemand::value& value, simdjson::ondemand::json_type type, const FieldPath& path,
+                        std::uint64_t max, std::uint64_t* out);
   bool ReadUint64(simdjson::ondemand::value& value, simdjson::ondemand::json_type type, const FieldPath& path,
                   std::uint64_t* out);
   bool ConsumeNull(simdjson::ondemand::value& value);

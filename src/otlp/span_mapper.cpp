@@ -160,8 +160,13 @@ class SpanMapper {
     if (end < start) {
       return RejectSpanField(RejectReason::kOutOfRange, "endTimeUnixNano", "is before startTimeUnixNano");
     }
+    const auto latency_us = static_cast<std::int64_t>((end - start) / 1000 + ((end - start) % 1000 >= 500 ? 1 : 0));
+    if (latency_us > kMaxLatencyUs) {
+      return RejectSpanField(RejectReason::kOutOfRange, "endTimeUnixNano",
+                             "is more than 7 days after startTimeUnixNano (the longest latency a record may have)");
+    }
     r->has_latency = true;
-    r->latency_us = static_cast<std::int64_t>((end - start) / 1000 + ((end - start) % 1000 >= 500 ? 1 : 0));
+    r->latency_us = latency_us;
     return true;
   }
 
@@ -227,6 +232,9 @@ class SpanMapper {
                              std::string("expected a non-negative intValue, got ") + KindName(found.value().kind));
     }
     if (found.value().int_value < 0) return RejectAttribute(RejectReason::kOutOfRange, found, "must not be negative");
+    if (static_cast<std::uint64_t>(found.value().int_value) > kMaxTokensPerRecord) {
+      return RejectAttribute(RejectReason::kOutOfRange, found, CountAboveBoundMessage(kMaxTokensPerRecord));
+    }
     *out = static_cast<std::uint64_t>(found.value().int_value);
     return true;
   }
@@ -266,11 +274,12 @@ class SpanMapper {
     if (!KeepLabel(NormalizeOtlpVendor(vendor.value().string, &normalized), vendor, &r->vendor)) return false;
     r->has_token_usage = true;
     if (Contains(otlp_.disjoint_cache_vendors, r->vendor)) {
-      std::uint64_t input = 0;
-      if (__builtin_add_overflow(t[TokenType::kInput], t[TokenType::kCachedInput], &input) ||
-          __builtin_add_overflow(input, t[TokenType::kCacheWrite], &input)) {
+      // Each part is within the bound, so the sum cannot overflow.
+      const std::uint64_t input = t[TokenType::kInput] + t[TokenType::kCachedInput] + t[TokenType::kCacheWrite];
+      if (input > kMaxTokensPerRecord) {
         return Reject(RejectReason::kOutOfRange, FirstKey(keys_.input_tokens, "input_tokens"),
-                      "input + cache read + cache write tokens exceed 18446744073709551615", "attribute");
+                      "input + cache read + cache write tokens " + CountAboveBoundMessage(kMaxTokensPerRecord),
+                      "attribute");
       }
       t[TokenType::kInput] = input;
     }

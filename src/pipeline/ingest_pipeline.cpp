@@ -1,5 +1,10 @@
 #include "llm_cost_exporter/pipeline.h"
 
+#include <algorithm>
+#include <iterator>
+#include <optional>
+#include <string>
+
 namespace lce {
 namespace {
 
@@ -12,32 +17,106 @@ LedgerEntry EntryFor(const UsageRecord& record, const PriceResult& price) {
   entry.vendor = record.vendor;
   entry.model = record.model;
   entry.cost = price.total;
+  entry.fingerprint = RecordFingerprint(record);
   entry.retry = record.is_retry();
   entry.unpriced = price.unpriced();
   return entry;
 }
 
+RecordError ErrorAt(std::size_t index, RejectReason reason, std::string field, const std::string& message) {
+  std::string text = "record " + std::to_string(index) + ": ";
+  if (!field.empty()) text += "field \"" + field + "\": ";
+  return RecordError{index, std::move(field), reason, text + message};
+}
+
+// The field that made a record's cost: its tokens, unless its units cost more.
+std::string CostField(const UsageRecord& record, const PriceResult& price) {
+  const bool units_cost_more = !record.units.empty() && price.total - price.token_cost > price.token_cost;
+  return record.has_token_usage && !units_cost_more ? "token_usage" : "units";
+}
+
+// Checks a record's priced cost against the ledger's range, given the cost
+// of the batch's records accepted before it; nullopt when it fits.
+std::optional<RecordError> CostError(const UsageRecord& record, const PriceResult& price, Money batch_cost,
+                                     std::size_t index) {
+  if (price.total > kMaxEntryCost) {
+    return ErrorAt(index, RejectReason::kOutOfRange, CostField(record, price),
+                   "priced at " + price.total.ToDecimalString() + " USD, above the " +
+                       kMaxEntryCost.ToDecimalString() + " USD one record may cost; nothing of it was counted");
+  }
+  if (price.total > kMaxAppendCost - batch_cost) {
+    return ErrorAt(index, RejectReason::kOutOfRange, CostField(record, price),
+                   "would take this request's priced cost past " + kMaxAppendCost.ToDecimalString() +
+                       " USD; nothing of it was counted, send it in another request");
+  }
+  return std::nullopt;
+}
+
+RecordError LedgerError(const UsageRecord& record, EntryOutcome outcome, std::size_t index) {
+  if (outcome == EntryOutcome::kConflict) {
+    const std::string field = record.event_id.empty() ? "trace_id" : "event_id";
+    return ErrorAt(index, RejectReason::kConflict, field,
+                   "idempotency key \"" + record.idempotency_key +
+                       "\" was already used for a record with different content; nothing of this record was "
+                       "counted (send it with a new " + field + ")");
+  }
+  return ErrorAt(index, RejectReason::kOutOfRange, "",
+                 "its spend bucket (15 minutes of one service, campaign_id, vendor and model) has reached " +
+                     kMaxBucketCost.ToDecimalString() + " USD; nothing of it was counted");
+}
+
+// Merges `late` (errors found after parsing, any order) into the batch's
+// errors, which stay in body order.
+std::vector<RecordError> MergeErrors(std::vector<RecordError> parsed, std::vector<RecordError> late) {
+  if (late.empty()) return parsed;
+  const auto by_index = [](const RecordError& a, const RecordError& b) { return a.index < b.index; };
+  std::sort(late.begin(), late.end(), by_index);
+  std::vector<RecordError> merged;
+  merged.reserve(parsed.size() + late.size());
+  std::merge(std::make_move_iterator(parsed.begin()), std::make_move_iterator(parsed.end()),
+             std::make_move_iterator(late.begin()), std::make_move_iterator(late.end()), std::back_inserter(merged),
+             by_index);
+  return merged;
+}
+
 }  // namespace
 
 Result<IngestSummary> IngestPipeline::Ingest(Batch&& batch, const PriceBook& prices, std::int64_t receive_unix_ns) {
+  const std::size_t count = batch.records.size();
   std::vector<PriceResult> priced;
   std::vector<LedgerEntry> entries;
-  priced.reserve(batch.records.size());
-  entries.reserve(batch.records.size());
-  for (const UsageRecord& record : batch.records) {
+  std::vector<std::size_t> entry_record;  // entries[j] is batch.records[entry_record[j]]
+  std::vector<RecordError> late_errors;   // cost beyond the ledger's range, conflicts, full buckets
+  priced.reserve(count);
+  entries.reserve(count);
+  entry_record.reserve(count);
+  Money batch_cost;
+  for (std::size_t i = 0; i < count; ++i) {
+    const UsageRecord& record = batch.records[i];
     priced.push_back(prices.Price(record));
-    entries.push_back(EntryFor(record, priced.back()));
-  }
-  Result<std::vector<bool>> is_new = ledger_.Append(entries, receive_unix_ns);
-  if (!is_new.ok()) return is_new.status();
-
-  IngestSummary summary;
-  for (std::size_t i = 0; i < batch.records.size(); ++i) {
-    if (!(*is_new)[i]) {
-      ++summary.duplicate;
+    if (std::optional<RecordError> error = CostError(record, priced.back(), batch_cost, batch.record_index[i])) {
+      late_errors.push_back(std::move(*error));
       continue;
     }
+    batch_cost += priced.back().total;
+    entries.push_back(EntryFor(record, priced.back()));
+    entry_record.push_back(i);
+  }
+  Result<std::vector<EntryOutcome>> outcomes = ledger_.Append(entries, receive_unix_ns);
+  if (!outcomes.ok()) return outcomes.status();
+
+  IngestSummary summary;
+  for (std::size_t j = 0; j < entries.size(); ++j) {
+    const std::size_t i = entry_record[j];
     const UsageRecord& record = batch.records[i];
+    switch ((*outcomes)[j]) {
+      case EntryOutcome::kNew: break;
+      case EntryOutcome::kDuplicate: ++summary.duplicate; continue;
+      case EntryOutcome::kConflict:
+      case EntryOutcome::kOutOfRange:
+        late_errors.push_back(LedgerError(record, (*outcomes)[j], batch.record_index[i]));
+        continue;
+    }
     // A record without campaign_id belongs to no budget.
     if (!record.campaign_id.empty()) {
       budgets_.Record(record.campaign_id, record.timestamp_unix_ns, priced[i].total, record.is_retry(),
@@ -47,9 +126,9 @@ Result<IngestSummary> IngestPipeline::Ingest(Batch&& batch, const PriceBook& pri
     ++summary.accepted;
     if (priced[i].unpriced()) ++summary.unpriced;
   }
-  for (const RecordError& error : batch.errors) self_.CountRejected(error.reason);
-  summary.rejected = batch.errors.size();
-  summary.errors = std::move(batch.errors);
+  summary.errors = MergeErrors(std::move(batch.errors), std::move(late_errors));
+  for (const RecordError& error : summary.errors) self_.CountRejected(error.reason);
+  summary.rejected = summary.errors.size();
   self_.CountAccepted(summary.accepted);
   self_.CountDuplicate(summary.duplicate);
   return summary;

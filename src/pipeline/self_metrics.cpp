@@ -83,7 +83,7 @@ SelfMetrics::SelfMetrics(const BuildInfo& build) : registry_(std::make_shared<pr
                     .Add({});
   auto& rejected = BuildCounter()
                        .Name(Name("records_rejected_total"))
-                       .Help("Usage records rejected by validation, by reason.")
+                       .Help("Usage records rejected (validation, idempotency conflicts, the ledger's range), by reason.")
                        .Register(*registry_);
   for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
     rejected_[i] = &rejected.Add({{"reason", std::string(RejectReasonName(static_cast<RejectReason>(i)))}});

@@ -39,8 +39,15 @@ class LedgerCollector final : public prometheus::Collectable {
     return {
         Family("commits_total", "Ledger transactions committed (one per group of concurrent requests).",
                MetricType::Counter, static_cast<double>(stats.commits)),
-        Family("commit_errors_total", "Ledger transactions that failed; their requests were answered 503 and counted nothing.",
+        Family("commit_errors_total",
+               "Ledger transactions that failed in the store (I/O, disk full); a request whose own transaction "
+               "failed was answered 503 and counted nothing.",
                MetricType::Counter, static_cast<double>(stats.commit_errors)),
+        Family("isolated_appends_total",
+               "Requests committed in a transaction of their own after the group transaction they shared failed.",
+               MetricType::Counter, static_cast<double>(stats.isolated_appends)),
+        Family("pending_appends", "Requests now waiting for, or inside, a ledger commit.",
+               MetricType::Gauge, static_cast<double>(stats.pending_appends)),
         Family("committed_records_total", "Records committed to the ledger (new and duplicate candidates).",
                MetricType::Counter, static_cast<double>(stats.committed_entries)),
         Family("commit_seconds_total", "Time spent committing; divide its rate by the commits rate for the mean commit latency.",

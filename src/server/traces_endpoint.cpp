@@ -19,6 +19,7 @@
 
 #include "endpoint.h"
 #include "http_util.h"
+#include "llm_cost_exporter/log.h"
 #include "llm_cost_exporter/otlp.h"
 #include "llm_cost_exporter/timestamp.h"
 
@@ -134,6 +135,7 @@ class TracesEndpoint final : public Endpoint {
     const bool forbidden = RejectOutOfScope(conn, &batch.value());
     Result<IngestSummary> ingested = impl_.pipeline.Ingest(std::move(batch).value(), *snapshot->prices, received);
     if (!ingested.ok()) {
+      log::Warn("ledger commit failed; answered 503", {{"handler", "traces"}, {"err", ingested.status().message()}});
       return SendStatus(conn, encoding, 503, kRpcUnavailable,
                         "the ledger could not commit; nothing from this request was counted, send it again: " +
                             ingested.status().message(),

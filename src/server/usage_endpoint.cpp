@@ -12,6 +12,7 @@
 
 #include "endpoint.h"
 #include "http_util.h"
+#include "llm_cost_exporter/log.h"
 #include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
@@ -83,6 +84,7 @@ class UsageEndpoint final : public Endpoint {
     const bool forbidden = RejectOutOfScope(conn, &batch.value());
     Result<IngestSummary> ingested = impl_.pipeline.Ingest(std::move(batch).value(), *snapshot->prices, received);
     if (!ingested.ok()) {
+      log::Warn("ledger commit failed; answered 503", {{"handler", "usage"}, {"err", ingested.status().message()}});
       http::Send(conn, 503, "application/json",
                  http::ErrorJson("the ledger could not commit; nothing from this request was counted, send it again: " +
                                  ingested.status().message()),

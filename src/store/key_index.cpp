@@ -7,9 +7,20 @@ namespace lce::store_detail {
 
 std::uint64_t KeyIndex::Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
-bool KeyIndex::Claim(std::string_view key) {
+namespace {
+
+KeyIndex::Claimed Compare(std::uint64_t stored, std::uint64_t fingerprint) {
+  const bool same = stored == fingerprint || stored == 0 || fingerprint == 0;
+  return same ? KeyIndex::Claimed::kDuplicate : KeyIndex::Claimed::kConflict;
+}
+
+}  // namespace
+
+KeyIndex::Claimed KeyIndex::Claim(std::string_view key, std::uint64_t fingerprint) {
   const std::uint64_t hash = Hash(key);
-  return !older_.Contains(key, hash) && current_.Insert(key, hash);
+  if (const std::optional<std::uint64_t> older = older_.Find(key, hash)) return Compare(*older, fingerprint);
+  const KeySet::InsertResult inserted = current_.Insert(key, hash, fingerprint);
+  return inserted.inserted ? Claimed::kNew : Compare(inserted.fingerprint, fingerprint);
 }
 
 void KeyIndex::Unclaim(std::string_view key) noexcept { current_.Erase(key, Hash(key)); }

@@ -2,7 +2,7 @@
 // generations of KeySet (see KeyGenerations in ledger_common.h). A key is a
 // duplicate when either generation holds it; new keys go to the current one.
 // Memory is bounded by the keys of at most two retention periods, about
-// (key bytes + 40) bytes per key.
+// (key bytes + 48) bytes per key (the fingerprint is 8 of them).
 //
 // Not thread-safe: the owning ledger serializes every call (the memory
 // ledger under its mutex, the SQLite ledger on its writer thread).
@@ -19,10 +19,15 @@ namespace lce::store_detail {
 
 class KeyIndex {
  public:
-  // True when `key` was not remembered and now is. Throws std::bad_alloc
-  // with the index unchanged.
-  bool Claim(std::string_view key);
-  // Forgets a key that Claim just returned true for (a rolled back write).
+  enum class Claimed : std::uint8_t {
+    kNew,        // not remembered before; now remembered with the fingerprint
+    kDuplicate,  // remembered with the same fingerprint (or either is 0: unknown)
+    kConflict,   // remembered with a different fingerprint
+  };
+  // Claims `key` for content `fingerprint` (0: unknown, matches any). Throws
+  // std::bad_alloc with the index unchanged.
+  Claimed Claim(std::string_view key, std::uint64_t fingerprint);
+  // Forgets a key that Claim just returned kNew for (a rolled back write).
   void Unclaim(std::string_view key) noexcept;
   // Applies the generation rule at `now` (start, rotate, or nothing).
   void Prune(std::int64_t now_unix_ns, std::int64_t retention_ns);

@@ -8,24 +8,33 @@
 
 namespace lce::store_detail {
 
-bool KeySet::Insert(std::string_view key, std::uint64_t hash) {
+KeySet::InsertResult KeySet::Insert(std::string_view key, std::uint64_t hash, std::uint64_t fingerprint) {
   if (key.size() > std::numeric_limits<std::uint32_t>::max()) throw std::bad_alloc();
   if (!slots_.empty()) {
-    if (Probe(key, hash).occupied) return false;
+    if (const Slot& existing = Probe(key, hash); existing.occupied) return {false, StoredFingerprint(existing)};
   }
   // Grow first so that the slot found below stays valid.
   if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
   Slot& slot = Probe(key, hash);
-  slot.data = Store(key);
+  slot.data = Store(key, fingerprint);
   slot.hash = hash;
   slot.size = static_cast<std::uint32_t>(key.size());
   slot.occupied = true;
   ++size_;
-  return true;
+  return {true, fingerprint};
 }
 
-bool KeySet::Contains(std::string_view key, std::uint64_t hash) const {
-  return !slots_.empty() && Probe(key, hash).occupied;
+std::optional<std::uint64_t> KeySet::Find(std::string_view key, std::uint64_t hash) const {
+  if (slots_.empty()) return std::nullopt;
+  const Slot& slot = Probe(key, hash);
+  if (!slot.occupied) return std::nullopt;
+  return StoredFingerprint(slot);
+}
+
+std::uint64_t KeySet::StoredFingerprint(const Slot& slot) {
+  std::uint64_t fingerprint = 0;
+  std::memcpy(&fingerprint, slot.data - sizeof fingerprint, sizeof fingerprint);
+  return fingerprint;
 }
 
 void KeySet::Erase(std::string_view key, std::uint64_t hash) noexcept {
@@ -73,19 +82,21 @@ void KeySet::Grow() {
   slots_.swap(grown);
 }
 
-const char* KeySet::Store(std::string_view key) {
-  if (chunks_.empty() || chunk_capacity_ - chunk_used_ < key.size()) {
+const char* KeySet::Store(std::string_view key, std::uint64_t fingerprint) {
+  const std::size_t bytes = sizeof fingerprint + key.size();
+  if (chunks_.empty() || chunk_capacity_ - chunk_used_ < bytes) {
     const std::size_t next = chunks_.empty() ? kFirstChunkBytes : std::min(chunk_capacity_ * 2, kMaxChunkBytes);
-    const std::size_t capacity = std::max(next, key.size());
+    const std::size_t capacity = std::max(next, bytes);
     chunks_.reserve(chunks_.size() + 1);  // so that push_back cannot throw after the allocation
     chunks_.push_back(std::make_unique_for_overwrite<char[]>(capacity));
     chunk_capacity_ = capacity;
     chunk_used_ = 0;
   }
   char* copy = chunks_.back().get() + chunk_used_;
-  if (!key.empty()) std::memcpy(copy, key.data(), key.size());
-  chunk_used_ += key.size();
-  return copy;
+  std::memcpy(copy, &fingerprint, sizeof fingerprint);
+  if (!key.empty()) std::memcpy(copy + sizeof fingerprint, key.data(), key.size());
+  chunk_used_ += bytes;
+  return copy + sizeof fingerprint;
 }
 
 }  // namespace lce::store_detail

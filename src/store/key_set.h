@@ -6,7 +6,9 @@
 // bytes are copied into chunks of a byte arena (no allocation per key; chunk
 // addresses never change, so slots point into them). Erase frees a key's
 // slot but not its bytes (they go when the set is destroyed), so erasing is
-// meant for undoing a few recent inserts, not for churn.
+// meant for undoing a few recent inserts, not for churn. Each key carries a
+// 64-bit content fingerprint, stored in the arena just before its bytes
+// (8 bytes per key; the slot array stays 24 bytes per slot).
 //
 // Not thread-safe: the owning shard's mutex guards it. The caller supplies
 // the hash, so one hash computation serves both shard choice and probing.
@@ -15,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -22,12 +25,16 @@ namespace lce::store_detail {
 
 class KeySet {
  public:
-  // Adds `key` (whose hash is `hash`, always computed by the same function).
-  // Returns true when it was added, false when it was already present. On
-  // std::bad_alloc the set is unchanged.
-  bool Insert(std::string_view key, std::uint64_t hash);
-  // True when `key` is present.
-  bool Contains(std::string_view key, std::uint64_t hash) const;
+  struct InsertResult {
+    bool inserted = false;          // false: the key was already present
+    std::uint64_t fingerprint = 0;  // the fingerprint now stored with the key
+  };
+  // Adds `key` (whose hash is `hash`, always computed by the same function)
+  // with `fingerprint`, unless it is present already (its stored fingerprint
+  // is then returned and kept). On std::bad_alloc the set is unchanged.
+  InsertResult Insert(std::string_view key, std::uint64_t hash, std::uint64_t fingerprint);
+  // The fingerprint stored with `key`, if present.
+  std::optional<std::uint64_t> Find(std::string_view key, std::uint64_t hash) const;
   // Removes `key` if present (backward-shift deletion: no tombstones).
   // Never throws.
   void Erase(std::string_view key, std::uint64_t hash) noexcept;
@@ -47,8 +54,9 @@ class KeySet {
   const Slot& Probe(std::string_view key, std::uint64_t hash) const;
   // Doubles the slot array (first call: kInitialSlots) and re-places every key.
   void Grow();
-  // Copies `key` into the arena; returns the copy's address.
-  const char* Store(std::string_view key);
+  // Copies `fingerprint` and `key` into the arena; returns the key copy's address.
+  const char* Store(std::string_view key, std::uint64_t fingerprint);
+  static std::uint64_t StoredFingerprint(const Slot& slot);
 
   static constexpr std::size_t kInitialSlots = 16;
   static constexpr std::size_t kFirstChunkBytes = 4096;

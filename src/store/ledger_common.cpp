@@ -1,5 +1,8 @@
 #include "ledger_common.h"
 
+#include "llm_cost_exporter/usage_record.h"
+
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <string>
@@ -10,6 +13,7 @@ namespace {
 constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
 // The earliest bucket start an int64 holds (C++ division truncates toward 0).
 constexpr std::int64_t kMinBucketStart = (kInt64Min / SpendBucket::kWidthNs) * SpendBucket::kWidthNs;
+static_assert(kMinBucketStart == kMinTimestampUnixNs, "records are validated against the ledger's first bucket");
 
 void HashCombine(std::size_t& seed, std::size_t value) {
   seed ^= value + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
@@ -18,11 +22,18 @@ void HashCombine(std::size_t& seed, std::size_t value) {
 }  // namespace
 
 Status ValidateEntries(std::span<const LedgerEntry> entries) {
+  Money total;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const LedgerEntry& entry = entries[i];
-    if (entry.cost.atto() < 0 || entry.cost.atto() > kMaxEntryCostAtto) {
+    if (entry.cost < Money() || entry.cost > kMaxEntryCost) {
       return Status::InvalidArgument("ledger entry " + std::to_string(i) + ": cost " +
-                                     entry.cost.ToDecimalString() + " USD is outside [0, 1e12]");
+                                     entry.cost.ToDecimalString() + " USD is outside [0, " +
+                                     kMaxEntryCost.ToDecimalString() + "]");
+    }
+    total += entry.cost;
+    if (total > kMaxAppendCost) {
+      return Status::InvalidArgument("ledger entry " + std::to_string(i) + ": the entries' costs sum past " +
+                                     kMaxAppendCost.ToDecimalString() + " USD");
     }
     if (entry.timestamp_unix_ns < kMinBucketStart) {
       return Status::InvalidArgument("ledger entry " + std::to_string(i) + ": timestamp " +
@@ -51,9 +62,23 @@ std::size_t BucketLabelsHash::operator()(const BucketLabels& labels) const {
   return seed;
 }
 
+BucketLabels LabelsOf(const LedgerEntry& entry) {
+  return BucketLabels{SpendBucket::StartOf(entry.timestamp_unix_ns), entry.service, entry.campaign_id, entry.vendor,
+                      entry.model};
+}
+
+void MarkFullBuckets(std::span<const LedgerEntry> entries, std::span<const BucketLabels> full,
+                     std::vector<EntryOutcome>& outcomes) {
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const BucketLabels labels = LabelsOf(entries[i]);
+    if (std::find(full.begin(), full.end(), labels) != full.end()) outcomes[i] = EntryOutcome::kOutOfRange;
+  }
+}
+
+bool BucketHasRoom(Money stored, Money added) { return added <= kMaxBucketCost - stored; }
+
 void SpendAggregate::Add(const LedgerEntry& entry) {
-  BucketSums& sums = buckets_[BucketLabels{SpendBucket::StartOf(entry.timestamp_unix_ns), entry.service, entry.campaign_id,
-                                           entry.vendor, entry.model}];
+  BucketSums& sums = buckets_[LabelsOf(entry)];
   sums.cost += entry.cost;
   if (entry.retry) sums.retry_cost += entry.cost;
   ++sums.records;

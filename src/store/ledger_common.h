@@ -18,13 +18,9 @@
 
 namespace lce::store_detail {
 
-// The largest cost one entry may carry: one trillion USD. It keeps every
-// bucket's whole-dollar sum far inside int64 (SQLite integers) for any
-// realistic number of records.
-inline constexpr int128 kMaxEntryCostAtto = Money::kOneDollar * 1'000'000'000'000LL;
-
-// Ok when every entry has a cost in [0, kMaxEntryCost] and a timestamp whose
-// bucket start is representable; otherwise names the first bad entry.
+// Ok when every entry has a cost in [0, kMaxEntryCost], the costs sum to at
+// most kMaxAppendCost, and every timestamp's bucket start is representable;
+// otherwise names the first bad entry.
 Status ValidateEntries(std::span<const LedgerEntry> entries);
 
 // A Money amount split for storage as two int64 columns:
@@ -50,6 +46,18 @@ struct BucketLabels {
 struct BucketLabelsHash {
   std::size_t operator()(const BucketLabels& labels) const;
 };
+
+// The bucket an entry's cost goes to (views into the entry).
+BucketLabels LabelsOf(const LedgerEntry& entry);
+
+// Sets outcomes[i] = kOutOfRange for every entry whose bucket is in `full`
+// (a bucket kMaxBucketCost would be exceeded in), so the next attempt at the
+// call leaves them out.
+void MarkFullBuckets(std::span<const LedgerEntry> entries, std::span<const BucketLabels> full,
+                     std::vector<EntryOutcome>& outcomes);
+
+// True when a bucket holding `stored` can take `added` more.
+bool BucketHasRoom(Money stored, Money added);
 
 struct BucketSums {
   Money cost;

@@ -1,7 +1,9 @@
 // The in-memory Ledger: the same semantics as the SQLite one, lost on exit.
 //
 // Keys live in a KeyIndex (two generations, see key_index.h). Spend
-// buckets live in an ordered map. One mutex guards keys and spend together,
+// buckets live in an ordered map; a bucket never passes kMaxBucketCost (the
+// entries that would take it there are out of range, as in SQLite). One
+// mutex guards keys and spend together,
 // taken once per Append, which makes every Append atomic (all or nothing)
 // and serializes overlapping calls in the order they take the lock.
 #include <map>
@@ -27,24 +29,29 @@ class MemoryLedger final : public Ledger {
  public:
   explicit MemoryLedger(std::chrono::seconds retention) : retention_ns_(ToNanos(retention)) {}
 
-  Result<std::vector<bool>> Append(std::span<const LedgerEntry> entries, std::int64_t receive_unix_ns) override {
+  Result<std::vector<EntryOutcome>> Append(std::span<const LedgerEntry> entries,
+                                           std::int64_t receive_unix_ns) override {
     (void)receive_unix_ns;  // generations are cut by Prune's clock; keys need no timestamp in memory
     if (Status valid = store_detail::ValidateEntries(entries); !valid.ok()) return valid;
     std::lock_guard lock(mutex_);
-    const Status out_of_memory =
-        Status::Internal("ledger: out of memory while appending " + std::to_string(entries.size()) + " entries");
-    std::vector<bool> accepted(entries.size(), false);
-    std::size_t claimed = 0;  // entries [0, claimed) went through ClaimKey
+    std::vector<EntryOutcome> outcomes(entries.size(), EntryOutcome::kNew);
     try {
-      for (; claimed < entries.size(); ++claimed) accepted[claimed] = ClaimKey(entries[claimed].idempotency_key);
-      MergeSpend(entries, accepted);
+      // Each round leaves out the entries of at least one full bucket, so
+      // this ends within (buckets of the call) + 1 rounds.
+      for (;;) {
+        ClaimKeys(entries, outcomes);
+        const std::vector<store_detail::BucketLabels> full = MergeSpend(entries, outcomes);
+        if (full.empty()) break;
+        UndoClaims(entries, outcomes);
+        store_detail::MarkFullBuckets(entries, full, outcomes);
+      }
     } catch (const std::bad_alloc&) {
-      UndoClaims(entries.first(claimed), accepted);
-      return out_of_memory;
+      UndoClaims(entries, outcomes);
+      return Status::Internal("ledger: out of memory while appending " + std::to_string(entries.size()) + " entries");
     }
     ++stats_.commits;
     stats_.committed_entries += entries.size();
-    return accepted;
+    return outcomes;
   }
 
   Result<std::vector<SpendBucket>> Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const override {
@@ -80,35 +87,64 @@ class MemoryLedger final : public Ledger {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(s).count();
   }
 
-  // True when `key` is new (and now remembered) or empty; false for a
-  // duplicate. Throws std::bad_alloc with the sets unchanged.
-  bool ClaimKey(std::string_view key) { return key.empty() || keys_.Claim(key); }
-
-  // Forgets the keys that `entries` (a prefix of the call) claimed.
-  void UndoClaims(std::span<const LedgerEntry> entries, const std::vector<bool>& accepted) noexcept {
+  // Decides every entry not already out of range: new (its key now
+  // remembered, or it has none), duplicate or conflict. On std::bad_alloc
+  // the entries decided so far are kNew or not claimed by this call.
+  void ClaimKeys(std::span<const LedgerEntry> entries, std::vector<EntryOutcome>& outcomes) {
     for (std::size_t i = 0; i < entries.size(); ++i) {
-      const std::string_view key = entries[i].idempotency_key;
-      if (accepted[i] && !key.empty()) keys_.Unclaim(key);
+      if (outcomes[i] == EntryOutcome::kOutOfRange) continue;
+      outcomes[i] = EntryOutcome::kDuplicate;  // not claimed (yet): nothing to undo
+      const LedgerEntry& entry = entries[i];
+      if (entry.idempotency_key.empty()) {
+        outcomes[i] = EntryOutcome::kNew;
+        continue;
+      }
+      switch (keys_.Claim(entry.idempotency_key, entry.fingerprint)) {
+        case store_detail::KeyIndex::Claimed::kNew: outcomes[i] = EntryOutcome::kNew; break;
+        case store_detail::KeyIndex::Claimed::kDuplicate: outcomes[i] = EntryOutcome::kDuplicate; break;
+        case store_detail::KeyIndex::Claimed::kConflict: outcomes[i] = EntryOutcome::kConflict; break;
+      }
     }
   }
 
-  // Adds the accepted entries to the spend map. Aggregates first and adds
-  // only once every target bucket exists, so a bad_alloc leaves every sum
-  // unchanged (at worst a new bucket with zero sums and zero records).
-  void MergeSpend(std::span<const LedgerEntry> entries, const std::vector<bool>& accepted) {
+  // Forgets the keys the new entries claimed (an undone call).
+  void UndoClaims(std::span<const LedgerEntry> entries, const std::vector<EntryOutcome>& outcomes) noexcept {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const std::string_view key = entries[i].idempotency_key;
+      if (outcomes[i] == EntryOutcome::kNew && !key.empty()) keys_.Unclaim(key);
+    }
+  }
+
+  // Adds the new entries to the spend map, unless a bucket would pass
+  // kMaxBucketCost: then nothing is added and the full buckets are
+  // returned. Aggregates first and adds only once every target bucket
+  // exists, so a bad_alloc leaves every sum unchanged (at worst a new bucket
+  // with zero sums and zero records).
+  std::vector<store_detail::BucketLabels> MergeSpend(std::span<const LedgerEntry> entries,
+                                                     const std::vector<EntryOutcome>& outcomes) {
     store_detail::SpendAggregate aggregate;
     for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (accepted[i]) aggregate.Add(entries[i]);
+      if (outcomes[i] == EntryOutcome::kNew) aggregate.Add(entries[i]);
     }
+    std::vector<store_detail::BucketLabels> full;
+    for (const auto& [labels, sums] : aggregate.buckets()) {
+      const auto stored = spend_.find(KeyOf(labels));
+      if (stored != spend_.end() && !store_detail::BucketHasRoom(stored->second.cost, sums.cost)) {
+        full.push_back(labels);
+      }
+    }
+    if (!full.empty()) return full;
     std::vector<BucketSums*> targets;
     targets.reserve(aggregate.buckets().size());
-    for (const auto& [labels, sums] : aggregate.buckets()) {
-      targets.push_back(&spend_[BucketKey{labels.start_unix_ns, std::string(labels.service),
-                                          std::string(labels.campaign_id), std::string(labels.vendor),
-                                          std::string(labels.model)}]);
-    }
+    for (const auto& [labels, sums] : aggregate.buckets()) targets.push_back(&spend_[KeyOf(labels)]);
     std::size_t i = 0;
     for (const auto& [labels, sums] : aggregate.buckets()) store_detail::Accumulate(*targets[i++], sums);
+    return full;
+  }
+
+  static BucketKey KeyOf(const store_detail::BucketLabels& labels) {
+    return BucketKey{labels.start_unix_ns, std::string(labels.service), std::string(labels.campaign_id),
+                     std::string(labels.vendor), std::string(labels.model)};
   }
 
   static SpendBucket ToBucket(const BucketKey& key, const BucketSums& sums) {

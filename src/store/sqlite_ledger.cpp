@@ -3,11 +3,21 @@
 // Writes: one writer thread owns the write connection. Append enqueues its
 // request and blocks; the writer takes everything queued at once and commits
 // it in ONE transaction (group commit), then wakes each caller with its own
-// result. An SQLite error rolls the whole group back and every caller of the
-// group gets the error. Prune runs on the writer too, in its own transaction.
+// result. An SQLite error rolls the whole group back (see Isolation for what
+// happens then). Prune runs on the writer too, in its own transaction.
 //
-// Idempotency: the writer decides new vs duplicate in memory (a KeyIndex,
-// two generations) and appends each new key to idempotency_keys, a plain
+// Isolation: nothing about one request's content can fail a transaction
+// (the pipeline validates entries before Append, and a bucket that would
+// pass kMaxBucketCost is detected by the upsert itself). Still, when a
+// group's transaction fails, each request of the group is committed again
+// alone, so a request is answered with an error only when its own
+// transaction fails, i.e. when the store itself does (I/O, disk full, out of
+// memory). A full bucket fails its request's transaction, which is retried
+// without that request's entries of the bucket (kOutOfRange).
+//
+// Idempotency: the writer decides new vs duplicate vs conflict in memory (a
+// KeyIndex, two generations, each key with its content fingerprint) and
+// appends each new key and its fingerprint to idempotency_keys, a plain
 // rowid table in arrival order with no index: every insert lands at the right
 // edge of one B-tree, so a commit writes few pages. (A table keyed by the
 // idempotency key costs a random B-tree insert per key, and a commit then
@@ -51,7 +61,9 @@ using store_detail::Connection;
 using store_detail::SpendAggregate;
 using store_detail::Statement;
 
-constexpr std::int64_t kSchemaVersion = 1;
+// 1: keys without fingerprints; 2: idempotency_keys.fingerprint (0 for keys
+// written by version 1: unknown, never a conflict).
+constexpr std::int64_t kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
 
@@ -59,7 +71,8 @@ constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
 // along rowid. Money is split into whole dollars and an attodollar fraction
 // in [0, 1e18).
 constexpr const char* kSchema = R"sql(
-CREATE TABLE idempotency_keys(key TEXT NOT NULL, received_unix_s INTEGER NOT NULL);
+CREATE TABLE idempotency_keys(key TEXT NOT NULL, received_unix_s INTEGER NOT NULL,
+                              fingerprint INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE spend_buckets(
   bucket_start_unix_ns INTEGER NOT NULL,
   service TEXT NOT NULL,
@@ -75,12 +88,19 @@ CREATE TABLE spend_buckets(
   PRIMARY KEY (bucket_start_unix_ns, service, campaign_id, vendor, model)) WITHOUT ROWID;
 )sql";
 
+constexpr const char* kMigrateV1ToV2 = R"sql(
+ALTER TABLE idempotency_keys ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Rows of idempotency_keys deleted per Prune transaction, so appends queued
 // meanwhile wait for one chunk at most.
 constexpr std::int64_t kPruneChunkRows = 100'000;
 
 // Adds the excluded row's sums with the fraction carry done in SQL: both
-// fractions are < 1e18, so their sum (< 2e18) fits an int64.
+// fractions are < 1e18, so their sum (< 2e18) fits an int64. Returns 1 when
+// the bucket is still within kMaxBucketCost (whole dollars <= 1e18, which
+// leaves int64 room for any group: SQLite would turn an overflow into a
+// REAL, caught by the typeof test too), else 0.
 constexpr std::string_view kUpsertBucket = R"sql(
 INSERT INTO spend_buckets VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 ON CONFLICT DO UPDATE SET
@@ -91,7 +111,11 @@ ON CONFLICT DO UPDATE SET
   retry_cost_frac = (retry_cost_frac + excluded.retry_cost_frac) % 1000000000000000000,
   records = records + excluded.records,
   unpriced_records = unpriced_records + excluded.unpriced_records
+RETURNING typeof(cost_whole) = 'integer' AND (cost_whole < 1000000000000000000
+                                              OR (cost_whole = 1000000000000000000 AND cost_frac = 0))
 )sql";
+static_assert(kMaxBucketCost.atto() == Money::kOneDollar * 1'000'000'000'000'000'000LL,
+              "kUpsertBucket's RETURNING clause spells kMaxBucketCost out");
 
 constexpr std::string_view kSelectSpend = R"sql(
 SELECT bucket_start_unix_ns, service, campaign_id, vendor, model,
@@ -172,6 +196,9 @@ Status EnsureSchema(Connection& db) {
   Result<std::int64_t> version = QueryInt(db, "PRAGMA user_version");
   if (!version.ok()) return version.status();
   if (*version == kSchemaVersion) return Status::Ok();
+  if (*version == 1) {
+    return db.Exec("BEGIN IMMEDIATE;" + std::string(kMigrateV1ToV2) + "PRAGMA user_version=2; COMMIT;");
+  }
   if (*version > kSchemaVersion) {
     return Status::InvalidArgument("schema version " + std::to_string(*version) +
                                    " is newer than this exporter supports (" + std::to_string(kSchemaVersion) +
@@ -188,7 +215,9 @@ struct Request {
   Kind kind = Kind::kAppend;
   std::span<const LedgerEntry> entries;
   std::int64_t time_unix_ns = 0;  // receive time (append) or now (prune)
-  std::vector<bool> accepted;     // set by the writer on success
+  // Set by Append (all kNew), then by the writer; kOutOfRange entries are
+  // left out of every later attempt.
+  std::vector<EntryOutcome> outcomes;
   Status status;
   bool prune_started = false;     // the in-memory generations were pruned
   bool done = false;              // guarded by the queue mutex
@@ -205,7 +234,8 @@ class SqliteLedger final : public Ledger {
   static Result<std::unique_ptr<Ledger>> Open(const LedgerOptions& options);
   ~SqliteLedger() override;
 
-  Result<std::vector<bool>> Append(std::span<const LedgerEntry> entries, std::int64_t receive_unix_ns) override;
+  Result<std::vector<EntryOutcome>> Append(std::span<const LedgerEntry> entries,
+                                           std::int64_t receive_unix_ns) override;
   Result<std::vector<SpendBucket>> Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const override;
   Status Prune(std::int64_t now_unix_ns) override;
   LedgerStats Stats() const override;
@@ -228,12 +258,22 @@ class SqliteLedger final : public Ledger {
   // Handles one drained queue: the appends as one group, then each prune.
   // Returns the prunes that have more chunks to delete.
   std::vector<Request*> HandleBatch(const std::vector<Request*>& batch);
+  // Commits `group` in one transaction; if that fails, each request alone
+  // (CommitAlone).
   void CommitAppendGroup(const std::vector<Request*>& group);
+  // Commits one request, leaving out its entries of full buckets; sets
+  // its status when the store fails.
+  void CommitAlone(Request& request);
+  // One transaction for `group`. On failure nothing was committed, every
+  // claim was undone and `full` names the buckets (if any) that would have
+  // passed kMaxBucketCost.
+  Status TryCommit(const std::vector<Request*>& group, std::vector<store_detail::BucketLabels>& full);
   // The body of the group transaction. `claimed` collects the keys claimed
   // in the index, to be unclaimed if the transaction fails.
-  Status WriteAppendGroup(const std::vector<Request*>& group, std::vector<std::string_view>& claimed);
+  Status WriteAppendGroup(const std::vector<Request*>& group, std::vector<std::string_view>& claimed,
+                          std::vector<store_detail::BucketLabels>& full);
   Status ClaimKeys(Request& request, SpendAggregate& aggregate, std::vector<std::string_view>& claimed);
-  Status UpsertBuckets(const SpendAggregate& aggregate);
+  Status UpsertBuckets(const SpendAggregate& aggregate, std::vector<store_detail::BucketLabels>& full);
   // One prune step: the in-memory rotation (first step only), then one chunk
   // of old rows. Returns true when rows older than the cutoff may remain.
   Result<bool> PruneStep(Request& request);
@@ -263,10 +303,11 @@ class SqliteLedger final : public Ledger {
   mutable Statement select_spend_;
 
   // The queue between callers and the writer.
-  std::mutex queue_mutex_;
+  mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;  // writer waits for work
   std::condition_variable done_cv_;   // callers wait for their request
   std::vector<Request*> queue_;
+  std::uint64_t pending_appends_ = 0;  // submitted, not yet answered
   bool stopping_ = false;
   std::thread writer_;
 
@@ -312,7 +353,7 @@ Status SqliteLedger::PrepareStatements() {
       {&commit_, "COMMIT"},
       {&rollback_, "ROLLBACK"},
       {&upsert_bucket_, kUpsertBucket},
-      {&insert_key_, "INSERT INTO idempotency_keys(key, received_unix_s) VALUES (?1, ?2)"},
+      {&insert_key_, "INSERT INTO idempotency_keys(key, received_unix_s, fingerprint) VALUES (?1, ?2, ?3)"},
       {&row_at_or_after_,
        "SELECT rowid, received_unix_s FROM idempotency_keys WHERE rowid >= ?1 ORDER BY rowid LIMIT 1"},
       {&last_row_, "SELECT rowid, received_unix_s FROM idempotency_keys ORDER BY rowid DESC LIMIT 1"},
@@ -332,14 +373,14 @@ Status SqliteLedger::PrepareStatements() {
 // Reads every remembered key, in arrival order, into the index: one
 // sequential scan (a few million keys per second).
 Status SqliteLedger::LoadKeys() {
-  Result<Statement> scan = write_.Prepare("SELECT key FROM idempotency_keys ORDER BY rowid");
+  Result<Statement> scan = write_.Prepare("SELECT key, fingerprint FROM idempotency_keys ORDER BY rowid");
   if (!scan.ok()) return scan.status();
   try {
     for (;;) {
       Result<bool> row = scan->Step();
       if (!row.ok()) return row.status();
       if (!*row) break;
-      index_.Claim(scan->ColumnText(0));
+      (void)index_.Claim(scan->ColumnText(0), static_cast<std::uint64_t>(scan->ColumnInt(1)));
     }
   } catch (const std::bad_alloc&) {
     return Status::Internal("out of memory while loading idempotency keys");
@@ -360,16 +401,18 @@ SqliteLedger::~SqliteLedger() {
   if (writer_.joinable()) writer_.join();
 }
 
-Result<std::vector<bool>> SqliteLedger::Append(std::span<const LedgerEntry> entries, std::int64_t receive_unix_ns) {
-  if (entries.empty()) return std::vector<bool>();
+Result<std::vector<EntryOutcome>> SqliteLedger::Append(std::span<const LedgerEntry> entries,
+                                                       std::int64_t receive_unix_ns) {
+  if (entries.empty()) return std::vector<EntryOutcome>();
   if (Status valid = store_detail::ValidateEntries(entries); !valid.ok()) return valid;
   Request request;
   request.kind = Request::Kind::kAppend;
   request.entries = entries;
   request.time_unix_ns = receive_unix_ns;
+  request.outcomes.assign(entries.size(), EntryOutcome::kNew);
   Submit(request);
   if (!request.status.ok()) return request.status;
-  return std::move(request.accepted);
+  return std::move(request.outcomes);
 }
 
 Status SqliteLedger::Prune(std::int64_t now_unix_ns) {
@@ -387,8 +430,10 @@ void SqliteLedger::Submit(Request& request) {
     return;
   }
   queue_.push_back(&request);
+  if (request.kind == Request::Kind::kAppend) ++pending_appends_;
   if (queue_.size() == 1) queue_cv_.notify_one();
   done_cv_.wait(lock, [&] { return request.done; });
+  if (request.kind == Request::Kind::kAppend) --pending_appends_;
 }
 
 void SqliteLedger::WriterLoop() {
@@ -452,11 +497,41 @@ Status SqliteLedger::InTransaction(Body&& body) {
 }
 
 void SqliteLedger::CommitAppendGroup(const std::vector<Request*>& group) {
+  if (group.size() == 1) {
+    CommitAlone(*group.front());
+    return;
+  }
+  std::vector<store_detail::BucketLabels> full;
+  if (TryCommit(group, full).ok()) return;
+  for (Request* request : group) CommitAlone(*request);
+  std::lock_guard lock(stats_mutex_);
+  stats_.isolated_appends += group.size();
+}
+
+void SqliteLedger::CommitAlone(Request& request) {
+  const std::vector<Request*> alone = {&request};
+  std::vector<store_detail::BucketLabels> full;
+  // Each failed round with full buckets leaves those buckets' entries out,
+  // so this ends within (buckets of the request) + 1 rounds.
+  for (;;) {
+    full.clear();
+    const Status status = TryCommit(alone, full);
+    if (status.ok()) return;
+    if (full.empty()) {
+      request.status = status;
+      request.outcomes.clear();
+      return;
+    }
+    store_detail::MarkFullBuckets(request.entries, full, request.outcomes);
+  }
+}
+
+Status SqliteLedger::TryCommit(const std::vector<Request*>& group, std::vector<store_detail::BucketLabels>& full) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::string_view> claimed;
   Status status = InTransaction([&] {
     try {
-      return WriteAppendGroup(group, claimed);
+      return WriteAppendGroup(group, claimed, full);
     } catch (const std::bad_alloc&) {
       return Status::Internal("out of memory while appending to the ledger");
     }
@@ -467,47 +542,47 @@ void SqliteLedger::CommitAppendGroup(const std::vector<Request*>& group) {
     status = status.WithContext("ledger " + db_path_);
   }
   std::uint64_t entries = 0;
-  for (Request* request : group) {
-    entries += request->entries.size();
-    if (!status.ok()) {
-      request->status = status;
-      request->accepted.clear();
-    }
-  }
+  for (const Request* request : group) entries += request->entries.size();
   std::lock_guard lock(stats_mutex_);
   if (status.ok()) {
     ++stats_.commits;
     stats_.committed_entries += entries;
-  } else {
-    ++stats_.commit_errors;
+  } else if (full.empty()) {
+    ++stats_.commit_errors;  // a full bucket is about content, not the store
   }
   stats_.commit_seconds_sum += seconds;
   stats_.idempotency_keys = index_.size();
+  return status;
 }
 
-Status SqliteLedger::WriteAppendGroup(const std::vector<Request*>& group, std::vector<std::string_view>& claimed) {
+Status SqliteLedger::WriteAppendGroup(const std::vector<Request*>& group, std::vector<std::string_view>& claimed,
+                                      std::vector<store_detail::BucketLabels>& full) {
   SpendAggregate aggregate;
   for (Request* request : group) {
     if (Status status = ClaimKeys(*request, aggregate, claimed); !status.ok()) return status;
   }
-  return UpsertBuckets(aggregate);
+  return UpsertBuckets(aggregate, full);
 }
 
 Status SqliteLedger::ClaimKeys(Request& request, SpendAggregate& aggregate, std::vector<std::string_view>& claimed) {
   // Receive times never decrease along rowid: Prune relies on it.
   last_received_s_ = std::max(last_received_s_, FloorDiv(request.time_unix_ns, kNanosPerSecond));
-  request.accepted.assign(request.entries.size(), true);
   for (std::size_t i = 0; i < request.entries.size(); ++i) {
+    EntryOutcome& outcome = request.outcomes[i];
+    if (outcome == EntryOutcome::kOutOfRange) continue;
+    outcome = EntryOutcome::kNew;
     const LedgerEntry& entry = request.entries[i];
     const std::string_view key = entry.idempotency_key;
     if (!key.empty()) {
-      if (!index_.Claim(key)) {
-        request.accepted[i] = false;
-        continue;
+      switch (index_.Claim(key, entry.fingerprint)) {
+        case store_detail::KeyIndex::Claimed::kNew: break;
+        case store_detail::KeyIndex::Claimed::kDuplicate: outcome = EntryOutcome::kDuplicate; continue;
+        case store_detail::KeyIndex::Claimed::kConflict: outcome = EntryOutcome::kConflict; continue;
       }
       claimed.push_back(key);
       insert_key_.BindText(1, key);
       insert_key_.BindInt(2, last_received_s_);
+      insert_key_.BindInt(3, static_cast<std::int64_t>(entry.fingerprint));
       const Status status = insert_key_.Run();
       insert_key_.Reset();
       if (!status.ok()) return status;
@@ -517,7 +592,7 @@ Status SqliteLedger::ClaimKeys(Request& request, SpendAggregate& aggregate, std:
   return Status::Ok();
 }
 
-Status SqliteLedger::UpsertBuckets(const SpendAggregate& aggregate) {
+Status SqliteLedger::UpsertBuckets(const SpendAggregate& aggregate, std::vector<store_detail::BucketLabels>& full) {
   for (const auto& [labels, sums] : aggregate.buckets()) {
     const store_detail::SplitMoney cost = store_detail::Split(sums.cost);
     const store_detail::SplitMoney retry = store_detail::Split(sums.retry_cost);
@@ -532,9 +607,15 @@ Status SqliteLedger::UpsertBuckets(const SpendAggregate& aggregate) {
     upsert_bucket_.BindInt(9, retry.frac);
     upsert_bucket_.BindInt(10, static_cast<std::int64_t>(sums.records));
     upsert_bucket_.BindInt(11, static_cast<std::int64_t>(sums.unpriced_records));
-    const Status status = upsert_bucket_.Run();
+    const Result<bool> row = upsert_bucket_.Step();
+    const bool within_range = row.ok() && *row && upsert_bucket_.ColumnInt(0) == 1;
     upsert_bucket_.Reset();
-    if (!status.ok()) return status;
+    if (!row.ok()) return row.status();
+    if (!within_range) full.push_back(labels);
+  }
+  if (!full.empty()) {
+    return Status::InvalidArgument(std::to_string(full.size()) + " spend bucket(s) would pass " +
+                                   kMaxBucketCost.ToDecimalString() + " USD");
   }
   return Status::Ok();
 }
@@ -653,6 +734,10 @@ LedgerStats SqliteLedger::Stats() const {
     stats = stats_;
   }
   stats.size_bytes = FileSize(db_path_) + FileSize(db_path_ + "-wal");
+  std::lock_guard lock(queue_mutex_);
+  stats.queued_appends = static_cast<std::uint64_t>(
+      std::count_if(queue_.begin(), queue_.end(), [](const Request* r) { return r->kind == Request::Kind::kAppend; }));
+  stats.pending_appends = pending_appends_;
   return stats;
 }
 

@@ -55,13 +55,16 @@ def wait_until(predicate, timeout, what, interval=0.1):
 
 
 class Process:
-    """A child process whose output goes to a log file kept for failures."""
+    """A child process whose output goes to a log file kept for failures.
+    `preexec_fn` (optional) runs in the child just before exec, e.g. to set a
+    resource limit."""
 
-    def __init__(self, name, argv, cwd=None):
+    def __init__(self, name, argv, cwd=None, preexec_fn=None):
         self.name = name
         self.log_path = tempfile.mktemp(prefix=f"lce-{name}-", suffix=".log")
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd)
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd,
+                                     preexec_fn=preexec_fn)
 
     def signal(self, sig):
         self.proc.send_signal(sig)
@@ -88,10 +91,11 @@ class Process:
 
 class Exporter(Process):
     """The real binary. Its ledger lives in `storage` (a fresh temporary
-    directory, removed by stop(), unless the caller passes one to keep)."""
+    directory, removed by stop(), unless the caller passes one to keep).
+    `preexec_fn` is passed to Process (run in the child before exec)."""
 
     def __init__(self, config=None, pricing=None, storage=None, extra=(), scheme="http", ca_file=None,
-                 client_context=None):
+                 client_context=None, preexec_fn=None):
         self.port = free_port()
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.context = client_context or (ssl.create_default_context(cafile=ca_file) if scheme == "https" else None)
@@ -103,7 +107,7 @@ class Exporter(Process):
                 f"--pricing.dir={pricing or os.path.join(FIXTURES, 'pricing')}",
                 f"--storage.path={self.storage}",
                 *extra]
-        super().__init__("exporter", argv, cwd=REPO)
+        super().__init__("exporter", argv, cwd=REPO, preexec_fn=preexec_fn)
         wait_until(lambda: self.proc.poll() is None and
                    http("GET", self.url + "/-/ready", timeout=1, context=self.context)[0] == 200,
                    10, "exporter /-/ready")

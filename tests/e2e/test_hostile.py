@@ -7,7 +7,21 @@ routes all of 127/8 to lo), so the per-client limits tell them from
 Prometheus and the well-behaved writer on 127.0.0.1. Throughout, Prometheus
 must scrape every second without a failed or slow scrape, and every record
 the writer was told was accepted must be counted exactly once.
+
+A record whose timestamp parses but lies before the earliest 15-minute spend
+bucket (1677-09-21T00:12:44Z) is content too: rejected alone, never a 5xx.
+
+Poison records: two clients (127.0.0.6 and 127.0.0.7) send batches mixing
+good records with records exactly at the record bounds (1e9 tokens of each
+type, 1e9 units, 7 days of latency) and beyond them (1e9 + 1, 2^63 - 1,
+2^64 - 1 and 2^64), and re-use event ids, their own and the well-behaved
+client's, with other content, while a third client (127.0.0.1, one keep-alive
+connection) sends batches of 20 valid records. Every good batch must be
+accepted whole, every poison answer must be 200 listing exactly the bad
+records (400 when all were bad) and never a 5xx, and afterwards /v1/spend and
+llm_tokens_total must equal the exact decimal sum of every accepted record.
 """
+import http.client
 import json
 import os
 import re
@@ -18,6 +32,7 @@ import tempfile
 import threading
 import time
 import unittest
+from decimal import Decimal
 
 import harness
 
@@ -38,6 +53,21 @@ ingest:
 FLOOD_CONNECTIONS = 10000
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+# Record bounds of the exporter (every token and unit count, latency).
+MAX_COUNT = 1_000_000_000
+MAX_LATENCY_MS = 604_800_000
+BEYOND = (MAX_COUNT + 1, 2**63 - 1, 2**64 - 1, 2**64)
+TOKEN_TYPES = ("input", "output", "cached_input", "cache_write", "reasoning")
+# Mirrors fixtures/pricing (versions from 2026-01-01), USD per million tokens / per email.
+M = Decimal(1_000_000)
+ACME_LARGE = {"input": Decimal("3.00"), "output": Decimal("15.00"), "cached_input": Decimal("0.30"),
+              "cache_write": Decimal("3.75")}
+ACME_LARGE_TIER = {"input": Decimal("6.00"), "output": Decimal("22.50"), "cached_input": Decimal("0.60"),
+                   "cache_write": Decimal("7.50")}
+ACME_LARGE_TIER_ABOVE_INPUT = 200_000
+EMAIL_PRICE = Decimal("0.0009")
+POISON_ROUNDS = 30
 
 
 def record(event_id, campaign="cmp_misc", **extra):
@@ -85,6 +115,236 @@ def _complete(answer):
 
 def status_of(answer):
     return int(answer.split(b" ", 2)[1]) if answer.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")) else None
+
+
+def emails(event_id, count, campaign):
+    return {"event": "email.sent", "event_id": event_id, "timestamp": "2026-03-01T12:00:00Z",
+            "service": "email_orchestrator", "campaign_id": campaign, "vendor": "mailer",
+            "units": {"emails": count}, "vendor_status": 202}
+
+
+def cost_of(r):
+    """The exact cost of an accepted record of this file (acme-large at
+    2026-03-01, the long-context tier above 200,000 input tokens; mailer
+    emails), derived from the fixture tables, not from the exporter."""
+    if r.get("vendor") == "mailer":
+        return r["units"]["emails"] * EMAIL_PRICE
+    assert (r["vendor"], r["model"], r["timestamp"][:10]) == ("acme-ai", "acme-large", "2026-03-01"), r
+    usage = r["token_usage"]
+    prices = ACME_LARGE_TIER if usage.get("input", 0) > ACME_LARGE_TIER_ABOVE_INPUT else ACME_LARGE
+    cached, write = usage.get("cached_input", 0), usage.get("cache_write", 0)
+    uncached = usage.get("input", 0) - cached - write
+    return (uncached * prices["input"] + cached * prices["cached_input"] + write * prices["cache_write"]
+            + usage.get("output", 0) * prices["output"]) / M
+
+
+def tokens_of(records, token_type):
+    return sum(r.get("token_usage", {}).get(token_type, 0) for r in records)
+
+
+class KeepAlive:
+    """One HTTP/1.1 connection from a given loopback source address, opened
+    again only when the server asks to close it."""
+
+    def __init__(self, port, source):
+        self.port, self.source, self.conn = port, source, None
+        self.opened = 0
+
+    def post(self, path, records):
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10, source_address=(self.source, 0))
+            self.opened += 1
+        self.conn.request("POST", path, json.dumps(records), {"Content-Type": "application/json"})
+        resp = self.conn.getresponse()
+        payload = resp.read()
+        if resp.getheader("Connection", "").lower() == "close":
+            self.close()
+        return resp.status, payload
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class GoodClient(threading.Thread):
+    """Sends batches of 20 valid records on its own keep-alive connection,
+    never retrying: every answer must be 200 with all 20 accepted. Publishes
+    the records acknowledged so far (the poison clients re-use their ids)."""
+
+    def __init__(self, port, source="127.0.0.1"):
+        super().__init__(daemon=True)
+        self.client = KeepAlive(port, source)
+        self.stop_event = threading.Event()
+        self.lock = threading.Lock()
+        self.acknowledged = []  # records of batches answered 200 with all accepted
+        self.batches = 0
+        self.failures = []
+
+    def run(self):
+        n = 0
+        try:
+            while not self.stop_event.is_set():
+                batch = [record(f"good_{n + i}", campaign="cmp_good") for i in range(20)]
+                n += 20
+                try:
+                    status, payload = self.client.post("/v1/usage", batch)
+                except OSError as e:
+                    self.failures.append((None, str(e)))
+                    self.client.close()
+                    continue
+                answer = json.loads(payload) if status == 200 else None
+                if answer and (answer["accepted"], answer["duplicate"], answer["rejected"]) == (20, 0, 0):
+                    with self.lock:
+                        self.acknowledged.extend(batch)
+                    self.batches += 1
+                else:
+                    self.failures.append((status, payload[:300]))
+                time.sleep(0.05)
+        finally:
+            self.client.close()
+
+    def some_acknowledged(self, k):
+        with self.lock:
+            return self.acknowledged[k % len(self.acknowledged)] if self.acknowledged else None
+
+
+class PoisonClient(threading.Thread):
+    """Sends POISON_ROUNDS batches from its own loopback address. Each batch
+    says what the exporter must do with every record: "accept", "duplicate"
+    or (field, reason) for a rejection; every answer is checked against that
+    exactly, and the records it accepted are kept for the totals."""
+
+    def __init__(self, port, source, name, good):
+        super().__init__(daemon=True)
+        self.client = KeepAlive(port, source)
+        self.prefix = name
+        self.good = good
+        self.accepted = []       # records the exporter accepted, as the answers said
+        self.previous = []       # good records accepted in an earlier round: re-used with other content
+        self.rejected_ids = []   # event ids of the records rejected in the round before: still free
+        self.mismatches = []     # answers that differ from the expectation (or 5xx, or no answer)
+        self.statuses = {}
+        self.expected_counts = {"at_bound": 0, "conflict": 0, "out_of_range": 0, "duplicate": 0}
+
+    def run(self):
+        try:
+            for k in range(POISON_ROUNDS):
+                plan = self.all_bad_round(k) if k % 5 == 4 else self.mixed_round(k)
+                self.send(k, plan)
+                time.sleep(0.05)
+        finally:
+            self.client.close()
+
+    def fresh(self, k, j):
+        return f"{self.prefix}_{k}_{j}"
+
+    def beyond(self, k, j):
+        return BEYOND[(k + j) % len(BEYOND)]
+
+    def bad_records(self, k):
+        """Records beyond a bound, one field each."""
+        plan = []
+        for j, token_type in enumerate(TOKEN_TYPES):
+            usage = {"input": 100, "output": 10, token_type: self.beyond(k, j)}
+            plan.append((record(self.fresh(k, f"tok{j}"), campaign="cmp_poison", token_usage=usage),
+                         (f"token_usage.{token_type}", "out_of_range")))
+        plan.append((emails(self.fresh(k, "units"), self.beyond(k, 5), "cmp_poison"), ("units.emails", "out_of_range")))
+        plan.append((record(self.fresh(k, "lat"), campaign="cmp_poison",
+                            latency_ms=MAX_LATENCY_MS + 1 if k % 2 else self.beyond(k, 6)),
+                     ("latency_ms", "out_of_range")))
+        return plan
+
+    def conflicts(self, k):
+        """Event ids already counted, sent again with other content."""
+        changes = [{"token_usage": {"input": 101, "output": 10}}, {"campaign_id": "cmp_other"},
+                   {"timestamp": "2026-03-01T12:00:01Z"}, {"latency_ms": 101}, {"vendor_status": 429},
+                   {"attempt": 2}, {"operation": "llm.other"}, {"prompt_version": "v9"}]
+        plan = []
+        for j, original in enumerate(self.previous[:2]):
+            plan.append((dict(original, **changes[(k + j) % len(changes)]), ("event_id", "conflict")))
+        theirs = self.good.some_acknowledged(7 * k + len(self.prefix))
+        if theirs is not None:
+            plan.append((dict(theirs, **changes[k % len(changes)]), ("event_id", "conflict")))
+        return plan
+
+    def mixed_round(self, k):
+        usage = {"input": MAX_COUNT, "output": MAX_COUNT, "reasoning": MAX_COUNT,
+                 "cached_input": MAX_COUNT if k % 2 else 0, "cache_write": 0 if k % 2 else MAX_COUNT}
+        plan = [
+            (record(self.fresh(k, "ok1"), campaign="cmp_poison"), "accept"),
+            (record(self.fresh(k, "tok_bound"), campaign="cmp_poison", token_usage=usage), "accept"),
+            (emails(self.fresh(k, "units_bound"), MAX_COUNT, "cmp_poison"), "accept"),
+            (record(self.fresh(k, "lat_bound"), campaign="cmp_poison", latency_ms=MAX_LATENCY_MS), "accept"),
+        ]
+        plan += self.bad_records(k)
+        plan += self.conflicts(k)
+        # Ids of last round's rejected records are still free: valid content is accepted.
+        plan += [(record(event_id, campaign="cmp_poison"), "accept") for event_id in self.rejected_ids[:2]]
+        # Same content again is a duplicate: ours from last round, and the good client's.
+        plan += [(original, "duplicate") for original in self.previous[:1]]
+        theirs = self.good.some_acknowledged(3 * k + 1)
+        if theirs is not None:
+            plan.append((theirs, "duplicate"))
+        # One new key twice in one batch: same content a duplicate, other content a conflict.
+        twice = record(self.fresh(k, "twice"), campaign="cmp_poison")
+        plan += [(twice, "accept"), (twice, "duplicate"),
+                 (dict(twice, token_usage={"input": 100, "output": 11}), ("event_id", "conflict"))]
+        plan.append((record(self.fresh(k, "ok2"), campaign="cmp_poison"), "accept"))
+        return plan
+
+    def all_bad_round(self, k):
+        return self.bad_records(k) + self.conflicts(k)
+
+    def send(self, k, plan):
+        records = [r for r, _ in plan]
+        want_errors = sorted((i, e[0], e[1]) for i, (_, e) in enumerate(plan) if isinstance(e, tuple))
+        want = (sum(e == "accept" for _, e in plan), sum(e == "duplicate" for _, e in plan), len(want_errors))
+        want_status = 200 if want[0] + want[1] else 400
+        try:
+            status, payload = self.client.post("/v1/usage", records)
+        except OSError as e:
+            self.client.close()
+            self.mismatches.append((k, None, str(e)))
+            return
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        try:
+            answer = json.loads(payload)
+            got = (answer["accepted"], answer["duplicate"], answer["rejected"])
+            got_errors = sorted((e["index"], e["field"], e["reason"]) for e in answer["errors"])
+        except (ValueError, KeyError, TypeError):
+            self.mismatches.append((k, status, payload[:300]))
+            return
+        problems = []
+        if (status, got, got_errors) != (want_status, want, want_errors):
+            problems.append(f"want {want_status} {want} {want_errors}, got {status} {got} {got_errors}")
+        for e in answer["errors"]:
+            r = records[e["index"]] if 0 <= e["index"] < len(records) else {}
+            prefix = f'record {e["index"]}: field "{e["field"]}": '
+            if not e["message"].startswith(prefix):
+                problems.append(f"message {e['message']!r} does not start with {prefix!r}")
+            if e["reason"] == "conflict" and f'idempotency key "{r.get("event_id")}" was already used for a record ' \
+                                                 f'with different content' not in e["message"]:
+                problems.append(f"conflict message {e['message']!r}")
+            if e["reason"] == "out_of_range" and e["field"] != "latency_ms":
+                value = r["units"]["emails"] if e["field"] == "units.emails" else \
+                    r["token_usage"][e["field"].split(".", 1)[1]]
+                if value < 2**64 and "must be at most 1000000000 per record" not in e["message"]:
+                    problems.append(f"bound message {e['message']!r}")
+        if problems:
+            self.mismatches.append((k, status, problems))
+            return
+        self.accepted.extend(r for r, e in plan if e == "accept")
+        self.previous = [r for r, e in plan if e == "accept" and r["event_id"].endswith(("_ok1", "_ok2"))] \
+            or self.previous
+        self.rejected_ids = [r["event_id"] for r, e in plan if isinstance(e, tuple) and e[1] == "out_of_range"]
+        for r, e in plan:
+            if e == "accept" and r["event_id"].endswith("_bound"):
+                self.expected_counts["at_bound"] += 1
+            elif e == "duplicate":
+                self.expected_counts["duplicate"] += 1
+            elif isinstance(e, tuple):
+                self.expected_counts[e[1]] += 1
 
 
 class Writer(threading.Thread):
@@ -241,6 +501,89 @@ class HostileClients(unittest.TestCase):
         # Invalid UTF-8 in a header or the path does not break the server.
         answer = raw_request(self.exporter.port, b"GET /v1/sp\xffend HTTP/1.1\r\nHost: \xfe\xff\r\n\r\n")
         self.assertIn(status_of(answer), (400, 404), answer[:200])
+
+    def test_timestamps_at_the_edge_of_their_range_are_rejected_alone(self):
+        # 1677-09-21T00:12:43.145224192Z is the earliest instant of int64
+        # nanoseconds; the earliest 15-minute spend bucket starts at 00:15:00.
+        # A record between the two fits the parser but no bucket: it must be
+        # rejected alone (content never answers 5xx), its neighbour kept.
+        for ts in ("1677-09-21T00:13:00Z", "1677-09-21T00:12:44Z"):
+            status, _, payload = self.post_raw(json.dumps([record(f"edge_{ts}", timestamp=ts)]))
+            self.assertEqual(status, 400, payload[:300])
+            answer = json.loads(payload)
+            self.assertEqual([(e["index"], e["field"]) for e in answer["errors"]], [(0, "timestamp")], answer)
+            self.assertIn(answer["errors"][0]["reason"], ("invalid_timestamp", "out_of_range"), answer)
+        status, _, payload = self.post_raw(json.dumps([record("edge_neighbour"),
+                                                       record("edge_mixed", timestamp="1677-09-21T00:13:00Z")]))
+        self.assertEqual(status, 200, payload[:300])
+        answer = json.loads(payload)
+        self.assertEqual((answer["accepted"], answer["rejected"]), (1, 1), answer)
+        self.assertEqual([(e["index"], e["field"]) for e in answer["errors"]], [(1, "timestamp")], answer)
+
+    def test_poison_records_hurt_no_other_client(self):
+        def spend():
+            status, report = self.exporter.spend(group_by="campaign_id")
+            self.assertEqual(status, 200, report)
+            rows = {row["campaign_id"]: (Decimal(row["cost_usd"]), row["records"]) for row in report["rows"]}
+            return Decimal(report["total"]["cost_usd"]), report["total"]["records"], rows
+
+        def counters():
+            return ({t: self.metric("llm_tokens_total", type=t) for t in TOKEN_TYPES},
+                    self.metric("vendor_units_total", unit="emails"),
+                    {r: self.metric("llm_cost_exporter_records_rejected_total", reason=r)
+                     for r in ("conflict", "out_of_range")},
+                    self.metric("llm_cost_exporter_records_duplicate_total"))
+
+        cost_before, records_before, rows_before = spend()
+        tokens_before, emails_before, rejected_before, duplicates_before = counters()
+        good = GoodClient(self.exporter.port)
+        poison = [PoisonClient(self.exporter.port, "127.0.0.6", "poison_a", good),
+                  PoisonClient(self.exporter.port, "127.0.0.7", "poison_b", good)]
+        good.start()
+        harness.wait_until(lambda: good.batches >= 2 or good.failures, 10, "the good client's first batches")
+        for client in poison:
+            client.start()
+        for client in poison:
+            client.join(timeout=60)
+        good.stop_event.set()
+        good.join(timeout=30)
+        self.assertFalse(any(t.is_alive() for t in [good, *poison]))
+        print(f"good batches {good.batches} over {good.client.opened} connection(s); poison answers "
+              f"{[c.statuses for c in poison]} over {[c.client.opened for c in poison]} connection(s), "
+              f"{[c.expected_counts for c in poison]}", flush=True)
+
+        # No good batch failed; every poison answer was what its records called for.
+        self.assertEqual(good.failures, [])
+        self.assertGreater(good.batches, 10)
+        for client in poison:
+            self.assertEqual(client.mismatches, [], client.prefix)
+            self.assertEqual(set(client.statuses), {200, 400}, client.statuses)
+            self.assertEqual(sum(client.statuses.values()), POISON_ROUNDS)
+            # Records exactly at each bound were accepted (3 per mixed round).
+            self.assertEqual(client.expected_counts["at_bound"], 3 * (POISON_ROUNDS - POISON_ROUNDS // 5))
+
+        # Exact totals: the ledger and the counters hold every accepted record
+        # once, priced here from the fixture tables, and nothing else.
+        accepted = good.acknowledged + [r for client in poison for r in client.accepted]
+        self.assertEqual(len(good.acknowledged), 20 * good.batches)
+        cost, records, rows = spend()
+        self.assertEqual(records - records_before, len(accepted))
+        self.assertEqual(cost - cost_before, sum(cost_of(r) for r in accepted))
+        for campaign, members in (("cmp_good", good.acknowledged),
+                                  ("cmp_poison", [r for client in poison for r in client.accepted])):
+            was = rows_before.get(campaign, (Decimal(0), 0))
+            self.assertEqual((rows[campaign][0] - was[0], rows[campaign][1] - was[1]),
+                             (sum(cost_of(r) for r in members), len(members)), campaign)
+        self.assertEqual(cost - cost_before, sum(rows[c][0] - rows_before.get(c, (0, 0))[0] for c in rows))
+        tokens, emails_counted, rejected, duplicates = counters()
+        for t in TOKEN_TYPES:
+            self.assertEqual(tokens[t] - tokens_before[t], tokens_of(accepted, t), t)
+        self.assertEqual(emails_counted - emails_before,
+                         sum(r["units"]["emails"] for r in accepted if r.get("vendor") == "mailer"))
+        for reason in ("conflict", "out_of_range"):
+            self.assertEqual(rejected[reason] - rejected_before[reason],
+                             sum(client.expected_counts[reason] for client in poison), reason)
+        self.assertEqual(duplicates - duplicates_before, sum(client.expected_counts["duplicate"] for client in poison))
 
     # Connection and request floods, with Prometheus scraping throughout.
 

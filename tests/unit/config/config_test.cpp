@@ -14,6 +14,7 @@ TEST_CASE("an empty document gives the defaults", "[config]") {
   CHECK(config->server.max_body_bytes == 8 * 1024 * 1024);
   CHECK(config->ingest.max_label_length == 128);
   CHECK(config->metrics.cardinality.default_limit == 1000);
+  CHECK(config->storage.fsync_every_commit);  // acknowledged means durable by default
 }
 
 TEST_CASE("every section is read", "[config]") {
@@ -69,6 +70,7 @@ TEST_CASE("the shipped configuration is valid", "[config]") {
   INFO(config.status().message());
   REQUIRE(config.ok());
   CHECK(config->metrics.business_event_families.count("email.sent") == 1);
+  CHECK(config->storage.fsync_every_commit);
 }
 
 TEST_CASE("a missing file is an I/O error naming it", "[config]") {
@@ -125,10 +127,10 @@ TEST_CASE("int settings beyond int's range are refused, not wrapped", "[config]"
 }
 
 TEST_CASE("the storage section sets retention and fsync", "[config]") {
-  auto config = ParseConfig("storage: {idempotency_retention: 36h, fsync_every_commit: true}", "s.yml");
+  auto config = ParseConfig("storage: {idempotency_retention: 36h, fsync_every_commit: false}", "s.yml");
   REQUIRE(config.ok());
   CHECK(config->storage.idempotency_retention == std::chrono::hours(36));
-  CHECK(config->storage.fsync_every_commit);
+  CHECK_FALSE(config->storage.fsync_every_commit);
   CHECK_FALSE(ParseConfig("storage: {idempotency_retention: forever}", "s.yml").ok());
   CHECK_FALSE(ParseConfig("storage: {idempotency_retention: 0s}", "s.yml").ok());
 }

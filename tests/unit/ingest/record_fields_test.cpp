@@ -112,12 +112,69 @@ TEST_CASE("out_of_range: negative counts, attempt, status, huge numbers", "[inge
 
 TEST_CASE("the largest counts are accepted exactly", "[ingest][fields]") {
   Batch b = MustAccept(
-      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":18446744073709551615,"output":0}})");
-  CHECK(b.records[0].tokens[TokenType::kInput] == 18446744073709551615u);
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":1000000000,"output":1000000000,)"
+      R"("cached_input":1000000000,"reasoning":1000000000},"units":{"emails":1000000000}})");
+  CHECK(b.records[0].tokens[TokenType::kInput] == kMaxTokensPerRecord);
+  CHECK(b.records[0].tokens[TokenType::kReasoning] == kMaxTokensPerRecord);
+  CHECK(b.records[0].units.at(0).count == kMaxUnitsPerRecord);
   Batch a = MustAccept(Event(R"("attempt":4294967295,"vendor_status":599)"));
   CHECK(a.records[0].attempt == 4294967295u);
   CHECK(a.records[0].is_retry());
   CHECK(a.records[0].vendor_status == 599);
+}
+
+TEST_CASE("out_of_range: counts above a record's bounds, each field named", "[ingest][fields][bounds]") {
+  for (const char* type : {"input", "output", "cached_input", "cache_write", "reasoning"}) {
+    for (const char* count : {"1000000001", "9223372036854775807", "18446744073709551615"}) {
+      INFO(type << " = " << count);
+      const std::string body = std::string(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{")") + type +
+                               "\":" + count + "}}";
+      CheckRejected(body, RejectReason::kOutOfRange, std::string("token_usage.") + type);
+      CHECK(MustReject(body).message ==
+            "record 0: field \"token_usage." + std::string(type) + "\": must be at most 1000000000 per record");
+    }
+  }
+  const std::string units = R"({"event":"email.sent","vendor":"sendgrid","units":{"emails":1000000001}})";
+  CheckRejected(units, RejectReason::kOutOfRange, "units.emails");
+  CHECK(MustReject(units).message == R"(record 0: field "units.emails": must be at most 1000000000 per record)");
+}
+
+TEST_CASE("out_of_range: a latency above 7 days", "[ingest][fields][bounds]") {
+  Batch at_bound = MustAccept(Event(R"("latency_ms":604800000)"));
+  CHECK(at_bound.records[0].latency_us == kMaxLatencyUs);
+  for (const char* latency : {"604800000.001", "604800001", "1e12", "9223372036854775.807", "1e400"}) {
+    INFO("latency_ms: " << latency);
+    const std::string body = Event(std::string("\"latency_ms\":") + latency);
+    CheckRejected(body, RejectReason::kOutOfRange, "latency_ms");
+    CHECK(MustReject(body).message == R"(record 0: field "latency_ms": must be at most 604800000 (7 days))");
+  }
+}
+
+TEST_CASE("out_of_range: a timestamp before the ledger's first bucket", "[ingest][fields][bounds]") {
+  Batch first = MustAccept(Event(R"("timestamp":"1677-09-21T00:15:00Z")"));
+  CHECK(first.records[0].timestamp_unix_ns == kMinTimestampUnixNs);
+  for (const char* ts : {"1677-09-21T00:14:59.999999999Z", "1677-09-21T00:13:00Z", "1677-09-21T00:12:43.145224192Z"}) {
+    INFO("timestamp: " << ts);
+    const std::string body = Event(std::string("\"timestamp\":\"") + ts + "\"");
+    CheckRejected(body, RejectReason::kOutOfRange, "timestamp");
+    CHECK(MustReject(body).message ==
+          R"(record 0: field "timestamp": must not be before 1677-09-21T00:15:00Z (the earliest time the ledger holds))");
+  }
+}
+
+TEST_CASE("a record beyond a bound is rejected alone; the rest of the batch is kept", "[ingest][fields][bounds]") {
+  Result<Batch> batch = ParseBatch(
+      R"([{"event":"llm.call","event_id":"a","vendor":"v","model":"m","token_usage":{"input":10}},)"
+      R"({"event":"llm.call","event_id":"b","vendor":"v","model":"m","token_usage":{"input":9223372036854775807}},)"
+      R"({"event":"llm.call","event_id":"c","vendor":"v","model":"m","token_usage":{"output":5}}])",
+      BodyFormat::kJson, IngestOptions{}, 0);
+  REQUIRE(batch.ok());
+  REQUIRE(batch->records.size() == 2);
+  CHECK(batch->records[0].event_id == "a");
+  CHECK(batch->records[1].event_id == "c");
+  REQUIRE(batch->errors.size() == 1);
+  CHECK(batch->errors[0].index == 1);
+  CHECK(batch->errors[0].field == "token_usage.input");
 }
 
 // ---- token usage ------------------------------------------------------------------------------
@@ -128,10 +185,10 @@ TEST_CASE("parts_exceed_whole: cached_input + cache_write > input", "[ingest][fi
   CheckRejected(body, RejectReason::kPartsExceedWhole, "token_usage.cached_input");
   CHECK(MustReject(body).message ==
         R"(record 0: field "token_usage.cached_input": cached_input + cache_write (700) exceed input (512))");
-  // Equal is fine, and overflowing sums are rejected, not wrapped.
+  // Equal is fine, and sums of parts at their bound are compared exactly.
   MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":700,"cached_input":500,"cache_write":200}})");
   CheckRejected(
-      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":5,"cached_input":18446744073709551615,"cache_write":1}})",
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":1000000000,"cached_input":1000000000,"cache_write":1}})",
       RejectReason::kPartsExceedWhole, "token_usage.cached_input");
 }
 
@@ -325,7 +382,7 @@ TEST_CASE("latency_ms is stored as microseconds, rounded half up", "[ingest][fie
   for (const Case& c : {Case{"842", 842000}, Case{"842.5", 842500}, Case{"0", 0}, Case{"-0", 0},
                         Case{"0.0004", 0}, Case{"0.0005", 1}, Case{"1.2345", 1235}, Case{"1.23449999", 1234},
                         Case{"0.001", 1}, Case{"842.0005", 842001}, Case{"1e3", 1000000}, Case{"2.5E-3", 3},
-                        Case{"1e-400", 0}, Case{"9223372036854775.807", 9223372036854775807}}) {
+                        Case{"1e-400", 0}, Case{"604799999.9995", 604800000000}}) {
     INFO("latency_ms: " << c.json);
     Batch b = MustAccept(Event(std::string("\"latency_ms\":") + c.json));
     CHECK(b.records[0].has_latency);

@@ -267,6 +267,32 @@ TEST_CASE("bad values reject the span with index, field and reason", "[otlp][map
                     Int("gen_ai.usage.input_tokens", -1)};
     CHECK(MustRejectSpan(f).reason == RejectReason::kOutOfRange);
   }
+  SECTION("a token count above the record bound") {
+    f.attributes = {Str("gen_ai.provider.name", "openai"), Str("gen_ai.request.model", "gpt-4o"),
+                    Int("gen_ai.usage.input_tokens", 9'223'372'036'854'775'807)};
+    const RecordError e = MustRejectSpan(f);
+    CHECK(e.reason == RejectReason::kOutOfRange);
+    CHECK(e.field == "gen_ai.usage.input_tokens");
+    CHECK(e.message == "span 0: attribute \"gen_ai.usage.input_tokens\": must be at most 1000000000 per record");
+    f.attributes[2] = Int("gen_ai.usage.input_tokens", 1'000'000'000);
+    CHECK(MustMap(f).records[0].tokens[TokenType::kInput] == kMaxTokensPerRecord);
+  }
+  SECTION("Anthropic disjoint counts adding up past the record bound") {
+    f.attributes = {Str("gen_ai.provider.name", "anthropic"), Str("gen_ai.request.model", "claude-sonnet-4-5"),
+                    Int("gen_ai.usage.input_tokens", 600'000'000),
+                    Int("gen_ai.usage.cache_read_input_tokens", 400'000'001)};
+    const RecordError e = MustRejectSpan(f);
+    CHECK(e.reason == RejectReason::kOutOfRange);
+    CHECK(e.field == "gen_ai.usage.input_tokens");
+  }
+  SECTION("a span longer than 7 days") {
+    f.span.end_time_unix_nano = f.span.start_time_unix_nano + 7ULL * 24 * 3600 * 1'000'000'000 + 1'000;
+    const RecordError e = MustRejectSpan(f);
+    CHECK(e.reason == RejectReason::kOutOfRange);
+    CHECK(e.field == "endTimeUnixNano");
+    f.span.end_time_unix_nano -= 1'000;
+    CHECK(MustMap(f).records[0].latency_us == kMaxLatencyUs);
+  }
   SECTION("reasoning above output") {
     f.attributes = {Str("gen_ai.provider.name", "openai"), Str("gen_ai.request.model", "o3"),
                     Int("gen_ai.usage.output_tokens", 10), Int("gen_ai.usage.reasoning_tokens", 11)};

@@ -19,6 +19,17 @@ versions:
     models:
       acme-small:
         per_million_tokens: {input: 0.0375, output: 0.15}
+      acme-pricey:
+        per_million_tokens: {input: 1000000, output: 1000000}
+)";
+
+// The largest price a table may hold: 1,000 units cost exactly kMaxEntryCost.
+constexpr const char* kUnitTable = R"(
+provider: acme-data
+currency: USD
+versions:
+  - effective_from: 2026-01-01
+    per_unit: {lookups: 1000000}
 )";
 
 constexpr std::int64_t kReceived = 1'780'000'000'000'000'000;
@@ -32,7 +43,7 @@ struct Fixture {
   std::shared_ptr<const lce::PriceBook> prices;
 
   Fixture() {
-    auto loaded = lce::PriceBook::LoadDocuments({{"acme.yaml", kTable}});
+    auto loaded = lce::PriceBook::LoadDocuments({{"acme.yaml", kTable}, {"acme-data.yaml", kUnitTable}});
     INFO(loaded.status().message());
     REQUIRE(loaded.ok());
     prices = std::move(loaded).value();
@@ -107,4 +118,91 @@ TEST_CASE("records without any id cannot be deduplicated and are all counted", "
   const std::string no_id =
       R"({"event":"email.sent","campaign_id":"cmp_a"})" "\n" R"({"event":"email.sent","campaign_id":"cmp_a"})" "\n";
   CHECK(f.Ingest(no_id).accepted == 2);
+}
+
+namespace {
+
+std::string Lookups(int id, int count) {
+  return R"({"event":"enrich.lookup","event_id":"lk_)" + std::to_string(id) +
+         R"(","timestamp":"2026-03-01T00:00:00Z","vendor":"acme-data","units":{"lookups":)" + std::to_string(count) +
+         "}}\n";
+}
+
+}  // namespace
+
+TEST_CASE("a record priced beyond the ledger's range is rejected alone, naming the field", "[pipeline][bounds]") {
+  Fixture f;
+  // Within the token bounds, but priced at $2e9 (> kMaxEntryCost = $1e9).
+  const std::string pricey =
+      R"({"event":"llm.call","event_id":"big","vendor":"acme-ai","model":"acme-pricey",)"
+      R"("token_usage":{"input":1000000000,"output":1000000000}})" "\n";
+  const auto summary = f.Ingest(Record(1) + pricey + Lookups(2, 1001) + Lookups(3, 1000) + Record(4));
+  CHECK(summary.accepted == 3);
+  CHECK(summary.rejected == 2);
+  REQUIRE(summary.errors.size() == 2);
+  CHECK(summary.errors[0].index == 1);
+  CHECK(summary.errors[0].reason == lce::RejectReason::kOutOfRange);
+  CHECK(summary.errors[0].field == "token_usage");
+  CHECK(summary.errors[0].message ==
+        "record 1: field \"token_usage\": priced at 2000000000 USD, above the 1000000000 USD one record may cost; "
+        "nothing of it was counted");
+  CHECK(summary.errors[1].index == 2);
+  CHECK(summary.errors[1].field == "units");
+  // Nothing of the rejected records reached the ledger or the metrics.
+  CHECK(f.ledger->Stats().idempotency_keys == 3);
+  CHECK(f.Sample("vendor_cost_usd_total") == Approx(1e9));
+}
+
+TEST_CASE("a batch whose priced cost would pass kMaxAppendCost keeps the records before the bound", "[pipeline][bounds]") {
+  Fixture f;
+  std::string body;
+  for (int i = 0; i < 1002; ++i) body += Lookups(i, 1000);  // $1e9 each: 1,000 fit in $1e12
+  const auto summary = f.Ingest(body);
+  CHECK(summary.accepted == 1000);
+  REQUIRE(summary.errors.size() == 2);
+  CHECK(summary.errors[0].index == 1000);
+  CHECK(summary.errors[1].index == 1001);
+  CHECK(summary.errors[0].reason == lce::RejectReason::kOutOfRange);
+  CHECK_THAT(summary.errors[0].message,
+             Catch::Contains("would take this request's priced cost past 1000000000000 USD"));
+  // Sent again, the two rejected records fit in a request of their own.
+  const auto rest = f.Ingest(Lookups(1000, 1000) + Lookups(1001, 1000));
+  CHECK(rest.accepted == 2);
+}
+
+TEST_CASE("the same event_id with other content is a conflict naming the key", "[pipeline][conflict]") {
+  Fixture f;
+  CHECK(f.Ingest(Record(5)).accepted == 1);
+  // Same content: a duplicate. Other tokens: a conflict, counted nowhere.
+  const auto summary = f.Ingest(Record(5) + Record(5, R"(,"attempt":2)") + Record(6) +
+                                Record(6, R"(,"campaign_id":"cmp_b")"));
+  CHECK(summary.accepted == 1);
+  CHECK(summary.duplicate == 1);
+  CHECK(summary.rejected == 2);
+  REQUIRE(summary.errors.size() == 2);
+  CHECK(summary.errors[0].index == 1);
+  CHECK(summary.errors[0].reason == lce::RejectReason::kConflict);
+  CHECK(summary.errors[0].field == "event_id");
+  CHECK(summary.errors[0].message ==
+        "record 1: field \"event_id\": idempotency key \"evt_5\" was already used for a record with different "
+        "content; nothing of this record was counted (send it with a new event_id)");
+  CHECK(summary.errors[1].index == 3);  // the conflict is within the same batch
+  CHECK(f.Sample("llm_cost_usd_total") == Approx(2 * 0.0375).epsilon(1e-12));
+  CHECK(f.Sample("llm_retry_cost_usd_total") == 0);  // the retry was never counted
+}
+
+TEST_CASE("conflicts and bound rejections count in records_rejected_total by reason", "[pipeline][conflict]") {
+  Fixture f;
+  f.Ingest(Record(1));
+  f.Ingest(Record(1, R"(,"latency_ms":5)") + Lookups(2, 5000));
+  std::string text;
+  for (const prometheus::Collectable* collectable : f.self.collectables()) {
+    for (const auto& family : collectable->Collect()) {
+      if (family.name != "llm_cost_exporter_records_rejected_total") continue;
+      for (const auto& metric : family.metric) {
+        text += metric.label.at(0).value + "=" + std::to_string(static_cast<int>(metric.counter.value)) + " ";
+      }
+    }
+  }
+  CHECK_THAT(text, Catch::Contains("conflict=1 ") && Catch::Contains("out_of_range=1 "));
 }

@@ -26,6 +26,35 @@ LEDGER_TEST("Ledger tells new from duplicate keys in one call and across calls")
   CHECK(stats.committed_entries == 5);
 }
 
+LEDGER_TEST("Ledger: the same key with other content is a conflict, with the same content a duplicate") {
+  TestType factory;
+  auto ledger = factory.Open();
+  const Money cost = Dollars("2");
+  using O = EntryOutcome;
+  CHECK(AppendOutcomes(*ledger, {Keyed("a", 11, cost), Keyed("a", 11, cost), Keyed("a", 12, cost)}) ==
+        std::vector<O>{O::kNew, O::kDuplicate, O::kConflict});
+  CHECK(AppendOutcomes(*ledger, {Keyed("a", 12, cost), Keyed("a", 11, cost), Keyed("b", 12, cost)}) ==
+        std::vector<O>{O::kConflict, O::kDuplicate, O::kNew});
+  // Fingerprint 0 is "unknown": it never conflicts, either way round.
+  CHECK(AppendOutcomes(*ledger, {Keyed("a", 0, cost), Keyed("c", 0, cost), Keyed("c", 99, cost)}) ==
+        std::vector<O>{O::kDuplicate, O::kNew, O::kDuplicate});
+  // Only the new entries were added.
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + kWidth)) == Dollars("6"));
+  CHECK(ledger->Stats().idempotency_keys == 3);
+}
+
+LEDGER_TEST("Ledger: a conflict is still a conflict after the key's generation rotated") {
+  TestType factory;
+  auto ledger = factory.Open(std::chrono::hours(1));
+  const Money cost = Dollars("1");
+  REQUIRE(ledger->Prune(kT0).ok());  // starts a generation
+  AppendOk(*ledger, {Keyed("old", 5, cost)});
+  REQUIRE(ledger->Prune(kT0 + 3600 * kSecond).ok());  // "old" moves to the older generation
+  using O = EntryOutcome;
+  CHECK(AppendOutcomes(*ledger, {Keyed("old", 6, cost), Keyed("old", 5, cost)}) ==
+        std::vector<O>{O::kConflict, O::kDuplicate});
+}
+
 LEDGER_TEST("Ledger always accepts entries without a key") {
   TestType factory;
   auto ledger = factory.Open();
@@ -109,12 +138,33 @@ LEDGER_TEST("Ledger buckets by floor of the timestamp, negatives included") {
 LEDGER_TEST("Ledger rejects a negative cost without committing anything") {
   TestType factory;
   auto ledger = factory.Open();
-  Result<std::vector<bool>> result =
+  Result<std::vector<EntryOutcome>> result =
       ledger->Append(std::vector<LedgerEntry>{Entry("a", kT0, Dollars("1")), Entry("b", kT0, Dollars("-1"))}, kT0);
   REQUIRE_FALSE(result.ok());
   CHECK(result.status().code() == Status::Code::kInvalidArgument);
   CHECK_THAT(result.status().message(), Catch::Contains("entry 1"));
   CHECK(AppendOk(*ledger, {Entry("a", kT0, Dollars("1"))}) == std::vector<bool>{true});
+}
+
+LEDGER_TEST("Ledger refuses a call beyond kMaxEntryCost or kMaxAppendCost before touching anything") {
+  TestType factory;
+  auto ledger = factory.Open();
+  const Money over_entry = kMaxEntryCost + Money::FromAtto(1);
+  Result<std::vector<EntryOutcome>> one = ledger->Append(std::vector<LedgerEntry>{Entry("a", kT0, over_entry)}, kT0);
+  REQUIRE_FALSE(one.ok());
+  CHECK(one.status().code() == Status::Code::kInvalidArgument);
+  std::vector<std::string> keys;
+  std::vector<LedgerEntry> at_bound;
+  for (int i = 0; i < 1001; ++i) keys.push_back("k" + std::to_string(i));
+  for (int i = 0; i < 1000; ++i) at_bound.push_back(Entry(keys[static_cast<std::size_t>(i)], kT0, kMaxEntryCost));
+  std::vector<LedgerEntry> over_call = at_bound;
+  over_call.push_back(Entry(keys.back(), kT0, Money::FromAtto(1)));
+  Result<std::vector<EntryOutcome>> sum = ledger->Append(over_call, kT0);
+  REQUIRE_FALSE(sum.ok());
+  CHECK_THAT(sum.status().message(), Catch::Contains("entry 1000"));
+  CHECK(ledger->Stats().idempotency_keys == 0);
+  CHECK(AppendOk(*ledger, at_bound).size() == 1000);  // exactly kMaxAppendCost is within range
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == kMaxAppendCost);
 }
 
 LEDGER_TEST("Ledger accepts each key once under concurrent appends") {
@@ -141,13 +191,13 @@ LEDGER_TEST("Ledger accepts each key once under concurrent appends") {
           batch.push_back(Entry(keys[static_cast<std::size_t>(k)], kT0, cost_of(k), t % 2 ? "cmp_odd" : "cmp_even"));
           ids.push_back(k);
         }
-        Result<std::vector<bool>> result = ledger->Append(batch, kT0);
+        Result<std::vector<EntryOutcome>> result = ledger->Append(batch, kT0);
         if (!result.ok()) {
           failed = true;
           return;
         }
         for (std::size_t i = 0; i < ids.size(); ++i) {
-          if ((*result)[i]) accepted_by_thread[static_cast<std::size_t>(t)].push_back(ids[i]);
+          if ((*result)[i] == EntryOutcome::kNew) accepted_by_thread[static_cast<std::size_t>(t)].push_back(ids[i]);
         }
       }
     });

@@ -60,11 +60,30 @@ inline LedgerEntry Entry(std::string_view key, std::int64_t ts, Money cost, std:
   return entry;
 }
 
-inline std::vector<bool> AppendOk(Ledger& ledger, const std::vector<LedgerEntry>& entries, std::int64_t now = kT0) {
-  Result<std::vector<bool>> result = ledger.Append(entries, now);
+inline LedgerEntry Keyed(std::string_view key, std::uint64_t fingerprint, Money cost, std::int64_t ts = kT0,
+                         std::string_view campaign = "cmp_a") {
+  LedgerEntry entry = Entry(key, ts, cost, campaign);
+  entry.fingerprint = fingerprint;
+  return entry;
+}
+
+inline std::vector<EntryOutcome> AppendOutcomes(Ledger& ledger, const std::vector<LedgerEntry>& entries,
+                                                std::int64_t now = kT0) {
+  Result<std::vector<EntryOutcome>> result = ledger.Append(entries, now);
   INFO((result.ok() ? "" : result.status().message()));
   REQUIRE(result.ok());
   return *result;
+}
+
+// Which entries were new (true) and which duplicates (false); any other
+// outcome fails the test.
+inline std::vector<bool> AppendOk(Ledger& ledger, const std::vector<LedgerEntry>& entries, std::int64_t now = kT0) {
+  std::vector<bool> is_new;
+  for (EntryOutcome outcome : AppendOutcomes(ledger, entries, now)) {
+    REQUIRE((outcome == EntryOutcome::kNew || outcome == EntryOutcome::kDuplicate));
+    is_new.push_back(outcome == EntryOutcome::kNew);
+  }
+  return is_new;
 }
 
 inline std::vector<SpendBucket> SpendOk(const Ledger& ledger, std::int64_t from, std::int64_t to) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 #include <string>
@@ -90,6 +91,178 @@ TEST_CASE("SqliteLedger survives repeated reopen while data exists", "[store][le
   }
 }
 
+TEST_CASE("SqliteLedger keeps each key's fingerprint across reopen: conflicts survive a restart",
+          "[store][ledger][sqlite][conflict]") {
+  SqliteFactory factory;
+  using O = EntryOutcome;
+  {
+    auto ledger = factory.Open();
+    AppendOk(*ledger, {Keyed("evt_1", 101, Dollars("1")), Keyed("evt_2", 202, Dollars("1"))});
+  }
+  auto ledger = factory.Open();
+  CHECK(AppendOutcomes(*ledger, {Keyed("evt_1", 101, Dollars("1")), Keyed("evt_2", 999, Dollars("1"))}) ==
+        std::vector<O>{O::kDuplicate, O::kConflict});
+}
+
+TEST_CASE("SqliteLedger migrates a version 1 ledger: its keys stay duplicates, never conflicts",
+          "[store][ledger][sqlite][conflict]") {
+  SqliteFactory factory;
+  const std::string directory = factory.dir.path() + "/data";
+  std::filesystem::create_directories(directory);
+  // The version 1 schema, as an exporter before fingerprints wrote it.
+  RawExec(directory + "/ledger.db",
+          "CREATE TABLE idempotency_keys(key TEXT NOT NULL, received_unix_s INTEGER NOT NULL);"
+          "CREATE TABLE spend_buckets(bucket_start_unix_ns INTEGER NOT NULL, service TEXT NOT NULL,"
+          " campaign_id TEXT NOT NULL, vendor TEXT NOT NULL, model TEXT NOT NULL, cost_whole INTEGER NOT NULL,"
+          " cost_frac INTEGER NOT NULL, retry_cost_whole INTEGER NOT NULL, retry_cost_frac INTEGER NOT NULL,"
+          " records INTEGER NOT NULL, unpriced_records INTEGER NOT NULL,"
+          " PRIMARY KEY (bucket_start_unix_ns, service, campaign_id, vendor, model)) WITHOUT ROWID;"
+          "INSERT INTO idempotency_keys VALUES ('legacy', 1775124900);"
+          "PRAGMA user_version=1;");
+  using O = EntryOutcome;
+  {
+    auto ledger = factory.Open();
+    CHECK(AppendOutcomes(*ledger, {Keyed("legacy", 77, Dollars("1")), Keyed("fresh", 5, Dollars("1"))}) ==
+          std::vector<O>{O::kDuplicate, O::kNew});
+  }
+  auto reopened = factory.Open();
+  CHECK(AppendOutcomes(*reopened, {Keyed("legacy", 78, Dollars("1")), Keyed("fresh", 6, Dollars("1"))}) ==
+        std::vector<O>{O::kDuplicate, O::kConflict});
+}
+
+// Fills the bucket of Entry(..., kT0, ...) of campaign `campaign` to
+// kMaxBucketCost less `room`, directly in the file (no Append call may add
+// more than kMaxAppendCost).
+void FillBucket(const std::string& db_path, const char* campaign, const char* room_frac) {
+  RawExec(db_path, "INSERT INTO spend_buckets VALUES (" + std::to_string(kT0) + ", 'svc', '" + campaign +
+                       "', 'openai', 'gpt-4o', 999999999999999999, " + room_frac + ", 0, 0, 1, 0)");
+}
+
+TEST_CASE("SqliteLedger: entries that would take a bucket past kMaxBucketCost are out of range alone",
+          "[store][ledger][sqlite][bounds]") {
+  SqliteFactory factory;
+  const std::string db_path = factory.dir.path() + "/data/ledger.db";
+  factory.Open().reset();  // creates the schema
+  FillBucket(db_path, "cmp_full", "0");  // $1 of room left
+  auto ledger = factory.Open();
+  using O = EntryOutcome;
+  CHECK(AppendOutcomes(*ledger, {Entry("fits", kT0, Dollars("1"), "cmp_full")}) == std::vector<O>{O::kNew});
+  CHECK(AppendOutcomes(*ledger, {Entry("a", kT0, Dollars("5"), "cmp_a"), Entry("b", kT0, Dollars("0.01"), "cmp_full"),
+                                 Entry("c", kT0 + kWidth, Dollars("3"), "cmp_full"), Entry("d", kT0, Dollars("1"))}) ==
+        std::vector<O>{O::kNew, O::kOutOfRange, O::kNew, O::kNew});
+  CHECK(ledger->Stats().commit_errors == 0);  // about content, not the store
+  // The full bucket holds exactly kMaxBucketCost; the refused key was not remembered.
+  Money full;
+  for (const SpendBucket& bucket : SpendOk(*ledger, kT0, kT0 + 1)) {
+    if (bucket.campaign_id == "cmp_full") full = bucket.cost;
+  }
+  CHECK(full == kMaxBucketCost);
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 2 * kWidth)) == kMaxBucketCost + Dollars("9"));
+  CHECK(AppendOutcomes(*ledger, {Entry("b", kT0 + kWidth, Dollars("0.01"), "cmp_full")}) == std::vector<O>{O::kNew});
+}
+
+// Holds SQLite's write lock from another connection until released, so the
+// ledger's writer waits in BEGIN and the Appends queued meanwhile form one
+// group.
+class WriteLockHolder {
+ public:
+  explicit WriteLockHolder(const std::string& db_path) {
+    REQUIRE(sqlite3_open(db_path.c_str(), &db_) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
+  void Release() {
+    if (db_ == nullptr) return;
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+  ~WriteLockHolder() { Release(); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Polls `ledger` until `pending` Appends are unanswered, `queued` of them
+// still waiting for the writer (bounded: 5 s).
+void WaitForAppends(const Ledger& ledger, std::uint64_t pending, std::uint64_t queued) {
+  auto reached = [&] {
+    const LedgerStats stats = ledger.Stats();
+    return stats.pending_appends == pending && stats.queued_appends == queued;
+  };
+  for (int i = 0; i < 5000 && !reached(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(reached());
+}
+
+TEST_CASE("SqliteLedger: a group whose shared transaction fails commits its innocent requests alone",
+          "[store][ledger][sqlite][isolation]") {
+  SqliteFactory factory;
+  const std::string db_path = factory.dir.path() + "/data/ledger.db";
+  factory.Open().reset();
+  FillBucket(db_path, "cmp_full", "0");
+  auto ledger = factory.Open();
+  using O = EntryOutcome;
+  const std::vector<LedgerEntry> first = {Entry("first", kT0, Dollars("1"))};
+  const std::vector<LedgerEntry> innocent = {Entry("i1", kT0, Dollars("2")), Entry("i2", kT0, Dollars("3"), "cmp_b")};
+  const std::vector<LedgerEntry> poison = {Entry("p1", kT0, Dollars("4"), "cmp_b"),
+                                           Entry("p2", kT0, Dollars("2"), "cmp_full")};
+  Result<std::vector<EntryOutcome>> first_result = Status::Internal("not run");
+  Result<std::vector<EntryOutcome>> innocent_result = Status::Internal("not run");
+  Result<std::vector<EntryOutcome>> poison_result = Status::Internal("not run");
+  {
+    WriteLockHolder lock(db_path);
+    std::thread t1([&] { first_result = ledger->Append(first, kT0); });  // the writer takes it and waits in BEGIN
+    WaitForAppends(*ledger, 1, 0);
+    std::thread t2([&] { innocent_result = ledger->Append(innocent, kT0); });
+    WaitForAppends(*ledger, 2, 1);
+    std::thread t3([&] { poison_result = ledger->Append(poison, kT0); });
+    WaitForAppends(*ledger, 3, 2);  // innocent and poison wait together: one group
+    lock.Release();
+    t1.join();
+    t2.join();
+    t3.join();
+  }
+  REQUIRE(first_result.ok());
+  REQUIRE(innocent_result.ok());
+  REQUIRE(poison_result.ok());
+  CHECK(*innocent_result == std::vector<O>{O::kNew, O::kNew});
+  CHECK(*poison_result == std::vector<O>{O::kNew, O::kOutOfRange});
+  const LedgerStats stats = ledger->Stats();
+  CHECK(stats.isolated_appends == 2);  // the group's transaction failed and each request ran alone
+  CHECK(stats.commit_errors == 0);
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == kMaxBucketCost - Dollars("1") + Dollars("10"));
+}
+
+TEST_CASE("SqliteLedger: when the store fails, every request of the group gets the error and nothing counts",
+          "[store][ledger][sqlite][isolation]") {
+  SqliteFactory factory;
+  const std::string db_path = factory.dir.path() + "/data/ledger.db";
+  auto ledger = factory.Open();
+  AppendOk(*ledger, {Entry("before", kT0, Dollars("1"))});
+  RawExec(db_path,
+          "CREATE TRIGGER fail_keys BEFORE INSERT ON idempotency_keys BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  Result<std::vector<EntryOutcome>> a = Status::Internal("not run");
+  Result<std::vector<EntryOutcome>> b = Status::Internal("not run");
+  {
+    WriteLockHolder lock(db_path);
+    std::thread t0([&] { (void)ledger->Append(std::vector<LedgerEntry>{Entry("x0", kT0, Dollars("1"))}, kT0); });
+    WaitForAppends(*ledger, 1, 0);
+    const std::vector<LedgerEntry> ea = {Entry("xa", kT0, Dollars("1"))};
+    const std::vector<LedgerEntry> eb = {Entry("xb", kT0, Dollars("1"))};
+    std::thread ta([&] { a = ledger->Append(ea, kT0); });
+    std::thread tb([&] { b = ledger->Append(eb, kT0); });
+    WaitForAppends(*ledger, 3, 2);
+    lock.Release();
+    t0.join();
+    ta.join();
+    tb.join();
+  }
+  CHECK_FALSE(a.ok());
+  CHECK_FALSE(b.ok());
+  CHECK_THAT(a.status().message(), Catch::Contains("injected"));
+  CHECK(ledger->Stats().idempotency_keys == 1);
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == Dollars("1"));
+}
+
 TEST_CASE("SqliteLedger refuses a second open of the same directory", "[store][ledger][sqlite]") {
   SqliteFactory factory;
   auto first = factory.Open();
@@ -135,7 +308,7 @@ TEST_CASE("SqliteLedger Append that fails to write commits nothing and reports t
   RawExec(db_path,
           "CREATE TRIGGER fail_spend BEFORE UPDATE ON spend_buckets BEGIN SELECT RAISE(ABORT, 'injected'); END");
   const std::vector<LedgerEntry> entries = {Entry("x", kT0, cost), Entry("y", kT0, cost)};
-  Result<std::vector<bool>> failed = ledger->Append(entries, kT0);
+  Result<std::vector<EntryOutcome>> failed = ledger->Append(entries, kT0);
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.status().code() == Status::Code::kIoError);
   CHECK_THAT(failed.status().message(), Catch::Contains("injected"));
