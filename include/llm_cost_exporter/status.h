@@ -14,7 +14,7 @@
 
 namespace lce {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code { kOk, kInvalidArgument, kNotFound, kIoError, kInternal, kResourceExhausted };
 
@@ -45,7 +45,7 @@ class Status {
 
 // Result<T> holds either a value or a non-ok Status (an expected-style type).
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design

@@ -52,7 +52,7 @@ int Serve(const lce::Flags& flags, const sigset_t& signals) {
     int signal = 0;
     sigwait(&signals, &signal);
     if (signal == SIGHUP) {
-      (*exporter)->Reload();  // logs and sets the reload gauge itself
+      (void)(*exporter)->Reload();  // logs and sets the reload gauge itself
       continue;
     }
     lce::log::Info("received signal, stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
