@@ -16,7 +16,7 @@ namespace lce {
 
 class [[nodiscard]] Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kIoError, kInternal, kResourceExhausted };
+  enum class Code { kOk, kInvalidArgument, kNotFound, kIoError, kInternal, kResourceExhausted, kUnprocessable };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -26,6 +26,9 @@ class [[nodiscard]] Status {
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
   // A limit of the request was exceeded (e.g. too many records); nothing was done.
   static Status ResourceExhausted(std::string msg) { return {Code::kResourceExhausted, std::move(msg)}; }
+  // Well-formed, but not something that can be done (e.g. an estimate the
+  // price tables cannot price).
+  static Status Unprocessable(std::string msg) { return {Code::kUnprocessable, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

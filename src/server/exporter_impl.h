@@ -20,31 +20,16 @@
 #include "llm_cost_exporter/pricing.h"
 #include "llm_cost_exporter/self_metrics.h"
 #include "llm_cost_exporter/web_config.h"
+#include "collectors.h"
 #include "connection_gate.h"
+#include "dispatcher.h"
+#include "handler.h"
 #include "rate_limiter.h"
 
 namespace lce {
 
-// A configuration, the price tables and API keys loaded with it: always
-// swapped together, so a reload rotates keys atomically with the config.
-struct Snapshot {
-  Config config;
-  std::shared_ptr<const PriceBook> prices;
-  std::shared_ptr<const ApiKeys> api_keys;  // null: no API key is required
-};
-
 Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file,
                                                      const std::string& pricing_dir);
-
-// Budget families: campaign_budget_{limit,spent,reserved}_usd from
-// Budgets::Snapshot at scrape time, and budget_decisions_total counted by the
-// check / reserve endpoints. At most `campaign_limit` campaigns get their own
-// decision series; later ones are folded into campaign_id="__overflow__".
-class BudgetCollector : public prometheus::Collectable {
- public:
-  virtual void CountDecision(std::string_view campaign_id, BudgetDecision decision) = 0;
-};
-std::unique_ptr<BudgetCollector> NewBudgetCollector(Budgets& budgets, std::size_t campaign_limit);
 
 struct Exporter::Impl {
   Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened);
@@ -85,7 +70,7 @@ struct Exporter::Impl {
   RateLimiter rate_limiter;  // server.rate_limit, per API key or client address
 
   std::atomic<bool> ready{false};
-  std::vector<std::unique_ptr<CivetHandler>> handlers;
+  std::vector<std::unique_ptr<Dispatcher>> handlers;  // one per route (routes.cpp)
   // Connection limits on the listening port; declared before `http` so it
   // outlives the server (CivetWeb calls it until closed).
   std::unique_ptr<ConnectionGate> gate;
@@ -96,15 +81,7 @@ struct Exporter::Impl {
 // Opens the ledger named by settings (SQLite under storage_path, or memory).
 Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, const StorageConfig& storage);
 
-// A family of one unlabelled sample (a counter or a gauge).
-prometheus::MetricFamily OneSampleFamily(std::string name, std::string help, prometheus::MetricType type,
-                                         double value);
-
-// Scrape-time view of Ledger::Stats as llm_cost_exporter_ledger_* families.
-std::unique_ptr<prometheus::Collectable> NewLedgerCollector(const Ledger& ledger);
-
-
-// Registers every endpoint's handler on impl.http.
+// Registers every endpoint's handler on impl.http (routes.cpp).
 void RegisterHandlers(Exporter::Impl& impl);
 
 }  // namespace lce

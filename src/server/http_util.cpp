@@ -39,21 +39,8 @@ void Send(mg_connection* conn, int status, std::string_view content_type, std::s
   mg_write(conn, body.data(), body.size());
 }
 
-void SendJson(mg_connection* conn, int status, const std::string& json) {
-  Send(conn, status, "application/json", json);
-}
-
 std::string ErrorJson(const std::string& message) {
   return nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-void SendError(mg_connection* conn, int status, const std::string& message) {
-  SendJson(conn, status, ErrorJson(message));
-}
-
-std::string_view Header(mg_connection* conn, const char* name) {
-  const char* value = mg_get_header(conn, name);
-  return value ? std::string_view(value) : std::string_view();
 }
 
 std::string_view Path(mg_connection* conn) {

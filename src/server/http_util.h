@@ -1,4 +1,5 @@
-// Small helpers over CivetWeb for the handlers. Private to the server module.
+// Small helpers over CivetWeb for the dispatcher (and the connection gate's
+// refusals). Private to the server module.
 #pragma once
 
 #include <string>
@@ -16,15 +17,10 @@ std::string ReadBody(mg_connection* conn, std::size_t max_bytes, bool* too_large
 // "Name: value" lines separated by \r\n.
 void Send(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
           std::string_view extra_headers = {});
-void SendJson(mg_connection* conn, int status, const std::string& json);
 // {"error": message}; invalid UTF-8 in the message becomes U+FFFD instead of
 // throwing (a message may carry text derived from a request).
 std::string ErrorJson(const std::string& message);
-// ErrorJson(message) with the given status.
-void SendError(mg_connection* conn, int status, const std::string& message);
 
-// A request header's value, or "" when absent.
-std::string_view Header(mg_connection* conn, const char* name);
 // The request path without query string.
 std::string_view Path(mg_connection* conn);
 

@@ -129,6 +129,20 @@ class Budgets(unittest.TestCase):
         self.assertEqual(status, 422)
         self.assertIn("unknown_model", answer["error"])
 
+    def test_a_body_over_64_kib_is_413_and_counted(self):
+        def limited():
+            for line in self.exporter.metrics_text().splitlines():
+                if line.startswith("llm_cost_exporter_http_requests_limited_total{") and \
+                        'handler="budget_check"' in line and 'limit="body_size"' in line:
+                    return Decimal(line.rsplit(" ", 1)[1])
+            return Decimal(0)
+        before = limited()
+        status, answer = post(self.exporter, "/v1/budget/check",
+                              {"campaign_id": "cmp_x", "estimate_usd": "1", "pad": "x" * 70000})
+        self.assertEqual(status, 413)
+        self.assertIn("64 KiB", answer["error"])
+        self.assertEqual(limited(), before + 1)
+
 
 class BudgetRestart(unittest.TestCase):
     def test_spend_is_restored_from_the_ledger(self):

@@ -17,8 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "endpoint.h"
-#include "http_util.h"
+#include "handlers.h"
 #include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
@@ -56,15 +55,6 @@ struct Totals {
 };
 
 // The query parameter `name`, or nullopt when absent.
-std::optional<std::string> Param(mg_connection* conn, const char* name) {
-  const char* query = mg_get_request_info(conn)->query_string;
-  if (query == nullptr) return std::nullopt;
-  char value[1024];
-  const int n = mg_get_var(query, std::strlen(query), name, value, sizeof value);
-  if (n < 0) return std::nullopt;
-  return std::string(value, static_cast<std::size_t>(n));
-}
-
 Status ParseInstant(const std::optional<std::string>& text, const char* name, std::int64_t* out) {
   if (!text) return Status::Ok();
   if (ParseIsoDate(*text, out) || ParseRfc3339(*text, out)) return Status::Ok();
@@ -91,18 +81,18 @@ Status ParseGroupBy(const std::string& text, std::vector<DimensionName>* out) {
   return Status::Ok();
 }
 
-Result<SpendQuery> ParseQuery(mg_connection* conn) {
+Result<SpendQuery> ParseQuery(const Request& request) {
   SpendQuery query;
-  if (Status s = ParseInstant(Param(conn, "from"), "from", &query.from); !s.ok()) return s;
-  if (Status s = ParseInstant(Param(conn, "to"), "to", &query.to); !s.ok()) return s;
+  if (Status s = ParseInstant(request.Param("from"), "from", &query.from); !s.ok()) return s;
+  if (Status s = ParseInstant(request.Param("to"), "to", &query.to); !s.ok()) return s;
   if (query.from >= query.to) return Status::InvalidArgument("from must be before to");
-  if (Status s = ParseGroupBy(Param(conn, "group_by").value_or("campaign_id,model,vendor,day"), &query.group_by);
+  if (Status s = ParseGroupBy(request.Param("group_by").value_or("campaign_id,model,vendor,day"), &query.group_by);
       !s.ok()) {
     return s;
   }
-  const std::string format = Param(conn, "format").value_or("");
+  const std::string format = request.Param("format").value_or("");
   if (!format.empty() && format != "json" && format != "csv") return Status::InvalidArgument("format is json or csv");
-  query.csv = format == "csv" || (format.empty() && http::Header(conn, "Accept").find("text/csv") != std::string_view::npos);
+  query.csv = format == "csv" || (format.empty() && request.Header("Accept").find("text/csv") != std::string_view::npos);
   return query;
 }
 
@@ -179,40 +169,31 @@ std::string RenderCsv(const SpendQuery& query, const Groups& groups) {
   return csv;
 }
 
-class SpendEndpoint final : public Endpoint {
+class SpendHandler final : public Handler {
  public:
-  explicit SpendEndpoint(Exporter::Impl& impl) : Endpoint(impl, "spend", "/v1/spend", "GET") {}
+  explicit SpendHandler(const Ledger& ledger)
+      : Handler(Route{"spend", "/v1/spend", "GET", Access::kApiKey}), ledger_(ledger) {}
 
- private:
-  int Serve(mg_connection* conn) override {
-    Result<SpendQuery> query = ParseQuery(conn);
-    if (!query.ok()) {
-      http::SendError(conn, 400, query.status().message());
-      return 400;
-    }
-    Result<std::vector<SpendBucket>> buckets = impl_.ledger->Spend(query->from, query->to);
-    if (!buckets.ok()) {
-      http::SendError(conn, 503, "cannot read the ledger: " + buckets.status().message());
-      return 503;
-    }
+  Response Serve(const Request& request) override {
+    Result<SpendQuery> query = ParseQuery(request);
+    if (!query.ok()) return Response::FromStatus(query.status());
+    Result<std::vector<SpendBucket>> buckets = ledger_.Spend(query->from, query->to);
+    if (!buckets.ok()) return Response::Unavailable("cannot read the ledger: " + buckets.status().message());
     // A restricted API key sees only its campaigns' spend.
-    if (const Principal* key = CallerOf(conn).key; key != nullptr && !key->Unrestricted()) {
+    if (const Principal* key = request.caller.key; key != nullptr && !key->Unrestricted()) {
       std::erase_if(*buckets, [key](const SpendBucket& bucket) { return !key->MayUseCampaign(bucket.campaign_id); });
     }
     const Groups groups = GroupBuckets(*buckets, query->group_by);
-    if (query->csv) {
-      http::Send(conn, 200, "text/csv; charset=utf-8", RenderCsv(*query, groups));
-    } else {
-      http::SendJson(conn, 200, RenderJson(*query, groups));
-    }
-    return 200;
+    if (query->csv) return Response::With(200, "text/csv; charset=utf-8", RenderCsv(*query, groups));
+    return Response::Json(200, RenderJson(*query, groups));
   }
+
+ private:
+  const Ledger& ledger_;
 };
 
 }  // namespace
 
-std::unique_ptr<Endpoint> MakeSpendEndpoint(Exporter::Impl& impl) {
-  return std::make_unique<SpendEndpoint>(impl);
-}
+std::unique_ptr<Handler> MakeSpendHandler(const Ledger& ledger) { return std::make_unique<SpendHandler>(ledger); }
 
 }  // namespace lce

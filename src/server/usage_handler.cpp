@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "endpoint.h"
-#include "http_util.h"
+#include "handlers.h"
 #include "llm_cost_exporter/log.h"
+#include "scope.h"
 #include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
@@ -47,65 +47,51 @@ std::string SummaryJson(const IngestSummary& summary) {
   return answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-class UsageEndpoint final : public Endpoint {
+class UsageHandler final : public Handler {
  public:
-  explicit UsageEndpoint(Exporter::Impl& impl) : Endpoint(impl, "usage", "/v1/usage", "POST") {}
+  UsageHandler(IngestPipeline& pipeline, SelfMetrics& self)
+      : Handler(Route{"usage", "/v1/usage", "POST", Access::kApiKey, Route::kConfiguredBodyLimit}),
+        pipeline_(pipeline),
+        self_(self) {}
 
- private:
-  int Serve(mg_connection* conn) override {
+  Response Serve(const Request& request) override {
     const auto started = std::chrono::steady_clock::now();
-    const std::shared_ptr<const Snapshot> snapshot = impl_.Current();
-    bool too_large = false;
-    const std::string body = http::ReadBody(conn, snapshot->config.server.max_body_bytes, &too_large);
-    if (too_large) {
-      impl_.self.CountLimited("usage", "body_size");
-      http::SendError(conn, 413, "request body exceeds server.max_body_bytes (" +
-                                     std::to_string(snapshot->config.server.max_body_bytes) + " bytes)");
-      return 413;
-    }
+    const Snapshot& snapshot = *request.snapshot;
     const std::int64_t received = NowUnixNs();
-    Result<Batch> batch = ParseBatch(body, FormatFor(http::Header(conn, "Content-Type")),
-                                     snapshot->config.ingest, received);
-    if (!batch.ok()) {
-      http::SendError(conn, 400, batch.status().message());
-      return 400;
+    Result<Batch> batch = ParseBatch(request.body, FormatFor(request.Header("Content-Type")), snapshot.config.ingest,
+                                     received);
+    if (!batch.ok()) return Response::FromStatus(batch.status());
+    if (batch->total == 0) return Response::Error(400, "the body holds no records");
+    if (const std::size_t max = snapshot.config.ingest.max_records_per_batch; batch->total > max) {
+      self_.CountLimited(route().name, "records_per_batch");
+      return Response::Error(413, "the body holds " + std::to_string(batch->total) + " records; at most " +
+                                      std::to_string(max) +
+                                      " per request (ingest.max_records_per_batch): split it, nothing was counted");
     }
-    if (batch->total == 0) {
-      http::SendError(conn, 400, "the body holds no records");
-      return 400;
-    }
-    if (const std::size_t max = snapshot->config.ingest.max_records_per_batch; batch->total > max) {
-      impl_.self.CountLimited("usage", "records_per_batch");
-      http::SendError(conn, 413, "the body holds " + std::to_string(batch->total) + " records; at most " +
-                                     std::to_string(max) +
-                                     " per request (ingest.max_records_per_batch): split it, nothing was counted");
-      return 413;
-    }
-    const bool forbidden = RejectOutOfScope(conn, &batch.value());
-    Result<IngestSummary> ingested = impl_.pipeline.Ingest(std::move(batch).value(), *snapshot->prices, received);
+    const bool forbidden = RejectOutOfScope(request.caller, route().name, &batch.value(), self_);
+    Result<IngestSummary> ingested = pipeline_.Ingest(std::move(batch).value(), *snapshot.prices, received);
     if (!ingested.ok()) {
       log::Warn("ledger commit failed; answered 503", {{"handler", "usage"}, {"err", ingested.status().message()}});
-      http::Send(conn, 503, "application/json",
-                 http::ErrorJson("the ledger could not commit; nothing from this request was counted, send it again: " +
-                                 ingested.status().message()),
-                 "Retry-After: 1\r\n");
-      return 503;
+      // Whatever failed inside the ledger, the answer is about the store: 503, retry.
+      return Response::Unavailable("the ledger could not commit; nothing from this request was counted, send it again: " +
+                                   ingested.status().message());
     }
     const IngestSummary& summary = *ingested;
-    impl_.self.ObserveIngestSeconds(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    self_.ObserveIngestSeconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     const bool all_rejected = summary.accepted == 0 && summary.duplicate == 0;
     const int status = !all_rejected ? 200 : forbidden && OnlyForbidden(summary.errors) ? 403 : 400;
-    http::SendJson(conn, status, SummaryJson(summary));
-    return status;
+    return Response::Json(status, SummaryJson(summary));
   }
 
+ private:
+  IngestPipeline& pipeline_;
+  SelfMetrics& self_;
 };
 
 }  // namespace
 
-std::unique_ptr<Endpoint> MakeUsageEndpoint(Exporter::Impl& impl) {
-  return std::make_unique<UsageEndpoint>(impl);
+std::unique_ptr<Handler> MakeUsageHandler(IngestPipeline& pipeline, SelfMetrics& self) {
+  return std::make_unique<UsageHandler>(pipeline, self);
 }
 
 }  // namespace lce

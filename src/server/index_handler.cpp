@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <string>
 
-#include "endpoint.h"
-#include "http_util.h"
+#include "handlers.h"
 #include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
@@ -58,39 +57,41 @@ std::string BudgetRows(const std::vector<CampaignBudgetState>& budgets) {
   return html + "</table>";
 }
 
-class IndexEndpoint final : public Endpoint {
+class IndexHandler final : public Handler {
  public:
-  explicit IndexEndpoint(Exporter::Impl& impl) : Endpoint(impl, "index", "/", "GET") {}
+  IndexHandler(std::string version, Budgets& budgets)
+      : Handler(Route{"index", "/", "GET", Access::kOperator}), version_(std::move(version)), budgets_(budgets) {}
 
- private:
-  int Serve(mg_connection* conn) override {
-    const std::shared_ptr<const Snapshot> snapshot = impl_.Current();
+  Response Serve(const Request& request) override {
     std::string html =
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>llm_cost_exporter</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
         ".bar{width:12em;height:1em;background:#eee}.bar div{height:100%;background:#2a7}"
         "tr.soft .bar div{background:#e90}tr.over .bar div{background:#d22}tr.over td{color:#a00}</style></head><body>"
-        "<h1>llm_cost_exporter</h1><p>Version " + EscapeHtml(impl_.settings.build.version) +
-        "</p><h2>Budgets</h2>" + BudgetRows(impl_.budgets.Snapshot(NowUnixNs())) +
+        "<h1>llm_cost_exporter</h1><p>Version " + EscapeHtml(version_) +
+        "</p><h2>Budgets</h2>" + BudgetRows(budgets_.Snapshot(NowUnixNs())) +
         "<ul><li><a href=\"/metrics\">/metrics</a></li><li><a href=\"/v1/spend\">/v1/spend</a></li>"
         "<li><a href=\"/-/healthy\">/-/healthy</a></li><li><a href=\"/-/ready\">/-/ready</a></li></ul>"
         "<h2>Price tables</h2>"
         "<table><tr><th>provider</th><th>effective from</th><th>models</th><th>file</th></tr>";
-    for (const PriceTableInfo& table : snapshot->prices->tables()) {
+    for (const PriceTableInfo& table : request.snapshot->prices->tables()) {
       html += "<tr><td>" + EscapeHtml(table.provider) + "</td><td>" + EscapeHtml(table.effective_from) +
               "</td><td>" + std::to_string(table.model_count) + "</td><td>" + EscapeHtml(table.file) + "</td></tr>";
     }
     html += "</table></body></html>\n";
-    http::Send(conn, 200, "text/html; charset=utf-8", html);
-    return 200;
+    return Response::With(200, "text/html; charset=utf-8", std::move(html));
   }
+
+ private:
+  const std::string version_;
+  Budgets& budgets_;
 };
 
 }  // namespace
 
-std::unique_ptr<Endpoint> MakeIndexEndpoint(Exporter::Impl& impl) {
-  return std::make_unique<IndexEndpoint>(impl);
+std::unique_ptr<Handler> MakeIndexHandler(std::string version, Budgets& budgets) {
+  return std::make_unique<IndexHandler>(std::move(version), budgets);
 }
 
 }  // namespace lce

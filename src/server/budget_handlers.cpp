@@ -7,14 +7,15 @@
 // uncached and every output token used: the most the call can cost. They
 // answer 200 with the decision (allow / warn / deny), the estimate, limit,
 // spend, holds, remaining budget and the period's bounds; 400 for a malformed
-// request, 422 for an estimate the price tables cannot price.
+// request, 413 for a body over 64 KiB, 422 for an estimate the price tables
+// cannot price.
 // release takes {"reservation_id": ...}: 200 when freed, 404 when unknown,
 // settled or expired.
 #include <nlohmann/json.hpp>
 
-#include "endpoint.h"
-#include "http_util.h"
+#include "handlers.h"
 #include "llm_cost_exporter/log.h"
+#include "scope.h"
 #include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
@@ -27,11 +28,8 @@ struct EstimateRequest {
   Money estimate;
 };
 
-// Reads the JSON body; a Status names what is wrong.
-Result<nlohmann::json> ReadJsonBody(mg_connection* conn) {
-  bool too_large = false;
-  const std::string body = http::ReadBody(conn, kMaxRequestBytes, &too_large);
-  if (too_large) return Status::InvalidArgument("request body exceeds 64 KiB");
+// Parses the JSON body; a Status names what is wrong.
+Result<nlohmann::json> ParseJsonBody(const std::string& body) {
   nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object()) return Status::InvalidArgument("the body must be a JSON object");
   return json;
@@ -102,7 +100,9 @@ Result<Money> PriceEstimate(const nlohmann::json& json, const Snapshot& snapshot
     return Status::InvalidArgument("give model with input_tokens and max_output_tokens, units, or estimate_usd");
   }
   const PriceResult price = snapshot.prices->Price(record);
-  if (price.unpriced()) return Status::NotFound(std::string("cannot price the estimate: ") + std::string(PriceOutcomeName(price.outcome)));
+  if (price.unpriced()) {
+    return Status::Unprocessable(std::string("cannot price the estimate: ") + std::string(PriceOutcomeName(price.outcome)));
+  }
   return price.total;
 }
 
@@ -129,73 +129,77 @@ nlohmann::ordered_json AnswerJson(std::string_view campaign_id, const BudgetAnsw
   return json;
 }
 
-class DecisionEndpoint final : public Endpoint {
+class DecisionHandler final : public Handler {
  public:
-  DecisionEndpoint(Exporter::Impl& impl, bool reserve)
-      : Endpoint(impl, reserve ? "budget_reserve" : "budget_check", reserve ? "/v1/budget/reserve" : "/v1/budget/check",
-                 "POST"),
+  DecisionHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self, bool reserve)
+      : Handler(Route{reserve ? "budget_reserve" : "budget_check", reserve ? "/v1/budget/reserve" : "/v1/budget/check",
+                      "POST", Access::kApiKey, kMaxRequestBytes}),
+        budgets_(budgets),
+        decisions_(decisions),
+        self_(self),
         reserve_(reserve) {}
 
- private:
-  int Serve(mg_connection* conn) override {
+  Response Serve(const Request& request) override {
     const std::int64_t now = NowUnixNs();
-    const std::shared_ptr<const Snapshot> snapshot = impl_.Current();
-    Result<nlohmann::json> json = ReadJsonBody(conn);
-    Result<std::string> campaign = json.ok() ? ReadLabel(*json, "campaign_id", true, snapshot->config.ingest.max_label_length)
+    const Snapshot& snapshot = *request.snapshot;
+    Result<nlohmann::json> json = ParseJsonBody(request.body);
+    Result<std::string> campaign = json.ok() ? ReadLabel(*json, "campaign_id", true, snapshot.config.ingest.max_label_length)
                                              : Result<std::string>(json.status());
-    if (!campaign.ok()) {
-      http::SendError(conn, 400, campaign.status().message());
-      return 400;
-    }
-    if (!MayUseCampaign(conn, *campaign)) return Forbid(conn, *campaign);
-    Result<Money> estimate = PriceEstimate(*json, *snapshot, now);
-    if (!estimate.ok()) {
-      const int status = estimate.status().code() == Status::Code::kNotFound ? 422 : 400;
-      http::SendError(conn, status, estimate.status().message());
-      return status;
-    }
-    const BudgetAnswer answer = reserve_ ? impl_.budgets.Reserve(*campaign, *estimate, now)
-                                         : impl_.budgets.Check(*campaign, *estimate, now);
-    impl_.budget_metrics->CountDecision(*campaign, answer.decision);
-    if (reserve_) log::Audit(CallerOf(conn).Actor(), "reserve", *campaign, BudgetDecisionName(answer.decision));
-    http::SendJson(conn, 200, AnswerJson(*campaign, answer).dump());
-    return 200;
+    if (!campaign.ok()) return Response::FromStatus(campaign.status());
+    if (!request.caller.MayUseCampaign(*campaign)) return Forbid(request.caller, route().name, *campaign, self_);
+    Result<Money> estimate = PriceEstimate(*json, snapshot, now);
+    if (!estimate.ok()) return Response::FromStatus(estimate.status());
+    const BudgetAnswer answer = reserve_ ? budgets_.Reserve(*campaign, *estimate, now)
+                                         : budgets_.Check(*campaign, *estimate, now);
+    decisions_.CountDecision(*campaign, answer.decision);
+    if (reserve_) log::Audit(request.caller.Actor(), "reserve", *campaign, BudgetDecisionName(answer.decision));
+    return Response::Json(200, AnswerJson(*campaign, answer).dump());
   }
 
-  bool reserve_;
+ private:
+  Budgets& budgets_;
+  BudgetCollector& decisions_;
+  SelfMetrics& self_;
+  const bool reserve_;
 };
 
-class ReleaseEndpoint final : public Endpoint {
+class ReleaseHandler final : public Handler {
  public:
-  explicit ReleaseEndpoint(Exporter::Impl& impl) : Endpoint(impl, "budget_release", "/v1/budget/release", "POST") {}
+  ReleaseHandler(Budgets& budgets, SelfMetrics& self)
+      : Handler(Route{"budget_release", "/v1/budget/release", "POST", Access::kApiKey, kMaxRequestBytes}),
+        budgets_(budgets),
+        self_(self) {}
 
- private:
-  int Serve(mg_connection* conn) override {
-    Result<nlohmann::json> json = ReadJsonBody(conn);
+  Response Serve(const Request& request) override {
+    Result<nlohmann::json> json = ParseJsonBody(request.body);
     if (!json.ok() || !json->contains("reservation_id") || !(*json)["reservation_id"].is_string()) {
-      http::SendError(conn, 400, "the body must be {\"reservation_id\": \"rsv_...\"}");
-      return 400;
+      return Response::Error(400, "the body must be {\"reservation_id\": \"rsv_...\"}");
     }
     const std::string reservation_id = (*json)["reservation_id"].get<std::string>();
-    const std::optional<std::string> campaign = impl_.budgets.ReservationCampaign(reservation_id);
-    if (campaign && !MayUseCampaign(conn, *campaign)) return Forbid(conn, *campaign);
-    const bool released = impl_.budgets.Release(reservation_id, NowUnixNs());
-    log::Audit(CallerOf(conn).Actor(), "release", campaign.value_or(""), released ? "released" : "not_found");
-    http::SendJson(conn, released ? 200 : 404, nlohmann::json{{"released", released}}.dump());
-    return released ? 200 : 404;
+    const std::optional<std::string> campaign = budgets_.ReservationCampaign(reservation_id);
+    if (campaign && !request.caller.MayUseCampaign(*campaign)) {
+      return Forbid(request.caller, route().name, *campaign, self_);
+    }
+    const bool released = budgets_.Release(reservation_id, NowUnixNs());
+    log::Audit(request.caller.Actor(), "release", campaign.value_or(""), released ? "released" : "not_found");
+    return Response::Json(released ? 200 : 404, nlohmann::json{{"released", released}}.dump());
   }
+
+ private:
+  Budgets& budgets_;
+  SelfMetrics& self_;
 };
 
 }  // namespace
 
-std::unique_ptr<Endpoint> MakeBudgetCheckEndpoint(Exporter::Impl& impl) {
-  return std::make_unique<DecisionEndpoint>(impl, false);
+std::unique_ptr<Handler> MakeBudgetCheckHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self) {
+  return std::make_unique<DecisionHandler>(budgets, decisions, self, false);
 }
-std::unique_ptr<Endpoint> MakeBudgetReserveEndpoint(Exporter::Impl& impl) {
-  return std::make_unique<DecisionEndpoint>(impl, true);
+std::unique_ptr<Handler> MakeBudgetReserveHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self) {
+  return std::make_unique<DecisionHandler>(budgets, decisions, self, true);
 }
-std::unique_ptr<Endpoint> MakeBudgetReleaseEndpoint(Exporter::Impl& impl) {
-  return std::make_unique<ReleaseEndpoint>(impl);
+std::unique_ptr<Handler> MakeBudgetReleaseHandler(Budgets& budgets, SelfMetrics& self) {
+  return std::make_unique<ReleaseHandler>(budgets, self);
 }
 
 }  // namespace lce

@@ -1,0 +1,33 @@
+// GET /metrics: the usage families and the self-metrics, in OpenMetrics 1.0
+// (with exemplars) when the Accept header prefers it, as Prometheus' does;
+// otherwise in the Prometheus text exposition format (version 0.0.4).
+#include "handlers.h"
+#include "llm_cost_exporter/metrics.h"
+
+namespace lce {
+namespace {
+
+class MetricsHandler final : public Handler {
+ public:
+  explicit MetricsHandler(std::function<std::string(bool)> render)
+      : Handler(Route{"metrics", "/metrics", "GET", Access::kOperator}), render_(std::move(render)) {}
+
+  Response Serve(const Request& request) override {
+    const bool openmetrics = PrefersOpenMetrics(request.Header("Accept"));
+    Response response = Response::With(200, openmetrics ? kOpenMetricsContentType : kTextContentType, render_(openmetrics));
+    // Vary: the answer depends on Accept, so no cache may serve one format for the other.
+    response.headers = "Vary: Accept\r\n";
+    return response;
+  }
+
+ private:
+  std::function<std::string(bool)> render_;
+};
+
+}  // namespace
+
+std::unique_ptr<Handler> MakeMetricsHandler(std::function<std::string(bool)> render) {
+  return std::make_unique<MetricsHandler>(std::move(render));
+}
+
+}  // namespace lce

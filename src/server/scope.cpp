@@ -1,0 +1,41 @@
+#include "scope.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+
+#include "llm_cost_exporter/log.h"
+
+namespace lce {
+
+Response Forbid(const Caller& caller, std::string_view handler, std::string_view campaign_id, SelfMetrics& self) {
+  self.CountAuthFailure(handler, "forbidden_campaign");
+  log::Audit(caller.Actor(), handler, campaign_id, "forbidden_campaign");
+  return Response::Error(403, "API key " + std::string(caller.Actor()) + " may not use campaign \"" +
+                                  std::string(campaign_id) + "\"");
+}
+
+bool RejectOutOfScope(const Caller& caller, std::string_view handler, Batch* batch, SelfMetrics& self) {
+  const Principal* key = caller.key;
+  if (key == nullptr) return false;
+  const std::size_t before = batch->errors.size();
+  RejectRecords(batch, RejectReason::kForbiddenCampaign, "campaign_id",
+                [key](const UsageRecord& record) -> std::optional<std::string> {
+                  if (key->MayUseCampaign(record.campaign_id)) return std::nullopt;
+                  return "API key " + key->key_id + " may not write " +
+                         (record.campaign_id.empty() ? std::string("records without a campaign")
+                                                     : "campaign \"" + std::string(record.campaign_id) + "\"");
+                });
+  const std::size_t forbidden = batch->errors.size() - before;
+  if (forbidden == 0) return false;
+  self.CountAuthFailure(handler, "forbidden_campaign");
+  log::Audit(key->key_id, handler, std::to_string(forbidden) + " records", "forbidden_campaign");
+  return true;
+}
+
+bool OnlyForbidden(const std::vector<RecordError>& errors) {
+  return std::all_of(errors.begin(), errors.end(),
+                     [](const RecordError& e) { return e.reason == RejectReason::kForbiddenCampaign; });
+}
+
+}  // namespace lce

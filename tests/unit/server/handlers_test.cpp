@@ -1,0 +1,208 @@
+// The handlers without a socket: a Request in, a Response out. Routing,
+// authentication and body reading are the dispatcher's (covered end to end
+// by tests/e2e); here each handler's own answers, its declared route, and
+// the one Status -> HTTP mapping.
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "handlers.h"
+
+namespace lce {
+namespace {
+
+constexpr const char* kTable = R"(
+provider: acme-ai
+currency: USD
+versions:
+  - effective_from: 2020-01-01
+    models:
+      acme-small: {per_million_tokens: {input: 2, output: 10}}
+)";
+
+BudgetRule LimitRule(const char* pattern, const char* dollars) {
+  BudgetRule rule;
+  rule.campaign_pattern = pattern;
+  rule.limit = *Money::ParseDollars(dollars);
+  rule.period = BudgetPeriod::kTotal;
+  return rule;
+}
+
+// Everything the handlers are built from, in memory.
+struct Fixture {
+  SelfMetrics self{BuildInfo{"test", "test", "test"}};
+  UsageMetrics usage{MetricsOptions{}};
+  std::unique_ptr<Ledger> ledger = NewMemoryLedger(std::chrono::hours(1));
+  Budgets budgets{BudgetsConfig{{LimitRule("cmp_small", "1")}, std::nullopt, std::chrono::seconds(300)}};
+  std::unique_ptr<BudgetCollector> decisions = NewBudgetCollector(budgets, 100);
+  IngestPipeline pipeline{usage, *ledger, budgets, self};
+  std::shared_ptr<Snapshot> snapshot = std::make_shared<Snapshot>();
+
+  Fixture() {
+    auto prices = PriceBook::LoadDocuments({{"acme.yaml", kTable}});
+    REQUIRE(prices.ok());
+    snapshot->prices = std::move(prices).value();
+  }
+
+  Request Post(std::string body, std::string_view content_type = "application/json") const {
+    Request request;
+    request.method = "POST";
+    request.body = std::move(body);
+    request.headers = {{"content-type", content_type}};  // names are case-insensitive
+    request.snapshot = snapshot;
+    return request;
+  }
+  Request Get(std::string_view query = {}) const {
+    Request request;
+    request.method = "GET";
+    request.query = query;
+    request.snapshot = snapshot;
+    return request;
+  }
+};
+
+nlohmann::json JsonOf(const Response& response) {
+  INFO(response.body);
+  nlohmann::json json = nlohmann::json::parse(response.body, nullptr, false);
+  REQUIRE_FALSE(json.is_discarded());
+  return json;
+}
+
+std::string Record(const char* id, int input) {
+  return std::string(R"({"event":"llm.call","event_id":")") + id +
+         R"(","timestamp":"2026-03-01T00:00:00Z","campaign_id":"cmp_a","vendor":"acme-ai","model":"acme-small",)"
+         R"("token_usage":{"input":)" + std::to_string(input) + "}}\n";
+}
+
+TEST_CASE("one mapping from Status to HTTP; a store failure asks for a retry", "[server][handlers]") {
+  CHECK(HttpStatusFor(Status::Code::kInvalidArgument) == 400);
+  CHECK(HttpStatusFor(Status::Code::kNotFound) == 404);
+  CHECK(HttpStatusFor(Status::Code::kResourceExhausted) == 413);
+  CHECK(HttpStatusFor(Status::Code::kUnprocessable) == 422);
+  CHECK(HttpStatusFor(Status::Code::kInternal) == 500);
+  CHECK(HttpStatusFor(Status::Code::kIoError) == 503);
+  const Response store = Response::FromStatus(Status::IoError("disk full"), "commit: ");
+  CHECK(store.status == 503);
+  CHECK(store.headers == "Retry-After: 1\r\n");
+  CHECK(JsonOf(store)["error"] == "commit: disk full");
+  const Response bad = Response::FromStatus(Status::InvalidArgument("no"));
+  CHECK(bad.status == 400);
+  CHECK(bad.headers.empty());
+}
+
+TEST_CASE("every route declares who may call it and how much body it reads", "[server][handlers]") {
+  Fixture f;
+  std::atomic<bool> ready{true};
+  struct Expected {
+    std::unique_ptr<Handler> handler;
+    const char* path;
+    Access access;
+    bool reads_body;
+  };
+  Expected routes[] = {
+      {MakeUsageHandler(f.pipeline, f.self), "/v1/usage", Access::kApiKey, true},
+      {MakeTracesHandler(f.pipeline, f.self), "/v1/traces", Access::kApiKey, true},
+      {MakeSpendHandler(*f.ledger), "/v1/spend", Access::kApiKey, false},
+      {MakeBudgetCheckHandler(f.budgets, *f.decisions, f.self), "/v1/budget/check", Access::kApiKey, true},
+      {MakeBudgetReserveHandler(f.budgets, *f.decisions, f.self), "/v1/budget/reserve", Access::kApiKey, true},
+      {MakeBudgetReleaseHandler(f.budgets, f.self), "/v1/budget/release", Access::kApiKey, true},
+      {MakeMetricsHandler([](bool) { return std::string(); }), "/metrics", Access::kOperator, false},
+      {MakeIndexHandler("v", f.budgets), "/", Access::kOperator, false},
+      {MakeReloadHandler([](std::string_view) { return Status::Ok(); }), "/-/reload", Access::kOperator, false},
+      {MakeHealthyHandler(), "/-/healthy", Access::kOpen, false},
+      {MakeReadyHandler(ready), "/-/ready", Access::kOpen, false},
+  };
+  for (const Expected& e : routes) {
+    INFO(e.path);
+    CHECK(e.handler->route().path == e.path);
+    CHECK(e.handler->route().access == e.access);
+    CHECK((e.handler->route().body_limit != Route::kNoBody) == e.reads_body);
+  }
+}
+
+TEST_CASE("probes answer from their state alone", "[server][handlers]") {
+  Fixture f;
+  std::atomic<bool> ready{false};
+  auto handler = MakeReadyHandler(ready);
+  CHECK(handler->Serve(f.Get()).status == 503);
+  ready = true;
+  const Response answer = handler->Serve(f.Get());
+  CHECK(answer.status == 200);
+  CHECK(answer.content_type == "text/plain; charset=utf-8");
+  CHECK(MakeHealthyHandler()->Serve(f.Get()).body == "llm_cost_exporter is Healthy.\n");
+}
+
+TEST_CASE("usage: counts, conflicts and limits from the request alone", "[server][handlers]") {
+  Fixture f;
+  auto usage = MakeUsageHandler(f.pipeline, f.self);
+  const Response first = usage->Serve(f.Post(Record("e1", 1000) + Record("e2", 5), "application/x-ndjson"));
+  CHECK(first.status == 200);
+  CHECK(JsonOf(first)["accepted"] == 2);
+  // The same id with other tokens: a conflict, and every record rejected is 400.
+  const Response conflict = usage->Serve(f.Post(Record("e1", 999), "application/x-ndjson"));
+  CHECK(conflict.status == 400);
+  CHECK(JsonOf(conflict)["errors"][0]["reason"] == "conflict");
+  CHECK(usage->Serve(f.Post("{not json")).status == 400);
+  CHECK(usage->Serve(f.Post("[]")).status == 400);
+  auto limited = std::make_shared<Snapshot>(*f.snapshot);
+  limited->config.ingest.max_records_per_batch = 1;
+  Request too_many = f.Post(Record("e3", 1) + Record("e4", 1), "application/x-ndjson");
+  too_many.snapshot = limited;
+  CHECK(usage->Serve(too_many).status == 413);
+  CHECK(f.ledger->Stats().idempotency_keys == 2);  // nothing of the refused requests was counted
+}
+
+TEST_CASE("budget check: decisions, bad requests and unpriceable estimates", "[server][handlers]") {
+  Fixture f;
+  auto check = MakeBudgetCheckHandler(f.budgets, *f.decisions, f.self);
+  const Response allow = check->Serve(f.Post(R"({"campaign_id":"cmp_small","estimate_usd":"0.5"})"));
+  CHECK(allow.status == 200);
+  CHECK(JsonOf(allow)["decision"] == "allow");
+  CHECK(JsonOf(allow)["remaining_usd"] == "1");
+  const Response deny = check->Serve(f.Post(R"({"campaign_id":"cmp_small","estimate_usd":"2"})"));
+  CHECK(JsonOf(deny)["decision"] == "deny");
+  const Response priced = check->Serve(
+      f.Post(R"({"campaign_id":"cmp_small","vendor":"acme-ai","model":"acme-small","input_tokens":1000000})"));
+  CHECK(JsonOf(priced)["estimate_usd"] == "2");
+  CHECK(check->Serve(f.Post(R"({"estimate_usd":"1"})")).status == 400);
+  CHECK(check->Serve(f.Post(R"({"campaign_id":"cmp_small","vendor":"acme-ai","model":"nope","input_tokens":1})"))
+            .status == 422);
+}
+
+TEST_CASE("spend: query parameters from the request, exact decimals", "[server][handlers]") {
+  Fixture f;
+  auto usage = MakeUsageHandler(f.pipeline, f.self);
+  REQUIRE(usage->Serve(f.Post(Record("s1", 1'500'000) + Record("s2", 1), "application/x-ndjson")).status == 200);
+  auto spend = MakeSpendHandler(*f.ledger);
+  const Response all = spend->Serve(f.Get("group_by=campaign_id&from=2026-03-01&to=2026-03-02"));
+  CHECK(all.status == 200);
+  CHECK(JsonOf(all)["total"]["cost_usd"] == "3.000002");
+  CHECK(JsonOf(all)["total"]["records"] == 2);
+  Request csv = f.Get("group_by=campaign_id&format=csv");
+  CHECK(spend->Serve(csv).content_type == "text/csv; charset=utf-8");
+  Request accept_csv = f.Get("group_by=campaign_id");
+  accept_csv.headers = {{"Accept", "text/csv"}};
+  CHECK(spend->Serve(accept_csv).content_type == "text/csv; charset=utf-8");
+  CHECK(spend->Serve(f.Get("group_by=colour")).status == 400);
+}
+
+TEST_CASE("reload answers with the reloader's status and the caller as actor", "[server][handlers]") {
+  Fixture f;
+  std::string actor;
+  auto reload = MakeReloadHandler([&actor](std::string_view who) {
+    actor = who;
+    return Status::InvalidArgument("broken.yml: line 3");
+  });
+  Request request = f.Get();
+  request.caller.user = "ops";
+  const Response answer = reload->Serve(request);
+  CHECK(answer.status == 500);
+  CHECK(answer.body == "failed to reload config: broken.yml: line 3\n");
+  CHECK(actor == "ops");
+}
+
+}  // namespace
+}  // namespace lce
