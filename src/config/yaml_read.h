@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "llm_cost_exporter/status.h"
+#include "yaml_document.h"
 
 namespace lce::config_detail {
 
@@ -50,12 +51,15 @@ T ReadScalar(const YAML::Node& node, const std::string& path, const char* expect
   }
 }
 
-// Parses `yaml_text` and runs read(root) -> Result<T>; ConfigError and
-// yaml-cpp exceptions become a Status naming `source` (and the line).
+// Loads `yaml_text` (yaml::LoadYamlDocument: one document or none, no
+// repeated key) and runs read(root) -> Result<T>; ConfigError and yaml-cpp
+// exceptions become a Status naming `source` (and the line).
 template <typename T, typename Read>
 Result<T> ReadDocument(const std::string& yaml_text, const std::string& source, Read&& read) {
+  Result<YAML::Node> root = yaml::LoadYamlDocument(yaml_text, source, yaml::Empty::kAllowed);
+  if (!root.ok()) return root.status();
   try {
-    return read(YAML::Load(yaml_text));
+    return read(*root);
   } catch (const ConfigError& e) {
     return Status::InvalidArgument(source + ": " + e.message);
   } catch (const YAML::Exception& e) {

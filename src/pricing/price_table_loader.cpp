@@ -1,6 +1,5 @@
 #include "price_table_loader.h"
 
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,10 +8,11 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "yaml_document.h"
 
 #include "effective_time.h"
 
@@ -37,33 +37,6 @@ bool IsName(std::string_view text) {
 }
 
 std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-// Sees a document's events and ignores them: only documents are counted.
-class IgnoreEvents final : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-// The number of YAML documents in `text`, counting no further than `limit`.
-// Not YAML::LoadAll: on some malformed texts (a "," outside any flow
-// collection) yaml-cpp 0.7 yields an empty document without consuming input,
-// so LoadAll never returns and allocates until memory runs out.
-std::size_t CountDocuments(const std::string& text, std::size_t limit) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  IgnoreEvents events;
-  std::size_t count = 0;
-  while (count < limit && parser.HandleNextDocument(events)) ++count;
-  return count;
-}
 
 // One key of a mapping with its value; `key_node` locates the key for messages.
 struct Entry {
@@ -149,7 +122,6 @@ Result<std::vector<Entry>> TableParser::Mapping(const YAML::Node& node, const st
     if (!item.first.IsScalar()) return Error(item.first, path, "keys must be plain strings");
     Entry entry{item.first.Scalar(), item.first, item.second};
     const std::string key_path = path.empty() ? entry.key : path + "." + entry.key;
-    if (Find(entries, entry.key) != nullptr) return Error(item.first, key_path, "duplicate key");
     if (allowed.size() != 0 && std::find(allowed.begin(), allowed.end(), entry.key) == allowed.end()) {
       std::string list;
       for (std::string_view key : allowed) list += (list.empty() ? "" : ", ") + std::string(key);
@@ -447,12 +419,9 @@ Result<std::vector<VersionPrices>> TableParser::Versions(const YAML::Node& node,
 }
 
 Result<ProviderTable> TableParser::Parse(const std::string& text) const {
-  const std::size_t documents = CountDocuments(text, 2);
-  if (documents != 1) {
-    return Status::InvalidArgument(file_ + ": expected exactly one YAML document, found " +
-                                   (documents == 0 ? "0" : "2 or more"));
-  }
-  const YAML::Node root = YAML::Load(text);
+  Result<YAML::Node> loaded = yaml::LoadYamlDocument(text, file_, yaml::Empty::kRefused);
+  if (!loaded.ok()) return loaded.status();
+  const YAML::Node& root = *loaded;
   Result<std::vector<Entry>> entries = Mapping(root, "", {"provider", "currency", "aliases", "versions"});
   if (!entries.ok()) return entries.status();
   const Entry* provider = Find(*entries, "provider");

@@ -57,7 +57,18 @@ TEST_CASE("wrong types and ranges are errors", "[config]") {
 TEST_CASE("malformed YAML reports the line", "[config]") {
   auto config = ParseConfig("server:\n  max_body_bytes: [1,\n", "bad.yml");
   REQUIRE_FALSE(config.ok());
-  CHECK_THAT(config.status().message(), Catch::Contains("bad.yml") && Catch::Contains("line"));
+  CHECK_THAT(config.status().message(), Catch::Contains("bad.yml:3: invalid YAML"));
+}
+
+TEST_CASE("a repeated key or a second document is refused, not silently dropped", "[config]") {
+  auto repeated = ParseConfig("server:\n  max_body_bytes: 10\n  max_body_bytes: 20\n", "r.yml");
+  REQUIRE_FALSE(repeated.ok());
+  CHECK_THAT(repeated.status().message(), Catch::Contains("r.yml:3: server.max_body_bytes: duplicate key"));
+  auto two = ParseConfig("server: {max_body_bytes: 10}\n---\nserver: {max_body_bytes: 20}\n", "two.yml");
+  REQUIRE_FALSE(two.ok());
+  CHECK_THAT(two.status().message(), Catch::Contains("two.yml: expected exactly one YAML document, found 2 or more"));
+  // The text that made yaml-cpp's LoadAll loop forever is refused at once.
+  CHECK_FALSE(ParseConfig(",", "comma.yml").ok());
 }
 
 TEST_CASE("business event families must be valid counter names", "[config]") {

@@ -64,7 +64,7 @@ TEST_CASE("duplicate keys are errors", "[pricing][loader]") {
   CHECK_THAT(LoadError(Replace(kValid, "currency: USD", "currency: USD\ncurrency: USD")),
              Contains("t.yaml:3: currency: duplicate key"));
   CHECK_THAT(LoadError(Replace(kValid, "output: 2.00}", "output: 2.00, input: 3}")),
-             Contains("versions[0].models[m].per_million_tokens.input: duplicate key"));
+             Contains("t.yaml:10: versions[0].models.m.per_million_tokens.input: duplicate key"));
 }
 
 TEST_CASE("negative and malformed prices are errors", "[pricing][loader]") {
