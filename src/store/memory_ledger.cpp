@@ -126,19 +126,29 @@ class MemoryLedger final : public Ledger {
     for (std::size_t i = 0; i < entries.size(); ++i) {
       if (outcomes[i] == EntryOutcome::kNew) aggregate.Add(entries[i]);
     }
+    // One lookup per bucket: the stored sums when the bucket exists, else
+    // its key, inserted only once no bucket is full.
+    struct Target {
+      BucketSums* stored = nullptr;
+      BucketKey key;
+    };
+    std::vector<Target> targets;
     std::vector<store_detail::BucketLabels> full;
+    targets.reserve(aggregate.buckets().size());
     for (const auto& [labels, sums] : aggregate.buckets()) {
-      const auto stored = spend_.find(KeyOf(labels));
-      if (stored != spend_.end() && !store_detail::BucketHasRoom(stored->second.cost, sums.cost)) {
-        full.push_back(labels);
+      Target& target = targets.emplace_back();
+      target.key = KeyOf(labels);
+      if (const auto stored = spend_.find(target.key); stored != spend_.end()) {
+        target.stored = &stored->second;
+        if (!store_detail::BucketHasRoom(stored->second.cost, sums.cost)) full.push_back(labels);
       }
     }
     if (!full.empty()) return full;
-    std::vector<BucketSums*> targets;
-    targets.reserve(aggregate.buckets().size());
-    for (const auto& [labels, sums] : aggregate.buckets()) targets.push_back(&spend_[KeyOf(labels)]);
+    for (Target& target : targets) {
+      if (target.stored == nullptr) target.stored = &spend_[std::move(target.key)];
+    }
     std::size_t i = 0;
-    for (const auto& [labels, sums] : aggregate.buckets()) store_detail::Accumulate(*targets[i++], sums);
+    for (const auto& [labels, sums] : aggregate.buckets()) store_detail::Accumulate(*targets[i++].stored, sums);
     return full;
   }
 
