@@ -85,7 +85,9 @@ void BM_FullPipeline(benchmark::State& state) {
     return;
   }
   lce::SelfMetrics self(lce::BuildInfo{"bench", "bench", "bench"});
-  lce::UsageMetrics usage{lce::MetricsOptions{}};
+  lce::MetricRegistry registry;
+  const std::unique_ptr<lce::UsageMetrics> usage_metrics = lce::UsageMetrics::WithDefaults(registry);
+  lce::UsageMetrics& usage = *usage_metrics;
   lce::Budgets budgets{lce::BudgetsConfig{}};
   for (auto _ : state) {
     state.PauseTiming();  // a fresh (in-memory) ledger, so every record is new each round

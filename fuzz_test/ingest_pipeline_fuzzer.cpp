@@ -140,7 +140,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::int64_t received = fuzz::kReceiveTimeUnixNs;
 
   SelfMetrics self(BuildInfo{"fuzz", "fuzz", "fuzz"});
-  UsageMetrics usage{MetricsOptions{}};
+  MetricRegistry registry;
+  const std::unique_ptr<UsageMetrics> usage_metrics = UsageMetrics::WithDefaults(registry);
+  UsageMetrics& usage = *usage_metrics;
   Budgets budgets{BudgetsConfig{}};
   const std::unique_ptr<Ledger> ledger = NewMemoryLedger(std::chrono::hours(1));
   IngestPipeline pipeline(usage, *ledger, budgets, self);

@@ -2,25 +2,20 @@
 // records accepted / duplicate / rejected by reason, ingest latency, HTTP
 // requests, build info, config reload state, price tables loaded.
 //
-// Built on a prometheus-cpp Registry; counter handles for the per-record paths
-// are created once at construction. Thread-safe.
+// A Collector of the one MetricRegistry; the per-record counters are handles
+// made once at construction. Thread-safe.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <prometheus/collectable.h>
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include "llm_cost_exporter/ingest.h"
+#include "llm_cost_exporter/metric_registry.h"
 #include "llm_cost_exporter/pricing.h"
 
 namespace lce {
@@ -31,16 +26,16 @@ struct BuildInfo {
   std::string compiler;
 };
 
-class SelfMetrics {
+class SelfMetrics final : public Collector {
  public:
-  explicit SelfMetrics(const BuildInfo& build);
-  ~SelfMetrics();
+  explicit SelfMetrics(BuildInfo build);
+  ~SelfMetrics() override;
 
   // Record outcomes; `source` is where records came from ("usage").
-  void CountAccepted(std::uint64_t n) { accepted_->Increment(static_cast<double>(n)); }
-  void CountDuplicate(std::uint64_t n) { duplicate_->Increment(static_cast<double>(n)); }
-  void CountRejected(RejectReason reason) { rejected_[static_cast<std::size_t>(reason)]->Increment(); }
-  void ObserveIngestSeconds(double seconds) { ingest_duration_->Observe(seconds); }
+  void CountAccepted(std::uint64_t n) { accepted_.Increment(n); }
+  void CountDuplicate(std::uint64_t n) { duplicate_.Increment(n); }
+  void CountRejected(RejectReason reason) { rejected_[static_cast<std::size_t>(reason)].Increment(); }
+  void ObserveIngestSeconds(double seconds);
   void CountHttpRequest(std::string_view handler, int code);
   // A request refused by authentication or authorization: `reason` is
   // missing, malformed, unknown_key, forbidden_campaign or basic_auth.
@@ -55,24 +50,25 @@ class SelfMetrics {
   // Replaces the loaded price tables shown by llm_cost_exporter_price_table_info.
   void SetPriceTables(std::vector<PriceTableInfo> tables);
 
-  // What /metrics serializes for the self-metrics: the registry and the
-  // price-table collector (rebuilt at scrape time, so `in_force` follows the
-  // clock without a reload).
-  std::vector<const prometheus::Collectable*> collectables() const;
+  // The families in a fixed order; llm_cost_exporter_price_table_info decides
+  // `in_force` against the clock at scrape time (no reload needed).
+  void Collect(MetricSink& sink) const override;
 
  private:
-  std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Counter* accepted_;
-  prometheus::Counter* duplicate_;
-  std::array<prometheus::Counter*, kRejectReasonCount> rejected_{};
-  prometheus::Histogram* ingest_duration_;
-  prometheus::Family<prometheus::Counter>* http_requests_;
-  prometheus::Family<prometheus::Counter>* auth_failures_;
-  prometheus::Family<prometheus::Counter>* limited_;
-  prometheus::Gauge* reload_successful_;
-  prometheus::Gauge* reload_success_time_;
-  class PriceTableCollector;
-  std::unique_ptr<PriceTableCollector> price_tables_;
+  void CollectPriceTables(MetricSink& sink) const;
+
+  const BuildInfo build_;
+  Counter accepted_;
+  Counter duplicate_;
+  std::array<Counter, kRejectReasonCount> rejected_{};
+  DurationHistogram ingest_duration_;
+  CounterFamily http_requests_;
+  CounterFamily auth_failures_;
+  CounterFamily limited_;
+  Gauge reload_successful_;
+  Gauge reload_success_time_;
+  mutable std::mutex tables_mutex_;
+  std::vector<PriceTableInfo> tables_;  // sorted by provider, then effective_from
 };
 
 }  // namespace lce

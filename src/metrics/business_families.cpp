@@ -7,8 +7,14 @@
 namespace lce::metrics {
 namespace {
 
-constexpr const char* kBusinessHelp =
-    "Business events (records without a model, e.g. email.sent) by event name, campaign and audience.";
+constexpr MetricDesc kBusinessEvents{
+    kBusinessEventsFamily,
+    "Business events (records without a model, e.g. email.sent) by event name, campaign and audience.",
+    MetricType::kCounter,
+    {"event", "campaign_id", "audience_id"}};
+// A family of its own for mapped events (metrics.business_event_families):
+// name and help come from the configuration, the labels from here.
+constexpr MetricDesc kMappedEvents{"", "", MetricType::kCounter, {"campaign_id", "audience_id"}};
 
 }  // namespace
 
@@ -58,19 +64,19 @@ void BusinessFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const
   std::map<std::string, prometheus::MetricFamily> families;
   events_.ForEach([&](const std::vector<std::string>& values, const EventSeries& series) {
     const std::string& name = values[0];
+    const bool generic = name == kBusinessEventsFamily;
     auto [it, inserted] = families.try_emplace(name);
-    prometheus::ClientMetric sample =
-        name == kBusinessEventsFamily ? NewSample({"event", "campaign_id", "audience_id"}, {values.begin() + 1, values.end()})
-                                      : NewSample({"campaign_id", "audience_id"}, {values.begin() + 2, values.end()});
+    if (inserted) {
+      it->second = NewFamily(generic ? kBusinessEvents : kMappedEvents);
+      it->second.name = name;
+      if (!generic) it->second.help = HelpFor(name);
+    }
+    prometheus::ClientMetric sample = generic ? NewSample(kBusinessEvents, {values.begin() + 1, values.end()})
+                                              : NewSample(kMappedEvents, {values.begin() + 2, values.end()});
     sample.counter.value = static_cast<double>(series.events.Load());
     it->second.metric.push_back(std::move(sample));
   });
-  for (auto& [name, family] : families) {
-    family.name = name;
-    family.help = name == kBusinessEventsFamily ? kBusinessHelp : HelpFor(name);
-    family.type = prometheus::MetricType::Counter;
-    AppendFamily(out, std::move(family));
-  }
+  for (auto& [name, family] : families) AppendFamily(out, std::move(family));
 }
 
 }  // namespace lce::metrics

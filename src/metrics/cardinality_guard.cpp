@@ -9,22 +9,19 @@ std::size_t CardinalityLimits::LimitFor(std::string_view label) const {
   return it == per_label.end() ? default_limit : it->second;
 }
 
-struct CardinalityGuard::Impl {
-  explicit Impl(CardinalityLimits limits) : guard(std::move(limits)) {}
-  metrics::LabelGuard guard;
-};
-
 CardinalityGuard::CardinalityGuard(CardinalityLimits limits)
-    : impl_(std::make_unique<Impl>(std::move(limits))) {}
+    : guard_(std::make_unique<metrics::LabelGuard>(std::move(limits))) {}
 
 CardinalityGuard::~CardinalityGuard() = default;
 
 std::string_view CardinalityGuard::Admit(std::string_view label, std::string_view value) {
-  return impl_->guard.Admit(impl_->guard.Register(label), value);
+  return guard_->Admit(guard_->Register(label), value);
 }
 
-void CardinalityGuard::SetLimits(CardinalityLimits limits) { impl_->guard.SetLimits(std::move(limits)); }
+void CardinalityGuard::SetLimits(CardinalityLimits limits) { guard_->SetLimits(std::move(limits)); }
 
-std::map<std::string, std::uint64_t> CardinalityGuard::FoldCounts() const { return impl_->guard.FoldCounts(); }
+std::map<std::string, std::uint64_t> CardinalityGuard::FoldCounts() const { return guard_->FoldCounts(); }
+
+metrics::LabelGuard& CardinalityGuard::engine() { return *guard_; }
 
 }  // namespace lce

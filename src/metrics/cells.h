@@ -9,7 +9,7 @@
 #include <string_view>
 #include <thread>
 
-#include "llm_cost_exporter/metrics.h"
+#include "scrape.h"
 #include "llm_cost_exporter/money.h"
 
 namespace lce::metrics {

@@ -1,4 +1,5 @@
-// Scrape-time helpers: MetricFamily assembly.
+// Scrape-time helpers of the usage families: samples of a described family
+// in prometheus-cpp's model (see scrape.h).
 #pragma once
 
 #include <initializer_list>
@@ -9,18 +10,15 @@
 #include <prometheus/metric_family.h>
 
 #include "cells.h"
-#include "llm_cost_exporter/metrics.h"
+#include "scrape.h"
 
 namespace lce::metrics {
 
-prometheus::MetricFamily NewFamily(std::string name, std::string help, prometheus::MetricType type);
-
-// A sample labeled names[i]=values[i] (values as stored in a series key).
-prometheus::ClientMetric NewSample(std::initializer_list<std::string_view> names,
-                                   const std::vector<std::string>& values);
-
-// Appends one more label (e.g. type="input") to a sample.
-void AddLabel(prometheus::ClientMetric& sample, std::string_view name, std::string_view value);
+// A sample of `desc`'s family: its first labels valued by `key` (a series
+// key, in the order of desc.labels), the remaining ones by `tail`. Requires
+// key.size() + tail.size() == desc.label_count().
+prometheus::ClientMetric NewSample(const MetricDesc& desc, const std::vector<std::string>& key,
+                                   std::initializer_list<std::string_view> tail = {});
 
 // Adds the exemplar `cell` holds (if any) to `index` (if any) for the sample
 // (and histogram bucket) of `family`. Scrape time.
@@ -31,8 +29,7 @@ void AddExemplar(ExemplarIndex* index, const prometheus::MetricFamily& family, c
   if (std::optional<Exemplar> exemplar = cell.Load()) index->Add(family.name, sample.label, bucket, std::move(*exemplar));
 }
 
-// Sorts the family's samples by labels (stable, diff-friendly output) and
-// appends it to `out` unless it has no sample.
+// Appends `family` to `out` unless it has no sample.
 void AppendFamily(std::vector<prometheus::MetricFamily>& out, prometheus::MetricFamily family);
 
 }  // namespace lce::metrics

@@ -23,7 +23,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "llm_cost_exporter/metrics.h"
+#include "llm_cost_exporter/cardinality.h"
 #include "transparent_hash.h"
 
 namespace lce::metrics {

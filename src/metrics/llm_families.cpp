@@ -8,29 +8,47 @@
 namespace lce::metrics {
 namespace {
 
-using prometheus::MetricType;
-
-constexpr const char* kTokensHelp =
+constexpr MetricDesc kTokens{
+    "llm_tokens_total",
     "Tokens of LLM calls by type. Types overlap (OpenAI/OpenTelemetry convention): cached_input and "
-    "cache_write are parts of input, reasoning is part of output; do not sum across types.";
-constexpr const char* kCostHelp =
+    "cache_write are parts of input, reasoning is part of output; do not sum across types.",
+    MetricType::kCounter,
+    {"service", "campaign_id", "vendor", "model", "type"}};
+constexpr MetricDesc kCost{
+    "llm_cost_usd_total",
     "Exact cost in USD of LLM calls: token cost plus the priced unit costs of the call, retries "
-    "included. Only priced parts count; unpriced records are in llm_unpriced_records_total.";
-constexpr const char* kRetryCostHelp =
-    "Cost in USD of LLM calls with attempt > 1 (retry waste); already included in llm_cost_usd_total.";
-constexpr const char* kRequestsHelp =
-    "LLM calls by vendor HTTP status class (1xx..5xx, unknown when the record has no vendor_status).";
-constexpr const char* kTokensPerRequestHelp =
+    "included. Only priced parts count; unpriced records are in llm_unpriced_records_total.",
+    MetricType::kCounter,
+    {"service", "campaign_id", "vendor", "model"}};
+constexpr MetricDesc kRetryCost{
+    "llm_retry_cost_usd_total",
+    "Cost in USD of LLM calls with attempt > 1 (retry waste); already included in llm_cost_usd_total.",
+    MetricType::kCounter,
+    {"service", "campaign_id", "vendor", "model"}};
+constexpr MetricDesc kRequests{
+    "llm_requests_total",
+    "LLM calls by vendor HTTP status class (1xx..5xx, unknown when the record has no vendor_status).",
+    MetricType::kCounter,
+    {"service", "operation", "vendor", "model", "status"}};
+constexpr MetricDesc kTokensPerRequest{
+    "llm_tokens_per_request",
     "Tokens per LLM call by type: input and output are observed for every call with token usage, "
-    "cached_input, cache_write and reasoning only when non-zero.";
-constexpr const char* kUnpricedHelp =
+    "cached_input, cache_write and reasoning only when non-zero.",
+    MetricType::kHistogram,
+    {"vendor", "model", "type"}};
+constexpr MetricDesc kUnpriced{
+    "llm_unpriced_records_total",
     "Accepted records with a part that could not be priced, by reason; they still count in the "
-    "token, request and unit families, and their priced parts (if any) in the cost families.";
-
-constexpr const char* kReleaseHelp =
+    "token, request and unit families, and their priced parts (if any) in the cost families.",
+    MetricType::kCounter,
+    {"vendor", "model", "reason"}};
+constexpr MetricDesc kRelease{
+    "llm_release_first_seen_timestamp_seconds",
     "Unix time of the earliest LLM call seen for this service, operation, vendor, model and "
     "prompt_version: a new series marks a release (model pin or prompt change). Since the exporter "
-    "started; Grafana's release annotations read it.";
+    "started; Grafana's release annotations read it.",
+    MetricType::kGauge,
+    {"service", "operation", "vendor", "model", "prompt_version"}};
 
 bool IsTokenTypeObserved(TokenType type, std::uint64_t count) {
   return type == TokenType::kInput || type == TokenType::kOutput || count > 0;
@@ -120,21 +138,20 @@ void LlmFamilies::Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIn
 }
 
 void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
-  auto tokens = NewFamily("llm_tokens_total", kTokensHelp, MetricType::Counter);
-  auto cost = NewFamily("llm_cost_usd_total", kCostHelp, MetricType::Counter);
-  auto retry = NewFamily("llm_retry_cost_usd_total", kRetryCostHelp, MetricType::Counter);
+  auto tokens = NewFamily(kTokens);
+  auto cost = NewFamily(kCost);
+  auto retry = NewFamily(kRetryCost);
   spend_.ForEach([&](const std::vector<std::string>& values, const SpendSeries& series) {
     for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
       const std::uint64_t count = series.tokens[t].Load();
       if (count == 0) continue;
-      auto sample = NewSample({"service", "campaign_id", "vendor", "model"}, values);
-      AddLabel(sample, "type", kTokenTypeNames[t]);
+      auto sample = NewSample(kTokens, values, {kTokenTypeNames[t]});
       sample.counter.value = static_cast<double>(count);
       tokens.metric.push_back(std::move(sample));
     }
     const CostCell::Snapshot spent = series.cost.Load();
     if (!spent.priced) return;
-    auto sample = NewSample({"service", "campaign_id", "vendor", "model"}, values);
+    auto sample = NewSample(kCost, values);
     sample.counter.value = spent.total.ToDouble();
     AddExemplar(exemplars, cost, sample, ExemplarIndex::kNoBucket, series.cost_exemplar);
     cost.metric.push_back(sample);
@@ -147,13 +164,12 @@ void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out, Exemp
 }
 
 void LlmFamilies::CollectRequests(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
-  auto requests = NewFamily("llm_requests_total", kRequestsHelp, MetricType::Counter);
+  auto requests = NewFamily(kRequests);
   requests_.ForEach([&](const std::vector<std::string>& values, const RequestSeries& series) {
     for (std::size_t s = 0; s < kStatusClassCount; ++s) {
       const std::uint64_t count = series.by_status[s].Load();
       if (count == 0) continue;
-      auto sample = NewSample({"service", "operation", "vendor", "model"}, values);
-      AddLabel(sample, "status", kStatusClassNames[s]);
+      auto sample = NewSample(kRequests, values, {kStatusClassNames[s]});
       sample.counter.value = static_cast<double>(count);
       AddExemplar(exemplars, requests, sample, ExemplarIndex::kNoBucket, series.exemplars[s]);
       requests.metric.push_back(std::move(sample));
@@ -163,12 +179,11 @@ void LlmFamilies::CollectRequests(std::vector<prometheus::MetricFamily>& out, Ex
 }
 
 void LlmFamilies::CollectTokensPerRequest(std::vector<prometheus::MetricFamily>& out) const {
-  auto family = NewFamily("llm_tokens_per_request", kTokensPerRequestHelp, MetricType::Histogram);
+  auto family = NewFamily(kTokensPerRequest);
   tokens_per_request_.ForEach([&](const std::vector<std::string>& values, const TokensPerRequestSeries& series) {
     for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
       if (!series.histograms.Observed(t)) continue;
-      auto sample = NewSample({"vendor", "model"}, values);
-      AddLabel(sample, "type", kTokenTypeNames[t]);
+      auto sample = NewSample(kTokensPerRequest, values, {kTokenTypeNames[t]});
       series.histograms.Fill(t, tokens_layout_, 1.0, sample.histogram);
       family.metric.push_back(std::move(sample));
     }
@@ -177,13 +192,12 @@ void LlmFamilies::CollectTokensPerRequest(std::vector<prometheus::MetricFamily>&
 }
 
 void LlmFamilies::CollectUnpriced(std::vector<prometheus::MetricFamily>& out) const {
-  auto family = NewFamily("llm_unpriced_records_total", kUnpricedHelp, MetricType::Counter);
+  auto family = NewFamily(kUnpriced);
   unpriced_.ForEach([&](const std::vector<std::string>& values, const UnpricedSeries& series) {
     for (std::size_t o = 0; o < kPriceOutcomeCount; ++o) {
       const std::uint64_t count = series.by_outcome[o].Load();
       if (count == 0) continue;
-      auto sample = NewSample({"vendor", "model"}, values);
-      AddLabel(sample, "reason", PriceOutcomeName(static_cast<PriceOutcome>(o)));
+      auto sample = NewSample(kUnpriced, values, {PriceOutcomeName(static_cast<PriceOutcome>(o))});
       sample.counter.value = static_cast<double>(count);
       family.metric.push_back(std::move(sample));
     }
@@ -192,11 +206,11 @@ void LlmFamilies::CollectUnpriced(std::vector<prometheus::MetricFamily>& out) co
 }
 
 void LlmFamilies::CollectReleases(std::vector<prometheus::MetricFamily>& out) const {
-  auto family = NewFamily("llm_release_first_seen_timestamp_seconds", kReleaseHelp, MetricType::Gauge);
+  auto family = NewFamily(kRelease);
   releases_.ForEach([&](const std::vector<std::string>& values, const ReleaseSeries& series) {
     const std::int64_t first_seen = series.first_seen_unix_ns.load(std::memory_order_relaxed);
     if (first_seen == std::numeric_limits<std::int64_t>::max()) return;  // resolved, not yet observed
-    auto sample = NewSample({"service", "operation", "vendor", "model", "prompt_version"}, values);
+    auto sample = NewSample(kRelease, values);
     sample.gauge.value = UnixNsToSeconds(first_seen);
     family.metric.push_back(std::move(sample));
   });

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "llm_cost_exporter/metrics.h"
+#include "scrape.h"
 #include "series_store.h"
 
 namespace lce {

@@ -6,11 +6,17 @@ namespace lce::metrics {
 namespace {
 
 constexpr double kMicrosPerSecond = 1e6;
-constexpr const char* kLatencyHelp =
-    "Latency in seconds of the calls and events whose record reports latency_ms, by service and operation.";
-constexpr const char* kErrorsHelp =
+constexpr MetricDesc kLatency{
+    "span_latency_seconds",
+    "Latency in seconds of the calls and events whose record reports latency_ms, by service and operation.",
+    MetricType::kHistogram,
+    {"service", "operation"}};
+constexpr MetricDesc kErrors{
+    "span_errors_total",
     "Calls and events counted in span_latency_seconds that failed (vendor_status >= 400; OTLP: span status "
-    "ERROR, or an HTTP status >= 400 unless the status is OK), by service and operation.";
+    "ERROR, or an HTTP status >= 400 unless the status is OK), by service and operation.",
+    MetricType::kCounter,
+    {"service", "operation"}};
 
 }  // namespace
 
@@ -34,10 +40,10 @@ void SpanFamilies::Observe(const Handle& handle, std::int64_t latency_us, bool f
 }
 
 void SpanFamilies::Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
-  auto latency = NewFamily("span_latency_seconds", kLatencyHelp, prometheus::MetricType::Histogram);
-  auto errors = NewFamily("span_errors_total", kErrorsHelp, prometheus::MetricType::Counter);
+  auto latency = NewFamily(kLatency);
+  auto errors = NewFamily(kErrors);
   series_.ForEach([&](const std::vector<std::string>& values, const SpanSeries& series) {
-    auto sample = NewSample({"service", "operation"}, values);
+    auto sample = NewSample(kLatency, values);
     // A 0 sample from the series' first record on: the error ratio needs no `or`.
     auto error_sample = sample;
     error_sample.counter.value = static_cast<double>(series.errors.Load());

@@ -12,8 +12,6 @@
 // label (one per unit entry for unit).
 #include <time.h>
 
-#include <stdexcept>
-
 #include "business_families.h"
 #include "exposition.h"
 #include "label_guard.h"
@@ -21,24 +19,19 @@
 #include "options_validation.h"
 #include "record_labels.h"
 #include "record_routes.h"
+#include "scrape.h"
 #include "span_families.h"
 #include "vendor_families.h"
 
 namespace lce {
 namespace {
 
-constexpr const char* kFoldedHelp =
+constexpr MetricDesc kFolded{
+    "llm_cost_exporter_series_folded_total",
     "Observations (records; unit entries for the unit label) whose label value was folded into "
-    "__overflow__ because the label's cardinality limit was reached, by label name.";
-
-// Throws for invalid options: the constructor cannot return a Status and the
-// options must never be silently ignored; callers validate first.
-const MetricsOptions& RequireValid(const MetricsOptions& options) {
-  if (Status s = metrics::ValidateOptions(options); !s.ok()) {
-    throw std::invalid_argument("invalid metrics options: " + s.message());
-  }
-  return options;
-}
+    "__overflow__ because the label's cardinality limit was reached, by label name.",
+    MetricType::kCounter,
+    {"label"}};
 
 // The record's exemplar ids, stamped with the time it is counted; empty when
 // it has no trace id or an id too long for an exemplar cell (skipped). The
@@ -54,17 +47,17 @@ metrics::ExemplarIds ExemplarIdsOf(const UsageRecord& record) {
 }  // namespace
 
 struct UsageMetrics::Impl {
-  explicit Impl(const MetricsOptions& options)
-      : guard(options.cardinality),
+  Impl(const MetricsOptions& options, metrics::LabelGuard& label_guard)
+      : guard(label_guard),
         labeler(guard),
         llm(options.tokens_per_request_buckets),
         spans(options.latency_buckets_seconds),
         business(options.business_event_families),
         routes(labeler, llm, spans) {}
 
-  void CollectFolds(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectFolds(MetricSink& sink) const;
 
-  metrics::LabelGuard guard;
+  metrics::LabelGuard& guard;      // the registry's
   metrics::RecordLabeler labeler;  // uses guard
   metrics::LlmFamilies llm;
   metrics::VendorFamilies vendor;
@@ -73,19 +66,24 @@ struct UsageMetrics::Impl {
   metrics::RecordRoutes routes;  // uses labeler, llm, spans
 };
 
-void UsageMetrics::Impl::CollectFolds(std::vector<prometheus::MetricFamily>& out) const {
-  auto family = metrics::NewFamily("llm_cost_exporter_series_folded_total", kFoldedHelp,
-                                   prometheus::MetricType::Counter);
-  for (const auto& [label, folds] : guard.FoldCounts()) {
-    prometheus::ClientMetric sample;
-    sample.label = {{"label", label}};
-    sample.counter.value = static_cast<double>(folds);
-    family.metric.push_back(std::move(sample));
-  }
-  metrics::AppendFamily(out, std::move(family));
+void UsageMetrics::Impl::CollectFolds(MetricSink& sink) const {
+  sink.Family(kFolded);
+  for (const auto& [label, folds] : guard.FoldCounts()) sink.Sample({label}, static_cast<double>(folds));
 }
 
-UsageMetrics::UsageMetrics(MetricsOptions options) : impl_(std::make_unique<Impl>(RequireValid(options))) {}
+Result<std::unique_ptr<UsageMetrics>> UsageMetrics::Create(const MetricsOptions& options, MetricRegistry& registry) {
+  if (Status s = metrics::ValidateOptions(options); !s.ok()) return s.WithContext("metrics options");
+  return std::unique_ptr<UsageMetrics>(new UsageMetrics(options, registry));
+}
+
+std::unique_ptr<UsageMetrics> UsageMetrics::WithDefaults(MetricRegistry& registry) {
+  return std::unique_ptr<UsageMetrics>(new UsageMetrics(MetricsOptions{}, registry));
+}
+
+UsageMetrics::UsageMetrics(const MetricsOptions& options, MetricRegistry& registry) {
+  registry.guard().SetLimits(options.cardinality);
+  impl_ = std::make_unique<Impl>(options, registry.guard().engine());
+}
 
 UsageMetrics::~UsageMetrics() = default;
 
@@ -112,20 +110,13 @@ Status UsageMetrics::Reconfigure(const MetricsOptions& options) {
   return Status::Ok();
 }
 
-std::vector<prometheus::MetricFamily> UsageMetrics::Collect() const { return CollectInto(nullptr); }
-
-std::vector<prometheus::MetricFamily> UsageMetrics::Collect(ExemplarIndex& exemplars) const {
-  return CollectInto(&exemplars);
-}
-
-std::vector<prometheus::MetricFamily> UsageMetrics::CollectInto(ExemplarIndex* exemplars) const {
-  std::vector<prometheus::MetricFamily> out;
-  impl_->llm.Collect(out, exemplars);
-  impl_->vendor.Collect(out);
-  impl_->spans.Collect(out, exemplars);
-  impl_->business.Collect(out);
-  impl_->CollectFolds(out);
-  return out;
+void UsageMetrics::Collect(MetricSink& sink) const {
+  metrics::Scrape& scrape = sink.scrape();
+  impl_->llm.Collect(scrape.families, scrape.exemplars);
+  impl_->vendor.Collect(scrape.families);
+  impl_->spans.Collect(scrape.families, scrape.exemplars);
+  impl_->business.Collect(scrape.families);
+  impl_->CollectFolds(sink);
 }
 
 }  // namespace lce

@@ -6,13 +6,19 @@
 namespace lce::metrics {
 namespace {
 
-using prometheus::MetricType;
-
-constexpr const char* kUnitsHelp = "Units used at paid vendors, from the records' units (e.g. emails).";
-constexpr const char* kUnitCostHelp =
-    "Exact cost in USD of vendor units that have a per-unit price (units of LLM calls are also in "
-    "llm_cost_usd_total); unpriced units are in llm_unpriced_records_total.";
-constexpr const char* kErrorsHelp = "Vendor calls answered with an HTTP error status (>= 400), by exact status code.";
+constexpr MetricDesc kUnits{"vendor_units_total",
+                            "Units used at paid vendors, from the records' units (e.g. emails).",
+                            MetricType::kCounter,
+                            {"service", "campaign_id", "vendor", "unit"}};
+constexpr MetricDesc kUnitCost{"vendor_cost_usd_total",
+                               "Exact cost in USD of vendor units that have a per-unit price (units of LLM calls are "
+                               "also in llm_cost_usd_total); unpriced units are in llm_unpriced_records_total.",
+                               MetricType::kCounter,
+                               {"service", "campaign_id", "vendor", "unit"}};
+constexpr MetricDesc kErrors{"vendor_errors_total",
+                             "Vendor calls answered with an HTTP error status (>= 400), by exact status code.",
+                             MetricType::kCounter,
+                             {"vendor", "service", "status"}};
 
 // The price of record unit `i`, or nullptr when it was not priced.
 const UnitCost* PricedUnit(const PriceResult& price, std::size_t i, std::string_view unit) {
@@ -50,10 +56,10 @@ void VendorFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
 }
 
 void VendorFamilies::CollectUnits(std::vector<prometheus::MetricFamily>& out) const {
-  auto units = NewFamily("vendor_units_total", kUnitsHelp, MetricType::Counter);
-  auto cost = NewFamily("vendor_cost_usd_total", kUnitCostHelp, MetricType::Counter);
+  auto units = NewFamily(kUnits);
+  auto cost = NewFamily(kUnitCost);
   units_.ForEach([&](const std::vector<std::string>& values, const UnitSeries& series) {
-    auto sample = NewSample({"service", "campaign_id", "vendor", "unit"}, values);
+    auto sample = NewSample(kUnits, values);
     const CostCell::Snapshot spent = series.cost.Load();
     if (spent.priced) {
       sample.counter.value = spent.total.ToDouble();
@@ -67,9 +73,9 @@ void VendorFamilies::CollectUnits(std::vector<prometheus::MetricFamily>& out) co
 }
 
 void VendorFamilies::CollectErrors(std::vector<prometheus::MetricFamily>& out) const {
-  auto errors = NewFamily("vendor_errors_total", kErrorsHelp, MetricType::Counter);
+  auto errors = NewFamily(kErrors);
   errors_.ForEach([&](const std::vector<std::string>& values, const ErrorSeries& series) {
-    auto sample = NewSample({"vendor", "service", "status"}, values);
+    auto sample = NewSample(kErrors, values);
     sample.counter.value = static_cast<double>(series.errors.Load());
     errors.metric.push_back(std::move(sample));
   });

@@ -5,102 +5,97 @@
 #include <mutex>
 #include <string>
 
-#include <prometheus/client_metric.h>
-#include <prometheus/metric_family.h>
-
-#include "exporter_impl.h"
+#include "collectors.h"
 #include "llm_cost_exporter/timestamp.h"
 
 namespace lce {
 namespace {
 
 constexpr std::size_t kDecisionCount = 3;
-constexpr std::string_view kOverflow = "__overflow__";
 
-prometheus::MetricFamily Gauge(const char* name, const char* help) {
-  prometheus::MetricFamily family;
-  family.name = name;
-  family.help = help;
-  family.type = prometheus::MetricType::Gauge;
-  return family;
-}
+constexpr MetricDesc kLimit{"campaign_budget_limit_usd", "Budget limit of the campaign's current period, in USD.",
+                            MetricType::kGauge, {"campaign_id", "period"}};
+constexpr MetricDesc kSpent{"campaign_budget_spent_usd",
+                            "Settled spend of the campaign in its current period, in USD (retries included unless "
+                            "the rule excludes them).",
+                            MetricType::kGauge,
+                            {"campaign_id", "period"}};
+constexpr MetricDesc kReserved{"campaign_budget_reserved_usd", "Live reservations (holds) of the campaign, in USD.",
+                               MetricType::kGauge, {"campaign_id", "period"}};
+constexpr MetricDesc kSoftLimit{"campaign_budget_soft_limit_ratio",
+                                "Soft limit of the campaign's budget rule, as a fraction of the limit (warn from here).",
+                                MetricType::kGauge,
+                                {"campaign_id", "period"}};
+constexpr MetricDesc kPeriodEnd{"campaign_budget_period_end_timestamp_seconds",
+                                "Unix time the campaign's current budget period ends (exclusive); no sample for "
+                                "total budgets.",
+                                MetricType::kGauge,
+                                {"campaign_id", "period"}};
+constexpr MetricDesc kDecisions{"budget_decisions_total",
+                                "Budget checks and reservations answered, by campaign and decision (allow, warn, deny).",
+                                MetricType::kCounter,
+                                {"campaign_id", "decision"}};
 
-void AddSample(prometheus::MetricFamily& family, const CampaignBudgetState& state, double value) {
-  prometheus::ClientMetric metric;
-  metric.label = {{"campaign_id", state.campaign_id}, {"period", std::string(BudgetPeriodName(state.period))}};
-  metric.gauge.value = value;
-  family.metric.push_back(std::move(metric));
+// One gauge family of every campaign's state; `value` returns nullopt for a
+// campaign without a sample.
+template <typename Value>
+void BudgetGauge(MetricSink& sink, const MetricDesc& desc, const std::vector<CampaignBudgetState>& states,
+                 Value value) {
+  sink.Family(desc);
+  for (const CampaignBudgetState& state : states) {
+    if (const std::optional<double> v = value(state)) sink.Sample({state.campaign_id, BudgetPeriodName(state.period)}, *v);
+  }
 }
 
 class BudgetCollectorImpl final : public BudgetCollector {
  public:
-  BudgetCollectorImpl(Budgets& budgets, std::size_t campaign_limit)
-      : budgets_(budgets), campaign_limit_(campaign_limit) {}
+  BudgetCollectorImpl(Budgets& budgets, CardinalityGuard& guard) : budgets_(budgets), guard_(guard) {}
 
   void CountDecision(std::string_view campaign_id, BudgetDecision decision) override {
+    const std::string_view admitted = guard_.Admit("campaign_id", campaign_id);
     std::lock_guard lock(mutex_);
-    auto it = decisions_.find(campaign_id);
-    if (it == decisions_.end()) {
-      const std::string_view key = decisions_.size() < campaign_limit_ ? campaign_id : kOverflow;
-      it = decisions_.try_emplace(std::string(key)).first;
-    }
+    auto it = decisions_.find(admitted);
+    if (it == decisions_.end()) it = decisions_.try_emplace(std::string(admitted)).first;
     ++it->second[static_cast<std::size_t>(decision)];
   }
 
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    auto limit = Gauge("campaign_budget_limit_usd", "Budget limit of the campaign's current period, in USD.");
-    auto spent = Gauge("campaign_budget_spent_usd",
-                       "Settled spend of the campaign in its current period, in USD (retries included unless the rule excludes them).");
-    auto reserved = Gauge("campaign_budget_reserved_usd", "Live reservations (holds) of the campaign, in USD.");
-    auto soft_limit = Gauge("campaign_budget_soft_limit_ratio",
-                            "Soft limit of the campaign's budget rule, as a fraction of the limit (warn from here).");
-    auto period_end = Gauge("campaign_budget_period_end_timestamp_seconds",
-                            "Unix time the campaign's current budget period ends (exclusive); no sample for total budgets.");
-    for (const CampaignBudgetState& state : budgets_.Snapshot(NowUnixNs())) {
-      AddSample(limit, state, state.limit.ToDouble());
-      AddSample(spent, state, state.spent.ToDouble());
-      AddSample(reserved, state, state.reserved.ToDouble());
-      AddSample(soft_limit, state, static_cast<double>(state.soft_limit_ppm) / 1e6);
-      if (state.period != BudgetPeriod::kTotal) AddSample(period_end, state, UnixNsToSeconds(state.period_end_unix_ns));
-    }
-    std::vector<prometheus::MetricFamily> families;
-    for (prometheus::MetricFamily* family : {&limit, &spent, &reserved, &soft_limit, &period_end}) {
-      if (!family->metric.empty()) families.push_back(std::move(*family));
-    }
-    prometheus::MetricFamily decisions = DecisionFamily();
-    if (!decisions.metric.empty()) families.push_back(std::move(decisions));
-    return families;
+  void Collect(MetricSink& sink) const override {
+    const std::vector<CampaignBudgetState> states = budgets_.Snapshot(NowUnixNs());
+    using State = CampaignBudgetState;
+    BudgetGauge(sink, kLimit, states, [](const State& s) -> std::optional<double> { return s.limit.ToDouble(); });
+    BudgetGauge(sink, kSpent, states, [](const State& s) -> std::optional<double> { return s.spent.ToDouble(); });
+    BudgetGauge(sink, kReserved, states, [](const State& s) -> std::optional<double> { return s.reserved.ToDouble(); });
+    BudgetGauge(sink, kSoftLimit, states, [](const State& s) -> std::optional<double> {
+      return static_cast<double>(s.soft_limit_ppm) / 1e6;
+    });
+    BudgetGauge(sink, kPeriodEnd, states, [](const State& s) -> std::optional<double> {
+      if (s.period == BudgetPeriod::kTotal) return std::nullopt;
+      return UnixNsToSeconds(s.period_end_unix_ns);
+    });
+    CollectDecisions(sink);
   }
 
  private:
-  prometheus::MetricFamily DecisionFamily() const {
-    prometheus::MetricFamily family;
-    family.name = "budget_decisions_total";
-    family.help = "Budget checks and reservations answered, by campaign and decision (allow, warn, deny).";
-    family.type = prometheus::MetricType::Counter;
+  void CollectDecisions(MetricSink& sink) const {
+    sink.Family(kDecisions);
     std::lock_guard lock(mutex_);
     for (const auto& [campaign, counts] : decisions_) {
       for (std::size_t d = 0; d < kDecisionCount; ++d) {
-        prometheus::ClientMetric metric;
-        metric.label = {{"campaign_id", campaign},
-                        {"decision", std::string(BudgetDecisionName(static_cast<BudgetDecision>(d)))}};
-        metric.counter.value = static_cast<double>(counts[d]);
-        family.metric.push_back(std::move(metric));
+        sink.Sample({campaign, BudgetDecisionName(static_cast<BudgetDecision>(d))}, static_cast<double>(counts[d]));
       }
     }
-    return family;
   }
 
   Budgets& budgets_;
-  const std::size_t campaign_limit_;
+  CardinalityGuard& guard_;
   mutable std::mutex mutex_;
   std::map<std::string, std::array<std::uint64_t, kDecisionCount>, std::less<>> decisions_;
 };
 
 }  // namespace
 
-std::unique_ptr<BudgetCollector> NewBudgetCollector(Budgets& budgets, std::size_t campaign_limit) {
-  return std::make_unique<BudgetCollectorImpl>(budgets, campaign_limit);
+std::unique_ptr<BudgetCollector> NewBudgetCollector(Budgets& budgets, CardinalityGuard& guard) {
+  return std::make_unique<BudgetCollectorImpl>(budgets, guard);
 }
 
 }  // namespace lce

@@ -10,9 +10,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <prometheus/client_metric.h>
-#include <prometheus/metric_family.h>
-
 #include "exporter_impl.h"
 #include "http_util.h"
 
@@ -114,19 +111,20 @@ bool ConnectionGate::Admit(int fd, const sockaddr_storage& peer) {
   return true;
 }
 
+bool ConnectionGate::StillOpen(const std::string& key, const Open& open) const {
+  sockaddr_storage peer{};
+  socklen_t length = sizeof peer;
+  if (getpeername(open.fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0 || LocalPort(open.fd) != port_) {
+    return false;
+  }
+  auto [address, peer_port] = PeerAddress(peer);
+  return ConnectionKey(address, peer_port) == key;
+}
+
 void ConnectionGate::ForgetClosed(std::string_view client) {
   for (auto it = open_.begin(); it != open_.end();) {
     auto next = std::next(it);
-    if (client.empty() || it->second.client == client) {
-      sockaddr_storage peer{};
-      socklen_t length = sizeof peer;
-      const bool same = getpeername(it->second.fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0 &&
-                        LocalPort(it->second.fd) == port_ && [&] {
-                          auto [address, peer_port] = PeerAddress(peer);
-                          return ConnectionKey(address, peer_port) == it->first;
-                        }();
-      if (!same) Forget(it);
-    }
+    if ((client.empty() || it->second.client == client) && !StillOpen(it->first, it->second)) Forget(it);
     it = next;
   }
 }
@@ -172,11 +170,19 @@ void ConnectionGate::OnClosed(std::string_view address, int port) {
   Forget(it);
 }
 
-ConnectionGate::Stats ConnectionGate::stats() {
+ConnectionGate::Stats ConnectionGate::stats() const {
   std::lock_guard lock(mutex_);
-  ForgetClosed("");  // a scrape reports what is open, not what was never named closed
+  // A scrape reports what is open, not what was never named closed; it
+  // counts the closed entries as Forget would, without forgetting them.
   Stats stats = stats_;
-  stats.open = open_.size();
+  stats.open = 0;
+  for (const auto& [key, open] : open_) {
+    if (StillOpen(key, open)) {
+      ++stats.open;
+    } else if (!open.served) {
+      ++stats.closed_without_request;
+    }
+  }
   return stats;
 }
 
@@ -192,43 +198,40 @@ bool ConnectionGate::AdmitOnListener(int listener_fd, int fd, const sockaddr_sto
 
 namespace {
 
-class ConnectionCollector final : public prometheus::Collectable {
- public:
-  explicit ConnectionCollector(ConnectionGate& gate) : gate_(gate) {}
+constexpr MetricDesc kOpen{"llm_cost_exporter_http_connections_open", "HTTP connections open now.", MetricType::kGauge};
+constexpr MetricDesc kAdmitted{"llm_cost_exporter_http_connections_total", "HTTP connections admitted since start.",
+                               MetricType::kCounter};
+constexpr MetricDesc kRefused{"llm_cost_exporter_http_connections_refused_total",
+                              "Connections closed at accept because a limit was reached (server.max_connections, "
+                              "server.max_connections_per_client).",
+                              MetricType::kCounter,
+                              {"limit"}};
+constexpr MetricDesc kWithoutRequest{"llm_cost_exporter_http_connections_without_request_total",
+                                     "Connections closed before a whole request arrived: idle, slower than "
+                                     "server.request_timeout_ms, or aborted.",
+                                     MetricType::kCounter};
 
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    using prometheus::MetricType;
+class ConnectionCollector final : public Collector {
+ public:
+  explicit ConnectionCollector(const ConnectionGate& gate) : gate_(gate) {}
+
+  void Collect(MetricSink& sink) const override {
     const ConnectionGate::Stats stats = gate_.stats();
-    prometheus::MetricFamily refused =
-        OneSampleFamily("llm_cost_exporter_http_connections_refused_total",
-                        "Connections closed at accept because a limit was reached (server.max_connections, "
-                        "server.max_connections_per_client).",
-                        MetricType::Counter, static_cast<double>(stats.refused_total));
-    refused.metric[0].label = {{"limit", "max_connections"}};
-    prometheus::ClientMetric per_client;
-    per_client.label = {{"limit", "max_connections_per_client"}};
-    per_client.counter.value = static_cast<double>(stats.refused_per_client);
-    refused.metric.push_back(std::move(per_client));
-    return {
-        OneSampleFamily("llm_cost_exporter_http_connections_open", "HTTP connections open now.", MetricType::Gauge,
-                        static_cast<double>(stats.open)),
-        OneSampleFamily("llm_cost_exporter_http_connections_total", "HTTP connections admitted since start.",
-                        MetricType::Counter, static_cast<double>(stats.admitted)),
-        std::move(refused),
-        OneSampleFamily("llm_cost_exporter_http_connections_without_request_total",
-                        "Connections closed before a whole request arrived: idle, slower than "
-                        "server.request_timeout_ms, or aborted.",
-                        MetricType::Counter, static_cast<double>(stats.closed_without_request)),
-    };
+    sink.Unlabelled(kOpen, static_cast<double>(stats.open));
+    sink.Unlabelled(kAdmitted, static_cast<double>(stats.admitted));
+    sink.Family(kRefused);
+    sink.Sample({"max_connections"}, static_cast<double>(stats.refused_total));
+    sink.Sample({"max_connections_per_client"}, static_cast<double>(stats.refused_per_client));
+    sink.Unlabelled(kWithoutRequest, static_cast<double>(stats.closed_without_request));
   }
 
  private:
-  ConnectionGate& gate_;
+  const ConnectionGate& gate_;
 };
 
 }  // namespace
 
-std::unique_ptr<prometheus::Collectable> NewConnectionCollector(ConnectionGate& gate) {
+std::unique_ptr<Collector> NewConnectionCollector(const ConnectionGate& gate) {
   return std::make_unique<ConnectionCollector>(gate);
 }
 

@@ -32,7 +32,7 @@
 
 #include <sys/socket.h>
 
-#include <prometheus/collectable.h>
+#include "llm_cost_exporter/metric_registry.h"
 
 namespace lce {
 
@@ -72,7 +72,7 @@ class ConnectionGate {
 
   // Also forgets connections whose sockets are gone (ForgetClosed), so the
   // open count a scrape sees is exact.
-  Stats stats();
+  Stats stats() const;
 
   // Called by the accept() override for socket `fd` just accepted on
   // `listener_fd`: Admit by the gate of the listener's port, or true when
@@ -91,6 +91,8 @@ class ConnectionGate {
   // closes (no request info after a failed TLS handshake), so a limit that
   // is reached, and every scrape, checks against the sockets. Needs mutex_.
   void ForgetClosed(std::string_view client);
+  // Whether the socket of `open` is still the connection admitted under `key`.
+  bool StillOpen(const std::string& key, const Open& open) const;
   void Forget(std::unordered_map<std::string, Open>::iterator it);
   static std::string ConnectionKey(std::string_view address, int port);
 
@@ -105,6 +107,6 @@ class ConnectionGate {
 };
 
 // llm_cost_exporter_http_connections_* from the gate's Stats, at scrape time.
-std::unique_ptr<prometheus::Collectable> NewConnectionCollector(ConnectionGate& gate);
+std::unique_ptr<Collector> NewConnectionCollector(const ConnectionGate& gate);
 
 }  // namespace lce

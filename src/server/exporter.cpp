@@ -3,7 +3,6 @@
 #include <ostream>
 #include <sstream>
 
-#include <prometheus/text_serializer.h>
 
 #include "exporter_impl.h"
 #include "tls.h"
@@ -79,16 +78,22 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, cons
   return OpenSqliteLedger(options);
 }
 
-Exporter::Impl::Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened)
+Exporter::Impl::Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened,
+                     std::unique_ptr<MetricRegistry> metrics, std::unique_ptr<UsageMetrics> usage_families)
     : settings(std::move(s)),
+      registry(std::move(metrics)),
+      usage(std::move(usage_families)),
       self(settings.build),
-      usage(initial->config.metrics),
       ledger(std::move(opened)),
       ledger_metrics(NewLedgerCollector(*ledger)),
       budgets(initial->config.budgets),
-      budget_metrics(NewBudgetCollector(budgets, initial->config.metrics.cardinality.LimitFor("campaign_id"))),
-      pipeline(usage, *ledger, budgets, self),
+      budget_metrics(NewBudgetCollector(budgets, registry->guard())),
+      pipeline(*usage, *ledger, budgets, self),
       snapshot(std::move(initial)) {
+  registry->Register(*usage);
+  registry->Register(self);
+  registry->Register(*ledger_metrics);
+  registry->Register(*budget_metrics);
   self.SetPriceTables(snapshot->prices->tables());
   self.SetReloadResult(true, NowUnixSeconds());
   pruner = std::thread([this] { PruneLoop(); });
@@ -136,7 +141,11 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(const ExporterSettings& setti
     }
     web = std::move(loaded).value();
   }
-  auto impl = std::make_unique<Impl>(settings, std::move(snapshot).value(), std::move(ledger).value());
+  auto registry = std::make_unique<MetricRegistry>();
+  auto usage = UsageMetrics::Create((*snapshot)->config.metrics, *registry);
+  if (!usage.ok()) return usage.status();
+  auto impl = std::make_unique<Impl>(settings, std::move(snapshot).value(), std::move(ledger).value(),
+                                     std::move(registry), std::move(usage).value());
   impl->web = web;
   if (!web.basic_auth_users.empty()) impl->basic_auth = std::make_unique<BasicAuth>(web.basic_auth_users);
   if (Status restored = impl->budgets.Restore(*impl->ledger, NowUnixNs()); !restored.ok()) {
@@ -187,6 +196,7 @@ Status Exporter::Start() {
   if (const std::vector<int> ports = impl_->http->getListeningPorts(); !ports.empty()) {
     impl_->gate = std::make_unique<ConnectionGate>(ports.front(), tls, GateLimits(server));
     impl_->connection_metrics = NewConnectionCollector(*impl_->gate);
+    impl_->registry->Register(*impl_->connection_metrics);
   }
   RegisterHandlers(*impl_);
   impl_->ready = true;
@@ -217,7 +227,7 @@ Status Exporter::Impl::Reload(std::string_view actor) {
     log::Audit(actor, "budget_rules_changed", "budgets", "ok");
   }
   // Validated with the config already; a failure here would keep the old options.
-  if (const Status metrics = usage.Reconfigure(next->config.metrics); !metrics.ok()) {
+  if (const Status metrics = usage->Reconfigure(next->config.metrics); !metrics.ok()) {
     log::Warn("metrics options not applied", {{"err", metrics.message()}});
   }
   budgets.Reconfigure(next->config.budgets);
@@ -235,30 +245,7 @@ Status Exporter::Impl::Reload(std::string_view actor) {
   return Status::Ok();
 }
 
-std::string Exporter::MetricsText() const { return impl_->RenderMetrics(); }
-
-std::string Exporter::Impl::RenderMetrics(bool openmetrics) {
-  ExemplarIndex exemplars;  // filled only for OpenMetrics, the one format that carries exemplars
-  std::vector<prometheus::MetricFamily> families = openmetrics ? usage.Collect(exemplars) : usage.Collect();
-  std::vector<const prometheus::Collectable*> collectables = self.collectables();
-  collectables.push_back(ledger_metrics.get());
-  collectables.push_back(budget_metrics.get());
-  if (connection_metrics) collectables.push_back(connection_metrics.get());
-  for (const prometheus::Collectable* collectable : collectables) {
-    std::vector<prometheus::MetricFamily> more = collectable->Collect();
-    families.insert(families.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
-  }
-  // prometheus-cpp keeps a family's series in a hash map; sorting makes the
-  // exposition stable from scrape to scrape (and diffable).
-  for (prometheus::MetricFamily& family : families) {
-    std::stable_sort(family.metric.begin(), family.metric.end(),
-                     [](const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) { return a.label < b.label; });
-  }
-  if (openmetrics) return SerializeOpenMetrics(families, exemplars);
-  std::ostringstream text;
-  prometheus::TextSerializer().Serialize(text, families);
-  return text.str();
-}
+std::string Exporter::MetricsText() const { return impl_->registry->Render(ExpositionFormat::kText004); }
 
 void Exporter::Shutdown() {
   if (!impl_) return;

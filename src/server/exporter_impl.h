@@ -15,6 +15,7 @@
 #include "llm_cost_exporter/config.h"
 #include "llm_cost_exporter/exporter.h"
 #include "llm_cost_exporter/ledger.h"
+#include "llm_cost_exporter/metric_registry.h"
 #include "llm_cost_exporter/metrics.h"
 #include "llm_cost_exporter/pipeline.h"
 #include "llm_cost_exporter/pricing.h"
@@ -32,7 +33,9 @@ Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_f
                                                      const std::string& pricing_dir);
 
 struct Exporter::Impl {
-  Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened);
+  // `usage` must be built over `metrics`' guard.
+  Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened,
+       std::unique_ptr<MetricRegistry> metrics, std::unique_ptr<UsageMetrics> usage_families);
   ~Impl();
 
   // The snapshot in force; cheap (one shared_ptr copy under a mutex).
@@ -40,14 +43,16 @@ struct Exporter::Impl {
   // See Exporter::Reload; `actor` names who asked, for the audit event
   // ("signal", a basic auth user, or "anonymous").
   Status Reload(std::string_view actor);
-  // See Exporter::MetricsText; `openmetrics`: OpenMetrics 1.0 with exemplars.
-  std::string RenderMetrics(bool openmetrics = false);
 
   ExporterSettings settings;
+  // The one registry; collectors are registered in exposition order (usage
+  // families, self-metrics, ledger, budgets, connections) and outlive it in
+  // use: /metrics is served only while the server runs.
+  std::unique_ptr<MetricRegistry> registry;
+  std::unique_ptr<UsageMetrics> usage;
   SelfMetrics self;
-  UsageMetrics usage;
   std::unique_ptr<Ledger> ledger;
-  std::unique_ptr<prometheus::Collectable> ledger_metrics;
+  std::unique_ptr<Collector> ledger_metrics;
   Budgets budgets;
   std::unique_ptr<BudgetCollector> budget_metrics;
   IngestPipeline pipeline;
@@ -74,7 +79,7 @@ struct Exporter::Impl {
   // Connection limits on the listening port; declared before `http` so it
   // outlives the server (CivetWeb calls it until closed).
   std::unique_ptr<ConnectionGate> gate;
-  std::unique_ptr<prometheus::Collectable> connection_metrics;  // null before Start
+  std::unique_ptr<Collector> connection_metrics;  // null before Start
   std::unique_ptr<CivetServer> http;
 };
 

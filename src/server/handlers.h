@@ -20,8 +20,8 @@ namespace lce {
 // POST /v1/usage and POST /v1/traces: records (or spans) through the pipeline.
 std::unique_ptr<Handler> MakeUsageHandler(IngestPipeline& pipeline, SelfMetrics& self);
 std::unique_ptr<Handler> MakeTracesHandler(IngestPipeline& pipeline, SelfMetrics& self);
-// GET /metrics: `render(openmetrics)` writes the exposition.
-std::unique_ptr<Handler> MakeMetricsHandler(std::function<std::string(bool openmetrics)> render);
+// GET /metrics: the registry's exposition, in the format the Accept header prefers.
+std::unique_ptr<Handler> MakeMetricsHandler(const MetricRegistry& registry);
 // GET /v1/spend: exact spend from the ledger.
 std::unique_ptr<Handler> MakeSpendHandler(const Ledger& ledger);
 // POST /v1/budget/check, /v1/budget/reserve, /v1/budget/release.

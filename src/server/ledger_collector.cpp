@@ -1,62 +1,51 @@
 // llm_cost_exporter_ledger_*: the ledger's health, read from Ledger::Stats at
 // scrape time.
-#include <prometheus/client_metric.h>
-#include <prometheus/metric_family.h>
-
-#include "exporter_impl.h"
+#include "collectors.h"
 
 namespace lce {
-
-prometheus::MetricFamily OneSampleFamily(std::string name, std::string help, prometheus::MetricType type,
-                                         double value) {
-  prometheus::MetricFamily family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = type;
-  prometheus::ClientMetric metric;
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family.metric.push_back(std::move(metric));
-  return family;
-}
-
 namespace {
 
-prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType type, double value) {
-  return OneSampleFamily(std::string("llm_cost_exporter_ledger_") + name, help, type, value);
-}
+constexpr MetricDesc kCommits{"llm_cost_exporter_ledger_commits_total",
+                              "Ledger transactions committed (one per group of concurrent requests).",
+                              MetricType::kCounter};
+constexpr MetricDesc kCommitErrors{
+    "llm_cost_exporter_ledger_commit_errors_total",
+    "Ledger transactions that failed in the store (I/O, disk full); a request whose own transaction "
+    "failed was answered 503 and counted nothing.",
+    MetricType::kCounter};
+constexpr MetricDesc kIsolatedAppends{
+    "llm_cost_exporter_ledger_isolated_appends_total",
+    "Requests committed in a transaction of their own after the group transaction they shared failed.",
+    MetricType::kCounter};
+constexpr MetricDesc kPendingAppends{"llm_cost_exporter_ledger_pending_appends",
+                                     "Requests now waiting for, or inside, a ledger commit.", MetricType::kGauge};
+constexpr MetricDesc kCommittedRecords{"llm_cost_exporter_ledger_committed_records_total",
+                                       "Records committed to the ledger (new and duplicate candidates).",
+                                       MetricType::kCounter};
+constexpr MetricDesc kCommitSeconds{
+    "llm_cost_exporter_ledger_commit_seconds_total",
+    "Time spent committing; divide its rate by the commits rate for the mean commit latency.",
+    MetricType::kCounter};
+constexpr MetricDesc kSizeBytes{"llm_cost_exporter_ledger_size_bytes",
+                                "Bytes the ledger occupies on disk (database and write-ahead log; 0 in memory).",
+                                MetricType::kGauge};
+constexpr MetricDesc kIdempotencyKeys{"llm_cost_exporter_ledger_idempotency_keys",
+                                      "Idempotency keys remembered within the retention window.", MetricType::kGauge};
 
-class LedgerCollector final : public prometheus::Collectable {
+class LedgerCollector final : public Collector {
  public:
   explicit LedgerCollector(const Ledger& ledger) : ledger_(ledger) {}
 
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    using prometheus::MetricType;
+  void Collect(MetricSink& sink) const override {
     const LedgerStats stats = ledger_.Stats();
-    return {
-        Family("commits_total", "Ledger transactions committed (one per group of concurrent requests).",
-               MetricType::Counter, static_cast<double>(stats.commits)),
-        Family("commit_errors_total",
-               "Ledger transactions that failed in the store (I/O, disk full); a request whose own transaction "
-               "failed was answered 503 and counted nothing.",
-               MetricType::Counter, static_cast<double>(stats.commit_errors)),
-        Family("isolated_appends_total",
-               "Requests committed in a transaction of their own after the group transaction they shared failed.",
-               MetricType::Counter, static_cast<double>(stats.isolated_appends)),
-        Family("pending_appends", "Requests now waiting for, or inside, a ledger commit.",
-               MetricType::Gauge, static_cast<double>(stats.pending_appends)),
-        Family("committed_records_total", "Records committed to the ledger (new and duplicate candidates).",
-               MetricType::Counter, static_cast<double>(stats.committed_entries)),
-        Family("commit_seconds_total", "Time spent committing; divide its rate by the commits rate for the mean commit latency.",
-               MetricType::Counter, stats.commit_seconds_sum),
-        Family("size_bytes", "Bytes the ledger occupies on disk (database and write-ahead log; 0 in memory).",
-               MetricType::Gauge, static_cast<double>(stats.size_bytes)),
-        Family("idempotency_keys", "Idempotency keys remembered within the retention window.",
-               MetricType::Gauge, static_cast<double>(stats.idempotency_keys)),
-    };
+    sink.Unlabelled(kCommits, static_cast<double>(stats.commits));
+    sink.Unlabelled(kCommitErrors, static_cast<double>(stats.commit_errors));
+    sink.Unlabelled(kIsolatedAppends, static_cast<double>(stats.isolated_appends));
+    sink.Unlabelled(kPendingAppends, static_cast<double>(stats.pending_appends));
+    sink.Unlabelled(kCommittedRecords, static_cast<double>(stats.committed_entries));
+    sink.Unlabelled(kCommitSeconds, stats.commit_seconds_sum);
+    sink.Unlabelled(kSizeBytes, static_cast<double>(stats.size_bytes));
+    sink.Unlabelled(kIdempotencyKeys, static_cast<double>(stats.idempotency_keys));
   }
 
  private:
@@ -65,8 +54,6 @@ class LedgerCollector final : public prometheus::Collectable {
 
 }  // namespace
 
-std::unique_ptr<prometheus::Collectable> NewLedgerCollector(const Ledger& ledger) {
-  return std::make_unique<LedgerCollector>(ledger);
-}
+std::unique_ptr<Collector> NewLedgerCollector(const Ledger& ledger) { return std::make_unique<LedgerCollector>(ledger); }
 
 }  // namespace lce

@@ -9,25 +9,25 @@ namespace {
 
 class MetricsHandler final : public Handler {
  public:
-  explicit MetricsHandler(std::function<std::string(bool)> render)
-      : Handler(Route{"metrics", "/metrics", "GET", Access::kOperator}), render_(std::move(render)) {}
+  explicit MetricsHandler(const MetricRegistry& registry)
+      : Handler(Route{"metrics", "/metrics", "GET", Access::kOperator}), registry_(registry) {}
 
   Response Serve(const Request& request) override {
     const bool openmetrics = PrefersOpenMetrics(request.Header("Accept"));
-    Response response = Response::With(200, openmetrics ? kOpenMetricsContentType : kTextContentType, render_(openmetrics));
+    Response response = Response::With(200, openmetrics ? kOpenMetricsContentType : kTextContentType, registry_.Render(openmetrics ? ExpositionFormat::kOpenMetrics : ExpositionFormat::kText004));
     // Vary: the answer depends on Accept, so no cache may serve one format for the other.
     response.headers = "Vary: Accept\r\n";
     return response;
   }
 
  private:
-  std::function<std::string(bool)> render_;
+  const MetricRegistry& registry_;
 };
 
 }  // namespace
 
-std::unique_ptr<Handler> MakeMetricsHandler(std::function<std::string(bool)> render) {
-  return std::make_unique<MetricsHandler>(std::move(render));
+std::unique_ptr<Handler> MakeMetricsHandler(const MetricRegistry& registry) {
+  return std::make_unique<MetricsHandler>(registry);
 }
 
 }  // namespace lce

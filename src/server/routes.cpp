@@ -11,7 +11,7 @@ void RegisterHandlers(Exporter::Impl& impl) {
   std::vector<std::unique_ptr<Handler>> handlers;
   handlers.push_back(MakeUsageHandler(impl.pipeline, impl.self));
   handlers.push_back(MakeTracesHandler(impl.pipeline, impl.self));
-  handlers.push_back(MakeMetricsHandler([&impl](bool openmetrics) { return impl.RenderMetrics(openmetrics); }));
+  handlers.push_back(MakeMetricsHandler(*impl.registry));
   handlers.push_back(MakeSpendHandler(*impl.ledger));
   handlers.push_back(MakeBudgetCheckHandler(impl.budgets, *impl.budget_metrics, impl.self));
   handlers.push_back(MakeBudgetReserveHandler(impl.budgets, *impl.budget_metrics, impl.self));

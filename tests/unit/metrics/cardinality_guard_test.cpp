@@ -77,7 +77,7 @@ MetricsOptions OptionsWithLimits(CardinalityLimits limits) {
 }
 
 TEST_CASE("UsageMetrics folds a third campaign into __overflow__ at limit 2", "[metrics][cardinality]") {
-  UsageMetrics metrics(OptionsWithLimits(Limits(100, {{"campaign_id", 2}})));
+  test::Usage metrics(OptionsWithLimits(Limits(100, {{"campaign_id", 2}})));
   const PriceResult price = test::TokensPriced(test::Dollars(1));
   metrics.Observe(LlmCall("cmp_a"), price);
   metrics.Observe(LlmCall("cmp_b"), price);
@@ -97,7 +97,7 @@ TEST_CASE("UsageMetrics folds a third campaign into __overflow__ at limit 2", "[
 }
 
 TEST_CASE("UsageMetrics: a label no family uses for the record takes no slot", "[metrics][cardinality]") {
-  UsageMetrics metrics(OptionsWithLimits(Limits(100, {{"audience_id", 1}})));
+  test::Usage metrics(OptionsWithLimits(Limits(100, {{"audience_id", 1}})));
   UsageRecord call = LlmCall();
   call.audience_id = "aud_llm";  // LLM calls have no audience label
   metrics.Observe(call, test::TokensPriced(test::Dollars(1)));
@@ -109,7 +109,7 @@ TEST_CASE("UsageMetrics: a label no family uses for the record takes no slot", "
 }
 
 TEST_CASE("UsageMetrics: per-label overrides apply per label name", "[metrics][cardinality]") {
-  UsageMetrics metrics(OptionsWithLimits(Limits(1, {{"campaign_id", 3}})));
+  test::Usage metrics(OptionsWithLimits(Limits(1, {{"campaign_id", 3}})));
   const PriceResult price = test::TokensPriced(test::Dollars(1));
   for (const char* campaign : {"c1", "c2", "c3", "c4"}) metrics.Observe(LlmCall(campaign), price);
   metrics.Observe(LlmCall("c1", "other-model"), price);  // model limit is the default, 1
@@ -123,7 +123,7 @@ TEST_CASE("UsageMetrics: per-label overrides apply per label name", "[metrics][c
 }
 
 TEST_CASE("UsageMetrics::Reconfigure raising the limit admits new values", "[metrics][cardinality]") {
-  UsageMetrics metrics(OptionsWithLimits(Limits(100, {{"campaign_id", 1}})));
+  test::Usage metrics(OptionsWithLimits(Limits(100, {{"campaign_id", 1}})));
   const PriceResult price = test::TokensPriced(test::Dollars(1));
   metrics.Observe(LlmCall("cmp_a"), price);
   metrics.Observe(LlmCall("cmp_b"), price);

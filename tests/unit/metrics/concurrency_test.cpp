@@ -26,7 +26,7 @@ void RunThreads(F&& body) {
 
 TEST_CASE("Concurrent Observe from 4 threads gives exact counts and cost", "[metrics][concurrency]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   constexpr int kPerThread = 50'000;
   const Money price = Dollars(0, 37'500'000'000'000);  // $0.0000375
   std::atomic<bool> done{false};
@@ -64,7 +64,7 @@ TEST_CASE("Concurrent Observe from 4 threads gives exact counts and cost", "[met
 TEST_CASE("Concurrent first-seen values: exactly `limit` admitted, every other one folded", "[metrics][concurrency][cardinality]") {
   MetricsOptions options;
   options.cardinality.per_label["campaign_id"] = 10;
-  UsageMetrics metrics(options);
+  test::Usage metrics(options);
   constexpr int kPerThread = 100;
   RunThreads([&](int t) {
     for (int i = 0; i < kPerThread; ++i) {

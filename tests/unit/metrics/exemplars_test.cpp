@@ -57,7 +57,7 @@ const Labels kLatencyLabels = {{"service", "email_orchestrator"}, {"operation", 
 
 TEST_CASE("A record with a trace id leaves exemplars on cost, requests and its latency bucket",
           "[metrics][exemplars]") {
-  UsageMetrics metrics{MetricsOptions{}};
+  test::Usage metrics{MetricsOptions{}};
   const std::int64_t before = NowMs();
   metrics.Observe(Traced(kTraceA, kSpanA), test::TokensPriced(test::Dollars(0, 37'500'000'000'000'000)));
   const std::int64_t after = NowMs();
@@ -81,7 +81,7 @@ TEST_CASE("A record with a trace id leaves exemplars on cost, requests and its l
 }
 
 TEST_CASE("The last exemplar of a series wins", "[metrics][exemplars]") {
-  UsageMetrics metrics{MetricsOptions{}};
+  test::Usage metrics{MetricsOptions{}};
   metrics.Observe(Traced(kTraceA, kSpanA), test::TokensPriced(test::Dollars(1)));
   metrics.Observe(Traced(kTraceB, kSpanB, 40'000), test::TokensPriced(test::Dollars(2)));
   metrics.Observe(test::LlmCall(), test::TokensPriced(test::Dollars(5)));  // no trace id: keeps B
@@ -98,7 +98,7 @@ TEST_CASE("The last exemplar of a series wins", "[metrics][exemplars]") {
 TEST_CASE("Records without a trace id, or with overlong ids, leave no exemplar", "[metrics][exemplars]") {
   const std::string long_trace(33, 'a');
   const std::string long_span(17, 'b');
-  UsageMetrics metrics{MetricsOptions{}};
+  test::Usage metrics{MetricsOptions{}};
   metrics.Observe(Traced("", kSpanA), test::TokensPriced(test::Dollars(1)));
   metrics.Observe(Traced(long_trace, kSpanA), test::TokensPriced(test::Dollars(1)));
   metrics.Observe(Traced(kTraceA, long_span), test::TokensPriced(test::Dollars(1)));
@@ -110,7 +110,7 @@ TEST_CASE("Records without a trace id, or with overlong ids, leave no exemplar",
 }
 
 TEST_CASE("A trace id without span id is an exemplar naming the trace only", "[metrics][exemplars]") {
-  UsageMetrics metrics{MetricsOptions{}};
+  test::Usage metrics{MetricsOptions{}};
   metrics.Observe(Traced(kTraceA, ""), test::TokensPriced(test::Dollars(1)));
   ExemplarIndex index;
   const auto families = metrics.Collect(index);
@@ -118,7 +118,7 @@ TEST_CASE("A trace id without span id is an exemplar naming the trace only", "[m
 }
 
 TEST_CASE("An unpriced record with a trace id leaves no cost exemplar", "[metrics][exemplars]") {
-  UsageMetrics metrics{MetricsOptions{}};
+  test::Usage metrics{MetricsOptions{}};
   metrics.Observe(Traced(kTraceA, kSpanA), test::Unpriced(PriceOutcome::kUnknownModel));
   ExemplarIndex index;
   const auto families = metrics.Collect(index);
@@ -128,7 +128,7 @@ TEST_CASE("An unpriced record with a trace id leaves no cost exemplar", "[metric
 }
 
 TEST_CASE("Exemplars reach the OpenMetrics exposition, never the plain Collect", "[metrics][exemplars]") {
-  UsageMetrics metrics{MetricsOptions{}};
+  test::Usage metrics{MetricsOptions{}};
   metrics.Observe(Traced(kTraceA, kSpanA), test::TokensPriced(test::Dollars(0, 37'500'000'000'000'000)));
   ExemplarIndex index;
   const std::string text = SerializeOpenMetrics(metrics.Collect(index), index);

@@ -34,7 +34,7 @@ TEST_CASE("Status classes and codes", "[metrics][exposition]") {
 
 // Feeds every family at least once, including folds, mapped families and
 // empty label values.
-UsageMetrics& FeedEveryFamily(UsageMetrics& metrics) {
+test::Usage& FeedEveryFamily(test::Usage& metrics) {
   UsageRecord call = test::LlmCall();
   call.tokens[TokenType::kCachedInput] = 100;
   call.tokens[TokenType::kCacheWrite] = 10;
@@ -99,7 +99,7 @@ TEST_CASE("Collect() output passes promtool check metrics", "[metrics][expositio
   MetricsOptions options;
   options.cardinality.per_label["campaign_id"] = 2;  // cmp_c folds
   options.business_event_families["email.sent"] = "messages_sent_total";
-  UsageMetrics metrics(options);
+  test::Usage metrics(options);
   const std::string text = Serialize(FeedEveryFamily(metrics).Collect());
 
   for (const char* family : {"llm_tokens_total", "llm_cost_usd_total", "llm_retry_cost_usd_total",

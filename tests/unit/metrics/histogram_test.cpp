@@ -42,7 +42,7 @@ UsageRecord Span(std::int64_t latency_us) {
 TEST_CASE("span_latency_seconds: cumulative buckets, on-bound values, integer sum", "[metrics][histogram]") {
   MetricsOptions options;
   options.latency_buckets_seconds = {0.05, 0.1, 2.5};
-  UsageMetrics metrics(options);
+  test::Usage metrics(options);
   for (std::int64_t us : {50'000, 50'001, 100'000, 2'500'000, 2'500'001, 0}) metrics.Observe(Span(us), PriceResult{});
 
   const auto families = metrics.Collect();
@@ -61,7 +61,7 @@ TEST_CASE("span_latency_seconds: cumulative buckets, on-bound values, integer su
 
 TEST_CASE("span_latency_seconds: only records with a latency", "[metrics][histogram]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   metrics.Observe(test::LlmCall(), test::TokensPriced(test::Dollars(1)));
   CHECK(test::FindFamily(metrics.Collect(), "span_latency_seconds") == nullptr);
   UsageRecord timed = test::LlmCall();
@@ -79,7 +79,7 @@ TEST_CASE("span_latency_seconds: only records with a latency", "[metrics][histog
 TEST_CASE("llm_tokens_per_request: one observation per present type, input/output always", "[metrics][histogram]") {
   MetricsOptions options;
   options.tokens_per_request_buckets = {16, 256, 1024};
-  UsageMetrics metrics(options);
+  test::Usage metrics(options);
   UsageRecord call = test::LlmCall();
   call.tokens[TokenType::kInput] = 256;  // exactly on a bound
   call.tokens[TokenType::kOutput] = 0;   // still observed
@@ -110,7 +110,7 @@ TEST_CASE("llm_tokens_per_request: one observation per present type, input/outpu
 
 TEST_CASE("llm_tokens_per_request: not observed without token usage", "[metrics][histogram]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   UsageRecord call = test::LlmCall();
   call.has_token_usage = false;
   call.tokens = {};

@@ -16,7 +16,7 @@ using test::With;
 
 TEST_CASE("llm_cost_usd_total is exact after a million tiny prices", "[metrics][llm][exact]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   const Money per_call = Dollars(0, 37'500'000'000'000);  // $0.0000375
   const PriceResult price = TokensPriced(per_call);
   const UsageRecord call = LlmCall();
@@ -33,14 +33,14 @@ TEST_CASE("llm_cost_usd_total is exact after a million tiny prices", "[metrics][
 
 TEST_CASE("llm_cost_usd_total: decimal cents do not drift", "[metrics][llm][exact]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   for (int i = 0; i < 3; ++i) metrics.Observe(LlmCall(), TokensPriced(Dollars(0, 100'000'000'000'000'000)));
   CHECK(CounterValue(metrics.Collect(), "llm_cost_usd_total", SpendLabels()) == 0.3);  // 0.1+0.1+0.1 != 0.3
 }
 
 TEST_CASE("llm_tokens_total: one sample per token type ever seen", "[metrics][llm]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   UsageRecord call = LlmCall();
   call.tokens[TokenType::kCachedInput] = 500;
   metrics.Observe(call, TokensPriced(Dollars(0)));
@@ -62,7 +62,7 @@ TEST_CASE("llm_tokens_total: one sample per token type ever seen", "[metrics][ll
 
 TEST_CASE("llm_retry_cost_usd_total counts attempts > 1, also in the total", "[metrics][llm]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   metrics.Observe(LlmCall("cmp_a"), TokensPriced(Dollars(2)));
   UsageRecord retry = LlmCall("cmp_a");
   retry.attempt = 2;
@@ -80,7 +80,7 @@ TEST_CASE("llm_retry_cost_usd_total counts attempts > 1, also in the total", "[m
 
 TEST_CASE("llm_requests_total: every LLM call by vendor status class", "[metrics][llm]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   for (std::uint16_t status : std::initializer_list<std::uint16_t>{200, 201, 101, 302, 429, 400, 503, 0}) {
     UsageRecord call = LlmCall();
     call.vendor_status = status;
@@ -102,7 +102,7 @@ TEST_CASE("llm_requests_total: every LLM call by vendor status class", "[metrics
 
 TEST_CASE("Unpriced LLM calls: counted everywhere but cost, with their reason", "[metrics][llm][unpriced]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   metrics.Observe(LlmCall("cmp_a", "mystery"), test::Unpriced(PriceOutcome::kUnknownModel));
   metrics.Observe(LlmCall("cmp_a", "mystery"), test::Unpriced(PriceOutcome::kUnknownModel));
   UsageRecord tiered = LlmCall("cmp_a", "gpt-4o");
@@ -123,7 +123,7 @@ TEST_CASE("Unpriced LLM calls: counted everywhere but cost, with their reason", 
 
 TEST_CASE("A partly priced LLM call counts its priced parts and its unpriced reason", "[metrics][llm][unpriced]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   UsageRecord call = LlmCall();
   call.units = {{"images", 2}};
   PriceResult price = TokensPriced(Dollars(1));
@@ -143,7 +143,7 @@ TEST_CASE("A partly priced LLM call counts its priced parts and its unpriced rea
 
 TEST_CASE("Priced unit costs of an LLM call are part of llm_cost_usd_total", "[metrics][llm]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   UsageRecord call = LlmCall();
   call.units = {{"searches", 1}};
   PriceResult price = TokensPriced(Dollars(1));
@@ -182,7 +182,7 @@ UsageRecord CallAt(std::int64_t unix_s, std::string_view model, std::string_view
 TEST_CASE("llm_release_first_seen_timestamp_seconds: earliest record per model and prompt version",
           "[metrics][llm][release]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   const PriceResult price = TokensPriced(Dollars(0));
   constexpr std::int64_t kT0 = 1'775'124'900;  // 2026-04-02T10:15:00Z
   metrics.Observe(CallAt(kT0 + 60, "gpt-4o", "v1"), price);
@@ -205,7 +205,7 @@ TEST_CASE("llm_release_first_seen_timestamp_seconds: earliest record per model a
 TEST_CASE("llm_release_first_seen_timestamp_seconds: prompt_version is a guarded label", "[metrics][llm][release]") {
   MetricsOptions options;
   options.cardinality.per_label = {{"prompt_version", 1}};
-  UsageMetrics metrics(options);
+  test::Usage metrics(options);
   const PriceResult price = TokensPriced(Dollars(0));
   metrics.Observe(CallAt(100, "gpt-4o", "v1"), price);
   metrics.Observe(CallAt(200, "gpt-4o", "v2"), price);

@@ -11,6 +11,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "llm_cost_exporter/metrics.h"
+#include "scrape.h"
 
 namespace lce {
 namespace {

@@ -65,10 +65,14 @@ TEST_CASE("ValidateOptions checks bucket bounds", "[metrics][options]") {
   }
 }
 
-TEST_CASE("The constructor refuses invalid options", "[metrics][options]") {
+TEST_CASE("UsageMetrics::Create refuses invalid options with the reason", "[metrics][options]") {
   MetricsOptions options;
   options.business_event_families["email.sent"] = "messages_sent";
-  CHECK_THROWS_AS(UsageMetrics(options), std::invalid_argument);
+  MetricRegistry registry;
+  const Result<std::unique_ptr<UsageMetrics>> usage = UsageMetrics::Create(options, registry);
+  REQUIRE_FALSE(usage.ok());
+  CHECK(usage.status().code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(usage.status().message(), Catch::StartsWith("metrics options: ") && Catch::Contains("messages_sent"));
 }
 
 }  // namespace

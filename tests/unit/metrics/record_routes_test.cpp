@@ -14,7 +14,7 @@ using test::With;
 
 TEST_CASE("one label tuple in several record shapes feeds each shape's series", "[metrics][routes]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   const PriceResult price = test::TokensPriced(test::Dollars(1));
   UsageRecord plain = test::LlmCall();
   UsageRecord timed = test::LlmCall();
@@ -48,7 +48,7 @@ TEST_CASE("one label tuple in several record shapes feeds each shape's series", 
 TEST_CASE("a tuple with a folded value counts a fold on every record, beside cached tuples", "[metrics][routes]") {
   MetricsOptions options;
   options.cardinality.per_label["model"] = 1;
-  UsageMetrics metrics(options);
+  test::Usage metrics(options);
   const PriceResult price = test::TokensPriced(test::Dollars(1));
   for (int i = 0; i < 5; ++i) {
     metrics.Observe(test::LlmCall("cmp_a", "m1"), price);  // admitted: cached after the first record

@@ -34,7 +34,7 @@ std::uint64_t LatencyCount(const std::vector<prometheus::MetricFamily>& families
 
 TEST_CASE("span_errors_total counts failed records with a latency, without a vendor too", "[metrics][spans]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   for (int round = 0; round < 3; ++round) {  // later rounds take the cached routes
     metrics.Observe(Span("lead_api", "GET_/v1/leads", true), PriceResult{});
     metrics.Observe(Span("lead_api", "GET_/v1/leads", false), PriceResult{});
@@ -55,7 +55,7 @@ TEST_CASE("span_errors_total counts failed records with a latency, without a ven
 
 TEST_CASE("span_errors_total has a 0 sample for every latency series, none before", "[metrics][spans]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   metrics.Observe(test::LlmCall(), test::TokensPriced(test::Dollars(1)));  // no latency
   CHECK(test::FindFamily(metrics.Collect(), "span_errors_total") == nullptr);
 
@@ -85,7 +85,7 @@ TEST_CASE("span_errors_total: folded service and operation, one fold per record 
           "[metrics][spans][cardinality]") {
   MetricsOptions options;
   options.cardinality.per_label["operation"] = 1;
-  UsageMetrics metrics(options);
+  test::Usage metrics(options);
   for (int i = 0; i < 4; ++i) {
     metrics.Observe(Span("lead_api", "GET_/v1/leads", i == 0), PriceResult{});  // admitted, cached
     metrics.Observe(Span("lead_api", "GET_/v1/accounts", true), PriceResult{});  // folded, never cached

@@ -1,19 +1,50 @@
 // Helpers for the metrics tests: building records and prices, reading samples
-// back from UsageMetrics::Collect().
+// back from what UsageMetrics collects (as prometheus-cpp families: these are
+// white-box tests of the module, see scrape.h).
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <prometheus/metric_family.h>
 
+#include "llm_cost_exporter/metric_registry.h"
 #include "llm_cost_exporter/metrics.h"
+#include "scrape.h"
 
 namespace lce::test {
 
 using Labels = std::map<std::string, std::string>;
+
+// UsageMetrics over a registry of its own, with the methods the tests use.
+class Usage {
+ public:
+  explicit Usage(const MetricsOptions& options = {}) : usage_(Build(options, registry_)) {}
+
+  void Observe(const UsageRecord& record, const PriceResult& price) { usage_->Observe(record, price); }
+  Status Reconfigure(const MetricsOptions& options) { return usage_->Reconfigure(options); }
+  // The families, finished as a scrape finishes them (empty ones dropped, samples sorted).
+  std::vector<prometheus::MetricFamily> Collect() const { return metrics::CollectFamilies(*usage_); }
+  std::vector<prometheus::MetricFamily> Collect(ExemplarIndex& exemplars) const {
+    return metrics::CollectFamilies(*usage_, &exemplars);
+  }
+  MetricRegistry& registry() { return registry_; }
+  UsageMetrics& usage() { return *usage_; }
+
+ private:
+  static std::unique_ptr<UsageMetrics> Build(const MetricsOptions& options, MetricRegistry& registry) {
+    Result<std::unique_ptr<UsageMetrics>> usage = UsageMetrics::Create(options, registry);
+    if (!usage.ok()) throw std::invalid_argument(usage.status().message());
+    return std::move(usage).value();
+  }
+
+  MetricRegistry registry_;
+  std::unique_ptr<UsageMetrics> usage_;
+};
 
 inline UsageRecord LlmCall(std::string_view campaign = "cmp_a", std::string_view model = "gpt-4o") {
   UsageRecord r;

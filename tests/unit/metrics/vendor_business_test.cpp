@@ -30,7 +30,7 @@ const test::Labels kEmailUnits = {{"service", "sender"}, {"campaign_id", "cmp_a"
 
 TEST_CASE("vendor_units_total and vendor_cost_usd_total from priced units", "[metrics][vendor]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   metrics.Observe(EmailSend(3), EmailPrice(3));
   metrics.Observe(EmailSend(1), EmailPrice(1));
   const auto families = metrics.Collect();
@@ -41,7 +41,7 @@ TEST_CASE("vendor_units_total and vendor_cost_usd_total from priced units", "[me
 
 TEST_CASE("Unpriced units count units but no cost; zero counts are skipped", "[metrics][vendor]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   PriceResult unknown;
   unknown.units = {{"emails", 2, Money(), false}};
   unknown.outcome = PriceOutcome::kUnknownUnit;
@@ -61,7 +61,7 @@ TEST_CASE("Unpriced units count units but no cost; zero counts are skipped", "[m
 
 TEST_CASE("vendor_errors_total counts statuses >= 400 by exact code", "[metrics][vendor]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   for (std::uint16_t status : std::initializer_list<std::uint16_t>{200, 302, 399, 400, 429, 429, 503, 0}) metrics.Observe(EmailSend(1, status), EmailPrice(1));
   UsageRecord llm = test::LlmCall();
   llm.vendor_status = 500;
@@ -80,7 +80,7 @@ TEST_CASE("vendor_errors_total counts statuses >= 400 by exact code", "[metrics]
 
 TEST_CASE("business_events_total counts records without a model", "[metrics][business]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   metrics.Observe(test::BusinessEvent("email.replied", "cmp_a", "aud_1"), PriceResult{});
   metrics.Observe(test::BusinessEvent("email.replied", "cmp_a", "aud_1"), PriceResult{});
   metrics.Observe(test::BusinessEvent("lead.qualified", "cmp_b", ""), PriceResult{});
@@ -98,7 +98,7 @@ TEST_CASE("Mapped business events get their own family", "[metrics][business]") 
   MetricsOptions options;
   options.business_event_families = {{"email.sent", "messages_sent_total"}, {"sms.sent", "messages_sent_total"},
                                      {"lead.qualified", "leads_qualified_total"}};
-  UsageMetrics metrics(options);
+  test::Usage metrics(options);
   metrics.Observe(EmailSend(1), EmailPrice(1));
   metrics.Observe(test::BusinessEvent("sms.sent"), PriceResult{});
   metrics.Observe(test::BusinessEvent("lead.qualified", "cmp_a", "aud_2"), PriceResult{});
@@ -119,7 +119,7 @@ TEST_CASE("Mapped business events get their own family", "[metrics][business]") 
 TEST_CASE("A mapped event counts even on a record that is an LLM call", "[metrics][business]") {
   MetricsOptions options;
   options.business_event_families = {{"email.sent", "messages_sent_total"}};
-  UsageMetrics metrics(options);
+  test::Usage metrics(options);
   UsageRecord written = test::LlmCall("cmp_a");  // the guide's email.sent carries the model that wrote it
   written.event = "email.sent";
   written.audience_id = "aud_1";
@@ -134,7 +134,7 @@ TEST_CASE("A mapped event counts even on a record that is an LLM call", "[metric
 
 TEST_CASE("Reconfigure switches the mapping for new records and keeps old series", "[metrics][business]") {
   const MetricsOptions defaults;
-  UsageMetrics metrics(defaults);
+  test::Usage metrics(defaults);
   const test::Labels unmapped = {{"event", "email.sent"}, {"campaign_id", "cmp_a"}, {"audience_id", "aud_1"}};
   const test::Labels mapped = {{"campaign_id", "cmp_a"}, {"audience_id", "aud_1"}};
   metrics.Observe(test::BusinessEvent("email.sent"), PriceResult{});
@@ -166,7 +166,7 @@ TEST_CASE("Mapped events bypass the event label limit", "[metrics][business][car
   MetricsOptions options;
   options.cardinality.per_label["event"] = 1;
   options.business_event_families = {{"email.sent", "messages_sent_total"}};
-  UsageMetrics metrics(options);
+  test::Usage metrics(options);
   metrics.Observe(test::BusinessEvent("email.replied"), PriceResult{});
   metrics.Observe(test::BusinessEvent("email.bounced"), PriceResult{});
   metrics.Observe(test::BusinessEvent("email.sent"), PriceResult{});

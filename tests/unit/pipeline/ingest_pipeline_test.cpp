@@ -1,11 +1,11 @@
 #include <atomic>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
-#include <prometheus/text_serializer.h>
 
 #include "llm_cost_exporter/pipeline.h"
 
@@ -34,15 +34,31 @@ versions:
 
 constexpr std::int64_t kReceived = 1'780'000'000'000'000'000;
 
+// The sum of the samples of `family` in a text exposition, or -1 without any.
+double SumOfSamples(const std::string& text, const std::string& family) {
+  std::istringstream lines(text);
+  double sum = -1;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(family, 0) != 0 || line.size() <= family.size()) continue;
+    if (line[family.size()] != '{' && line[family.size()] != ' ') continue;
+    sum = (sum < 0 ? 0 : sum) + std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
 struct Fixture {
+  lce::MetricRegistry registry;
   lce::SelfMetrics self{lce::BuildInfo{"test", "test", "test"}};
-  lce::UsageMetrics usage{lce::MetricsOptions{}};
+  std::unique_ptr<lce::UsageMetrics> usage_metrics = lce::UsageMetrics::WithDefaults(registry);
+  lce::UsageMetrics& usage = *usage_metrics;
   std::unique_ptr<lce::Ledger> ledger = lce::NewMemoryLedger(std::chrono::hours(24));
   lce::Budgets budgets{lce::BudgetsConfig{}};
   lce::IngestPipeline pipeline{usage, *ledger, budgets, self};
   std::shared_ptr<const lce::PriceBook> prices;
 
   Fixture() {
+    registry.Register(usage);
+    registry.Register(self);
     auto loaded = lce::PriceBook::LoadDocuments({{"acme.yaml", kTable}, {"acme-data.yaml", kUnitTable}});
     INFO(loaded.status().message());
     REQUIRE(loaded.ok());
@@ -60,13 +76,7 @@ struct Fixture {
 
   // The value of the first sample of `family` in the usage exposition.
   double Sample(const std::string& family) {
-    for (const auto& f : usage.Collect()) {
-      if (f.name != family || f.metric.empty()) continue;
-      double sum = 0;
-      for (const auto& m : f.metric) sum += m.counter.value;
-      return sum;
-    }
-    return -1;
+    return SumOfSamples(registry.Render(lce::ExpositionFormat::kText004), family);
   }
 };
 
@@ -195,14 +205,7 @@ TEST_CASE("conflicts and bound rejections count in records_rejected_total by rea
   Fixture f;
   f.Ingest(Record(1));
   f.Ingest(Record(1, R"(,"latency_ms":5)") + Lookups(2, 5000));
-  std::string text;
-  for (const prometheus::Collectable* collectable : f.self.collectables()) {
-    for (const auto& family : collectable->Collect()) {
-      if (family.name != "llm_cost_exporter_records_rejected_total") continue;
-      for (const auto& metric : family.metric) {
-        text += metric.label.at(0).value + "=" + std::to_string(static_cast<int>(metric.counter.value)) + " ";
-      }
-    }
-  }
-  CHECK_THAT(text, Catch::Contains("conflict=1 ") && Catch::Contains("out_of_range=1 "));
+  const std::string text = f.registry.Render(lce::ExpositionFormat::kText004);
+  CHECK_THAT(text, Catch::Contains("llm_cost_exporter_records_rejected_total{reason=\"conflict\"} 1\n") &&
+                       Catch::Contains("llm_cost_exporter_records_rejected_total{reason=\"out_of_range\"} 1\n"));
 }

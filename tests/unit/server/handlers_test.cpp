@@ -33,11 +33,13 @@ BudgetRule LimitRule(const char* pattern, const char* dollars) {
 
 // Everything the handlers are built from, in memory.
 struct Fixture {
+  MetricRegistry registry;
   SelfMetrics self{BuildInfo{"test", "test", "test"}};
-  UsageMetrics usage{MetricsOptions{}};
+  std::unique_ptr<UsageMetrics> usage_metrics = UsageMetrics::WithDefaults(registry);
+  UsageMetrics& usage = *usage_metrics;
   std::unique_ptr<Ledger> ledger = NewMemoryLedger(std::chrono::hours(1));
   Budgets budgets{BudgetsConfig{{LimitRule("cmp_small", "1")}, std::nullopt, std::chrono::seconds(300)}};
-  std::unique_ptr<BudgetCollector> decisions = NewBudgetCollector(budgets, 100);
+  std::unique_ptr<BudgetCollector> decisions = NewBudgetCollector(budgets, registry.guard());
   IngestPipeline pipeline{usage, *ledger, budgets, self};
   std::shared_ptr<Snapshot> snapshot = std::make_shared<Snapshot>();
 
@@ -109,7 +111,7 @@ TEST_CASE("every route declares who may call it and how much body it reads", "[s
       {MakeBudgetCheckHandler(f.budgets, *f.decisions, f.self), "/v1/budget/check", Access::kApiKey, true},
       {MakeBudgetReserveHandler(f.budgets, *f.decisions, f.self), "/v1/budget/reserve", Access::kApiKey, true},
       {MakeBudgetReleaseHandler(f.budgets, f.self), "/v1/budget/release", Access::kApiKey, true},
-      {MakeMetricsHandler([](bool) { return std::string(); }), "/metrics", Access::kOperator, false},
+      {MakeMetricsHandler(f.registry), "/metrics", Access::kOperator, false},
       {MakeIndexHandler("v", f.budgets), "/", Access::kOperator, false},
       {MakeReloadHandler([](std::string_view) { return Status::Ok(); }), "/-/reload", Access::kOperator, false},
       {MakeHealthyHandler(), "/-/healthy", Access::kOpen, false},

@@ -1,0 +1,73 @@
+// A scrape under construction: prometheus-cpp's MetricFamily model (the
+// metrics module's private exposition model) plus the exemplars found on the
+// way. MetricSink writes into it; the module's own collectors append families
+// to it directly. Private to src/metrics (and its white-box tests).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <prometheus/metric_family.h>
+
+#include "llm_cost_exporter/metric_registry.h"
+
+namespace lce {
+
+// An OpenMetrics exemplar: the trace context of the last record counted in a
+// sample (trace and span id are never labels, PRODUCT.md).
+struct Exemplar {
+  std::string trace_id;
+  std::string span_id;            // empty: the exemplar names the trace only
+  double value = 0;               // the record's own contribution (its cost, 1, its latency)
+  std::int64_t timestamp_ms = 0;  // when the exporter counted the record (Unix ms)
+};
+
+// The exemplars of one scrape, found by the sample they belong to: family
+// name, the sample's labels and, for a histogram, the index of the bucket
+// (in ClientMetric::Histogram::bucket) the observation fell in.
+class ExemplarIndex {
+ public:
+  static constexpr std::size_t kNoBucket = static_cast<std::size_t>(-1);  // a counter's sample
+
+  void Add(std::string_view family, const std::vector<prometheus::ClientMetric::Label>& labels,
+           std::size_t bucket, Exemplar exemplar);
+  const Exemplar* Find(std::string_view family, const std::vector<prometheus::ClientMetric::Label>& labels,
+                       std::size_t bucket) const;
+  bool empty() const { return by_sample_.empty(); }
+  std::size_t size() const { return by_sample_.size(); }
+
+ private:
+  std::unordered_map<std::string, Exemplar> by_sample_;
+};
+
+namespace metrics {
+
+struct Scrape {
+  std::vector<prometheus::MetricFamily> families;
+  ExemplarIndex* exemplars = nullptr;  // null: the format carries none, do not look them up
+  const MetricDesc* current = nullptr;  // the family MetricSink writes to (families.back())
+};
+
+// A family of `desc` with no sample yet.
+prometheus::MetricFamily NewFamily(const MetricDesc& desc);
+
+// What `collector` writes, finished as the registry finishes a scrape: families
+// without samples dropped, samples sorted by labels.
+std::vector<prometheus::MetricFamily> CollectFamilies(const Collector& collector, ExemplarIndex* exemplars = nullptr);
+
+// Finishes a scrape (see CollectFamilies).
+void FinishScrape(std::vector<prometheus::MetricFamily>& families);
+
+}  // namespace metrics
+
+// The OpenMetrics 1.0 text exposition of `families` (prometheus-cpp's model,
+// counters named with their _total suffix), with the exemplars of
+// `exemplars`, ending in "# EOF". The values and `le` bounds are formatted as
+// in the 0.0.4 text format, so a series is the same in both formats.
+std::string SerializeOpenMetrics(const std::vector<prometheus::MetricFamily>& families,
+                                 const ExemplarIndex& exemplars);
+
+}  // namespace lce
