@@ -35,12 +35,22 @@ if(LCE_FUZZ)
 endif()
 
 # lce_module(NAME SOURCES... DEPS ...): a static library for one module, with
-# the public include/ directory and the project's warning/sanitizer flags.
+# the project's warning/sanitizer flags. Its public headers are
+# include/NAME/llm_cost_exporter/*.h (included as "llm_cost_exporter/x.h"):
+# a module sees its own headers and those of the modules it depends on
+# (PUBLIC_DEPS, transitively), nothing else, so an include that skips the
+# dependency graph does not compile (tests/build checks that). Every module
+# depends on util (Status, the one error type).
 function(lce_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(lce_${name} STATIC ${ARG_SOURCES})
-  target_include_directories(lce_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
-                                          PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  if(EXISTS ${PROJECT_SOURCE_DIR}/include/${name})
+    target_include_directories(lce_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include/${name})
+  endif()
+  target_include_directories(lce_${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  if(NOT name STREQUAL "util")
+    list(APPEND ARG_PUBLIC_DEPS lce_util)
+  endif()
   target_link_libraries(lce_${name} PUBLIC ${ARG_PUBLIC_DEPS}
                         PRIVATE ${ARG_PRIVATE_DEPS} lce_warnings lce_sanitizers)
 endfunction()

@@ -1,5 +1,5 @@
 // Invariants of the OTLP trace decoders shared by the otlp_json and
-// otlp_protobuf fuzz targets (include/llm_cost_exporter/otlp.h and
+// otlp_protobuf fuzz targets (include/otlp/llm_cost_exporter/otlp.h and
 // docs/otlp.md are the contract they check):
 //   - ParseOtlpTraces agrees with its decoder: it fails exactly when the
 //     decoder does, with the decoder's message, an InvalidArgument (never an
