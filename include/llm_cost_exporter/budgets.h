@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "llm_cost_exporter/ledger.h"
@@ -29,6 +30,8 @@
 #include "llm_cost_exporter/status.h"
 
 namespace lce {
+
+class PriceBook;
 
 enum class BudgetPeriod { kDaily, kWeekly, kMonthly, kTotal };  // weeks start on Monday
 enum class BudgetAction { kDeny, kAlertOnly };
@@ -148,5 +151,25 @@ class Budgets {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// The call a check or reservation is about: an amount given directly, or what
+// the call may use, to be priced.
+struct BudgetEstimate {
+  std::optional<Money> usd;            // given directly: used as it is, the rest ignored
+  std::string vendor;
+  std::string model;                   // empty: no tokens, units only
+  std::string service_tier;            // empty: the default tier
+  std::uint64_t input_tokens = 0;
+  std::uint64_t max_output_tokens = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> units;  // e.g. {"emails", 1000}
+};
+
+// What the estimate may cost at `now` under `prices`: `usd` when given, else
+// the call priced with the tables in force at `now`, every input token
+// uncached and every output token used (the most it can cost).
+// kInvalidArgument when neither usd, a model nor units is given;
+// kUnprocessable when the tables cannot price it (the message names the
+// PriceOutcome). Thread-safe (PriceBook is).
+Result<Money> PriceBudgetEstimate(const BudgetEstimate& estimate, const PriceBook& prices, std::int64_t now_unix_ns);
 
 }  // namespace lce
