@@ -8,7 +8,9 @@
 // order: a campaign mutex may be held while taking a reservation shard,
 // never the reverse; campaign-id shards are never held while taking anything
 // else. Campaign states are never destroyed while the Budgets lives, so raw
-// pointers to them stay valid.
+// pointers to them stay valid. Snapshot only reads: under each campaign's
+// mutex it computes the state at `now` (CampaignState::ViewAt) and leaves
+// expiry, pruning and rollover to the mutating calls and Sweep.
 #include "llm_cost_exporter/budgets.h"
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <new>
 #include <shared_mutex>
 #include <unordered_map>
+#include <utility>
 
 #include "campaign_state.h"
 #include "reservation_id.h"
@@ -43,7 +46,7 @@ struct StringHash {
 };
 
 struct alignas(64) CampaignShard {
-  std::shared_mutex mutex;
+  mutable std::shared_mutex mutex;
   std::unordered_map<std::string, std::unique_ptr<CampaignState>, StringHash, std::equal_to<>> states;
 };
 
@@ -93,13 +96,13 @@ std::string_view BudgetDecisionName(BudgetDecision decision) {
 struct Budgets::Impl {
   explicit Impl(const BudgetsConfig& config) : rules(budgets_detail::CompileRules(config, 1)) {}
 
-  std::mutex rules_mutex;                 // guards `rules` (swapped by Reconfigure)
+  mutable std::mutex rules_mutex;         // guards `rules` (swapped by Reconfigure)
   std::shared_ptr<const RuleSet> rules;
   std::atomic<std::uint64_t> generation{1};  // == rules->generation once published
   std::array<CampaignShard, kShards> campaigns;
   std::array<HoldShard, kShards> holds;
 
-  std::shared_ptr<const RuleSet> CurrentRules() {
+  std::shared_ptr<const RuleSet> CurrentRules() const {
     std::lock_guard lock(rules_mutex);
     return rules;
   }
@@ -130,9 +133,9 @@ struct Budgets::Impl {
     return *it->second;
   }
 
-  std::vector<CampaignState*> AllStates() {
+  std::vector<CampaignState*> AllStates() const {
     std::vector<CampaignState*> out;
-    for (CampaignShard& shard : campaigns) {
+    for (const CampaignShard& shard : campaigns) {
       std::shared_lock lock(shard.mutex);
       for (const auto& [id, state] : shard.states) out.push_back(state.get());
     }
@@ -246,31 +249,40 @@ struct Budgets::Impl {
     return it->second->id();  // ids never change; states are never destroyed
   }
 
-  std::vector<CampaignBudgetState> Snapshot(std::int64_t now_unix_ns) {
+  // Reads only: the state every campaign would have after Prepare(now).
+  std::vector<CampaignBudgetState> Snapshot(std::int64_t now_unix_ns) const {
+    const std::shared_ptr<const RuleSet> current = CurrentRules();
     std::vector<CampaignBudgetState> out;
-    for (CampaignState* state : AllStates()) {
+    for (const CampaignState* state : AllStates()) {
       std::lock_guard lock(state->mutex());
-      Prepare(*state, now_unix_ns);
-      if (state->rule() == nullptr || (state->window_spent().is_zero() && !state->has_holds())) continue;
-      out.push_back(Summarize(*state));
+      const CampaignState::View view = state->ViewAt(*current, now_unix_ns);
+      if (view.rule == nullptr || (view.spent.is_zero() && !view.has_holds)) continue;
+      out.push_back(Summarize(state->id(), view));
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.campaign_id < b.campaign_id; });
     return out;
   }
 
-  static CampaignBudgetState Summarize(const CampaignState& state) {
-    const BudgetRule& rule = state.rule()->rule;
+  static CampaignBudgetState Summarize(const std::string& campaign_id, const CampaignState::View& view) {
+    const BudgetRule& rule = view.rule->rule;
     CampaignBudgetState out;
-    out.campaign_id = state.id();
+    out.campaign_id = campaign_id;
     out.period = rule.period;
     out.action = rule.action;
     out.limit = rule.limit;
-    out.spent = state.window_spent();
-    out.reserved = state.reserved();
+    out.spent = view.spent;
+    out.reserved = view.reserved;
     out.soft_limit_ppm = rule.soft_limit_ppm;
-    out.period_start_unix_ns = state.window().start_unix_ns;
-    out.period_end_unix_ns = state.window().end_unix_ns;
+    out.period_start_unix_ns = view.window.start_unix_ns;
+    out.period_end_unix_ns = view.window.end_unix_ns;
     return out;
+  }
+
+  void Sweep(std::int64_t now_unix_ns) {
+    for (CampaignState* state : AllStates()) {
+      std::lock_guard lock(state->mutex());
+      Prepare(*state, now_unix_ns);
+    }
   }
 
   Status Restore(const Ledger& ledger, std::int64_t now_unix_ns) {
@@ -328,6 +340,10 @@ std::optional<std::string> Budgets::ReservationCampaign(std::string_view reserva
   return impl_->ReservationCampaign(reservation_id);
 }
 
-std::vector<CampaignBudgetState> Budgets::Snapshot(std::int64_t now_unix_ns) { return impl_->Snapshot(now_unix_ns); }
+std::vector<CampaignBudgetState> Budgets::Snapshot(std::int64_t now_unix_ns) const {
+  return std::as_const(*impl_).Snapshot(now_unix_ns);
+}
+
+void Budgets::Sweep(std::int64_t now_unix_ns) { impl_->Sweep(now_unix_ns); }
 
 }  // namespace lce

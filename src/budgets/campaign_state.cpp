@@ -27,15 +27,36 @@ void CampaignState::Advance(std::int64_t now_unix_ns, std::vector<ReservationKey
   if (rule_ == nullptr) return;
   if (window_valid_ && window_.Contains(now_unix_ns)) return;
   window_ = rule_->clock.WindowAt(now_unix_ns);
-  window_spent_ = SumWindow();
+  window_spent_ = SumWindow(*rule_, window_);
   window_valid_ = true;
+}
+
+CampaignState::View CampaignState::ViewAt(const RuleSet& rules, std::int64_t now_unix_ns) const {
+  View view;
+  view.reserved = reserved_;
+  auto live = expiries_.begin();
+  for (; live != expiries_.end() && live->first <= now_unix_ns; ++live) {
+    view.reserved -= holds_.at(live->second).amount;  // every expiry entry has its hold
+  }
+  view.has_holds = live != expiries_.end();
+  const bool bound = rules_ != nullptr && rules_->generation == rules.generation;
+  view.rule = bound ? rule_ : rules.Match(id_);
+  if (view.rule == nullptr) return view;
+  if (bound && window_valid_ && window_.Contains(now_unix_ns)) {
+    view.window = window_;
+    view.spent = window_spent_;
+  } else {
+    view.window = view.rule->clock.WindowAt(now_unix_ns);
+    view.spent = SumWindow(*view.rule, view.window);
+  }
+  return view;
 }
 
 void CampaignState::AddSpend(std::int64_t timestamp_unix_ns, Money cost, Money retry_cost) {
   all_cost_ += cost;
   all_retry_cost_ += retry_cost;
   const std::int64_t start = SpendBucket::StartOf(timestamp_unix_ns);
-  if (window_valid_ && window_.Contains(start)) window_spent_ += Counted(cost, retry_cost);
+  if (window_valid_ && window_.Contains(start)) window_spent_ += Counted(rule_, cost, retry_cost);
   // Older than every non-total window that can be current: the all-time total suffices.
   if (start < RetentionHorizon(latest_now_)) return;
   Bucket& bucket = BucketAt(start);
@@ -66,18 +87,18 @@ bool CampaignState::TakeHold(const ReservationKey& key, std::int64_t now_unix_ns
   return live;
 }
 
-Money CampaignState::Counted(Money cost, Money retry_cost) const {
-  if (rule_ == nullptr || rule_->rule.count_retries) return cost;
+Money CampaignState::Counted(const CompiledRule* rule, Money cost, Money retry_cost) {
+  if (rule == nullptr || rule->rule.count_retries) return cost;
   return cost - retry_cost;
 }
 
-Money CampaignState::SumWindow() const {
-  if (rule_->rule.period == BudgetPeriod::kTotal) return Counted(all_cost_, all_retry_cost_);
-  const auto first = std::lower_bound(buckets_.begin(), buckets_.end(), window_.start_unix_ns,
+Money CampaignState::SumWindow(const CompiledRule& rule, const Window& window) const {
+  if (rule.rule.period == BudgetPeriod::kTotal) return Counted(&rule, all_cost_, all_retry_cost_);
+  const auto first = std::lower_bound(buckets_.begin(), buckets_.end(), window.start_unix_ns,
                                       [](const Bucket& b, std::int64_t start) { return b.start_unix_ns < start; });
   Money sum;
-  for (auto it = first; it != buckets_.end() && it->start_unix_ns < window_.end_unix_ns; ++it) {
-    sum += Counted(it->cost, it->retry_cost);
+  for (auto it = first; it != buckets_.end() && it->start_unix_ns < window.end_unix_ns; ++it) {
+    sum += Counted(&rule, it->cost, it->retry_cost);
   }
   return sum;
 }

@@ -12,7 +12,7 @@
 // it is recomputed only when `now` leaves the window or the rule changes.
 //
 // Thread safety: none of its own. Every method requires mutex() held, except
-// id() (immutable).
+// id() (immutable). ViewAt is const: it reads, so Snapshot changes nothing.
 #pragma once
 
 #include <cstdint>
@@ -44,7 +44,7 @@ class CampaignState {
   CampaignState(const CampaignState&) = delete;
   CampaignState& operator=(const CampaignState&) = delete;
 
-  std::mutex& mutex() { return mutex_; }
+  std::mutex& mutex() const { return mutex_; }
   const std::string& id() const { return id_; }
 
   // Rule resolution, cached per rule-set generation.
@@ -62,7 +62,19 @@ class CampaignState {
   const Window& window() const { return window_; }
   Money window_spent() const { return window_spent_; }
   Money reserved() const { return reserved_; }
-  bool has_holds() const { return !holds_.empty(); }
+
+  // The state as Advance(now) with `rules` bound would leave it, computed
+  // without changing anything: holds expired at `now` are not counted, a
+  // window `now` left is summed afresh from the buckets (those the retention
+  // would drop lie outside every window containing `now`).
+  struct View {
+    const CompiledRule* rule = nullptr;  // null: no rule applies (the rest is unset)
+    Window window;
+    Money spent;
+    Money reserved;
+    bool has_holds = false;  // a hold live at `now`
+  };
+  View ViewAt(const RuleSet& rules, std::int64_t now_unix_ns) const;
 
   // Counts a record's cost in the bucket of its timestamp.
   void AddSpend(std::int64_t timestamp_unix_ns, Money cost, Money retry_cost);
@@ -85,13 +97,13 @@ class CampaignState {
     std::multimap<std::int64_t, ReservationKey>::iterator expiry;
   };
 
-  Money Counted(Money cost, Money retry_cost) const;
-  Money SumWindow() const;
+  static Money Counted(const CompiledRule* rule, Money cost, Money retry_cost);
+  Money SumWindow(const CompiledRule& rule, const Window& window) const;
   void PruneBuckets();
   void ExpireHolds(std::int64_t now_unix_ns, std::vector<ReservationKey>* expired);
   Bucket& BucketAt(std::int64_t start_unix_ns);
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   const std::string id_;
   std::shared_ptr<const RuleSet> rules_;
   const CompiledRule* rule_ = nullptr;

@@ -4,7 +4,8 @@
 //   "vendor" + "model" + "input_tokens" + "max_output_tokens" (+ "service_tier"),
 //   "vendor" + "units": {"emails": 1000}, or "estimate_usd": "0.25".
 // The estimate is priced now with the tables in force, every input token
-// uncached and every output token used: the most the call can cost. They
+// uncached and every output token used: the most the call can cost
+// (PriceBudgetEstimate, budgets module; this file only translates JSON). They
 // answer 200 with the decision (allow / warn / deny), the estimate, limit,
 // spend, holds, remaining budget and the period's bounds; 400 for a malformed
 // request, 413 for a body over 64 KiB, 422 for an estimate the price tables
@@ -22,11 +23,6 @@ namespace lce {
 namespace {
 
 constexpr std::size_t kMaxRequestBytes = 64 * 1024;
-
-struct EstimateRequest {
-  std::string campaign_id;
-  Money estimate;
-};
 
 // Parses the JSON body; a Status names what is wrong.
 Result<nlohmann::json> ParseJsonBody(const std::string& body) {
@@ -60,15 +56,17 @@ Result<std::uint64_t> ReadCount(const nlohmann::json& json, const char* field) {
   return it->get<std::uint64_t>();
 }
 
-// Prices the estimate described by `json` with the tables in force now.
-Result<Money> PriceEstimate(const nlohmann::json& json, const Snapshot& snapshot, std::int64_t now) {
+// Reads the estimate fields of a check / reserve body (PriceBudgetEstimate
+// prices them).
+Result<BudgetEstimate> ReadEstimate(const nlohmann::json& json, std::size_t max_length) {
+  BudgetEstimate estimate;
   if (const auto direct = json.find("estimate_usd"); direct != json.end()) {
     if (!direct->is_string()) return Status::InvalidArgument("field \"estimate_usd\" must be a decimal string");
     auto money = Money::ParseDollars(direct->get<std::string>());
     if (!money.ok() || money->atto() < 0) return Status::InvalidArgument("field \"estimate_usd\" must be a non-negative decimal");
-    return *money;
+    estimate.usd = *money;
+    return estimate;
   }
-  const std::size_t max_length = snapshot.config.ingest.max_label_length;
   auto vendor = ReadLabel(json, "vendor", true, max_length);
   auto model = ReadLabel(json, "model", false, max_length);
   auto tier = ReadLabel(json, "service_tier", false, max_length);
@@ -77,33 +75,20 @@ Result<Money> PriceEstimate(const nlohmann::json& json, const Snapshot& snapshot
   for (const Status& s : {vendor.status(), model.status(), tier.status(), input.status(), output.status()}) {
     if (!s.ok()) return s;
   }
-  UsageRecord record;
-  record.event = "budget.estimate";
-  record.timestamp_unix_ns = now;
-  record.vendor = *vendor;
-  record.model = *model;
-  record.service_tier = *tier;
-  record.has_token_usage = !model->empty();
-  record.tokens[TokenType::kInput] = *input;
-  record.tokens[TokenType::kOutput] = *output;
-  std::vector<std::string> unit_names;  // keeps the views of record.units alive
+  estimate.vendor = std::move(*vendor);
+  estimate.model = std::move(*model);
+  estimate.service_tier = std::move(*tier);
+  estimate.input_tokens = *input;
+  estimate.max_output_tokens = *output;
   if (const auto units = json.find("units"); units != json.end()) {
     if (!units->is_object()) return Status::InvalidArgument("field \"units\" must be an object");
-    unit_names.reserve(units->size());
+    estimate.units.reserve(units->size());
     for (const auto& [name, count] : units->items()) {
       if (!count.is_number_unsigned()) return Status::InvalidArgument("units." + name + " must be a non-negative integer");
-      unit_names.push_back(name);
-      record.units.push_back({unit_names.back(), count.get<std::uint64_t>()});
+      estimate.units.emplace_back(name, count.get<std::uint64_t>());
     }
   }
-  if (model->empty() && record.units.empty()) {
-    return Status::InvalidArgument("give model with input_tokens and max_output_tokens, units, or estimate_usd");
-  }
-  const PriceResult price = snapshot.prices->Price(record);
-  if (price.unpriced()) {
-    return Status::Unprocessable(std::string("cannot price the estimate: ") + std::string(PriceOutcomeName(price.outcome)));
-  }
-  return price.total;
+  return estimate;
 }
 
 nlohmann::ordered_json AnswerJson(std::string_view campaign_id, const BudgetAnswer& a) {
@@ -147,7 +132,9 @@ class DecisionHandler final : public Handler {
                                              : Result<std::string>(json.status());
     if (!campaign.ok()) return Response::FromStatus(campaign.status());
     if (!request.caller.MayUseCampaign(*campaign)) return Forbid(request.caller, route().name, *campaign, self_);
-    Result<Money> estimate = PriceEstimate(*json, snapshot, now);
+    Result<BudgetEstimate> described = ReadEstimate(*json, snapshot.config.ingest.max_label_length);
+    if (!described.ok()) return Response::FromStatus(described.status());
+    Result<Money> estimate = PriceBudgetEstimate(*described, *snapshot.prices, now);
     if (!estimate.ok()) return Response::FromStatus(estimate.status());
     const BudgetAnswer answer = reserve_ ? budgets_.Reserve(*campaign, *estimate, now)
                                          : budgets_.Check(*campaign, *estimate, now);

@@ -114,6 +114,7 @@ void Exporter::Impl::PruneLoop() {
     lock.unlock();
     const Status pruned = ledger->Prune(NowUnixNs());
     if (!pruned.ok()) log::Warn("pruning idempotency keys failed", {{"err", pruned.message()}});
+    budgets.Sweep(NowUnixNs());  // expired holds and old spend buckets (Snapshot leaves them)
     lock.lock();
     prune_wake.wait_for(lock, std::chrono::hours(1), [this] { return stopping; });
   }

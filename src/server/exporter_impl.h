@@ -61,7 +61,8 @@ struct Exporter::Impl {
   std::shared_ptr<const Snapshot> snapshot;
   std::mutex reload_mutex;  // one reload at a time
 
-  // Prunes expired idempotency keys once an hour until stopped.
+  // Prunes expired idempotency keys and sweeps the budgets once an hour until
+  // stopped.
   void PruneLoop();
   std::mutex prune_mutex;
   std::condition_variable prune_wake;

@@ -11,7 +11,9 @@
 // fall on bucket boundaries).
 //
 // Thread safety: every method may be called concurrently. Reserve is atomic:
-// the sum of granted holds never exceeds what the limit allows.
+// the sum of granted holds never exceeds what the limit allows. Snapshot is
+// const and changes nothing: it takes each campaign's lock in turn, so each
+// campaign's row is consistent (not a cut across campaigns).
 #pragma once
 
 #include <chrono>
@@ -20,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "llm_cost_exporter/ledger.h"
@@ -27,6 +30,8 @@
 #include "llm_cost_exporter/status.h"
 
 namespace lce {
+
+class PriceBook;
 
 enum class BudgetPeriod { kDaily, kWeekly, kMonthly, kTotal };  // weeks start on Monday
 enum class BudgetAction { kDeny, kAlertOnly };
@@ -78,6 +83,7 @@ struct CampaignBudgetState {
   std::uint32_t soft_limit_ppm = 0;
   std::int64_t period_start_unix_ns = 0;
   std::int64_t period_end_unix_ns = 0;
+  friend bool operator==(const CampaignBudgetState&, const CampaignBudgetState&) = default;
 };
 
 class Budgets {
@@ -126,14 +132,44 @@ class Budgets {
   std::optional<std::string> ReservationCampaign(std::string_view reservation_id);
 
   // Every campaign with a budget and any spend in its current period or a
-  // live hold, sorted by id. Also drops expired holds and old buckets: call
-  // it periodically (e.g. on every scrape) to keep memory bounded.
-  std::vector<CampaignBudgetState> Snapshot(std::int64_t now_unix_ns);
+  // live hold, sorted by id, as the state is at `now`: holds expired by then
+  // are not counted, a period that ended is reported as the one containing
+  // `now` with its spend, and the rules of the last Reconfigure apply.
+  // Read-only (a scrape changes nothing): Check, Reserve and Restore (for the
+  // campaigns they touch) and Sweep (for all) do the expiring, pruning and
+  // rolling over.
+  std::vector<CampaignBudgetState> Snapshot(std::int64_t now_unix_ns) const;
+
+  // Brings every campaign to `now` as a Check would: drops expired holds and
+  // buckets older than the retention, rolls periods over. Call it
+  // periodically (the exporter does hourly) to keep memory bounded for
+  // campaigns that only receive records.
+  void Sweep(std::int64_t now_unix_ns);
 
   struct Impl;
 
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// The call a check or reservation is about: an amount given directly, or what
+// the call may use, to be priced.
+struct BudgetEstimate {
+  std::optional<Money> usd;            // given directly: used as it is, the rest ignored
+  std::string vendor;
+  std::string model;                   // empty: no tokens, units only
+  std::string service_tier;            // empty: the default tier
+  std::uint64_t input_tokens = 0;
+  std::uint64_t max_output_tokens = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> units;  // e.g. {"emails", 1000}
+};
+
+// What the estimate may cost at `now` under `prices`: `usd` when given, else
+// the call priced with the tables in force at `now`, every input token
+// uncached and every output token used (the most it can cost).
+// kInvalidArgument when neither usd, a model nor units is given;
+// kUnprocessable when the tables cannot price it (the message names the
+// PriceOutcome). Thread-safe (PriceBook is).
+Result<Money> PriceBudgetEstimate(const BudgetEstimate& estimate, const PriceBook& prices, std::int64_t now_unix_ns);
 
 }  // namespace lce

@@ -1,5 +1,6 @@
 // Budgets decisions: rule matching, limits, rollover, retries, Reconfigure,
 // Snapshot, Restore and Validate.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -165,6 +166,63 @@ TEST_CASE("Snapshot lists budgeted campaigns with spend or holds, sorted", "[bud
   // After the hold's TTL (300 s) only b1 remains; the next day nothing.
   CHECK(budgets.Snapshot(kNoon + 300 * kSecond).size() == 1);
   CHECK(budgets.Snapshot(kNoon + kDay).empty());
+}
+
+TEST_CASE("Snapshot reads only: expired holds and rollover are left to the next decision", "[budgets][snapshot]") {
+  Budgets budgets(OneRule(Rule("cmp", "10")));  // daily, holds expire after 300 s
+  const BudgetAnswer held = budgets.Reserve("cmp", Dollars("4"), kNoon);
+  REQUIRE_FALSE(held.reservation_id.empty());
+  budgets.Record("cmp", kNoon, Dollars("1"), false, "");
+  budgets.Record("cmp", kNoon + kDay, Dollars("2"), false, "");  // counts tomorrow
+  const std::int64_t expired = kNoon + 300 * kSecond;
+
+  const auto first = budgets.Snapshot(expired);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].reserved == Money());
+  CHECK(first[0].spent == Dollars("1"));
+  CHECK(budgets.Snapshot(expired) == first);
+  // Not dropped: a hold is forgotten by the decision that drops it, not by a scrape.
+  CHECK(budgets.ReservationCampaign(held.reservation_id) == std::optional<std::string>("cmp"));
+
+  // Tomorrow is reported as the current period, and nothing rolled over:
+  // 40 days on (past the 33-day retention) nothing is pruned either.
+  const auto tomorrow = budgets.Snapshot(kNoon + kDay);
+  REQUIRE(tomorrow.size() == 1);
+  CHECK(tomorrow[0].spent == Dollars("2"));
+  CHECK(tomorrow[0].period_start_unix_ns == Utc(2025, 11, 21));
+  CHECK(budgets.Snapshot(kNoon + 40 * kDay).empty());
+  CHECK(budgets.Check("cmp", Money(), kNoon).spent == Dollars("1"));
+
+  // The decision at `expired` drops the hold.
+  CHECK(budgets.Check("cmp", Money(), expired).reserved == Money());
+  CHECK_FALSE(budgets.ReservationCampaign(held.reservation_id).has_value());
+}
+
+TEST_CASE("Snapshot applies the rules of the last Reconfigure before any decision rebinds", "[budgets][snapshot]") {
+  Budgets budgets(OneRule(Rule("cmp", "10")));
+  budgets.Record("cmp", kNoon - kDay, Dollars("1"), false, "");
+  budgets.Record("cmp", kNoon, Dollars("2"), false, "");
+  REQUIRE(budgets.Check("cmp", Money(), kNoon).spent == Dollars("2"));
+  budgets.Reconfigure(OneRule(Rule("cmp", "20", BudgetPeriod::kWeekly)));
+  const auto snapshot = budgets.Snapshot(kNoon);
+  REQUIRE(snapshot.size() == 1);
+  CHECK(snapshot[0].limit == Dollars("20"));
+  CHECK(snapshot[0].period == BudgetPeriod::kWeekly);
+  CHECK(snapshot[0].spent == Dollars("3"));
+  budgets.Reconfigure(OneRule(Rule("other", "20")));
+  CHECK(budgets.Snapshot(kNoon).empty());
+}
+
+TEST_CASE("Sweep drops expired holds and old buckets of every campaign", "[budgets][snapshot]") {
+  Budgets budgets(OneRule(Rule("cmp", "10")));
+  const BudgetAnswer held = budgets.Reserve("cmp", Dollars("4"), kNoon);
+  budgets.Record("cmp", kNoon, Dollars("1"), false, "");
+  budgets.Sweep(kNoon + 300 * kSecond - 1);
+  CHECK(budgets.ReservationCampaign(held.reservation_id) == std::optional<std::string>("cmp"));
+  budgets.Sweep(kNoon + 300 * kSecond);
+  CHECK_FALSE(budgets.ReservationCampaign(held.reservation_id).has_value());
+  budgets.Sweep(kNoon + 40 * kDay);  // past the retention: today's bucket is gone
+  CHECK(budgets.Check("cmp", Money(), kNoon).spent == Money());
 }
 
 LedgerEntry Entry(std::string_view campaign, std::int64_t timestamp, Money cost, bool retry) {
