@@ -49,7 +49,7 @@ void BudgetGauge(MetricSink& sink, const MetricDesc& desc, const std::vector<Cam
 
 class BudgetCollectorImpl final : public BudgetCollector {
  public:
-  BudgetCollectorImpl(Budgets& budgets, CardinalityGuard& guard) : budgets_(budgets), guard_(guard) {}
+  BudgetCollectorImpl(const Budgets& budgets, CardinalityGuard& guard) : budgets_(budgets), guard_(guard) {}
 
   void CountDecision(std::string_view campaign_id, BudgetDecision decision) override {
     const std::string_view admitted = guard_.Admit("campaign_id", campaign_id);
@@ -86,7 +86,7 @@ class BudgetCollectorImpl final : public BudgetCollector {
     }
   }
 
-  Budgets& budgets_;
+  const Budgets& budgets_;
   CardinalityGuard& guard_;
   mutable std::mutex mutex_;
   std::map<std::string, std::array<std::uint64_t, kDecisionCount>, std::less<>> decisions_;
@@ -94,7 +94,7 @@ class BudgetCollectorImpl final : public BudgetCollector {
 
 }  // namespace
 
-std::unique_ptr<BudgetCollector> NewBudgetCollector(Budgets& budgets, CardinalityGuard& guard) {
+std::unique_ptr<BudgetCollector> NewBudgetCollector(const Budgets& budgets, CardinalityGuard& guard) {
   return std::make_unique<BudgetCollectorImpl>(budgets, guard);
 }
 

@@ -20,7 +20,7 @@ class BudgetCollector : public Collector {
  public:
   virtual void CountDecision(std::string_view campaign_id, BudgetDecision decision) = 0;
 };
-std::unique_ptr<BudgetCollector> NewBudgetCollector(Budgets& budgets, CardinalityGuard& guard);
+std::unique_ptr<BudgetCollector> NewBudgetCollector(const Budgets& budgets, CardinalityGuard& guard);
 
 // Scrape-time view of Ledger::Stats as llm_cost_exporter_ledger_* families.
 std::unique_ptr<Collector> NewLedgerCollector(const Ledger& ledger);
