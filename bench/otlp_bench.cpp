@@ -278,12 +278,9 @@ void BM_Proto_DecodeMap(benchmark::State& state) { DecodeMap(state, ProtoBody(),
 BENCHMARK(BM_Proto_DecodeMap)->Unit(benchmark::kMicrosecond);
 
 void BM_Gzip_Inflate(benchmark::State& state) {
-  std::string out;
-  bool too_large = false;
   for (auto _ : state) {
-    if (!lce::InflateOtlpGzip(ProtoGzipBody(), 8 << 20, &out, &too_large).ok() || out != ProtoBody()) {
-      state.SkipWithError("inflate failed");
-    }
+    const lce::Result<std::string> out = lce::InflateOtlpGzip(ProtoGzipBody(), 8 << 20);
+    if (!out.ok() || *out != ProtoBody()) state.SkipWithError("inflate failed");
   }
   Label(state, ProtoGzipBody());
 }
@@ -292,11 +289,13 @@ BENCHMARK(BM_Gzip_Inflate)->Unit(benchmark::kMicrosecond);
 void BM_Proto_GzipDecodeMap(benchmark::State& state) {
   const lce::OtlpOptions otlp;
   const lce::IngestOptions ingest;
-  std::string out;
-  bool too_large = false;
   for (auto _ : state) {
-    if (!lce::InflateOtlpGzip(ProtoGzipBody(), 8 << 20, &out, &too_large).ok()) state.SkipWithError("inflate failed");
-    auto batch = lce::ParseOtlpTraces(out, lce::OtlpEncoding::kProtobuf, otlp, ingest, kReceiveTime);
+    const lce::Result<std::string> out = lce::InflateOtlpGzip(ProtoGzipBody(), 8 << 20);
+    if (!out.ok()) {
+      state.SkipWithError("inflate failed");
+      break;
+    }
+    auto batch = lce::ParseOtlpTraces(*out, lce::OtlpEncoding::kProtobuf, otlp, ingest, kReceiveTime);
     if (!batch.ok() || batch->records.size() != static_cast<std::size_t>(kSpans)) state.SkipWithError("decode failed");
     benchmark::DoNotOptimize(batch);
   }

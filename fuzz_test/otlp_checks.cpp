@@ -79,6 +79,7 @@ Decoded Decode(std::string_view body, OtlpEncoding encoding) {
     decoded.spans.push_back(SpanCopy{std::string(span.trace_id), std::string(span.span_id), std::string(span.name),
                                      span.start_time_unix_nano, span.end_time_unix_nano, span.status_code,
                                      CopyAttributes(span.attributes), CopyAttributes(span.resource_attributes)});
+    return Status::Ok();
   };
   decoded.status = encoding == OtlpEncoding::kJson ? DecodeOtlpJson(input_view, copy)
                                                    : DecodeOtlpProtobuf(input_view, copy);

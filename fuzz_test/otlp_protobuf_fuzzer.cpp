@@ -42,15 +42,13 @@ std::string Gzip(std::string_view data) {
 
 void CheckGzipRoundTrip(std::string_view body) {
   const std::string gz = Gzip(body);
-  std::string out;
-  bool too_large = true;
-  LCE_FUZZ_CHECK(lce::InflateOtlpGzip(gz, body.size(), &out, &too_large).ok());
-  LCE_FUZZ_CHECK(!too_large && out == body);
-  LCE_FUZZ_CHECK(lce::InflateOtlpGzip(gz + gz, 2 * body.size(), &out, &too_large).ok());
-  LCE_FUZZ_CHECK(!too_large && out == std::string(body) + std::string(body));
+  const lce::Result<std::string> once = lce::InflateOtlpGzip(gz, body.size());
+  LCE_FUZZ_CHECK(once.ok() && *once == body);
+  const lce::Result<std::string> twice = lce::InflateOtlpGzip(gz + gz, 2 * body.size());
+  LCE_FUZZ_CHECK(twice.ok() && *twice == std::string(body) + std::string(body));
   if (body.empty()) return;
-  LCE_FUZZ_CHECK(lce::InflateOtlpGzip(gz, body.size() - 1, &out, &too_large).ok());
-  LCE_FUZZ_CHECK(too_large && out.empty());
+  const lce::Result<std::string> over = lce::InflateOtlpGzip(gz, body.size() - 1);
+  LCE_FUZZ_CHECK(over.status().code() == lce::Status::Code::kPayloadTooLarge);
 }
 
 }  // namespace
@@ -58,20 +56,16 @@ void CheckGzipRoundTrip(std::string_view body) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   if (body.starts_with("\x1f\x8b")) {
-    std::string inflated;
-    bool too_large = false;
-    const lce::Status status = lce::InflateOtlpGzip(body, kMaxBody, &inflated, &too_large);
-    if (!status.ok()) {
+    const lce::Result<std::string> inflated = lce::InflateOtlpGzip(body, kMaxBody);
+    if (!inflated.ok()) {
+      const lce::Status& status = inflated.status();
+      if (status.code() == lce::Status::Code::kPayloadTooLarge) return 0;
       LCE_FUZZ_CHECK(status.code() == lce::Status::Code::kInvalidArgument);
       LCE_FUZZ_CHECK(!status.message().empty() && lce::fuzz::IsPrintableAscii(status.message()));
       return 0;
     }
-    LCE_FUZZ_CHECK(inflated.size() <= kMaxBody);
-    if (too_large) {
-      LCE_FUZZ_CHECK(inflated.empty());
-      return 0;
-    }
-    lce::fuzz::CheckOtlpBody(inflated, lce::OtlpEncoding::kProtobuf);
+    LCE_FUZZ_CHECK(inflated->size() <= kMaxBody);
+    lce::fuzz::CheckOtlpBody(*inflated, lce::OtlpEncoding::kProtobuf);
     return 0;
   }
   lce::fuzz::CheckOtlpBody(body, lce::OtlpEncoding::kProtobuf);

@@ -23,9 +23,10 @@ int Base64Value(char c) {
 
 }  // namespace
 
-bool DecodeBase64(std::string_view text, std::string* out) {
-  out->clear();
-  if (text.size() % 4 != 0) return false;
+std::optional<std::string> DecodeBase64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
   for (std::size_t i = 0; i < text.size(); i += 4) {
     std::array<int, 4> v{};
     int padding = 0;
@@ -37,17 +38,17 @@ bool DecodeBase64(std::string_view text, std::string* out) {
         v[j] = 0;
         continue;
       }
-      if (padding > 0) return false;  // data after padding
+      if (padding > 0) return std::nullopt;  // data after padding
       v[j] = Base64Value(c);
-      if (v[j] < 0) return false;
+      if (v[j] < 0) return std::nullopt;
     }
     const unsigned bits = (static_cast<unsigned>(v[0]) << 18) | (static_cast<unsigned>(v[1]) << 12) |
                           (static_cast<unsigned>(v[2]) << 6) | static_cast<unsigned>(v[3]);
-    out->push_back(static_cast<char>((bits >> 16) & 0xFF));
-    if (padding < 2) out->push_back(static_cast<char>((bits >> 8) & 0xFF));
-    if (padding < 1) out->push_back(static_cast<char>(bits & 0xFF));
+    out.push_back(static_cast<char>((bits >> 16) & 0xFF));
+    if (padding < 2) out.push_back(static_cast<char>((bits >> 8) & 0xFF));
+    if (padding < 1) out.push_back(static_cast<char>(bits & 0xFF));
   }
-  return true;
+  return out;
 }
 
 bool BcryptMatches(std::string_view password, const std::string& hash) {
@@ -62,24 +63,24 @@ bool BcryptMatches(std::string_view password, const std::string& hash) {
   return computed.size() == hash.size() && CRYPTO_memcmp(computed.data(), hash.data(), hash.size()) == 0;
 }
 
-bool BasicAuth::Verify(std::string_view authorization, std::string* user) const {
-  if (!HasAuthScheme(authorization, "basic")) return false;
-  std::string decoded;
-  if (!DecodeBase64(authorization.substr(6), &decoded)) return false;
-  const std::size_t colon = decoded.find(':');
-  if (colon == std::string::npos) return false;
-  *user = decoded.substr(0, colon);
-  const auto it = users_.find(*user);
-  if (it == users_.end()) return false;
-  const std::string fingerprint = Sha256Hex(decoded);  // of "user:password"
+std::optional<std::string> BasicAuth::Verify(std::string_view authorization) const {
+  if (!HasAuthScheme(authorization, "basic")) return std::nullopt;
+  const std::optional<std::string> decoded = DecodeBase64(authorization.substr(6));
+  if (!decoded) return std::nullopt;
+  const std::size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string user = decoded->substr(0, colon);
+  const auto it = users_.find(user);
+  if (it == users_.end()) return std::nullopt;
+  const std::string fingerprint = Sha256Hex(*decoded);  // of "user:password"
   {
     std::lock_guard lock(mutex_);
-    if (verified_.count(fingerprint) != 0) return true;
+    if (verified_.count(fingerprint) != 0) return user;
   }
-  if (!BcryptMatches(std::string_view(decoded).substr(colon + 1), it->second)) return false;
+  if (!BcryptMatches(std::string_view(*decoded).substr(colon + 1), it->second)) return std::nullopt;
   std::lock_guard lock(mutex_);
   if (verified_.size() < 1024) verified_.insert(fingerprint);  // bounded: a flood of new passwords cannot grow it
-  return true;
+  return user;
 }
 
 }  // namespace lce

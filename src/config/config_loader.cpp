@@ -12,72 +12,96 @@
 namespace lce {
 namespace {
 
-using config_detail::ConfigError;
+using config_detail::Invalid;
+using config_detail::KeyText;
+using config_detail::ReadEach;
+using config_detail::ReadIf;
+using config_detail::ReadMapOf;
 using config_detail::ReadScalar;
 using config_detail::RejectUnknownKeys;
 using config_detail::RequireMap;
+using config_detail::RequireSection;
+using config_detail::Scalar;
 using config_detail::Where;
 
 // An integer of at least `min` (0 or 1); `what` names the expectation in errors.
-std::size_t ReadAtLeast(const YAML::Node& node, const std::string& path, long long min, const std::string& what) {
-  const auto value = ReadScalar<long long>(node, path, what.c_str());
-  if (value < min) throw ConfigError{Where(node, path) + " must be " + what};
-  return static_cast<std::size_t>(value);
+Result<std::size_t> ReadAtLeast(const YAML::Node& node, const std::string& path, long long min, const std::string& what) {
+  const Result<long long> value = ReadScalar<long long>(node, path, what.c_str());
+  if (!value.ok()) return value.status();
+  if (*value < min) return Invalid(node, path, " must be " + what);
+  return static_cast<std::size_t>(*value);
 }
 
-std::size_t ReadPositive(const YAML::Node& node, const std::string& path) {
+Result<std::size_t> ReadPositive(const YAML::Node& node, const std::string& path) {
   return ReadAtLeast(node, path, 1, "a positive integer");
 }
 
-std::vector<double> ReadBuckets(const YAML::Node& node, const std::string& path) {
-  if (!node.IsSequence() || node.size() == 0) throw ConfigError{Where(node, path) + " must be a non-empty list of numbers"};
+Result<std::vector<double>> ReadBuckets(const YAML::Node& node, const std::string& path) {
+  if (!node.IsSequence() || node.size() == 0) return Invalid(node, path, " must be a non-empty list of numbers");
   std::vector<double> buckets;
   for (const auto& item : node) {
-    const double bound = ReadScalar<double>(item, path, "a number");
-    if (!buckets.empty() && bound <= buckets.back()) throw ConfigError{Where(item, path) + " bounds must be strictly ascending"};
-    buckets.push_back(bound);
+    const Result<double> bound = ReadScalar<double>(item, path, "a number");
+    if (!bound.ok()) return bound.status();
+    if (!buckets.empty() && *bound <= buckets.back()) return Invalid(item, path, " bounds must be strictly ascending");
+    buckets.push_back(*bound);
   }
   return buckets;
 }
 
 // A positive integer for an int field: larger values are refused, not wrapped
 // (2147483648 worker threads would have become -2147483648).
-int ReadPositiveInt(const YAML::Node& node, const std::string& path) {
-  const std::size_t value = ReadPositive(node, path);
+Result<int> ReadPositiveInt(const YAML::Node& node, const std::string& path) {
+  const Result<std::size_t> value = ReadPositive(node, path);
+  if (!value.ok()) return value.status();
   constexpr int kMax = std::numeric_limits<int>::max();
-  if (value > static_cast<std::size_t>(kMax)) throw ConfigError{Where(node, path) + " must be at most " + std::to_string(kMax)};
-  return static_cast<int>(value);
+  if (*value > static_cast<std::size_t>(kMax)) return Invalid(node, path, " must be at most " + std::to_string(kMax));
+  return static_cast<int>(*value);
 }
 
 // A non-negative integer (0 meaning "off" where the key says so).
-std::size_t ReadCount(const YAML::Node& node, const std::string& path) {
+Result<std::size_t> ReadCount(const YAML::Node& node, const std::string& path) {
   return ReadAtLeast(node, path, 0, "a non-negative integer");
 }
 
-void ReadRateLimit(const YAML::Node& node, RateLimitConfig& out) {
-  RequireMap(node, "server.rate_limit");
-  RejectUnknownKeys(node, "server.rate_limit", {"requests_per_second", "burst"});
-  if (node["requests_per_second"]) {
-    out.requests_per_second = ReadCount(node["requests_per_second"], "server.rate_limit.requests_per_second");
+// A duration above zero; `example` ends the error ("7d or 36h").
+Result<std::chrono::seconds> ReadPositiveDuration(const YAML::Node& node, const std::string& path, const char* example) {
+  const Result<std::string> text = ReadScalar<std::string>(node, path, "a duration");
+  if (!text.ok()) return text.status();
+  const Result<std::chrono::seconds> parsed = ParseDuration(*text);
+  if (!parsed.ok() || parsed->count() <= 0) {
+    return Invalid(node, path, std::string(" must be a positive duration such as ") + example);
   }
-  if (node["burst"]) out.burst = ReadPositive(node["burst"], "server.rate_limit.burst");
+  return *parsed;
 }
 
-void ReadServer(const YAML::Node& node, ServerConfig& out) {
-  RequireMap(node, "server");
-  RejectUnknownKeys(node, "server", {"max_body_bytes", "worker_threads", "request_timeout_ms", "keep_alive_timeout_ms",
-                                     "max_connections", "max_connections_per_client", "rate_limit"});
-  if (node["max_body_bytes"]) out.max_body_bytes = ReadPositive(node["max_body_bytes"], "server.max_body_bytes");
-  if (node["worker_threads"]) out.worker_threads = ReadPositiveInt(node["worker_threads"], "server.worker_threads");
-  if (node["request_timeout_ms"]) out.request_timeout_ms = ReadPositiveInt(node["request_timeout_ms"], "server.request_timeout_ms");
-  if (node["keep_alive_timeout_ms"]) {
-    out.keep_alive_timeout_ms = ReadPositiveInt(node["keep_alive_timeout_ms"], "server.keep_alive_timeout_ms");
+Result<RateLimitConfig> ReadRateLimit(const YAML::Node& node, const std::string& path) {
+  RateLimitConfig out;
+  if (Status s = RequireSection(node, path, {"requests_per_second", "burst"}); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "requests_per_second", out.requests_per_second, ReadCount); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "burst", out.burst, ReadPositive); !s.ok()) return s;
+  return out;
+}
+
+Result<ServerConfig> ReadServer(const YAML::Node& node, const std::string& path) {
+  ServerConfig out;
+  if (Status s = RequireSection(node, path, {"max_body_bytes", "worker_threads", "request_timeout_ms",
+                                             "keep_alive_timeout_ms", "max_connections",
+                                             "max_connections_per_client", "rate_limit"});
+      !s.ok()) {
+    return s;
   }
-  if (node["max_connections"]) out.max_connections = ReadPositive(node["max_connections"], "server.max_connections");
-  if (node["max_connections_per_client"]) {
-    out.max_connections_per_client = ReadPositive(node["max_connections_per_client"], "server.max_connections_per_client");
+  if (Status s = ReadIf(node, path, "max_body_bytes", out.max_body_bytes, ReadPositive); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "worker_threads", out.worker_threads, ReadPositiveInt); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "request_timeout_ms", out.request_timeout_ms, ReadPositiveInt); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "keep_alive_timeout_ms", out.keep_alive_timeout_ms, ReadPositiveInt); !s.ok()) {
+    return s;
   }
-  if (node["rate_limit"]) ReadRateLimit(node["rate_limit"], out.rate_limit);
+  if (Status s = ReadIf(node, path, "max_connections", out.max_connections, ReadPositive); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "max_connections_per_client", out.max_connections_per_client, ReadPositive);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "rate_limit", out.rate_limit, ReadRateLimit); !s.ok()) return s;
   // Unset connection limits follow a smaller worker pool; set ones must fit it.
   const auto workers = static_cast<std::size_t>(out.worker_threads);
   if (!node["max_connections"]) out.max_connections = std::min(out.max_connections, workers);
@@ -85,187 +109,237 @@ void ReadServer(const YAML::Node& node, ServerConfig& out) {
     out.max_connections_per_client = std::min(out.max_connections_per_client, out.max_connections);
   }
   if (out.max_connections > workers) {
-    throw ConfigError{Where(node, "server") + " max_connections (" + std::to_string(out.max_connections) +
-                      ") must not exceed worker_threads (" + std::to_string(out.worker_threads) +
-                      "): each open connection holds a worker thread"};
+    return Invalid(node, path, " max_connections (" + std::to_string(out.max_connections) +
+                                   ") must not exceed worker_threads (" + std::to_string(out.worker_threads) +
+                                   "): each open connection holds a worker thread");
   }
   if (out.max_connections_per_client > out.max_connections) {
-    throw ConfigError{Where(node, "server") + " max_connections_per_client (" + std::to_string(out.max_connections_per_client) +
-                      ") must not exceed max_connections (" + std::to_string(out.max_connections) + ")"};
-  }
-}
-
-void ReadStorage(const YAML::Node& node, StorageConfig& out) {
-  RequireMap(node, "storage");
-  RejectUnknownKeys(node, "storage", {"idempotency_retention", "fsync_every_commit"});
-  if (const YAML::Node retention = node["idempotency_retention"]) {
-    auto parsed = ParseDuration(ReadScalar<std::string>(retention, "storage.idempotency_retention", "a duration"));
-    if (!parsed.ok() || parsed->count() <= 0) {
-      throw ConfigError{Where(retention, "storage.idempotency_retention") + " must be a positive duration such as 7d or 36h"};
-    }
-    out.idempotency_retention = *parsed;
-  }
-  if (node["fsync_every_commit"]) {
-    out.fsync_every_commit = ReadScalar<bool>(node["fsync_every_commit"], "storage.fsync_every_commit", "true or false");
-  }
-}
-
-Money ReadDollars(const YAML::Node& node, const std::string& path) {
-  auto money = Money::ParseDollars(ReadScalar<std::string>(node, path, "a decimal amount of USD"));
-  if (!money.ok() || money->atto() <= 0) throw ConfigError{Where(node, path) + " must be a positive decimal amount of USD"};
-  return *money;
-}
-
-BudgetPeriod ReadPeriod(const YAML::Node& node, const std::string& path) {
-  const std::string text = ReadScalar<std::string>(node, path, "a period");
-  for (BudgetPeriod p : {BudgetPeriod::kDaily, BudgetPeriod::kWeekly, BudgetPeriod::kMonthly, BudgetPeriod::kTotal}) {
-    if (text == BudgetPeriodName(p)) return p;
-  }
-  throw ConfigError{Where(node, path) + " must be daily, weekly, monthly or total"};
-}
-
-BudgetRule ReadBudgetRule(const YAML::Node& node, const std::string& path, bool needs_match) {
-  RequireMap(node, path);
-  RejectUnknownKeys(node, path, {"match", "limit_usd", "period", "time_zone", "soft_limit_ratio", "action", "count_retries"});
-  BudgetRule rule;
-  if (needs_match) {
-    if (!node["match"]) throw ConfigError{Where(node, path) + " needs match (a campaign id or glob)"};
-    rule.campaign_pattern = ReadScalar<std::string>(node["match"], path + ".match", "a campaign id or glob");
-  } else if (node["match"]) {
-    throw ConfigError{Where(node["match"], path + ".match") + " is not allowed: the default applies to every other campaign"};
-  }
-  if (!node["limit_usd"]) throw ConfigError{Where(node, path) + " needs limit_usd"};
-  rule.limit = ReadDollars(node["limit_usd"], path + ".limit_usd");
-  if (node["period"]) rule.period = ReadPeriod(node["period"], path + ".period");
-  if (node["time_zone"]) rule.time_zone = ReadScalar<std::string>(node["time_zone"], path + ".time_zone", "an IANA time zone");
-  if (const YAML::Node ratio = node["soft_limit_ratio"]) {
-    auto ppm = ParseFixedPoint(ReadScalar<std::string>(ratio, path + ".soft_limit_ratio", "a ratio"), 6);
-    if (!ppm.ok() || *ppm <= 0 || *ppm > 1'000'000) {
-      throw ConfigError{Where(ratio, path + ".soft_limit_ratio") + " must be a decimal in (0, 1] with at most 6 digits"};
-    }
-    rule.soft_limit_ppm = static_cast<std::uint32_t>(*ppm);
-  }
-  if (const YAML::Node action = node["action"]) {
-    const std::string text = ReadScalar<std::string>(action, path + ".action", "deny or alert_only");
-    if (text != "deny" && text != "alert_only") throw ConfigError{Where(action, path + ".action") + " must be deny or alert_only"};
-    rule.action = text == "deny" ? BudgetAction::kDeny : BudgetAction::kAlertOnly;
-  }
-  if (node["count_retries"]) rule.count_retries = ReadScalar<bool>(node["count_retries"], path + ".count_retries", "true or false");
-  return rule;
-}
-
-void ReadBudgets(const YAML::Node& node, BudgetsConfig& out) {
-  RequireMap(node, "budgets");
-  RejectUnknownKeys(node, "budgets", {"reservation_ttl", "default", "campaigns"});
-  if (const YAML::Node ttl = node["reservation_ttl"]) {
-    auto parsed = ParseDuration(ReadScalar<std::string>(ttl, "budgets.reservation_ttl", "a duration"));
-    if (!parsed.ok() || parsed->count() <= 0) throw ConfigError{Where(ttl, "budgets.reservation_ttl") + " must be a positive duration such as 5m"};
-    out.reservation_ttl = *parsed;
-  }
-  if (node["default"]) out.default_rule = ReadBudgetRule(node["default"], "budgets.default", false);
-  if (const YAML::Node campaigns = node["campaigns"]) {
-    if (!campaigns.IsSequence()) throw ConfigError{Where(campaigns, "budgets.campaigns") + " must be a list"};
-    for (std::size_t i = 0; i < campaigns.size(); ++i) {
-      out.rules.push_back(ReadBudgetRule(campaigns[i], "budgets.campaigns[" + std::to_string(i) + "]", true));
-    }
-  }
-}
-
-void ReadIngest(const YAML::Node& node, IngestOptions& out) {
-  RequireMap(node, "ingest");
-  RejectUnknownKeys(node, "ingest", {"max_label_length", "max_records_per_batch"});
-  if (node["max_label_length"]) out.max_label_length = ReadPositive(node["max_label_length"], "ingest.max_label_length");
-  if (node["max_records_per_batch"]) {
-    out.max_records_per_batch = ReadPositive(node["max_records_per_batch"], "ingest.max_records_per_batch");
-  }
-}
-
-void ReadCardinality(const YAML::Node& node, CardinalityLimits& out) {
-  RequireMap(node, "metrics.cardinality");
-  RejectUnknownKeys(node, "metrics.cardinality", {"default_limit", "per_label"});
-  if (node["default_limit"]) out.default_limit = ReadPositive(node["default_limit"], "metrics.cardinality.default_limit");
-  if (const YAML::Node per_label = node["per_label"]) {
-    RequireMap(per_label, "metrics.cardinality.per_label");
-    for (const auto& entry : per_label) {
-      const std::string label = entry.first.as<std::string>();
-      out.per_label[label] = ReadPositive(entry.second, "metrics.cardinality.per_label." + label);
-    }
-  }
-}
-
-void ReadMetrics(const YAML::Node& node, MetricsOptions& out) {
-  RequireMap(node, "metrics");
-  RejectUnknownKeys(node, "metrics", {"cardinality", "latency_buckets_seconds",
-                                      "tokens_per_request_buckets", "business_event_families"});
-  if (node["cardinality"]) ReadCardinality(node["cardinality"], out.cardinality);
-  if (node["latency_buckets_seconds"]) out.latency_buckets_seconds = ReadBuckets(node["latency_buckets_seconds"], "metrics.latency_buckets_seconds");
-  if (node["tokens_per_request_buckets"]) out.tokens_per_request_buckets = ReadBuckets(node["tokens_per_request_buckets"], "metrics.tokens_per_request_buckets");
-  if (const YAML::Node families = node["business_event_families"]) {
-    RequireMap(families, "metrics.business_event_families");
-    out.business_event_families.clear();
-    for (const auto& entry : families) {
-      const std::string event = entry.first.as<std::string>();
-      out.business_event_families[event] =
-          ReadScalar<std::string>(entry.second, "metrics.business_event_families." + event, "a metric name");
-    }
-  }
-}
-
-// A list of strings; a single string is a list of one.
-std::vector<std::string> ReadStringList(const YAML::Node& node, const std::string& path) {
-  if (node.IsScalar()) return {ReadScalar<std::string>(node, path, "a string or a list of strings")};
-  if (!node.IsSequence()) throw ConfigError{Where(node, path) + " must be a string or a list of strings"};
-  std::vector<std::string> out;
-  for (const auto& item : node) {
-    if (!item.IsScalar()) throw ConfigError{Where(item, path) + " must be a list of strings"};
-    out.push_back(ReadScalar<std::string>(item, path, "a string"));
+    return Invalid(node, path, " max_connections_per_client (" + std::to_string(out.max_connections_per_client) +
+                                   ") must not exceed max_connections (" + std::to_string(out.max_connections) + ")");
   }
   return out;
 }
 
-void ReadOtlpAttributes(const YAML::Node& node, OtlpAttributeKeys& out) {
-  const std::string path = "otlp.attributes";
-  RequireMap(node, path);
-  for (const auto& entry : node) {
-    const std::string key = entry.first.as<std::string>();
-    const auto* field = std::find_if(std::begin(kOtlpAttributeFields), std::end(kOtlpAttributeFields),
-                                     [&key](const OtlpAttributeField& f) { return f.name == key; });
-    if (field == std::end(kOtlpAttributeFields)) {
-      throw ConfigError{"unknown key " + Where(entry.first, path + "." + key)};
+Result<StorageConfig> ReadStorage(const YAML::Node& node, const std::string& path) {
+  StorageConfig out;
+  if (Status s = RequireSection(node, path, {"idempotency_retention", "fsync_every_commit"}); !s.ok()) return s;
+  const auto retention = [](const YAML::Node& value, const std::string& at) {
+    return ReadPositiveDuration(value, at, "7d or 36h");
+  };
+  if (Status s = ReadIf(node, path, "idempotency_retention", out.idempotency_retention, retention); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "fsync_every_commit", out.fsync_every_commit, Scalar<bool>("true or false"));
+      !s.ok()) {
+    return s;
+  }
+  return out;
+}
+
+Result<Money> ReadDollars(const YAML::Node& node, const std::string& path) {
+  const Result<std::string> text = ReadScalar<std::string>(node, path, "a decimal amount of USD");
+  if (!text.ok()) return text.status();
+  const Result<Money> money = Money::ParseDollars(*text);
+  if (!money.ok() || money->atto() <= 0) return Invalid(node, path, " must be a positive decimal amount of USD");
+  return *money;
+}
+
+Result<BudgetPeriod> ReadPeriod(const YAML::Node& node, const std::string& path) {
+  const Result<std::string> text = ReadScalar<std::string>(node, path, "a period");
+  if (!text.ok()) return text.status();
+  for (BudgetPeriod p : {BudgetPeriod::kDaily, BudgetPeriod::kWeekly, BudgetPeriod::kMonthly, BudgetPeriod::kTotal}) {
+    if (*text == BudgetPeriodName(p)) return p;
+  }
+  return Invalid(node, path, " must be daily, weekly, monthly or total");
+}
+
+// soft_limit_ratio as millionths.
+Result<std::uint32_t> ReadRatioPpm(const YAML::Node& node, const std::string& path) {
+  const Result<std::string> text = ReadScalar<std::string>(node, path, "a ratio");
+  if (!text.ok()) return text.status();
+  const auto ppm = ParseFixedPoint(*text, 6);
+  if (!ppm.ok() || *ppm <= 0 || *ppm > 1'000'000) {
+    return Invalid(node, path, " must be a decimal in (0, 1] with at most 6 digits");
+  }
+  return static_cast<std::uint32_t>(*ppm);
+}
+
+Result<BudgetAction> ReadAction(const YAML::Node& node, const std::string& path) {
+  const Result<std::string> text = ReadScalar<std::string>(node, path, "deny or alert_only");
+  if (!text.ok()) return text.status();
+  if (*text != "deny" && *text != "alert_only") return Invalid(node, path, " must be deny or alert_only");
+  return *text == "deny" ? BudgetAction::kDeny : BudgetAction::kAlertOnly;
+}
+
+Result<BudgetRule> ReadBudgetRule(const YAML::Node& node, const std::string& path, bool needs_match) {
+  if (Status s = RequireSection(node, path, {"match", "limit_usd", "period", "time_zone", "soft_limit_ratio",
+                                             "action", "count_retries"});
+      !s.ok()) {
+    return s;
+  }
+  BudgetRule rule;
+  if (needs_match) {
+    if (!node["match"]) return Invalid(node, path, " needs match (a campaign id or glob)");
+    if (Status s = ReadIf(node, path, "match", rule.campaign_pattern, Scalar<std::string>("a campaign id or glob"));
+        !s.ok()) {
+      return s;
     }
-    out.*(field->keys) = ReadStringList(entry.second, path + "." + key);
+  } else if (node["match"]) {
+    return Invalid(node["match"], path + ".match", " is not allowed: the default applies to every other campaign");
   }
-}
-
-void ReadOtlp(const YAML::Node& node, OtlpOptions& out) {
-  RequireMap(node, "otlp");
-  RejectUnknownKeys(node, "otlp", {"attributes", "disjoint_cache_vendors", "llm_event", "span_event"});
-  if (node["attributes"]) ReadOtlpAttributes(node["attributes"], out.attributes);
-  if (node["disjoint_cache_vendors"]) {
-    out.disjoint_cache_vendors = ReadStringList(node["disjoint_cache_vendors"], "otlp.disjoint_cache_vendors");
+  if (!node["limit_usd"]) return Invalid(node, path, " needs limit_usd");
+  if (Status s = ReadIf(node, path, "limit_usd", rule.limit, ReadDollars); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "period", rule.period, ReadPeriod); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "time_zone", rule.time_zone, Scalar<std::string>("an IANA time zone")); !s.ok()) {
+    return s;
   }
-  if (node["llm_event"]) out.llm_event = ReadScalar<std::string>(node["llm_event"], "otlp.llm_event", "a string");
-  if (node["span_event"]) out.span_event = ReadScalar<std::string>(node["span_event"], "otlp.span_event", "a string");
+  if (Status s = ReadIf(node, path, "soft_limit_ratio", rule.soft_limit_ppm, ReadRatioPpm); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "action", rule.action, ReadAction); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "count_retries", rule.count_retries, Scalar<bool>("true or false")); !s.ok()) {
+    return s;
+  }
+  return rule;
 }
 
-void ReadAuth(const YAML::Node& node, AuthConfig& out) {
-  RequireMap(node, "auth");
-  RejectUnknownKeys(node, "auth", {"api_keys_file"});
-  if (node["api_keys_file"]) out.api_keys_file = ReadScalar<std::string>(node["api_keys_file"], "auth.api_keys_file", "a file name");
+Result<BudgetsConfig> ReadBudgets(const YAML::Node& node, const std::string& path) {
+  BudgetsConfig out;
+  if (Status s = RequireSection(node, path, {"reservation_ttl", "default", "campaigns"}); !s.ok()) return s;
+  const auto ttl = [](const YAML::Node& value, const std::string& at) { return ReadPositiveDuration(value, at, "5m"); };
+  if (Status s = ReadIf(node, path, "reservation_ttl", out.reservation_ttl, ttl); !s.ok()) return s;
+  const auto default_rule = [](const YAML::Node& value, const std::string& at) {
+    return ReadBudgetRule(value, at, false);
+  };
+  if (Status s = ReadIf(node, path, "default", out.default_rule, default_rule); !s.ok()) return s;
+  if (const YAML::Node campaigns = node["campaigns"]) {
+    const std::string at = path + ".campaigns";
+    if (!campaigns.IsSequence()) return Invalid(campaigns, at, " must be a list");
+    Result<std::vector<BudgetRule>> rules = ReadEach<BudgetRule>(
+        campaigns, at, [](const YAML::Node& value, const std::string& item) { return ReadBudgetRule(value, item, true); });
+    if (!rules.ok()) return rules.status();
+    out.rules = std::move(rules).value();
+  }
+  return out;
 }
 
-Config ParseRoot(const YAML::Node& root) {
+Result<IngestOptions> ReadIngest(const YAML::Node& node, const std::string& path) {
+  IngestOptions out;
+  if (Status s = RequireSection(node, path, {"max_label_length", "max_records_per_batch"}); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "max_label_length", out.max_label_length, ReadPositive); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "max_records_per_batch", out.max_records_per_batch, ReadPositive); !s.ok()) {
+    return s;
+  }
+  return out;
+}
+
+Result<CardinalityLimits> ReadCardinality(const YAML::Node& node, const std::string& path) {
+  CardinalityLimits out;
+  if (Status s = RequireSection(node, path, {"default_limit", "per_label"}); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "default_limit", out.default_limit, ReadPositive); !s.ok()) return s;
+  const auto per_label = [](const YAML::Node& value, const std::string& at) {
+    return ReadMapOf<std::size_t>(value, at, ReadPositive);
+  };
+  if (Status s = ReadIf(node, path, "per_label", out.per_label, per_label); !s.ok()) return s;
+  return out;
+}
+
+Result<MetricsOptions> ReadMetrics(const YAML::Node& node, const std::string& path) {
+  MetricsOptions out;
+  if (Status s = RequireSection(node, path, {"cardinality", "latency_buckets_seconds", "tokens_per_request_buckets",
+                                             "business_event_families"});
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "cardinality", out.cardinality, ReadCardinality); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "latency_buckets_seconds", out.latency_buckets_seconds, ReadBuckets); !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "tokens_per_request_buckets", out.tokens_per_request_buckets, ReadBuckets);
+      !s.ok()) {
+    return s;
+  }
+  // Given, the families replace the defaults.
+  const auto families = [](const YAML::Node& value, const std::string& at) {
+    return ReadMapOf<std::string>(value, at, Scalar<std::string>("a metric name"));
+  };
+  if (Status s = ReadIf(node, path, "business_event_families", out.business_event_families, families); !s.ok()) {
+    return s;
+  }
+  return out;
+}
+
+// A list of strings; a single string is a list of one.
+Result<std::vector<std::string>> ReadStringList(const YAML::Node& node, const std::string& path) {
+  if (node.IsScalar()) {
+    Result<std::string> one = ReadScalar<std::string>(node, path, "a string or a list of strings");
+    if (!one.ok()) return one.status();
+    return std::vector<std::string>{std::move(one).value()};
+  }
+  if (!node.IsSequence()) return Invalid(node, path, " must be a string or a list of strings");
+  std::vector<std::string> out;
+  for (const auto& item : node) {
+    if (!item.IsScalar()) return Invalid(item, path, " must be a list of strings");
+    Result<std::string> text = ReadScalar<std::string>(item, path, "a string");
+    if (!text.ok()) return text.status();
+    out.push_back(std::move(text).value());
+  }
+  return out;
+}
+
+Result<OtlpAttributeKeys> ReadOtlpAttributes(const YAML::Node& node, const std::string& path) {
+  OtlpAttributeKeys out;
+  if (Status s = RequireMap(node, path); !s.ok()) return s;
+  for (const auto& entry : node) {
+    const Result<std::string> key = KeyText(entry.first);
+    if (!key.ok()) return key.status();
+    const auto* field = std::find_if(std::begin(kOtlpAttributeFields), std::end(kOtlpAttributeFields),
+                                     [&key](const OtlpAttributeField& f) { return f.name == *key; });
+    if (field == std::end(kOtlpAttributeFields)) {
+      return Status::InvalidArgument("unknown key " + Where(entry.first, path + "." + *key));
+    }
+    if (Status s = config_detail::Store(ReadStringList(entry.second, path + "." + *key), out.*(field->keys)); !s.ok()) {
+      return s;
+    }
+  }
+  return out;
+}
+
+Result<OtlpOptions> ReadOtlp(const YAML::Node& node, const std::string& path) {
+  OtlpOptions out;
+  if (Status s = RequireSection(node, path, {"attributes", "disjoint_cache_vendors", "llm_event", "span_event"});
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "attributes", out.attributes, ReadOtlpAttributes); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "disjoint_cache_vendors", out.disjoint_cache_vendors, ReadStringList); !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "llm_event", out.llm_event, Scalar<std::string>("a string")); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "span_event", out.span_event, Scalar<std::string>("a string")); !s.ok()) return s;
+  return out;
+}
+
+Result<AuthConfig> ReadAuth(const YAML::Node& node, const std::string& path) {
+  AuthConfig out;
+  if (Status s = RequireSection(node, path, {"api_keys_file"}); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "api_keys_file", out.api_keys_file, Scalar<std::string>("a file name")); !s.ok()) {
+    return s;
+  }
+  return out;
+}
+
+Result<Config> ParseRoot(const YAML::Node& root) {
   Config config;
   if (!root || root.IsNull()) return config;
-  RequireMap(root, "(document)");
-  RejectUnknownKeys(root, "", {"server", "storage", "budgets", "ingest", "metrics", "otlp", "auth"});
-  if (root["server"]) ReadServer(root["server"], config.server);
-  if (root["storage"]) ReadStorage(root["storage"], config.storage);
-  if (root["budgets"]) ReadBudgets(root["budgets"], config.budgets);
-  if (root["ingest"]) ReadIngest(root["ingest"], config.ingest);
-  if (root["metrics"]) ReadMetrics(root["metrics"], config.metrics);
-  if (root["otlp"]) ReadOtlp(root["otlp"], config.otlp);
-  if (root["auth"]) ReadAuth(root["auth"], config.auth);
+  if (Status s = RequireMap(root, "(document)"); !s.ok()) return s;
+  if (Status s = RejectUnknownKeys(root, "", {"server", "storage", "budgets", "ingest", "metrics", "otlp", "auth"});
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(root, "", "server", config.server, ReadServer); !s.ok()) return s;
+  if (Status s = ReadIf(root, "", "storage", config.storage, ReadStorage); !s.ok()) return s;
+  if (Status s = ReadIf(root, "", "budgets", config.budgets, ReadBudgets); !s.ok()) return s;
+  if (Status s = ReadIf(root, "", "ingest", config.ingest, ReadIngest); !s.ok()) return s;
+  if (Status s = ReadIf(root, "", "metrics", config.metrics, ReadMetrics); !s.ok()) return s;
+  if (Status s = ReadIf(root, "", "otlp", config.otlp, ReadOtlp); !s.ok()) return s;
+  if (Status s = ReadIf(root, "", "auth", config.auth, ReadAuth); !s.ok()) return s;
   return config;
 }
 
@@ -303,16 +377,15 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
 }
 
 Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source) {
-  return config_detail::ReadDocument<Config>(yaml_text, source, [&source](const YAML::Node& root) -> Result<Config> {
-    Config config = ParseRoot(root);
-    const Status metrics_status = UsageMetrics::ValidateOptions(config.metrics);
-    if (!metrics_status.ok()) return metrics_status.WithContext(source + ": metrics");
-    const Status budgets_status = Budgets::Validate(config.budgets);
-    if (!budgets_status.ok()) return budgets_status.WithContext(source + ": budgets");
-    const Status otlp_status = ValidateOtlpOptions(config.otlp, config.ingest);
-    if (!otlp_status.ok()) return otlp_status.WithContext(source + ": otlp");
-    return config;
-  });
+  Result<Config> config = config_detail::ReadDocument<Config>(yaml_text, source, ParseRoot);
+  if (!config.ok()) return config;
+  const Status metrics_status = UsageMetrics::ValidateOptions(config->metrics);
+  if (!metrics_status.ok()) return metrics_status.WithContext(source + ": metrics");
+  const Status budgets_status = Budgets::Validate(config->budgets);
+  if (!budgets_status.ok()) return budgets_status.WithContext(source + ": budgets");
+  const Status otlp_status = ValidateOtlpOptions(config->otlp, config->ingest);
+  if (!otlp_status.ok()) return otlp_status.WithContext(source + ": otlp");
+  return config;
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {

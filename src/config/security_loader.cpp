@@ -1,6 +1,6 @@
 // The API keys document (auth.api_keys_file) and the web config
-// (--web.config.file): YAML in, the auth module's plain values out. yaml-cpp
-// exceptions stop at the two Parse functions.
+// (--web.config.file): YAML in, the auth module's plain values out, or a
+// Status naming the key path and line.
 #include <algorithm>
 #include <array>
 #include <filesystem>
@@ -11,75 +11,103 @@
 namespace lce {
 namespace {
 
-using config_detail::ConfigError;
+using config_detail::Invalid;
+using config_detail::KeyText;
+using config_detail::ReadEach;
+using config_detail::ReadIf;
 using config_detail::ReadScalar;
 using config_detail::RejectUnknownKeys;
 using config_detail::RequireMap;
-using config_detail::Where;
+using config_detail::RequireSection;
+using config_detail::Scalar;
 
-std::vector<std::string> ReadPatterns(const YAML::Node& node, const std::string& path) {
-  if (!node) return {};
-  if (!node.IsSequence() || node.size() == 0) throw ConfigError{Where(node, path) + " must be a non-empty list of campaign patterns"};
+Result<std::vector<std::string>> ReadPatterns(const YAML::Node& node, const std::string& path) {
+  if (!node.IsSequence() || node.size() == 0) return Invalid(node, path, " must be a non-empty list of campaign patterns");
   std::vector<std::string> patterns;
-  for (const auto& item : node) patterns.push_back(ReadScalar<std::string>(item, path, "a campaign pattern"));
+  for (const auto& item : node) {
+    Result<std::string> pattern = ReadScalar<std::string>(item, path, "a campaign pattern");
+    if (!pattern.ok()) return pattern.status();
+    patterns.push_back(std::move(pattern).value());
+  }
   return patterns;
 }
 
-ApiKeyEntry ReadKey(const YAML::Node& node, const std::string& path) {
-  RequireMap(node, path);
-  RejectUnknownKeys(node, path, {"id", "sha256", "campaigns"});
-  if (!node["id"] || !node["sha256"]) throw ConfigError{Where(node, path) + " needs id and sha256"};
-  return {ReadScalar<std::string>(node["id"], path + ".id", "a key id"),
-          ReadScalar<std::string>(node["sha256"], path + ".sha256", "a SHA-256 hex digest"),
-          ReadPatterns(node["campaigns"], path + ".campaigns")};
+Result<ApiKeyEntry> ReadKey(const YAML::Node& node, const std::string& path) {
+  if (Status s = RequireSection(node, path, {"id", "sha256", "campaigns"}); !s.ok()) return s;
+  if (!node["id"] || !node["sha256"]) return Invalid(node, path, " needs id and sha256");
+  ApiKeyEntry key;
+  if (Status s = ReadIf(node, path, "id", key.id, Scalar<std::string>("a key id")); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "sha256", key.sha256_hex, Scalar<std::string>("a SHA-256 hex digest")); !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "campaigns", key.campaigns, ReadPatterns); !s.ok()) return s;
+  return key;
 }
 
-ApiProject ReadProject(const YAML::Node& node, const std::string& path) {
-  RequireMap(node, path);
-  RejectUnknownKeys(node, path, {"name", "campaigns", "keys"});
-  if (!node["name"]) throw ConfigError{Where(node, path) + " needs name"};
-  ApiProject project{ReadScalar<std::string>(node["name"], path + ".name", "a project name"),
-                     ReadPatterns(node["campaigns"], path + ".campaigns"), {}};
+Result<ApiProject> ReadProject(const YAML::Node& node, const std::string& path) {
+  if (Status s = RequireSection(node, path, {"name", "campaigns", "keys"}); !s.ok()) return s;
+  if (!node["name"]) return Invalid(node, path, " needs name");
+  ApiProject project;
+  if (Status s = ReadIf(node, path, "name", project.name, Scalar<std::string>("a project name")); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "campaigns", project.campaigns, ReadPatterns); !s.ok()) return s;
   const YAML::Node keys = node["keys"];
-  if (!keys || !keys.IsSequence()) throw ConfigError{Where(node, path) + " needs keys (a list)"};
-  for (std::size_t k = 0; k < keys.size(); ++k) project.keys.push_back(ReadKey(keys[k], path + ".keys[" + std::to_string(k) + "]"));
+  if (!keys || !keys.IsSequence()) return Invalid(node, path, " needs keys (a list)");
+  if (Status s = config_detail::Store(ReadEach<ApiKeyEntry>(keys, path + ".keys", ReadKey), project.keys); !s.ok()) {
+    return s;
+  }
   return project;
 }
 
-std::string ReadExistingFile(const YAML::Node& node, const std::string& path, const std::string& base_dir) {
-  std::filesystem::path file = ReadScalar<std::string>(node, path, "a file name");
-  if (file.empty()) throw ConfigError{Where(node, path) + " must be a file name"};
+Result<std::string> ReadExistingFile(const YAML::Node& node, const std::string& path, const std::string& base_dir) {
+  const Result<std::string> name = ReadScalar<std::string>(node, path, "a file name");
+  if (!name.ok()) return name.status();
+  std::filesystem::path file = *name;
+  if (file.empty()) return Invalid(node, path, " must be a file name");
   if (file.is_relative() && !base_dir.empty()) file = std::filesystem::path(base_dir) / file;
-  if (!std::filesystem::is_regular_file(file)) throw ConfigError{Where(node, path) + ": no such file " + file.string()};
+  if (!std::filesystem::is_regular_file(file)) return Invalid(node, path, ": no such file " + file.string());
   return file.string();
 }
 
-TlsConfig ReadTls(const YAML::Node& node, const std::string& base_dir) {
-  const std::string path = "tls_server_config";
-  RequireMap(node, path);
-  RejectUnknownKeys(node, path, {"cert_file", "key_file", "min_version", "client_auth_type", "client_ca_file"});
-  if (!node["cert_file"] || !node["key_file"]) throw ConfigError{Where(node, path) + " needs cert_file and key_file"};
+Result<std::string> ReadTlsVersion(const YAML::Node& node, const std::string& path) {
+  Result<std::string> version = ReadScalar<std::string>(node, path, "a TLS version");
+  if (!version.ok()) return version;
+  static constexpr std::array<std::string_view, 4> kVersions = {"TLS10", "TLS11", "TLS12", "TLS13"};
+  if (std::find(kVersions.begin(), kVersions.end(), *version) == kVersions.end()) {
+    return Invalid(node, path, " must be TLS10, TLS11, TLS12 or TLS13");
+  }
+  return version;
+}
+
+// client_auth_type: whether a client certificate is required.
+Result<bool> ReadRequireClientCert(const YAML::Node& node, const std::string& path) {
+  const Result<std::string> type = ReadScalar<std::string>(node, path, "a client auth type");
+  if (!type.ok()) return type.status();
+  if (*type != "NoClientCert" && *type != "RequireAndVerifyClientCert") {
+    return Invalid(node, path, " must be NoClientCert or RequireAndVerifyClientCert");
+  }
+  return *type == "RequireAndVerifyClientCert";
+}
+
+Result<TlsConfig> ReadTls(const YAML::Node& node, const std::string& path, const std::string& base_dir) {
+  if (Status s = RequireSection(node, path, {"cert_file", "key_file", "min_version", "client_auth_type", "client_ca_file"});
+      !s.ok()) {
+    return s;
+  }
+  if (!node["cert_file"] || !node["key_file"]) return Invalid(node, path, " needs cert_file and key_file");
+  const auto existing_file = [&base_dir](const YAML::Node& value, const std::string& at) {
+    return ReadExistingFile(value, at, base_dir);
+  };
   TlsConfig tls;
   tls.enabled = true;
-  tls.cert_file = ReadExistingFile(node["cert_file"], path + ".cert_file", base_dir);
-  tls.key_file = ReadExistingFile(node["key_file"], path + ".key_file", base_dir);
-  if (const YAML::Node version = node["min_version"]) {
-    tls.min_version = ReadScalar<std::string>(version, path + ".min_version", "a TLS version");
-    static constexpr std::array<std::string_view, 4> kVersions = {"TLS10", "TLS11", "TLS12", "TLS13"};
-    if (std::find(kVersions.begin(), kVersions.end(), tls.min_version) == kVersions.end()) {
-      throw ConfigError{Where(version, path + ".min_version") + " must be TLS10, TLS11, TLS12 or TLS13"};
-    }
+  if (Status s = ReadIf(node, path, "cert_file", tls.cert_file, existing_file); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "key_file", tls.key_file, existing_file); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "min_version", tls.min_version, ReadTlsVersion); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "client_auth_type", tls.require_client_cert, ReadRequireClientCert); !s.ok()) {
+    return s;
   }
-  if (const YAML::Node client = node["client_auth_type"]) {
-    const auto type = ReadScalar<std::string>(client, path + ".client_auth_type", "a client auth type");
-    if (type != "NoClientCert" && type != "RequireAndVerifyClientCert") {
-      throw ConfigError{Where(client, path + ".client_auth_type") + " must be NoClientCert or RequireAndVerifyClientCert"};
-    }
-    tls.require_client_cert = type == "RequireAndVerifyClientCert";
-  }
-  if (node["client_ca_file"]) tls.client_ca_file = ReadExistingFile(node["client_ca_file"], path + ".client_ca_file", base_dir);
+  if (Status s = ReadIf(node, path, "client_ca_file", tls.client_ca_file, existing_file); !s.ok()) return s;
   if (tls.require_client_cert && tls.client_ca_file.empty()) {
-    throw ConfigError{Where(node, path) + ": RequireAndVerifyClientCert needs client_ca_file"};
+    return Invalid(node, path, ": RequireAndVerifyClientCert needs client_ca_file");
   }
   return tls;
 }
@@ -89,35 +117,42 @@ bool IsBcryptHash(const std::string& hash) {
          hash[3] == '$';
 }
 
-std::map<std::string, std::string> ReadUsers(const YAML::Node& node) {
-  const std::string path = "basic_auth_users";
-  RequireMap(node, path);
+Result<std::map<std::string, std::string>> ReadUsers(const YAML::Node& node, const std::string& path) {
+  if (Status s = RequireMap(node, path); !s.ok()) return s;
   std::map<std::string, std::string> users;
   for (const auto& entry : node) {
-    const auto user = entry.first.as<std::string>();
-    if (user.empty() || user.find(':') != std::string::npos) throw ConfigError{Where(entry.first, path) + ": a user name must be non-empty, without ':'"};
-    const auto hash = ReadScalar<std::string>(entry.second, path + "." + user, "a bcrypt hash");
-    if (!IsBcryptHash(hash)) throw ConfigError{Where(entry.second, path + "." + user) + " must be a bcrypt hash ($2a$, $2b$ or $2y$)"};
-    users.emplace(user, hash);
+    Result<std::string> user = KeyText(entry.first);
+    if (!user.ok()) return user.status();
+    if (user->empty() || user->find(':') != std::string::npos) {
+      return Invalid(entry.first, path, ": a user name must be non-empty, without ':'");
+    }
+    Result<std::string> hash = ReadScalar<std::string>(entry.second, path + "." + *user, "a bcrypt hash");
+    if (!hash.ok()) return hash.status();
+    if (!IsBcryptHash(*hash)) {
+      return Invalid(entry.second, path + "." + *user, " must be a bcrypt hash ($2a$, $2b$ or $2y$)");
+    }
+    users.emplace(std::move(user).value(), std::move(hash).value());
   }
   return users;
+}
+
+Result<std::vector<ApiProject>> ReadProjects(const YAML::Node& root) {
+  std::vector<ApiProject> read;
+  if (!root || root.IsNull()) return read;
+  if (Status s = RequireMap(root, "(document)"); !s.ok()) return s;
+  if (Status s = RejectUnknownKeys(root, "", {"projects"}); !s.ok()) return s;
+  if (const YAML::Node list = root["projects"]) {
+    if (!list.IsSequence()) return Invalid(list, "projects", " must be a list");
+    return ReadEach<ApiProject>(list, "projects", ReadProject);
+  }
+  return read;
 }
 
 }  // namespace
 
 Result<ApiKeys> ParseApiKeys(const std::string& yaml_text, const std::string& source) {
-  Result<std::vector<ApiProject>> projects = config_detail::ReadDocument<std::vector<ApiProject>>(
-      yaml_text, source, [](const YAML::Node& root) -> Result<std::vector<ApiProject>> {
-        std::vector<ApiProject> read;
-        if (!root || root.IsNull()) return read;
-        RequireMap(root, "(document)");
-        RejectUnknownKeys(root, "", {"projects"});
-        if (const YAML::Node list = root["projects"]) {
-          if (!list.IsSequence()) throw ConfigError{Where(list, "projects") + " must be a list"};
-          for (std::size_t p = 0; p < list.size(); ++p) read.push_back(ReadProject(list[p], "projects[" + std::to_string(p) + "]"));
-        }
-        return read;
-      });
+  Result<std::vector<ApiProject>> projects =
+      config_detail::ReadDocument<std::vector<ApiProject>>(yaml_text, source, ReadProjects);
   if (!projects.ok()) return projects.status();
   Result<ApiKeys> keys = ApiKeys::Build(*projects);
   if (!keys.ok()) return keys.status().WithContext(source);
@@ -134,10 +169,11 @@ Result<WebConfig> ParseWebConfig(const std::string& yaml_text, const std::string
   return config_detail::ReadDocument<WebConfig>(yaml_text, source, [&base_dir](const YAML::Node& root) -> Result<WebConfig> {
     WebConfig config;
     if (!root || root.IsNull()) return config;
-    RequireMap(root, "(document)");
-    RejectUnknownKeys(root, "", {"tls_server_config", "basic_auth_users"});
-    if (const YAML::Node tls = root["tls_server_config"]) config.tls = ReadTls(tls, base_dir);
-    if (const YAML::Node users = root["basic_auth_users"]) config.basic_auth_users = ReadUsers(users);
+    if (Status s = RequireMap(root, "(document)"); !s.ok()) return s;
+    if (Status s = RejectUnknownKeys(root, "", {"tls_server_config", "basic_auth_users"}); !s.ok()) return s;
+    const auto tls = [&base_dir](const YAML::Node& value, const std::string& at) { return ReadTls(value, at, base_dir); };
+    if (Status s = ReadIf(root, "", "tls_server_config", config.tls, tls); !s.ok()) return s;
+    if (Status s = ReadIf(root, "", "basic_auth_users", config.basic_auth_users, ReadUsers); !s.ok()) return s;
     return config;
   });
 }

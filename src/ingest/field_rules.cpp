@@ -90,12 +90,6 @@ std::string CharsetMessage(const LabelScan& scan) {
   return msg;
 }
 
-bool Fail(RejectReason why, std::string text, RejectReason* reason, std::string* message) {
-  if (reason != nullptr) *reason = why;
-  if (message != nullptr) *message = std::move(text);
-  return false;
-}
-
 }  // namespace
 
 bool IsValidRecordId(std::string_view value) noexcept {
@@ -189,32 +183,28 @@ bool IsValidSpanId(std::string_view value) noexcept { return ingest_detail::IsVa
 
 std::string CountAboveBoundMessage(std::uint64_t max) { return "must be at most " + std::to_string(max) + " per record"; }
 
-bool ValidateTokenParts(const TokenUsage& tokens, TokenType* part, std::string* message) {
+std::optional<TokenPartsError> ValidateTokenParts(const TokenUsage& tokens) {
   const std::uint64_t input = tokens[TokenType::kInput];
   const std::uint64_t output = tokens[TokenType::kOutput];
   std::uint64_t parts = 0;
   const bool overflow = __builtin_add_overflow(tokens[TokenType::kCachedInput], tokens[TokenType::kCacheWrite], &parts);
   if (overflow || parts > input) {
     const std::string sum = overflow ? "more than 18446744073709551615" : std::to_string(parts);
-    *part = TokenType::kCachedInput;
-    *message = "cached_input + cache_write (" + sum + ") exceed input (" + std::to_string(input) + ")";
-    return false;
+    return TokenPartsError{TokenType::kCachedInput,
+                           "cached_input + cache_write (" + sum + ") exceed input (" + std::to_string(input) + ")"};
   }
   if (tokens[TokenType::kReasoning] > output) {
-    *part = TokenType::kReasoning;
-    *message = "reasoning (" + std::to_string(tokens[TokenType::kReasoning]) + ") exceeds output (" +
-               std::to_string(output) + ")";
-    return false;
+    return TokenPartsError{TokenType::kReasoning, "reasoning (" + std::to_string(tokens[TokenType::kReasoning]) +
+                                                      ") exceeds output (" + std::to_string(output) + ")"};
   }
-  return true;
+  return std::nullopt;
 }
 
 // Order of the checks (the first failing one is reported): empty, secret,
 // e-mail, phone, length, character set (space, backslash, other), reserved "__".
 // The common case (every character label-safe, so neither '@' nor a space)
 // is decided in one pass over the value.
-bool ValidateLabelValue(std::string_view value, std::size_t max_length, RejectReason* reason,
-                        std::string* message) {
+std::optional<FieldError> ValidateLabelValue(std::string_view value, std::size_t max_length) {
   using namespace ingest_detail;
   try {
     std::uint8_t common = 0xff;  // class bits shared by every character
@@ -226,44 +216,47 @@ bool ValidateLabelValue(std::string_view value, std::size_t max_length, RejectRe
     }
     if (!value.empty() && (common & kLabelChar) != 0) {
       if ((common & kPhoneChar) != 0 && digits >= 7 && digits <= 15) {
-        return Fail(RejectReason::kLooksLikePhone, "looks like a phone number; personal data is not allowed here",
-                    reason, message);
+        return FieldError{RejectReason::kLooksLikePhone, "looks like a phone number; personal data is not allowed here"};
       }
       if (value.size() <= max_length && !(value.size() >= 2 && value[0] == '_' && value[1] == '_') &&
           (value.size() < kMinSecretLength || !LooksLikeSecret(value))) {
-        return true;
+        return std::nullopt;
       }
     }
-    if (value.empty()) return Fail(RejectReason::kInvalidLabel, "must not be empty", reason, message);
+    if (value.empty()) return FieldError{RejectReason::kInvalidLabel, "must not be empty"};
     if (LooksLikeSecret(value)) {
-      return Fail(RejectReason::kLooksLikeSecret,
-                  "looks like an API key or token; credentials never belong in a label", reason, message);
+      return FieldError{RejectReason::kLooksLikeSecret,
+                        "looks like an API key or token; credentials never belong in a label"};
     }
     if (LooksLikeEmail(value)) {
-      return Fail(RejectReason::kLooksLikeEmail, "looks like an e-mail address; send hash_email instead",
-                  reason, message);
+      return FieldError{RejectReason::kLooksLikeEmail, "looks like an e-mail address; send hash_email instead"};
     }
     if (LooksLikePhone(value)) {
-      return Fail(RejectReason::kLooksLikePhone, "looks like a phone number; personal data is not allowed here",
-                  reason, message);
+      return FieldError{RejectReason::kLooksLikePhone, "looks like a phone number; personal data is not allowed here"};
     }
     if (value.size() > max_length) {
-      return Fail(RejectReason::kInvalidLabel,
-                  "longer than " + std::to_string(max_length) + " characters (" + std::to_string(value.size()) + ")",
-                  reason, message);
+      return FieldError{RejectReason::kInvalidLabel, "longer than " + std::to_string(max_length) + " characters (" +
+                                                         std::to_string(value.size()) + ")"};
     }
     const LabelScan scan = ScanLabel(value);
     if (scan.first_bad != std::string_view::npos) {
-      return Fail(RejectReason::kInvalidLabel, CharsetMessage(scan), reason, message);
+      return FieldError{RejectReason::kInvalidLabel, CharsetMessage(scan)};
     }
     if (value.size() >= 2 && value[0] == '_' && value[1] == '_') {
-      return Fail(RejectReason::kInvalidLabel, "must not start with \"__\" (reserved)", reason, message);
+      return FieldError{RejectReason::kInvalidLabel, "must not start with \"__\" (reserved)"};
     }
-    return true;
+    return std::nullopt;
   } catch (const std::exception&) {  // only std::bad_alloc while building a message
-    if (reason != nullptr) *reason = RejectReason::kInvalidLabel;
-    return false;
+    return FieldError{RejectReason::kInvalidLabel, {}};
   }
+}
+
+bool ValidateLabelValue(std::string_view value, std::size_t max_length, RejectReason* reason, std::string* message) {
+  std::optional<FieldError> error = ValidateLabelValue(value, max_length);
+  if (!error) return true;
+  if (reason != nullptr) *reason = error->reason;
+  if (message != nullptr) *message = std::move(error->message);
+  return false;
 }
 
 }  // namespace lce

@@ -53,7 +53,7 @@ constexpr std::array<std::string_view, kTokenTypeCount> kTokenFieldPaths = {
 // A name that can be shown in an error without leaking data: label-safe
 // (so not an e-mail or phone number) and short.
 bool IsShowableName(const RawString& key) {
-  return key.plain && ValidateLabelValue(key.text, 64, nullptr, nullptr);
+  return key.plain && IsValidLabelValue(key.text, 64);
 }
 
 std::string LatencyTooLarge() { return "must be at most " + std::to_string(kMaxLatencyMs) + " (7 days)"; }
@@ -231,10 +231,8 @@ bool RecordParser::ReadLabel(od::value& value, od::json_type type, std::string_v
   std::string_view text;
   if (!ReadString(value, type, path, &text)) return false;
   if (Rejected()) return true;
-  RejectReason reason{};
-  std::string message;
-  if (!ValidateLabelValue(text, options_.max_label_length, &reason, &message)) {
-    return RejectString(text, reason, path, std::move(message));
+  if (std::optional<FieldError> error = ValidateLabelValue(text, options_.max_label_length)) {
+    return RejectString(text, error->reason, path, std::move(error->message));
   }
   *out = text;
   return true;
@@ -331,10 +329,8 @@ bool RecordParser::ReadUnits(od::value& value, od::json_type type) {
   has_units_ = true;
   record_->units.clear();  // a repeated key replaces the earlier one
   return ForEachField(object, 1, [this, &path](std::string_view key, od::value& count) {
-    RejectReason reason{};
-    std::string message;
-    if (!ValidateLabelValue(key, options_.max_label_length, &reason, &message)) {
-      return RejectString(key, reason, path, "unit name " + message) && SkipValue(count, 2);
+    if (std::optional<FieldError> error = ValidateLabelValue(key, options_.max_label_length)) {
+      return RejectString(key, error->reason, path, "unit name " + error->message) && SkipValue(count, 2);
     }
     od::json_type count_type;
     if (auto error = count.type().get(count_type)) return Fault(error);
@@ -602,11 +598,9 @@ bool RecordParser::RejectUnknownField(std::string_view prefix, std::string_view 
 }
 
 void RecordParser::CheckParts() {
-  TokenType part = TokenType::kInput;
-  std::string message;
-  if (!ValidateTokenParts(record_->tokens, &part, &message)) {
+  if (std::optional<TokenPartsError> error = ValidateTokenParts(record_->tokens)) {
     Reject(RejectReason::kPartsExceedWhole,
-           FieldPath{"token_usage.", kTokenTypeNames[static_cast<std::size_t>(part)]}, std::move(message));
+           FieldPath{"token_usage.", kTokenTypeNames[static_cast<std::size_t>(error->part)]}, std::move(error->message));
   }
 }
 

@@ -29,7 +29,8 @@
 // Exceptions: this file's DecodeError is caught in DecodeOtlpJson and becomes
 // an InvalidArgument Status (simdjson is used with error codes); a
 // std::exception from the callback (bad_alloc) becomes an Internal Status,
-// any other exception passes through (otlp.h).
+// any other exception passes through (otlp.h). The callback stops decoding
+// with a returned Status, not an exception.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -278,13 +279,13 @@ bool ObjectList(const Element* member, const Path& owner, std::string_view name,
 constexpr std::array<std::string_view, 7> kSpanKeys = {"traceId",         "spanId", "name",      "startTimeUnixNano",
                                                        "endTimeUnixNano", "status", "attributes"};
 
-void DecodeRequest(Element root, const std::function<void(const OtlpSpan&)>& on_span) {
+Status DecodeRequest(Element root, const OtlpSpanCallback& on_span) {
   const Path body{nullptr, "(body)"};
   if (!root.is_object()) FailType(body, "an ExportTraceServiceRequest object", root);
   std::vector<OtlpAttribute> resource_attributes;
   std::vector<OtlpAttribute> span_attributes;
   simdjson::dom::array resource_spans;
-  if (!ObjectList(Members<1>(root, {"resourceSpans"})[0], body, "resourceSpans", &resource_spans)) return;
+  if (!ObjectList(Members<1>(root, {"resourceSpans"})[0], body, "resourceSpans", &resource_spans)) return Status::Ok();
   std::size_t r = 0;
   for (const Element rs : resource_spans) {
     const Path rs_path{nullptr, "resourceSpans", r++};
@@ -314,10 +315,11 @@ void DecodeRequest(Element root, const std::function<void(const OtlpSpan&)>& on_
         ReadAttributes(m[6], path, &span_attributes);
         out.attributes = span_attributes;
         out.resource_attributes = resource_attributes;
-        on_span(out);
+        if (Status taken = on_span(out); !taken.ok()) return taken;
       }
     }
   }
+  return Status::Ok();
 }
 
 // --- the thread's parser -------------------------------------------------
@@ -467,7 +469,7 @@ class Rewriter final : public nlohmann::json_sax<Json> {
 
 // Decodes `body` that `parser` refused: the precise message of a malformed
 // body, else the body as nlohmann read it (see the top of this file).
-Status DecodeRefused(std::string_view body, const std::function<void(const OtlpSpan&)>& on_span) {
+Status DecodeRefused(std::string_view body, const OtlpSpanCallback& on_span) {
   Rewriter rewriter;
   Json::sax_parse(body.begin(), body.end(), &rewriter);
   if (!rewriter.error.empty()) return Status::InvalidArgument(rewriter.error);
@@ -479,21 +481,19 @@ Status DecodeRefused(std::string_view body, const std::function<void(const OtlpS
   if (error != simdjson::SUCCESS) {
     return Status::Internal(std::string("decoding OTLP JSON failed: ") + simdjson::error_message(error));
   }
-  DecodeRequest(root, on_span);
-  return Status::Ok();
+  return DecodeRequest(root, on_span);
 }
 
 }  // namespace
 
-Status DecodeOtlpJson(std::string_view body, const std::function<void(const OtlpSpan&)>& on_span) {
+Status DecodeOtlpJson(std::string_view body, const OtlpSpanCallback& on_span) {
   try {
     ParserLease parser;
     Element root;
     if (parser.get().parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
       return DecodeRefused(body, on_span);
     }
-    DecodeRequest(root, on_span);
-    return Status::Ok();
+    return DecodeRequest(root, on_span);
   } catch (const DecodeError& e) {
     return Status::InvalidArgument("invalid ExportTraceServiceRequest: " + e.message);
   } catch (const std::exception& e) {  // std::bad_alloc

@@ -39,9 +39,10 @@ class GzipStream {
 
 }  // namespace
 
-Status InflateOtlpGzip(std::string_view body, std::size_t max_bytes, std::string* out, bool* too_large) {
-  out->clear();
-  *too_large = false;
+Result<std::string> InflateOtlpGzip(std::string_view body, std::size_t max_bytes) {
+  const auto too_large = [max_bytes] {
+    return Status::PayloadTooLarge("decompressed body exceeds " + std::to_string(max_bytes) + " bytes");
+  };
   try {
     GzipStream gzip;
     if (!gzip.ok()) return Status::Internal("zlib could not start a gzip stream");
@@ -51,6 +52,7 @@ Status InflateOtlpGzip(std::string_view body, std::size_t max_bytes, std::string
     std::size_t consumed = 0;
     // Grows as needed, never past max_bytes + 1 (one byte more proves "too large").
     const std::size_t cap = max_bytes == std::numeric_limits<std::size_t>::max() ? max_bytes : max_bytes + 1;
+    std::string out;
     std::size_t produced = 0;
     bool member_done = false;
     while (true) {
@@ -68,17 +70,13 @@ Status InflateOtlpGzip(std::string_view body, std::size_t max_bytes, std::string
         if (inflateReset(&z) != Z_OK) return Status::InvalidArgument("invalid gzip body");
         member_done = false;
       }
-      if (produced == out->size()) {
-        if (out->size() >= cap) {
-          *too_large = true;
-          out->clear();
-          return Status::Ok();
-        }
-        const std::size_t grown = std::max<std::size_t>(out->size() * 2, std::max<std::size_t>(body.size() * 4, 4096));
-        out->resize(std::min(grown, cap));
+      if (produced == out.size()) {
+        if (out.size() >= cap) return too_large();
+        const std::size_t grown = std::max<std::size_t>(out.size() * 2, std::max<std::size_t>(body.size() * 4, 4096));
+        out.resize(std::min(grown, cap));
       }
-      const std::size_t room = std::min(out->size() - produced, kSlice);
-      z.next_out = reinterpret_cast<Bytef*>(out->data() + produced);
+      const std::size_t room = std::min(out.size() - produced, kSlice);
+      z.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
       z.avail_out = static_cast<uInt>(room);
       const int rc = inflate(&z, Z_NO_FLUSH);
       produced += room - z.avail_out;
@@ -95,14 +93,10 @@ Status InflateOtlpGzip(std::string_view body, std::size_t max_bytes, std::string
                                        (z.msg != nullptr ? z.msg : "corrupt data"));
       }
     }
-    out->resize(produced);
-    if (produced > max_bytes) {
-      *too_large = true;
-      out->clear();
-    }
-    return Status::Ok();
+    if (produced > max_bytes) return too_large();
+    out.resize(produced);
+    return out;
   } catch (const std::exception& e) {  // std::bad_alloc
-    out->clear();
     return Status::Internal(std::string("decompressing the body failed: ") + e.what());
   }
 }

@@ -37,9 +37,8 @@ std::string_view NormalizeOtlpVendor(std::string_view value, std::string* out) {
 Status ValidateOtlpOptions(const OtlpOptions& options, const IngestOptions& ingest) {
   for (const auto& [name, event] : {std::pair<const char*, const std::string&>{"llm_event", options.llm_event},
                                     std::pair<const char*, const std::string&>{"span_event", options.span_event}}) {
-    std::string message;
-    if (!ValidateLabelValue(event, ingest.max_label_length, nullptr, &message)) {
-      return Status::InvalidArgument(std::string(name) + ": " + message);
+    if (const std::optional<FieldError> error = ValidateLabelValue(event, ingest.max_label_length)) {
+      return Status::InvalidArgument(std::string(name) + ": " + error->message);
     }
   }
   for (const OtlpAttributeField& field : kOtlpAttributeFields) {
@@ -57,14 +56,17 @@ Status ValidateOtlpOptions(const OtlpOptions& options, const IngestOptions& inge
 
 Result<Batch> ParseOtlpTraces(std::string_view body, OtlpEncoding encoding, const OtlpOptions& otlp,
                               const IngestOptions& ingest, std::int64_t receive_time_unix_ns) {
-  // Thrown by the span callback to stop decoding at the first span over
-  // ingest.max_records_per_batch (memory stays bounded by the limit).
-  struct TooManySpans {};
   try {
     Batch batch;
-    const auto append = [&](const OtlpSpan& span) {
-      if (batch.total >= ingest.max_records_per_batch) throw TooManySpans{};
+    // Decoding stops at the first span over ingest.max_records_per_batch
+    // (memory stays bounded by the limit).
+    const auto append = [&](const OtlpSpan& span) -> Status {
+      if (batch.total >= ingest.max_records_per_batch) {
+        return Status::ResourceExhausted("the request holds more than " + std::to_string(ingest.max_records_per_batch) +
+                                         " spans (ingest.max_records_per_batch): split it, nothing was counted");
+      }
       AppendOtlpSpan(span, otlp, ingest, receive_time_unix_ns, &batch);
+      return Status::Ok();
     };
     Status decoded;
     switch (encoding) {
@@ -77,9 +79,6 @@ Result<Batch> ParseOtlpTraces(std::string_view body, OtlpEncoding encoding, cons
     }
     if (!decoded.ok()) return decoded;
     return Result<Batch>(std::move(batch));
-  } catch (const TooManySpans&) {
-    return Status::ResourceExhausted("the request holds more than " + std::to_string(ingest.max_records_per_batch) +
-                                     " spans (ingest.max_records_per_batch): split it, nothing was counted");
   } catch (const std::exception& e) {  // std::bad_alloc
     return Status::Internal(std::string("OTLP ingest failed: ") + e.what());
   }

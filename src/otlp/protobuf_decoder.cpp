@@ -95,7 +95,7 @@ std::string BadStatusPath(const wire::ExportTraceServiceRequest& request) {
 
 }  // namespace
 
-Status DecodeOtlpProtobuf(std::string_view body, const std::function<void(const OtlpSpan&)>& on_span) {
+Status DecodeOtlpProtobuf(std::string_view body, const OtlpSpanCallback& on_span) {
   try {
     if (body.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
       return Status::InvalidArgument("invalid ExportTraceServiceRequest: body larger than 2 GiB");
@@ -134,7 +134,7 @@ Status DecodeOtlpProtobuf(std::string_view body, const std::function<void(const 
           ToAttributes(span.attributes(), &span_attributes);
           out.attributes = span_attributes;
           out.resource_attributes = resource_attributes;
-          on_span(out);
+          if (Status taken = on_span(out); !taken.ok()) return taken;
         }
       }
     }

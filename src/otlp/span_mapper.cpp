@@ -181,10 +181,8 @@ class SpanMapper {
   }
 
   bool KeepLabel(std::string_view value, const Found& found, std::string_view* out) {
-    RejectReason reason = RejectReason::kInvalidLabel;
-    std::string message;
-    if (!ValidateLabelValue(value, ingest_.max_label_length, &reason, &message)) {
-      return RejectAttribute(reason, found, std::move(message));
+    if (std::optional<FieldError> error = ValidateLabelValue(value, ingest_.max_label_length)) {
+      return RejectAttribute(error->reason, found, std::move(error->message));
     }
     *out = batch_.Keep(value);
     return true;
@@ -197,10 +195,8 @@ class SpanMapper {
     if (span_.name.empty()) return true;
     std::string name(span_.name);
     std::replace(name.begin(), name.end(), ' ', '_');
-    RejectReason reason = RejectReason::kInvalidLabel;
-    std::string message;
-    if (!ValidateLabelValue(name, ingest_.max_label_length, &reason, &message)) {
-      return RejectSpanField(reason, "name", std::move(message));
+    if (std::optional<FieldError> error = ValidateLabelValue(name, ingest_.max_label_length)) {
+      return RejectSpanField(error->reason, "name", std::move(error->message));
     }
     r->operation = batch_.Keep(name);
     return true;
@@ -283,13 +279,12 @@ class SpanMapper {
       }
       t[TokenType::kInput] = input;
     }
-    TokenType part = TokenType::kInput;
-    std::string message;
-    if (!ValidateTokenParts(t, &part, &message)) {
-      const Found& reported = counts[static_cast<std::size_t>(part)];
-      return reported ? RejectAttribute(RejectReason::kPartsExceedWhole, reported, std::move(message))
-                      : Reject(RejectReason::kPartsExceedWhole, FirstKey(*keys[static_cast<std::size_t>(part)], "tokens"),
-                               std::move(message), "attribute");
+    if (std::optional<TokenPartsError> error = ValidateTokenParts(t)) {
+      const auto part = static_cast<std::size_t>(error->part);
+      const Found& reported = counts[part];
+      return reported ? RejectAttribute(RejectReason::kPartsExceedWhole, reported, std::move(error->message))
+                      : Reject(RejectReason::kPartsExceedWhole, FirstKey(*keys[part], "tokens"),
+                               std::move(error->message), "attribute");
     }
     return true;
   }

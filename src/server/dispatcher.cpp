@@ -55,10 +55,12 @@ std::optional<Response> Dispatcher::Authenticate(Request& request) {
     }
     case Access::kOperator: {
       if (edge_.basic_auth == nullptr) return std::nullopt;
-      if (edge_.basic_auth->Verify(authorization, &request.caller.user)) return std::nullopt;
+      if (std::optional<std::string> user = edge_.basic_auth->Verify(authorization)) {
+        request.caller.user = std::move(*user);
+        return std::nullopt;
+      }
       edge_.self->CountAuthFailure(route.name, "basic_auth");
       log::Audit("anonymous", route.name, route.path, "basic_auth");
-      request.caller.user.clear();
       return Unauthorized("Basic", "basic authentication is required");
     }
   }
@@ -99,10 +101,11 @@ std::optional<Response> Dispatcher::ReadBody(mg_connection* conn, Request& reque
   const std::size_t limit = route.body_limit == Route::kConfiguredBodyLimit
                                 ? request.snapshot->config.server.max_body_bytes
                                 : route.body_limit;
-  bool too_large = false;
-  request.body = http::ReadBody(conn, limit, &too_large);
-  if (!too_large) return std::nullopt;
-  request.body.clear();
+  Result<std::string> body = http::ReadBody(conn, limit);
+  if (body.ok()) {
+    request.body = std::move(body).value();
+    return std::nullopt;
+  }
   edge_.self->CountLimited(route.name, "body_size");
   return handler_->BodyTooLarge(request, limit);
 }

@@ -134,8 +134,9 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(const ExporterSettings& setti
   if (!settings.web_config_file.empty()) {
     Result<WebConfig> loaded = LoadWebConfigFile(settings.web_config_file);
     if (!loaded.ok()) return loaded.status();
-    std::string error;
-    if (loaded->tls.enabled && !CheckServerTls(loaded->tls, &error)) return Status::InvalidArgument(settings.web_config_file + ": " + error);
+    if (loaded->tls.enabled) {
+      if (Status tls = CheckServerTls(loaded->tls); !tls.ok()) return tls.WithContext(settings.web_config_file);
+    }
     if (loaded->tls.enabled && !CivetWebTlsUsable()) {
       return Status::Internal("TLS needs the OpenSSL 3 compat library next to the build (src/server/openssl_compat, "
                               "libssl.so on the binary's RUNPATH); it is not loaded");
@@ -163,9 +164,9 @@ Exporter::~Exporter() { Shutdown(); }
 // passes itself as user data; our Impl is its user context.
 int InitServerTls(void* ssl_ctx, void* user_data) {
   const auto* impl = static_cast<const Exporter::Impl*>(static_cast<CivetServer*>(user_data)->getUserContext());
-  std::string error;
-  if (ConfigureServerTls(ssl_ctx, impl->web.tls, &error)) return 1;
-  log::Error("cannot configure TLS", {{"err", error}});
+  const Status configured = ConfigureServerTls(ssl_ctx, impl->web.tls);
+  if (configured.ok()) return 1;
+  log::Error("cannot configure TLS", {{"err", configured.message()}});
   return -1;
 }
 
@@ -280,11 +281,10 @@ Status CheckConfig(const std::string& config_file, const std::string& pricing_di
   if (!web_config_file.empty()) {
     out << "Checking " << web_config_file << "\n";
     Result<WebConfig> loaded = LoadWebConfigFile(web_config_file);
-    std::string error;
     if (!loaded.ok()) {
       web = loaded.status();
-    } else if (loaded->tls.enabled && !CheckServerTls(loaded->tls, &error)) {
-      web = Status::InvalidArgument(web_config_file + ": " + error);
+    } else if (loaded->tls.enabled) {
+      web = CheckServerTls(loaded->tls).WithContext(web_config_file);
     }
     out << (web.ok() ? "  SUCCESS: " + web_config_file + " is valid\n" : "  FAILED: " + web.message() + "\n");
   }

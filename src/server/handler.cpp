@@ -78,6 +78,7 @@ int HttpStatusFor(Status::Code code) {
     case Status::Code::kUnprocessable: return 422;
     case Status::Code::kInternal: return 500;
     case Status::Code::kIoError: return 503;
+    case Status::Code::kPayloadTooLarge: return 413;
   }
   return 500;
 }

@@ -106,7 +106,8 @@ struct Response {
 };
 
 // kInvalidArgument 400, kNotFound 404, kResourceExhausted 413,
-// kUnprocessable 422, kInternal 500, kIoError 503 (the store).
+// kPayloadTooLarge 413, kUnprocessable 422, kInternal 500, kIoError 503
+// (the store).
 int HttpStatusFor(Status::Code code);
 
 class Handler {

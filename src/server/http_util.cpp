@@ -4,23 +4,20 @@
 
 namespace lce::http {
 
-std::string ReadBody(mg_connection* conn, std::size_t max_bytes, bool* too_large) {
-  *too_large = false;
+Result<std::string> ReadBody(mg_connection* conn, std::size_t max_bytes) {
+  const auto too_large = [max_bytes] {
+    return Status::PayloadTooLarge("request body exceeds " + std::to_string(max_bytes) + " bytes");
+  };
   const long long declared = mg_get_request_info(conn)->content_length;
-  if (declared > 0 && static_cast<unsigned long long>(declared) > max_bytes) {
-    *too_large = true;  // refuse before reading a byte
-    return {};
-  }
+  // Refused before a byte is read when the declared length is over.
+  if (declared > 0 && static_cast<unsigned long long>(declared) > max_bytes) return too_large();
   std::string body;
   if (declared > 0) body.reserve(static_cast<std::size_t>(declared));
   char chunk[64 * 1024];
   for (;;) {
     const int n = mg_read(conn, chunk, sizeof chunk);
     if (n <= 0) break;
-    if (body.size() + static_cast<std::size_t>(n) > max_bytes) {
-      *too_large = true;  // chunked body that grew past the limit
-      return {};
-    }
+    if (body.size() + static_cast<std::size_t>(n) > max_bytes) return too_large();  // a chunked body grew past it
     body.append(chunk, static_cast<std::size_t>(n));
   }
   return body;

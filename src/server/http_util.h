@@ -7,11 +7,14 @@
 
 #include <civetweb.h>
 
+#include "llm_cost_exporter/status.h"
+
 namespace lce::http {
 
-// Reads the whole request body, at most max_bytes. Sets *too_large (and
-// returns what was read) when the body is bigger, without reading it all.
-std::string ReadBody(mg_connection* conn, std::size_t max_bytes, bool* too_large);
+// Reads the whole request body, at most max_bytes. A bigger body is
+// PayloadTooLarge (the only failure), found without reading it all (before
+// reading a byte when its Content-Length says so).
+Result<std::string> ReadBody(mg_connection* conn, std::size_t max_bytes);
 
 // Writes a complete response with Content-Length. extra_headers are
 // "Name: value" lines separated by \r\n.

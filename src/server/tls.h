@@ -5,15 +5,14 @@
 // server module; OpenSSL stays out of every public header.
 #pragma once
 
-#include <string>
-
+#include "llm_cost_exporter/status.h"
 #include "llm_cost_exporter/web_config.h"
 
 namespace lce {
 
-// Configures `ssl_ctx` (an SSL_CTX*). Returns false with *error set when a
-// file cannot be used or the key does not match the certificate.
-bool ConfigureServerTls(void* ssl_ctx, const TlsConfig& tls, std::string* error);
+// Configures `ssl_ctx` (an SSL_CTX*). InvalidArgument when a file cannot be
+// used or the key does not match the certificate.
+Status ConfigureServerTls(void* ssl_ctx, const TlsConfig& tls);
 
 // Whether CivetWeb can serve TLS in this process: the OpenSSL 3 compat
 // library (src/server/openssl_compat) is loaded. Without it the first TLS
@@ -22,6 +21,6 @@ bool CivetWebTlsUsable();
 
 // Loads the files into a scratch context: the same checks as at start, for
 // --check-config and for a clear error before the server starts.
-bool CheckServerTls(const TlsConfig& tls, std::string* error);
+Status CheckServerTls(const TlsConfig& tls);
 
 }  // namespace lce

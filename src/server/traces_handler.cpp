@@ -52,7 +52,8 @@ Response OtlpError(OtlpEncoding encoding, const Status& status, std::string_view
   int rpc_code = kRpcInternal;
   switch (status.code()) {
     case Status::Code::kInvalidArgument: rpc_code = kRpcInvalidArgument; break;
-    case Status::Code::kResourceExhausted: rpc_code = kRpcResourceExhausted; break;
+    case Status::Code::kResourceExhausted:
+    case Status::Code::kPayloadTooLarge: rpc_code = kRpcResourceExhausted; break;
     case Status::Code::kIoError: rpc_code = kRpcUnavailable; break;
     default: break;
   }
@@ -104,8 +105,8 @@ class TracesHandler final : public Handler {
 
   // Answered in the request's encoding, as every OTLP error is.
   Response BodyTooLarge(const Request& request, std::size_t limit) const override {
-    return StatusResponse(EncodingOf(request).value_or(OtlpEncoding::kJson), 413, kRpcResourceExhausted,
-                          TooLargeMessage(limit));
+    return OtlpError(EncodingOf(request).value_or(OtlpEncoding::kJson),
+                     Status::PayloadTooLarge(TooLargeMessage(limit)));
   }
 
   Response Serve(const Request& request) override {
@@ -126,13 +127,13 @@ class TracesHandler final : public Handler {
     const std::size_t max_body = snapshot.config.server.max_body_bytes;
     std::string inflated;
     if (gzip) {
-      bool too_large = false;
-      const Status status = InflateOtlpGzip(request.body, max_body, &inflated, &too_large);
-      if (!status.ok()) return OtlpError(encoding, status);
-      if (too_large) {
+      Result<std::string> decompressed = InflateOtlpGzip(request.body, max_body);
+      if (!decompressed.ok() && decompressed.status().code() == Status::Code::kPayloadTooLarge) {
         self_.CountLimited(route().name, "body_size");
-        return StatusResponse(encoding, 413, kRpcResourceExhausted, "decompressed " + TooLargeMessage(max_body));
+        return OtlpError(encoding, Status::PayloadTooLarge("decompressed " + TooLargeMessage(max_body)));
       }
+      if (!decompressed.ok()) return OtlpError(encoding, decompressed.status());
+      inflated = std::move(decompressed).value();
     }
     const std::string_view body = gzip ? std::string_view(inflated) : std::string_view(request.body);
     const std::int64_t received = NowUnixNs();

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -50,9 +51,9 @@ class BasicAuth {
   explicit BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {}
 
   bool enabled() const { return !users_.empty(); }
-  // True when the header names a configured user with the right password.
-  // Sets *user to the user name when the header could be decoded.
-  bool Verify(std::string_view authorization, std::string* user) const;
+  // The user name when the header names a configured user with the right
+  // password; nullopt otherwise.
+  std::optional<std::string> Verify(std::string_view authorization) const;
 
  private:
   std::map<std::string, std::string> users_;
@@ -63,7 +64,7 @@ class BasicAuth {
 // Checks a password against a bcrypt hash ($2a$, $2b$, $2y$) with libxcrypt.
 bool BcryptMatches(std::string_view password, const std::string& hash);
 
-// Decodes standard base64 (with padding); false on invalid input.
-bool DecodeBase64(std::string_view text, std::string* out);
+// Decodes standard base64 (with padding); nullopt on invalid input.
+std::optional<std::string> DecodeBase64(std::string_view text);
 
 }  // namespace lce

@@ -100,18 +100,38 @@ Result<Batch> ParseBatch(std::string_view body, BodyFormat format,
 void RejectRecords(Batch* batch, RejectReason reason, std::string_view field,
                    const std::function<std::optional<std::string>(const UsageRecord&)>& why);
 
-// Validation building blocks, shared with other record sources (OTLP).
-// Each returns ok or an error message; `reason` is set on failure.
-bool ValidateLabelValue(std::string_view value, std::size_t max_length,
-                        RejectReason* reason, std::string* message);
+// A value that breaks a field rule: why (the `reason` label) and a message
+// that never echoes the value.
+struct FieldError {
+  RejectReason reason = RejectReason::kInvalidLabel;
+  std::string message;
+};
+
+// Validation building blocks, shared with other record sources (OTLP). Each
+// returns nullopt when the value passes (allocating nothing), else the error.
+//
+// The label rule.
+std::optional<FieldError> ValidateLabelValue(std::string_view value, std::size_t max_length);
+inline bool IsValidLabelValue(std::string_view value, std::size_t max_length) {
+  return !ValidateLabelValue(value, max_length).has_value();
+}
+// The label rule in the older out-parameter form: true when valid, else sets
+// *reason and *message (each may be null). Kept for
+// src/server/budget_handlers.cpp only, until its rewrite moves to the form
+// above; new code uses that.
+bool ValidateLabelValue(std::string_view value, std::size_t max_length, RejectReason* reason, std::string* message);
 // trace_id rule: exactly 32 hex digits (either case), not all zero.
 bool IsValidTraceId(std::string_view value) noexcept;
 // span_id rule: exactly 16 hex digits (either case), not all zero.
 bool IsValidSpanId(std::string_view value) noexcept;
-// The parts rule of token counts: cached_input + cache_write <= input and
-// reasoning <= output. On failure (reason kPartsExceedWhole) sets *part to
-// the part reported (kCachedInput or kReasoning) and *message.
-bool ValidateTokenParts(const TokenUsage& tokens, TokenType* part, std::string* message);
+// The parts rule of token counts broken (reason kPartsExceedWhole): the part
+// reported (kCachedInput or kReasoning) and the message.
+struct TokenPartsError {
+  TokenType part = TokenType::kCachedInput;
+  std::string message;
+};
+// The parts rule: cached_input + cache_write <= input and reasoning <= output.
+std::optional<TokenPartsError> ValidateTokenParts(const TokenUsage& tokens);
 // The out_of_range message for a count above its record bound
 // (kMaxTokensPerRecord, kMaxUnitsPerRecord): "must be at most N per record".
 std::string CountAboveBoundMessage(std::uint64_t max);

@@ -125,12 +125,16 @@ Status ValidateOtlpOptions(const OtlpOptions& options, const IngestOptions& inge
 // Returns `out` (written into *out) or a view of a static name.
 std::string_view NormalizeOtlpVendor(std::string_view value, std::string* out);
 
+// A decoder's consumer of spans: a non-ok Status stops decoding at once and
+// is what the decoder returns.
+using OtlpSpanCallback = std::function<Status(const OtlpSpan&)>;
+
 // Decodes an OTLP/HTTP JSON ExportTraceServiceRequest and calls `on_span`
 // once per span, in body order. Unknown fields are ignored (OTLP's forward
 // compatibility rule). Returns a non-ok Status, naming the JSON path, when
-// the body is not JSON or not a valid request; spans already passed to
-// `on_span` must then be discarded by the caller.
-Status DecodeOtlpJson(std::string_view body, const std::function<void(const OtlpSpan&)>& on_span);
+// the body is not JSON or not a valid request, or on_span's non-ok Status;
+// spans already passed to `on_span` must then be discarded by the caller.
+Status DecodeOtlpJson(std::string_view body, const OtlpSpanCallback& on_span);
 
 // Maps one span into `batch` as its next item (batch->total is its 0-based
 // index): a record appended to records / record_index, or an error appended
@@ -146,10 +150,11 @@ void AppendOtlpSpan(const OtlpSpan& span, const OtlpOptions& otlp, const IngestO
 // `on_span` once per span, in body order, with the same OtlpSpan as
 // DecodeOtlpJson (trace and span ids hex-encoded, lower case). The whole
 // body is parsed first: a malformed or truncated body is an InvalidArgument
-// Status and no span is passed on. Unknown fields are skipped.
-// Both decoders let an exception thrown by `on_span` through unless it is a
-// std::exception (ParseOtlpTraces stops at a span limit that way).
-Status DecodeOtlpProtobuf(std::string_view body, const std::function<void(const OtlpSpan&)>& on_span);
+// Status and no span is passed on. Unknown fields are skipped; on_span's
+// non-ok Status stops decoding and is returned.
+// Both decoders turn a std::exception thrown by `on_span` (bad_alloc) into
+// an Internal Status and let any other exception through.
+Status DecodeOtlpProtobuf(std::string_view body, const OtlpSpanCallback& on_span);
 
 enum class OtlpEncoding { kJson, kProtobuf };
 
@@ -161,11 +166,11 @@ Result<Batch> ParseOtlpTraces(std::string_view body, OtlpEncoding encoding, cons
                               const IngestOptions& ingest, std::int64_t receive_time_unix_ns);
 
 // Decompresses a gzip body (Content-Encoding: gzip; several members back to
-// back are one body) into *out, producing at most max_bytes: beyond that it
-// stops at once, sets *too_large and returns ok with *out empty (a zip bomb
-// costs max_bytes + 1 bytes of memory, no more). A body that is not gzip, is
-// corrupt or truncated is an InvalidArgument Status.
-Status InflateOtlpGzip(std::string_view body, std::size_t max_bytes, std::string* out, bool* too_large);
+// back are one body), producing at most max_bytes: beyond that it stops at
+// once with PayloadTooLarge (a zip bomb costs max_bytes + 1 bytes of memory,
+// no more). A body that is not gzip, is corrupt or truncated is
+// InvalidArgument; Internal when zlib or memory fails.
+Result<std::string> InflateOtlpGzip(std::string_view body, std::size_t max_bytes);
 
 // The ExportTraceServiceResponse body in `encoding`: JSON "{}" or an empty
 // protobuf message when nothing was rejected, else partial_success with

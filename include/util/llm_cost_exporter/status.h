@@ -16,7 +16,16 @@ namespace lce {
 
 class [[nodiscard]] Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kIoError, kInternal, kResourceExhausted, kUnprocessable };
+  enum class Code {
+    kOk,
+    kInvalidArgument,
+    kNotFound,
+    kIoError,
+    kInternal,
+    kResourceExhausted,
+    kUnprocessable,
+    kPayloadTooLarge,
+  };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -29,6 +38,9 @@ class [[nodiscard]] Status {
   // Well-formed, but not something that can be done (e.g. an estimate the
   // price tables cannot price).
   static Status Unprocessable(std::string msg) { return {Code::kUnprocessable, std::move(msg)}; }
+  // A body (as sent, or as decompressed) over its byte limit; reading or
+  // decompressing stopped there.
+  static Status PayloadTooLarge(std::string msg) { return {Code::kPayloadTooLarge, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -19,7 +19,12 @@ struct Verdict {
 
 Verdict Check(std::string_view value, std::size_t max_length = 128) {
   Verdict v;
-  v.ok = ValidateLabelValue(value, max_length, &v.reason, &v.message);
+  const std::optional<FieldError> error = ValidateLabelValue(value, max_length);
+  v.ok = !error;
+  if (error) {
+    v.reason = error->reason;
+    v.message = error->message;
+  }
   return v;
 }
 
@@ -98,9 +103,9 @@ TEST_CASE("messages never echo the value", "[ingest][labels]") {
   }
 }
 
-TEST_CASE("null out-parameters are allowed", "[ingest][labels]") {
-  CHECK(ValidateLabelValue("ok", 128, nullptr, nullptr));
-  CHECK_FALSE(ValidateLabelValue("not ok", 128, nullptr, nullptr));
+TEST_CASE("IsValidLabelValue is the rule as a predicate", "[ingest][labels]") {
+  CHECK(IsValidLabelValue("ok", 128));
+  CHECK_FALSE(IsValidLabelValue("not ok", 128));
 }
 
 TEST_CASE("every reject reason has a distinct snake_case name", "[ingest][labels]") {
@@ -150,7 +155,7 @@ TEST_CASE("label rule: every byte at every position agrees with the reference", 
         std::string value(length, 'a');
         value[pos] = static_cast<char>(byte);
         INFO("length " << length << ", byte " << byte << " at " << pos);
-        REQUIRE(ValidateLabelValue(value, 128, nullptr, nullptr) == ReferenceLabelRule(value, 128));
+        REQUIRE(IsValidLabelValue(value, 128) == ReferenceLabelRule(value, 128));
       }
     }
   }
@@ -164,7 +169,7 @@ TEST_CASE("label rule: digit runs, separators, limits and prefixes agree with th
   for (const std::string& value : values) {
     for (std::size_t max_length : {std::size_t{3}, std::size_t{8}, std::size_t{128}}) {
       INFO(value << " (max " << max_length << ")");
-      CHECK(ValidateLabelValue(value, max_length, nullptr, nullptr) == ReferenceLabelRule(value, max_length));
+      CHECK(IsValidLabelValue(value, max_length) == ReferenceLabelRule(value, max_length));
     }
   }
 }

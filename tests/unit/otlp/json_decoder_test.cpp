@@ -50,6 +50,7 @@ Status Decode(std::string_view body, Collected* out) {
     out->attribute_counts.push_back(span.attributes.size());
     out->status_codes.push_back(span.status_code);
     out->ends.push_back(span.end_time_unix_nano);
+    return Status::Ok();
   });
 }
 
@@ -202,6 +203,7 @@ TEST_CASE("fields come in any order; the resource may follow its spans", "[otlp]
                    std::to_string(span.attributes[0].value.int_value) + " " +
                    std::string(span.resource_attributes[0].key) + "=" +
                    std::string(span.resource_attributes[0].value.string));
+    return Status::Ok();
   });
   REQUIRE(status.ok());
   CHECK(seen == std::vector<std::string>{"4bf92f3577b34da6a3ce929d0e0e4736 00f067aa0ba902b7 chat 10 20 2 "
@@ -235,6 +237,7 @@ TEST_CASE("AnyValue: the first of string, int, double, bool wins; numbers keep t
                              kinds.push_back(a.value.kind);
                              doubles.push_back(a.value.double_value);
                            }
+                           return Status::Ok();
                          })
               .ok());
   using K = OtlpValue::Kind;
@@ -291,6 +294,7 @@ TEST_CASE("bodies only nlohmann accepts decode as before", "[otlp][json]") {
       CHECK(s.attributes[0].value.double_value == 1e23);
       seen.push_back(std::string(s.name) + " " + std::to_string(s.end_time_unix_nano) + " " +
                      std::string(s.attributes[1].value.string));
+      return Status::Ok();
     });
     REQUIRE(status.ok());
     CHECK(seen == std::vector<std::string>{"s 9 tab\tquote\"\x01\xC3\xA9"});
@@ -313,8 +317,10 @@ TEST_CASE("a decode inside the callback leaves the outer spans' views intact", "
                      [&](const OtlpSpan& outer) {
                        REQUIRE(DecodeOtlpJson(inner_body, [&](const OtlpSpan& inner) {
                                  names.emplace_back(inner.name);
+                                 return Status::Ok();
                                }).ok());
                        names.emplace_back(outer.name);
+                       return Status::Ok();
                      });
   REQUIRE(status.ok());
   CHECK(names == std::vector<std::string>{"inner-span-name", "outer", "inner-span-name", "outer2"});
@@ -322,14 +328,35 @@ TEST_CASE("a decode inside the callback leaves the outer spans' views intact", "
 
 TEST_CASE("an exception from the callback: std::exception is internal, any other passes through", "[otlp][json]") {
   const std::string_view body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a"}]}]}]})";
-  const Status status = DecodeOtlpJson(body, [](const OtlpSpan&) { throw std::bad_alloc(); });
+  const Status status = DecodeOtlpJson(body, [](const OtlpSpan&) -> Status { throw std::bad_alloc(); });
   CHECK(status.code() == Status::Code::kInternal);
   struct Stop {};
-  CHECK_THROWS_AS(DecodeOtlpJson(body, [](const OtlpSpan&) { throw Stop{}; }), Stop);
+  CHECK_THROWS_AS(DecodeOtlpJson(body, [](const OtlpSpan&) -> Status { throw Stop{}; }), Stop);
   // The thread's parser is usable again after that.
   Collected c;
   CHECK(Decode(body, &c).ok());
   CHECK(c.names == std::vector<std::string>{"a"});
+}
+
+TEST_CASE("a callback's Status stops decoding and is returned; the span limit is ResourceExhausted", "[otlp][json]") {
+  const std::string_view body =
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a"},{"name":"b"},{"name":"c"}]}]}]})";
+  std::vector<std::string> names;
+  const Status stopped = DecodeOtlpJson(body, [&names](const OtlpSpan& span) {
+    names.emplace_back(span.name);
+    return names.size() == 2 ? Status::NotFound("enough") : Status::Ok();
+  });
+  CHECK(stopped.code() == Status::Code::kNotFound);
+  CHECK(stopped.message() == "enough");
+  CHECK(names == std::vector<std::string>{"a", "b"});
+  IngestOptions ingest;
+  ingest.max_records_per_batch = 2;
+  const Result<Batch> batch = ParseOtlpTraces(body, OtlpEncoding::kJson, OtlpOptions{}, ingest, kReceiveTime);
+  CHECK(batch.status().code() == Status::Code::kResourceExhausted);
+  CHECK(batch.status().message() ==
+        "the request holds more than 2 spans (ingest.max_records_per_batch): split it, nothing was counted");
+  ingest.max_records_per_batch = 3;
+  CHECK(ParseOtlpTraces(body, OtlpEncoding::kJson, OtlpOptions{}, ingest, kReceiveTime).ok());
 }
 
 // simdjson reads the integer -0 as 0 (nlohmann read it as a negative

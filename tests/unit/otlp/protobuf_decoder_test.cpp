@@ -12,6 +12,10 @@
 
 #include "otlp_test_util.h"
 
+// Global operator new is replaced in this binary: the largest single
+// allocation is the memory a zip bomb may cost.
+#include "../allocation_tracking.h"
+
 using namespace lce;
 using namespace lce::test;
 
@@ -175,6 +179,7 @@ TEST_CASE("protobuf spans arrive in body order across resources and scopes, with
     copies.push_back(span);
     attributes.emplace_back(span.attributes.begin(), span.attributes.end());
     resource_sizes.push_back(span.resource_attributes.size());
+    return Status::Ok();
   });
   REQUIRE(status.ok());
   CHECK(names == std::vector<std::string>{"a", "b", "c"});
@@ -197,7 +202,10 @@ TEST_CASE("protobuf spans arrive in body order across resources and scopes, with
 
 TEST_CASE("an empty protobuf request, and fields from the future, are fine", "[otlp][protobuf]") {
   int spans = 0;
-  const auto count = [&spans](const OtlpSpan&) { ++spans; };
+  const auto count = [&spans](const OtlpSpan&) {
+    ++spans;
+    return Status::Ok();
+  };
   CHECK(DecodeOtlpProtobuf("", count).ok());
   CHECK(DecodeOtlpProtobuf(Len(1, "") + Len(99, "new") + VarintField(100, 5) + Fixed32(101, 1), count).ok());
   CHECK(spans == 0);
@@ -215,7 +223,10 @@ TEST_CASE("malformed or truncated protobuf is refused as a whole, never a crash"
   for (std::size_t n = 1; n < good.size(); ++n) {
     int spans = 0;
     const Status status =
-        DecodeOtlpProtobuf(std::string_view(good).substr(0, n), [&spans](const OtlpSpan&) { ++spans; });
+        DecodeOtlpProtobuf(std::string_view(good).substr(0, n), [&spans](const OtlpSpan&) {
+          ++spans;
+          return Status::Ok();
+        });
     if (!status.ok()) {
       CHECK(status.code() == Status::Code::kInvalidArgument);
       CHECK(spans == 0);
@@ -224,7 +235,7 @@ TEST_CASE("malformed or truncated protobuf is refused as a whole, never a crash"
   }
   CHECK(refused >= good.size() - 3);
   const auto refuses = [](std::string_view body) {
-    const Status status = DecodeOtlpProtobuf(body, [](const OtlpSpan&) {});
+    const Status status = DecodeOtlpProtobuf(body, [](const OtlpSpan&) { return Status::Ok(); });
     return !status.ok() && status.code() == Status::Code::kInvalidArgument;
   };
   CHECK(refuses(good.substr(0, good.size() - 1)));
@@ -241,7 +252,7 @@ TEST_CASE("malformed or truncated protobuf is refused as a whole, never a crash"
   for (int i = 0; i < 200; ++i) deep = Len(5, Len(1, deep));
   CHECK(refuses(Request(Len(2, Len(9, Len(1, "k") + Len(2, deep))))));
   // status.code outside the enum, as in the JSON decoder.
-  const Status bad = DecodeOtlpProtobuf(Request(Len(2, Len(15, VarintField(3, 7)))), [](const OtlpSpan&) {});
+  const Status bad = DecodeOtlpProtobuf(Request(Len(2, Len(15, VarintField(3, 7)))), [](const OtlpSpan&) { return Status::Ok(); });
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.message() == "invalid ExportTraceServiceRequest: resource_spans[0].scope_spans[0].spans[0].status.code: "
                          "must be 0 (unset), 1 (ok) or 2 (error)");
@@ -261,14 +272,12 @@ TEST_CASE("mutated protobuf and gzip bodies are answered, never a crash", "[otlp
     }
     if (round % 7 == 0) body.resize(random() % body.size());
     if (round % 2 == 1) {
-      std::string inflated;
-      bool too_large = false;
-      const Status status = InflateOtlpGzip(body, 1 << 16, &inflated, &too_large);
-      if (!status.ok()) {
-        CHECK(status.code() == Status::Code::kInvalidArgument);
+      Result<std::string> inflated = InflateOtlpGzip(body, 1 << 16);
+      if (!inflated.ok()) {
+        CHECK(inflated.status().code() == Status::Code::kInvalidArgument);
         continue;
       }
-      body = std::move(inflated);
+      body = std::move(inflated).value();
     }
     Result<Batch> batch = ParseProto(body);
     if (!batch.ok()) {
@@ -296,31 +305,33 @@ TEST_CASE("protobuf ids of the wrong length reject the span alone", "[otlp][prot
 
 TEST_CASE("gzip bodies inflate up to the limit; a bomb stops at the limit", "[otlp][gzip]") {
   const std::string plain = Request(Len(2, JsSpan(GenAiAttributes())));
-  std::string out;
-  bool too_large = true;
-  REQUIRE(InflateOtlpGzip(Gzip(plain), 1 << 20, &out, &too_large).ok());
-  CHECK_FALSE(too_large);
-  CHECK(out == plain);
+  Result<std::string> out = InflateOtlpGzip(Gzip(plain), 1 << 20);
+  REQUIRE(out.ok());
+  CHECK(*out == plain);
   // Two members back to back are one body (RFC 1952).
-  REQUIRE(InflateOtlpGzip(Gzip("ab") + Gzip("cd"), 100, &out, &too_large).ok());
-  CHECK(out == "abcd");
+  out = InflateOtlpGzip(Gzip("ab") + Gzip("cd"), 100);
+  REQUIRE(out.ok());
+  CHECK(*out == "abcd");
   // Exactly the limit passes; one byte more is too large.
-  REQUIRE(InflateOtlpGzip(Gzip(std::string(1000, 'x')), 1000, &out, &too_large).ok());
-  CHECK((!too_large && out.size() == 1000));
-  REQUIRE(InflateOtlpGzip(Gzip(std::string(1001, 'x')), 1000, &out, &too_large).ok());
-  CHECK((too_large && out.empty()));
+  out = InflateOtlpGzip(Gzip(std::string(1000, 'x')), 1000);
+  REQUIRE(out.ok());
+  CHECK(out->size() == 1000);
+  out = InflateOtlpGzip(Gzip(std::string(1001, 'x')), 1000);
+  CHECK(out.status().code() == Status::Code::kPayloadTooLarge);
   // 64 MiB of zeros compress to about 64 KiB; with a 1 MiB limit it stops there.
   const std::string bomb = Gzip(std::string(64 << 20, '\0'), Z_BEST_COMPRESSION);
   CHECK(bomb.size() < 128 * 1024);
-  REQUIRE(InflateOtlpGzip(bomb, 1 << 20, &out, &too_large).ok());
-  CHECK(too_large);
-  CHECK(out.capacity() <= (2u << 20));
+  g_largest_allocation = 0;
+  out = InflateOtlpGzip(bomb, 1 << 20);
+  const std::size_t largest = g_largest_allocation;
+  CHECK(out.status().code() == Status::Code::kPayloadTooLarge);
+  CHECK(largest <= (2u << 20));
   // Not gzip, truncated, trailing garbage, empty: 400s.
   const std::string gz = Gzip(plain);
   for (const std::string& bad : {plain, gz.substr(0, gz.size() - 1), gz.substr(0, 10), gz + "x", std::string()}) {
-    const Status status = InflateOtlpGzip(bad, 1 << 20, &out, &too_large);
-    CHECK_FALSE(status.ok());
-    CHECK(status.code() == Status::Code::kInvalidArgument);
+    const Result<std::string> refused = InflateOtlpGzip(bad, 1 << 20);
+    CHECK_FALSE(refused.ok());
+    CHECK(refused.status().code() == Status::Code::kInvalidArgument);
   }
 }
 

@@ -83,6 +83,7 @@ TEST_CASE("one mapping from Status to HTTP; a store failure asks for a retry", "
   CHECK(HttpStatusFor(Status::Code::kInvalidArgument) == 400);
   CHECK(HttpStatusFor(Status::Code::kNotFound) == 404);
   CHECK(HttpStatusFor(Status::Code::kResourceExhausted) == 413);
+  CHECK(HttpStatusFor(Status::Code::kPayloadTooLarge) == 413);
   CHECK(HttpStatusFor(Status::Code::kUnprocessable) == 422);
   CHECK(HttpStatusFor(Status::Code::kInternal) == 500);
   CHECK(HttpStatusFor(Status::Code::kIoError) == 503);
