@@ -251,12 +251,4 @@ std::optional<FieldError> ValidateLabelValue(std::string_view value, std::size_t
   }
 }
 
-bool ValidateLabelValue(std::string_view value, std::size_t max_length, RejectReason* reason, std::string* message) {
-  std::optional<FieldError> error = ValidateLabelValue(value, max_length);
-  if (!error) return true;
-  if (reason != nullptr) *reason = error->reason;
-  if (message != nullptr) *message = std::move(error->message);
-  return false;
-}
-
 }  // namespace lce

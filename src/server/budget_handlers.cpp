@@ -39,10 +39,8 @@ Result<std::string> ReadLabel(const nlohmann::json& json, const char* field, boo
   }
   if (!it->is_string()) return Status::InvalidArgument(std::string("field \"") + field + "\" must be a string");
   std::string value = it->get<std::string>();
-  RejectReason reason;
-  std::string message;
-  if (!ValidateLabelValue(value, max_length, &reason, &message)) {
-    return Status::InvalidArgument(std::string("field \"") + field + "\": " + message);
+  if (std::optional<FieldError> error = ValidateLabelValue(value, max_length)) {
+    return Status::InvalidArgument(std::string("field \"") + field + "\": " + error->message);
   }
   return value;
 }

@@ -115,11 +115,6 @@ std::optional<FieldError> ValidateLabelValue(std::string_view value, std::size_t
 inline bool IsValidLabelValue(std::string_view value, std::size_t max_length) {
   return !ValidateLabelValue(value, max_length).has_value();
 }
-// The label rule in the older out-parameter form: true when valid, else sets
-// *reason and *message (each may be null). Kept for
-// src/server/budget_handlers.cpp only, until its rewrite moves to the form
-// above; new code uses that.
-bool ValidateLabelValue(std::string_view value, std::size_t max_length, RejectReason* reason, std::string* message);
 // trace_id rule: exactly 32 hex digits (either case), not all zero.
 bool IsValidTraceId(std::string_view value) noexcept;
 // span_id rule: exactly 16 hex digits (either case), not all zero.
