@@ -50,8 +50,8 @@ bool ParseArgs(int argc, char** argv, Options& o) {
 }
 
 std::string Post(const Options& o, const std::string& path, const std::string& body) {
-  return "POST " + path + " HTTP/1.1\r\nHost: " + o.host + "\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "POST " + path + " HTTP/1.1\r\nHost: " + o.host +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 std::string CheckRequest(const Options& o, int campaign) {
@@ -91,7 +91,10 @@ Run Drive(const Options& o, MakeRequest make_request) {
         }
         mine.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
       }
-      if (fd < 0) ++failed; else close(fd);
+      if (fd < 0)
+        ++failed;
+      else
+        close(fd);
       std::lock_guard lock(mutex);
       latencies_us.insert(latencies_us.end(), mine.begin(), mine.end());
       failures += failed;
@@ -110,8 +113,8 @@ Run Drive(const Options& o, MakeRequest make_request) {
 }
 
 void Print(const char* name, const Run& run) {
-  std::printf("%s_per_second=%.0f p50_us=%.1f p99_us=%.1f failures=%zu\n", name, run.per_second, run.p50_us,
-              run.p99_us, run.failures);
+  std::printf("%s_per_second=%.0f p50_us=%.1f p99_us=%.1f failures=%zu\n", name, run.per_second, run.p50_us, run.p99_us,
+              run.failures);
 }
 
 }  // namespace
@@ -127,7 +130,9 @@ int main(int argc, char** argv) {
   for (int campaign = 0; campaign < 40; ++campaign) checks.push_back(CheckRequest(o, campaign));
 
   const Run baseline = Drive(o, [&](int, int) -> const std::string& { return healthy; });
-  const Run decisions = Drive(o, [&](int c, int i) -> const std::string& { return checks[static_cast<std::size_t>(c * 7 + i) % checks.size()]; });
+  const Run decisions = Drive(o, [&](int c, int i) -> const std::string& {
+    return checks[static_cast<std::size_t>(c * 7 + i) % checks.size()];
+  });
   std::printf("connections=%d seconds=%.1f\n", o.connections, o.seconds);
   Print("baseline_healthy_requests", baseline);
   Print("budget_check_decisions", decisions);

@@ -60,7 +60,8 @@ void BM_RawParse_Simdjson(benchmark::State& state) {
     ForEachLine(Body(), [&](std::string_view line) {
       const std::size_t offset = static_cast<std::size_t>(line.data() - Body().data());
       // padded_string allocates SIMDJSON_PADDING bytes past its end.
-      auto doc = parser.iterate(padded.data() + offset, line.size(), padded.size() + simdjson::SIMDJSON_PADDING - offset);
+      auto doc =
+          parser.iterate(padded.data() + offset, line.size(), padded.size() + simdjson::SIMDJSON_PADDING - offset);
       for (auto field : doc.get_object()) WalkValue(field.value());
     });
   }

@@ -69,11 +69,11 @@ struct Batch {
     static const std::array<const char*, 4> kServices = {"email_orchestrator", "lead_scorer", "reply_classifier",
                                                          "copy_writer"};
     // The vendor follows from the model, as in real records.
-    static const std::array<const char*, 6> kVendors = {"openai", "openai", "anthropic", "anthropic", "google",
-                                                        "mistral"};
-    static const std::array<const char*, 6> kModels = {"gpt-4o-2024-08-06", "gpt-4o-mini",
+    static const std::array<const char*, 6> kVendors = {"openai",    "openai", "anthropic",
+                                                        "anthropic", "google", "mistral"};
+    static const std::array<const char*, 6> kModels = {"gpt-4o-2024-08-06",          "gpt-4o-mini",
                                                        "claude-sonnet-4-5-20250929", "claude-haiku-4-5",
-                                                       "gemini-2.5-flash", "mistral-large-latest"};
+                                                       "gemini-2.5-flash",           "mistral-large-latest"};
     for (int c = 0; c < 40; ++c) campaigns.push_back("cmp_2026_04_campaign_" + std::to_string(c));
     for (std::size_t i = 0; i < kBatch; ++i) {
       lce::LedgerEntry& entry = entries[i];

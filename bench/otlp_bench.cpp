@@ -148,11 +148,19 @@ const std::string& JsonBody() {
     for (int r = 0; r < kServices; ++r) {
       nlohmann::json spans = nlohmann::json::array();
       for (const SpanSpec& s : services[static_cast<std::size_t>(r)]) {
-        spans.push_back({{"traceId", s.trace_id}, {"spanId", s.span_id}, {"parentSpanId", ""}, {"name", s.name},
-                         {"kind", 3}, {"startTimeUnixNano", std::to_string(s.start)},
-                         {"endTimeUnixNano", std::to_string(s.end)}, {"attributes", JsonAttrs(s.attributes)},
-                         {"droppedAttributesCount", 0}, {"events", nlohmann::json::array()},
-                         {"droppedEventsCount", 0}, {"status", {{"code", 0}}}, {"links", nlohmann::json::array()},
+        spans.push_back({{"traceId", s.trace_id},
+                         {"spanId", s.span_id},
+                         {"parentSpanId", ""},
+                         {"name", s.name},
+                         {"kind", 3},
+                         {"startTimeUnixNano", std::to_string(s.start)},
+                         {"endTimeUnixNano", std::to_string(s.end)},
+                         {"attributes", JsonAttrs(s.attributes)},
+                         {"droppedAttributesCount", 0},
+                         {"events", nlohmann::json::array()},
+                         {"droppedEventsCount", 0},
+                         {"status", {{"code", 0}}},
+                         {"links", nlohmann::json::array()},
                          {"droppedLinksCount", 0}});
       }
       resource_spans.push_back(

@@ -81,8 +81,8 @@ Decoded Decode(std::string_view body, OtlpEncoding encoding) {
                                      CopyAttributes(span.attributes), CopyAttributes(span.resource_attributes)});
     return Status::Ok();
   };
-  decoded.status = encoding == OtlpEncoding::kJson ? DecodeOtlpJson(input_view, copy)
-                                                   : DecodeOtlpProtobuf(input_view, copy);
+  decoded.status =
+      encoding == OtlpEncoding::kJson ? DecodeOtlpJson(input_view, copy) : DecodeOtlpProtobuf(input_view, copy);
   return decoded;
 }
 
@@ -156,12 +156,15 @@ nlohmann::json JsonAttributes(const std::vector<AttributeCopy>& attributes) {
 bool EncodeJson(const std::vector<SpanCopy>& spans, std::string* out) {
   nlohmann::json resource_spans = nlohmann::json::array();
   for (const SpanCopy& s : spans) {
-    nlohmann::json span = {{"traceId", s.trace_id},     {"spanId", s.span_id},
-                           {"name", s.name},            {"startTimeUnixNano", s.start},
-                           {"endTimeUnixNano", s.end},  {"status", {{"code", s.status_code}}},
+    nlohmann::json span = {{"traceId", s.trace_id},
+                           {"spanId", s.span_id},
+                           {"name", s.name},
+                           {"startTimeUnixNano", s.start},
+                           {"endTimeUnixNano", s.end},
+                           {"status", {{"code", s.status_code}}},
                            {"attributes", JsonAttributes(s.attributes)}};
-    resource_spans.push_back({{"resource", {{"attributes", JsonAttributes(s.resource)}}},
-                              {"scopeSpans", {{{"spans", {std::move(span)}}}}}});
+    resource_spans.push_back(
+        {{"resource", {{"attributes", JsonAttributes(s.resource)}}}, {"scopeSpans", {{{"spans", {std::move(span)}}}}}});
   }
   try {
     *out = nlohmann::json{{"resourceSpans", std::move(resource_spans)}}.dump();

@@ -39,8 +39,8 @@ class ShapeSax final : public nlohmann::json_sax<nlohmann::json> {
   bool end_array() override { return Close(); }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) override {
     const std::string_view what = ex.what();
-    shape_.stricter = what.find("number overflow") != std::string_view::npos ||
-                      what.find("surrogate") != std::string_view::npos;
+    shape_.stricter =
+        what.find("number overflow") != std::string_view::npos || what.find("surrogate") != std::string_view::npos;
     return false;
   }
 
@@ -86,9 +86,9 @@ bool IsHexText(std::string_view value) {
 }  // namespace
 
 void ForEachView(const UsageRecord& r, const std::function<void(std::string_view)>& visit) {
-  for (std::string_view v : {r.event, r.event_id, r.service, r.operation, r.campaign_id, r.audience_id, r.vendor,
-                             r.model, r.service_tier, r.prompt_version, r.decision_id, r.trace_id, r.span_id,
-                             r.reservation_id, r.hash_email}) {
+  for (std::string_view v :
+       {r.event, r.event_id, r.service, r.operation, r.campaign_id, r.audience_id, r.vendor, r.model, r.service_tier,
+        r.prompt_version, r.decision_id, r.trace_id, r.span_id, r.reservation_id, r.hash_email}) {
     visit(v);
   }
   for (const UnitCount& unit : r.units) visit(unit.unit);

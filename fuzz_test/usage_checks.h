@@ -43,8 +43,8 @@ struct JsonShape {
   // which the ingest parser follows: a number beyond double's range, or an
   // unpaired UTF-16 surrogate escape (the parser never decodes escapes).
   bool stricter = false;
-  char root = 0;                    // '{', '[', or 's' for a scalar
-  int max_depth = 0;                // deepest object / array nesting
+  char root = 0;                        // '{', '[', or 's' for a scalar
+  int max_depth = 0;                    // deepest object / array nesting
   std::vector<bool> element_is_object;  // root array: one per element
 };
 

@@ -10,10 +10,11 @@ build_pkgs=(build-essential cmake git pkg-config
   nlohmann-json3-dev libsimdjson-dev libsqlite3-dev catch2 libbenchmark-dev libcctz-dev tzdata
   libssl-dev libcrypt-dev libprotobuf-dev protobuf-compiler zlib1g-dev libxxhash-dev)
 # golang-go + Go sources: the Helm chart renderer of tests/helm (Helm is not in Debian 12).
-# clang + its runtime: the libFuzzer targets of fuzz_test/ (scripts/fuzz.sh).
+# clang + its runtime: the libFuzzer targets of fuzz_test/ (scripts/fuzz.sh);
+# clang-format (14): the style check of every C++ file (.clang-format).
 test_pkgs=(prometheus prometheus-alertmanager python3 python3-yaml curl chromium openssl
   golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
-  clang libclang-rt-14-dev ninja-build)
+  clang libclang-rt-14-dev ninja-build clang-format)
 
 # Node and npm run the real OpenTelemetry clients of tests/otel-clients; a
 # machine that already has them (e.g. from another repository) keeps its own.

@@ -15,9 +15,11 @@ struct ValueFlag {
 constexpr std::array<ValueFlag, 7> kValueFlags = {{
     {"--config.file", &Flags::config_file, "Configuration file (YAML)."},
     {"--pricing.dir", &Flags::pricing_dir, "Directory of price tables, one YAML file per provider."},
-    {"--storage.path", &Flags::storage_path, "Directory of the durable ledger (SQLite); empty keeps it in memory only."},
+    {"--storage.path", &Flags::storage_path,
+     "Directory of the durable ledger (SQLite); empty keeps it in memory only."},
     {"--web.listen-address", &Flags::listen_address, "Address to listen on (host:port, or :port for every interface)."},
-    {"--web.config.file", &Flags::web_config_file, "Web config (YAML, exporter-toolkit style): TLS and basic auth. Empty: plain HTTP, no basic auth."},
+    {"--web.config.file", &Flags::web_config_file,
+     "Web config (YAML, exporter-toolkit style): TLS and basic auth. Empty: plain HTTP, no basic auth."},
     {"--log.level", &Flags::log_level, "Only log messages with the given severity or above: debug, info, warn, error."},
     {"--log.format", &Flags::log_format, "Output format of log messages: logfmt or json."},
 }};

@@ -12,9 +12,7 @@
 
 namespace {
 
-lce::BuildInfo Build() {
-  return {LCE_VERSION, LCE_REVISION, LCE_COMPILER};
-}
+lce::BuildInfo Build() { return {LCE_VERSION, LCE_REVISION, LCE_COMPILER}; }
 
 // Blocks the handled signals in this thread (and so in every thread started
 // later); they are then taken synchronously with sigwait.
@@ -41,9 +39,12 @@ int Serve(const lce::Flags& flags, const sigset_t& signals) {
     lce::log::Error("cannot load configuration", {{"err", exporter.status().message()}});
     return 1;
   }
-  lce::log::Info("starting llm_cost_exporter", {{"version", LCE_VERSION}, {"revision", LCE_REVISION},
-                                                {"config", flags.config_file}, {"pricing", flags.pricing_dir},
-                                                {"storage", flags.storage_path.empty() ? "(memory)" : flags.storage_path}});
+  lce::log::Info("starting llm_cost_exporter",
+                 {{"version", LCE_VERSION},
+                  {"revision", LCE_REVISION},
+                  {"config", flags.config_file},
+                  {"pricing", flags.pricing_dir},
+                  {"storage", flags.storage_path.empty() ? "(memory)" : flags.storage_path}});
   if (const lce::Status started = (*exporter)->Start(); !started.ok()) {
     lce::log::Error("cannot start HTTP server", {{"err", started.message()}});
     return 1;

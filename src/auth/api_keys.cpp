@@ -100,19 +100,26 @@ Result<ApiKeys> ApiKeys::Build(const std::vector<ApiProject>& projects) {
   for (std::size_t p = 0; p < projects.size(); ++p) {
     const ApiProject& project = projects[p];
     const std::string path = "projects[" + std::to_string(p) + "]";
-    if (!IsSafeName(project.name)) return Status::InvalidArgument(path + ".name must be 1 to 64 characters of A-Z a-z 0-9 . _ : -");
-    if (!project_names.insert(project.name).second) return Status::InvalidArgument(path + ".name repeats project \"" + project.name + "\"");
+    if (!IsSafeName(project.name))
+      return Status::InvalidArgument(path + ".name must be 1 to 64 characters of A-Z a-z 0-9 . _ : -");
+    if (!project_names.insert(project.name).second)
+      return Status::InvalidArgument(path + ".name repeats project \"" + project.name + "\"");
     if (HasEmptyPattern(project.campaigns)) return Status::InvalidArgument(path + ".campaigns has an empty pattern");
     if (project.keys.empty()) return Status::InvalidArgument(path + ".keys must be a non-empty list");
     for (std::size_t k = 0; k < project.keys.size(); ++k) {
       const ApiKeyEntry& entry = project.keys[k];
       const std::string key_path = path + ".keys[" + std::to_string(k) + "]";
-      if (!IsSafeName(entry.id)) return Status::InvalidArgument(key_path + ".id must be 1 to 64 characters of A-Z a-z 0-9 . _ : -");
-      if (!key_ids.insert(entry.id).second) return Status::InvalidArgument(key_path + ".id repeats key id \"" + entry.id + "\"");
-      if (HasEmptyPattern(entry.campaigns)) return Status::InvalidArgument(key_path + ".campaigns has an empty pattern");
+      if (!IsSafeName(entry.id))
+        return Status::InvalidArgument(key_path + ".id must be 1 to 64 characters of A-Z a-z 0-9 . _ : -");
+      if (!key_ids.insert(entry.id).second)
+        return Status::InvalidArgument(key_path + ".id repeats key id \"" + entry.id + "\"");
+      if (HasEmptyPattern(entry.campaigns))
+        return Status::InvalidArgument(key_path + ".campaigns has an empty pattern");
       const std::string digest = RawDigest(entry.sha256_hex);
-      if (digest.empty()) return Status::InvalidArgument(key_path + ".sha256 must be the SHA-256 of the key: 64 hex digits");
-      auto principal = std::make_shared<Principal>(Principal{entry.id, project.name, project.campaigns, entry.campaigns});
+      if (digest.empty())
+        return Status::InvalidArgument(key_path + ".sha256 must be the SHA-256 of the key: 64 hex digits");
+      auto principal =
+          std::make_shared<Principal>(Principal{entry.id, project.name, project.campaigns, entry.campaigns});
       if (!keys.principals_.emplace(digest, std::move(principal)).second) {
         return Status::InvalidArgument(key_path + ".sha256 is the digest of another key");
       }

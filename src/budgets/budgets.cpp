@@ -96,7 +96,7 @@ std::string_view BudgetDecisionName(BudgetDecision decision) {
 struct Budgets::Impl {
   explicit Impl(const BudgetsConfig& config) : rules(budgets_detail::CompileRules(config, 1)) {}
 
-  mutable std::mutex rules_mutex;         // guards `rules` (swapped by Reconfigure)
+  mutable std::mutex rules_mutex;  // guards `rules` (swapped by Reconfigure)
   std::shared_ptr<const RuleSet> rules;
   std::atomic<std::uint64_t> generation{1};  // == rules->generation once published
   std::array<CampaignShard, kShards> campaigns;

@@ -27,7 +27,8 @@ Result<Money> PriceBudgetEstimate(const BudgetEstimate& estimate, const PriceBoo
   for (const auto& [unit, count] : estimate.units) record.units.push_back({unit, count});  // views into `estimate`
   const PriceResult price = prices.Price(record);
   if (price.unpriced()) {
-    return Status::Unprocessable(std::string("cannot price the estimate: ") + std::string(PriceOutcomeName(price.outcome)));
+    return Status::Unprocessable(std::string("cannot price the estimate: ") +
+                                 std::string(PriceOutcomeName(price.outcome)));
   }
   return price.total;
 }

@@ -41,16 +41,13 @@ Window PeriodClock::WindowAt(std::int64_t unix_ns) const {
   const cctz::civil_second local = zone_.lookup(ToSeconds(unix_ns)).cs;
   const cctz::civil_day day(local);
   switch (period_) {
-    case BudgetPeriod::kDaily:
-      return DayWindow(zone_, day, 1);
-    case BudgetPeriod::kWeekly:
-      return DayWindow(zone_, cctz::prev_weekday(day + 1, cctz::weekday::monday), 7);
+    case BudgetPeriod::kDaily: return DayWindow(zone_, day, 1);
+    case BudgetPeriod::kWeekly: return DayWindow(zone_, cctz::prev_weekday(day + 1, cctz::weekday::monday), 7);
     case BudgetPeriod::kMonthly: {
       const cctz::civil_month month(local);
       return {LocalStart(zone_, cctz::civil_second(month)), LocalStart(zone_, cctz::civil_second(month + 1))};
     }
-    case BudgetPeriod::kTotal:
-      break;
+    case BudgetPeriod::kTotal: break;
   }
   return {};
 }

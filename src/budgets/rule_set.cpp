@@ -19,7 +19,8 @@ std::string RuleName(std::size_t index, const BudgetRule& rule) {
 
 // Checks everything but the pattern (the default rule has none).
 Status ValidateRuleBody(const BudgetRule& rule) {
-  if (rule.limit.atto() <= 0) return Status::InvalidArgument("limit must be positive, got " + rule.limit.ToDecimalString());
+  if (rule.limit.atto() <= 0)
+    return Status::InvalidArgument("limit must be positive, got " + rule.limit.ToDecimalString());
   if (rule.limit.atto() > kMaxLimitAtto) {
     return Status::InvalidArgument("limit " + rule.limit.ToDecimalString() + " exceeds 1e12 USD");
   }

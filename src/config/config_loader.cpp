@@ -25,7 +25,8 @@ using config_detail::Scalar;
 using config_detail::Where;
 
 // An integer of at least `min` (0 or 1); `what` names the expectation in errors.
-Result<std::size_t> ReadAtLeast(const YAML::Node& node, const std::string& path, long long min, const std::string& what) {
+Result<std::size_t> ReadAtLeast(const YAML::Node& node, const std::string& path, long long min,
+                                const std::string& what) {
   const Result<long long> value = ReadScalar<long long>(node, path, what.c_str());
   if (!value.ok()) return value.status();
   if (*value < min) return Invalid(node, path, " must be " + what);
@@ -64,7 +65,8 @@ Result<std::size_t> ReadCount(const YAML::Node& node, const std::string& path) {
 }
 
 // A duration above zero; `example` ends the error ("7d or 36h").
-Result<std::chrono::seconds> ReadPositiveDuration(const YAML::Node& node, const std::string& path, const char* example) {
+Result<std::chrono::seconds> ReadPositiveDuration(const YAML::Node& node, const std::string& path,
+                                                  const char* example) {
   const Result<std::string> text = ReadScalar<std::string>(node, path, "a duration");
   if (!text.ok()) return text.status();
   const Result<std::chrono::seconds> parsed = ParseDuration(*text);
@@ -84,9 +86,9 @@ Result<RateLimitConfig> ReadRateLimit(const YAML::Node& node, const std::string&
 
 Result<ServerConfig> ReadServer(const YAML::Node& node, const std::string& path) {
   ServerConfig out;
-  if (Status s = RequireSection(node, path, {"max_body_bytes", "worker_threads", "request_timeout_ms",
-                                             "keep_alive_timeout_ms", "max_connections",
-                                             "max_connections_per_client", "rate_limit"});
+  if (Status s = RequireSection(node, path,
+                                {"max_body_bytes", "worker_threads", "request_timeout_ms", "keep_alive_timeout_ms",
+                                 "max_connections", "max_connections_per_client", "rate_limit"});
       !s.ok()) {
     return s;
   }
@@ -109,13 +111,14 @@ Result<ServerConfig> ReadServer(const YAML::Node& node, const std::string& path)
     out.max_connections_per_client = std::min(out.max_connections_per_client, out.max_connections);
   }
   if (out.max_connections > workers) {
-    return Invalid(node, path, " max_connections (" + std::to_string(out.max_connections) +
-                                   ") must not exceed worker_threads (" + std::to_string(out.worker_threads) +
-                                   "): each open connection holds a worker thread");
+    return Invalid(node, path,
+                   " max_connections (" + std::to_string(out.max_connections) + ") must not exceed worker_threads (" +
+                       std::to_string(out.worker_threads) + "): each open connection holds a worker thread");
   }
   if (out.max_connections_per_client > out.max_connections) {
-    return Invalid(node, path, " max_connections_per_client (" + std::to_string(out.max_connections_per_client) +
-                                   ") must not exceed max_connections (" + std::to_string(out.max_connections) + ")");
+    return Invalid(node, path,
+                   " max_connections_per_client (" + std::to_string(out.max_connections_per_client) +
+                       ") must not exceed max_connections (" + std::to_string(out.max_connections) + ")");
   }
   return out;
 }
@@ -170,8 +173,8 @@ Result<BudgetAction> ReadAction(const YAML::Node& node, const std::string& path)
 }
 
 Result<BudgetRule> ReadBudgetRule(const YAML::Node& node, const std::string& path, bool needs_match) {
-  if (Status s = RequireSection(node, path, {"match", "limit_usd", "period", "time_zone", "soft_limit_ratio",
-                                             "action", "count_retries"});
+  if (Status s = RequireSection(
+          node, path, {"match", "limit_usd", "period", "time_zone", "soft_limit_ratio", "action", "count_retries"});
       !s.ok()) {
     return s;
   }
@@ -212,7 +215,8 @@ Result<BudgetsConfig> ReadBudgets(const YAML::Node& node, const std::string& pat
     const std::string at = path + ".campaigns";
     if (!campaigns.IsSequence()) return Invalid(campaigns, at, " must be a list");
     Result<std::vector<BudgetRule>> rules = ReadEach<BudgetRule>(
-        campaigns, at, [](const YAML::Node& value, const std::string& item) { return ReadBudgetRule(value, item, true); });
+        campaigns, at,
+        [](const YAML::Node& value, const std::string& item) { return ReadBudgetRule(value, item, true); });
     if (!rules.ok()) return rules.status();
     out.rules = std::move(rules).value();
   }
@@ -242,8 +246,9 @@ Result<CardinalityLimits> ReadCardinality(const YAML::Node& node, const std::str
 
 Result<MetricsOptions> ReadMetrics(const YAML::Node& node, const std::string& path) {
   MetricsOptions out;
-  if (Status s = RequireSection(node, path, {"cardinality", "latency_buckets_seconds", "tokens_per_request_buckets",
-                                             "business_event_families"});
+  if (Status s = RequireSection(
+          node, path,
+          {"cardinality", "latency_buckets_seconds", "tokens_per_request_buckets", "business_event_families"});
       !s.ok()) {
     return s;
   }
@@ -349,7 +354,8 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   // Units in descending order, each at most once, as Prometheus writes them.
   static constexpr std::pair<char, long long> kUnits[] = {
       {'w', 7 * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
-  const Status invalid = Status::InvalidArgument("\"" + std::string(text) + "\" is not a duration like 90s, 15m, 24h, 7d or 1h30m");
+  const Status invalid =
+      Status::InvalidArgument("\"" + std::string(text) + "\" is not a duration like 90s, 15m, 24h, 7d or 1h30m");
   if (text.empty()) return invalid;
   long long total = 0;
   std::size_t next_unit = 0;

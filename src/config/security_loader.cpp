@@ -22,7 +22,8 @@ using config_detail::RequireSection;
 using config_detail::Scalar;
 
 Result<std::vector<std::string>> ReadPatterns(const YAML::Node& node, const std::string& path) {
-  if (!node.IsSequence() || node.size() == 0) return Invalid(node, path, " must be a non-empty list of campaign patterns");
+  if (!node.IsSequence() || node.size() == 0)
+    return Invalid(node, path, " must be a non-empty list of campaign patterns");
   std::vector<std::string> patterns;
   for (const auto& item : node) {
     Result<std::string> pattern = ReadScalar<std::string>(item, path, "a campaign pattern");
@@ -89,7 +90,8 @@ Result<bool> ReadRequireClientCert(const YAML::Node& node, const std::string& pa
 }
 
 Result<TlsConfig> ReadTls(const YAML::Node& node, const std::string& path, const std::string& base_dir) {
-  if (Status s = RequireSection(node, path, {"cert_file", "key_file", "min_version", "client_auth_type", "client_ca_file"});
+  if (Status s =
+          RequireSection(node, path, {"cert_file", "key_file", "min_version", "client_auth_type", "client_ca_file"});
       !s.ok()) {
     return s;
   }
@@ -166,16 +168,19 @@ Result<ApiKeys> LoadApiKeysFile(const std::string& path) {
 }
 
 Result<WebConfig> ParseWebConfig(const std::string& yaml_text, const std::string& source, const std::string& base_dir) {
-  return config_detail::ReadDocument<WebConfig>(yaml_text, source, [&base_dir](const YAML::Node& root) -> Result<WebConfig> {
-    WebConfig config;
-    if (!root || root.IsNull()) return config;
-    if (Status s = RequireMap(root, "(document)"); !s.ok()) return s;
-    if (Status s = RejectUnknownKeys(root, "", {"tls_server_config", "basic_auth_users"}); !s.ok()) return s;
-    const auto tls = [&base_dir](const YAML::Node& value, const std::string& at) { return ReadTls(value, at, base_dir); };
-    if (Status s = ReadIf(root, "", "tls_server_config", config.tls, tls); !s.ok()) return s;
-    if (Status s = ReadIf(root, "", "basic_auth_users", config.basic_auth_users, ReadUsers); !s.ok()) return s;
-    return config;
-  });
+  return config_detail::ReadDocument<WebConfig>(
+      yaml_text, source, [&base_dir](const YAML::Node& root) -> Result<WebConfig> {
+        WebConfig config;
+        if (!root || root.IsNull()) return config;
+        if (Status s = RequireMap(root, "(document)"); !s.ok()) return s;
+        if (Status s = RejectUnknownKeys(root, "", {"tls_server_config", "basic_auth_users"}); !s.ok()) return s;
+        const auto tls = [&base_dir](const YAML::Node& value, const std::string& at) {
+          return ReadTls(value, at, base_dir);
+        };
+        if (Status s = ReadIf(root, "", "tls_server_config", config.tls, tls); !s.ok()) return s;
+        if (Status s = ReadIf(root, "", "basic_auth_users", config.basic_auth_users, ReadUsers); !s.ok()) return s;
+        return config;
+      });
 }
 
 Result<WebConfig> LoadWebConfigFile(const std::string& path) {

@@ -79,7 +79,8 @@ inline Status RejectUnknownKeys(const YAML::Node& node, const std::string& path,
     if (!key.ok()) return key.status();
     bool found = false;
     for (std::string_view k : known) found = found || *key == k;
-    if (!found) return Status::InvalidArgument("unknown key " + Where(entry.first, path.empty() ? *key : path + "." + *key));
+    if (!found)
+      return Status::InvalidArgument("unknown key " + Where(entry.first, path.empty() ? *key : path + "." + *key));
   }
   return Status::Ok();
 }

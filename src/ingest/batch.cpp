@@ -83,9 +83,7 @@ void TrimThreadParser() {
   if (parser.capacity() > kKeepParserCapacity) parser = od::parser{};
 }
 
-bool IsBlankLine(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
+bool IsBlankLine(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 // "record 3: field \"token_usage.input\": must not be negative".
 std::string RecordMessage(std::size_t index, std::string_view field, std::string_view detail) {
@@ -207,8 +205,8 @@ Status ReadJsonBody(Batch* batch, const IngestOptions& options, std::int64_t rec
     if (!writer.End(parser.ParseRootRecord(doc, record, writer.problem()))) return BodyFault(body, parser);
     return Status::Ok();
   }
-  return BodyError(body, std::string("invalid body: expected a JSON object or an array of objects, got ") +
-                             JsonTypeName(type));
+  return BodyError(
+      body, std::string("invalid body: expected a JSON object or an array of objects, got ") + JsonTypeName(type));
 }
 
 // One NDJSON line (not blank) -> one record or one error. `capacity` is

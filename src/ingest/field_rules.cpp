@@ -72,9 +72,12 @@ LabelScan ScanLabel(std::string_view value) noexcept {
     if (ClassOf(c) & kLabelChar) continue;
     if (scan.first_bad == std::string_view::npos) scan.first_bad = i;
     const auto u = static_cast<unsigned char>(c);
-    if (c == ' ') scan.has_space = true;
-    else if (c == '\\') scan.has_backslash = true;
-    else if (u < 0x20 || u >= 0x7f) scan.has_control_or_non_ascii = true;
+    if (c == ' ')
+      scan.has_space = true;
+    else if (c == '\\')
+      scan.has_backslash = true;
+    else if (u < 0x20 || u >= 0x7f)
+      scan.has_control_or_non_ascii = true;
   }
   return scan;
 }
@@ -127,9 +130,7 @@ bool LooksLikePhone(std::string_view value) noexcept {
 
 namespace {
 
-bool IsAlnum(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool IsAlnum(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 // The longest run of letters and digits in `text`, and whether some run of
 // at least `mixed_length` mixes upper case, lower case and digits.
@@ -168,8 +169,8 @@ bool LooksLikeSecret(std::string_view value) noexcept {
   if (whole.mixed) return true;
   if (whole.longest < 16) return false;
   static constexpr std::string_view kPrefixes[] = {
-      "sk-", "sk_live_", "sk_test_", "rk_live_", "pk_live_", "ghp_", "gho_", "ghs_", "github_pat_",
-      "xoxb-", "xoxp-", "xoxa-", "AKIA", "ASIA", "AIza", "glpat-", "SG.", "key-", "Bearer"};
+      "sk-",   "sk_live_", "sk_test_", "rk_live_", "pk_live_", "ghp_",   "gho_", "ghs_", "github_pat_", "xoxb-",
+      "xoxp-", "xoxa-",    "AKIA",     "ASIA",     "AIza",     "glpat-", "SG.",  "key-", "Bearer"};
   for (std::string_view prefix : kPrefixes) {
     if (value.substr(0, prefix.size()) == prefix && ScanRuns(value.substr(prefix.size()), 0).longest >= 16) return true;
   }
@@ -181,7 +182,9 @@ bool LooksLikeSecret(std::string_view value) noexcept {
 bool IsValidTraceId(std::string_view value) noexcept { return ingest_detail::IsValidHexId(value, 32); }
 bool IsValidSpanId(std::string_view value) noexcept { return ingest_detail::IsValidHexId(value, 16); }
 
-std::string CountAboveBoundMessage(std::uint64_t max) { return "must be at most " + std::to_string(max) + " per record"; }
+std::string CountAboveBoundMessage(std::uint64_t max) {
+  return "must be at most " + std::to_string(max) + " per record";
+}
 
 std::optional<TokenPartsError> ValidateTokenParts(const TokenUsage& tokens) {
   const std::uint64_t input = tokens[TokenType::kInput];
@@ -216,7 +219,8 @@ std::optional<FieldError> ValidateLabelValue(std::string_view value, std::size_t
     }
     if (!value.empty() && (common & kLabelChar) != 0) {
       if ((common & kPhoneChar) != 0 && digits >= 7 && digits <= 15) {
-        return FieldError{RejectReason::kLooksLikePhone, "looks like a phone number; personal data is not allowed here"};
+        return FieldError{RejectReason::kLooksLikePhone,
+                          "looks like a phone number; personal data is not allowed here"};
       }
       if (value.size() <= max_length && !(value.size() >= 2 && value[0] == '_' && value[1] == '_') &&
           (value.size() < kMinSecretLength || !LooksLikeSecret(value))) {

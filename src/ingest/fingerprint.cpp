@@ -23,9 +23,23 @@ namespace lce {
 namespace {
 
 enum Tag : char {
-  kEvent = 'e', kTimestamp = 't', kService = 's', kOperation = 'o', kCampaign = 'c', kAudience = 'a',
-  kVendor = 'v', kModel = 'm', kServiceTier = 'r', kPromptVersion = 'p', kReservation = 'h',
-  kTokens = 'k', kUnit = 'u', kAttempt = 'n', kLatency = 'l', kStatus = 'x', kFailed = 'f',
+  kEvent = 'e',
+  kTimestamp = 't',
+  kService = 's',
+  kOperation = 'o',
+  kCampaign = 'c',
+  kAudience = 'a',
+  kVendor = 'v',
+  kModel = 'm',
+  kServiceTier = 'r',
+  kPromptVersion = 'p',
+  kReservation = 'h',
+  kTokens = 'k',
+  kUnit = 'u',
+  kAttempt = 'n',
+  kLatency = 'l',
+  kStatus = 'x',
+  kFailed = 'f',
 };
 
 // Accumulates the encoding in a stack buffer large enough for typical

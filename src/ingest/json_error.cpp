@@ -59,8 +59,8 @@ class ErrorCatcher final : public nlohmann::json_sax<Json> {
 
   // nlohmann's lexer::token_type_name values that follow "; expected ".
   static constexpr std::string_view kTokenNames[] = {
-      "true literal", "false literal", "null literal", "string literal", "number literal",
-      "'['", "'{'", "']'", "'}'", "':'", "','", "end of input", "'[', '{', or a literal"};
+      "true literal", "false literal", "null literal", "string literal", "number literal",        "'['", "'{'", "']'",
+      "'}'",          "':'",           "','",          "end of input",   "'[', '{', or a literal"};
 };
 
 // 1-based line and column (in bytes) of a byte offset.

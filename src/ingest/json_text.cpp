@@ -13,9 +13,7 @@ inline bool IsHexDigit(char c) noexcept {
   return internal::IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-bool AllZero(std::string_view digits) noexcept {
-  return digits.find_first_not_of('0') == std::string_view::npos;
-}
+bool AllZero(std::string_view digits) noexcept { return digits.find_first_not_of('0') == std::string_view::npos; }
 
 // Accumulates decimal digits into *value; false on uint64 overflow.
 bool AccumulateDigits(std::string_view digits, std::uint64_t* value) noexcept {
@@ -59,8 +57,14 @@ bool IsValidJsonStringText(std::string_view raw) noexcept {
     if (c != '\\') continue;
     if (++i >= raw.size()) return false;
     switch (raw[i]) {
-      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-        break;
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't': break;
       case 'u':
         if (raw.size() - i < 5) return false;
         for (std::size_t k = 1; k <= 4; ++k) {
@@ -68,8 +72,7 @@ bool IsValidJsonStringText(std::string_view raw) noexcept {
         }
         i += 4;
         break;
-      default:
-        return false;
+      default: return false;
     }
   }
   return true;

@@ -54,7 +54,7 @@ inline std::string_view TrimTrailingSpace(std::string_view token) noexcept;
 // A JSON number token split into its parts (RFC 8259 grammar:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?).
 struct JsonNumber {
-  std::string_view text;      // the whole number
+  std::string_view text;  // the whole number
   bool negative = false;
   std::string_view integer;   // digits before '.', never empty
   std::string_view fraction;  // digits after '.', empty when absent
@@ -74,7 +74,6 @@ NumberFit ToUint64(const JsonNumber& number, std::uint64_t* out) noexcept;
 // on the exact decimal digits; exponent forms go through double. kNotInteger
 // is never returned.
 NumberFit MillisToMicros(const JsonNumber& number, std::int64_t* micros) noexcept;
-
 
 // ---- hot-path definitions (inline: they run for every field) ----------------
 

@@ -52,9 +52,7 @@ constexpr std::array<std::string_view, kTokenTypeCount> kTokenFieldPaths = {
 
 // A name that can be shown in an error without leaking data: label-safe
 // (so not an e-mail or phone number) and short.
-bool IsShowableName(const RawString& key) {
-  return key.plain && IsValidLabelValue(key.text, 64);
-}
+bool IsShowableName(const RawString& key) { return key.plain && IsValidLabelValue(key.text, 64); }
 
 std::string LatencyTooLarge() { return "must be at most " + std::to_string(kMaxLatencyMs) + " (7 days)"; }
 
@@ -83,8 +81,10 @@ RecordField LookupRecordField(std::string_view key) noexcept {
     case 9: return pick({{"timestamp", F::kTimestamp}, {"operation", F::kOperation}});
     case 10: return pick({{"latency_ms", F::kLatencyMs}, {"hash_email", F::kHashEmail}});
     case 11:
-      return pick({{"campaign_id", F::kCampaignId}, {"audience_id", F::kAudienceId},
-                   {"decision_id", F::kDecisionId}, {"token_usage", F::kTokenUsage}});
+      return pick({{"campaign_id", F::kCampaignId},
+                   {"audience_id", F::kAudienceId},
+                   {"decision_id", F::kDecisionId},
+                   {"token_usage", F::kTokenUsage}});
     case 12: return pick({{"service_tier", F::kServiceTier}});
     case 13: return pick({{"vendor_status", F::kVendorStatus}});
     case 14: return pick({{"reservation_id", F::kReservationId}, {"prompt_version", F::kPromptVersion}});
@@ -143,9 +143,8 @@ bool RecordParser::ParseRecordValue(od::value& value, UsageRecord* record, Probl
 
 bool RecordParser::ParseObject(od::object& object) {
   has_units_ = false;
-  const bool json_ok = ForEachField(object, 0, [this](std::string_view key, od::value& value) {
-    return HandleField(key, value);
-  });
+  const bool json_ok =
+      ForEachField(object, 0, [this](std::string_view key, od::value& value) { return HandleField(key, value); });
   if (!json_ok) return false;
   if (!Rejected()) CheckRecord();
   if (!Rejected()) FinishRecord();
@@ -475,12 +474,9 @@ bool RecordParser::SkipValue(od::value& root, int depth) {
       return false;
     }
     switch (NextValue(&open, &value)) {
-      case Next::kValue:
-        continue;
-      case Next::kDone:
-        return true;
-      case Next::kFault:
-        return false;
+      case Next::kValue: continue;
+      case Next::kDone: return true;
+      case Next::kFault: return false;
     }
   }
 }
@@ -554,10 +550,8 @@ bool RecordParser::CheckScalar(od::value& value, od::json_type type) {
       const std::string_view token = TrimTrailingSpace(value.raw_json_token());
       return token == "true" || token == "false" ? true : Fault(kInvalidLiteral);
     }
-    case od::json_type::null:
-      return ConsumeNull(value);
-    default:
-      return Fault(simdjson::INCORRECT_TYPE);
+    case od::json_type::null: return ConsumeNull(value);
+    default: return Fault(simdjson::INCORRECT_TYPE);
   }
 }
 
@@ -571,14 +565,12 @@ bool RecordParser::Reject(RejectReason reason, const FieldPath& path, std::strin
   return true;
 }
 
-bool RecordParser::RejectString(std::string_view raw, RejectReason reason, const FieldPath& path,
-                                std::string detail) {
+bool RecordParser::RejectString(std::string_view raw, RejectReason reason, const FieldPath& path, std::string detail) {
   if (!IsValidJsonStringText(raw)) return Fault(kInvalidString);
   return Reject(reason, path, std::move(detail));
 }
 
-bool RecordParser::RejectWrongType(od::value& value, od::json_type type, const FieldPath& path,
-                                   const char* expected) {
+bool RecordParser::RejectWrongType(od::value& value, od::json_type type, const FieldPath& path, const char* expected) {
   Reject(RejectReason::kWrongType, path, std::string("expected ") + expected + ", got " + JsonTypeName(type));
   return SkipValue(value, 1);
 }
@@ -600,7 +592,8 @@ bool RecordParser::RejectUnknownField(std::string_view prefix, std::string_view 
 void RecordParser::CheckParts() {
   if (std::optional<TokenPartsError> error = ValidateTokenParts(record_->tokens)) {
     Reject(RejectReason::kPartsExceedWhole,
-           FieldPath{"token_usage.", kTokenTypeNames[static_cast<std::size_t>(error->part)]}, std::move(error->message));
+           FieldPath{"token_usage.", kTokenTypeNames[static_cast<std::size_t>(error->part)]},
+           std::move(error->message));
   }
 }
 

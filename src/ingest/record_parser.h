@@ -34,9 +34,28 @@ inline constexpr int kMaxNestingDepth = 64;
 
 // The top-level fields of a usage record.
 enum class RecordField : std::uint8_t {
-  kUnknown, kEvent, kEventId, kTimestamp, kService, kOperation, kCampaignId, kAudienceId, kDecisionId,
-  kTraceId, kSpanId, kVendor, kModel, kServiceTier, kTokenUsage, kUnits, kAttempt, kReservationId,
-  kLatencyMs, kVendorStatus, kHashEmail, kPromptVersion,
+  kUnknown,
+  kEvent,
+  kEventId,
+  kTimestamp,
+  kService,
+  kOperation,
+  kCampaignId,
+  kAudienceId,
+  kDecisionId,
+  kTraceId,
+  kSpanId,
+  kVendor,
+  kModel,
+  kServiceTier,
+  kTokenUsage,
+  kUnits,
+  kAttempt,
+  kReservationId,
+  kLatencyMs,
+  kVendorStatus,
+  kHashEmail,
+  kPromptVersion,
 };
 
 // The field a key names; kUnknown for anything else (including keys written
@@ -93,7 +112,8 @@ class RecordParser {
   // SkipValue's parts (see record_parser.cpp).
   struct SkipLevel;
   enum class Next { kValue, kDone, kFault };
-  bool OpenContainer(simdjson::ondemand::value& value, simdjson::ondemand::json_type type, std::vector<SkipLevel>* open);
+  bool OpenContainer(simdjson::ondemand::value& value, simdjson::ondemand::json_type type,
+                     std::vector<SkipLevel>* open);
   Next NextValue(std::vector<SkipLevel>* open, simdjson::ondemand::value* value);
   bool CheckScalar(simdjson::ondemand::value& value, simdjson::ondemand::json_type type);
   bool ParseObject(simdjson::ondemand::object& object);

@@ -8,10 +8,10 @@ namespace lce {
 namespace {
 
 constexpr std::array<std::string_view, kRejectReasonCount> kNames = {
-    "malformed_json", "not_an_object", "missing_field",   "wrong_type",   "out_of_range",
-    "unknown_field",  "invalid_label", "looks_like_email", "looks_like_phone", "invalid_hash",
-    "invalid_id",     "invalid_timestamp", "parts_exceed_whole", "forbidden_campaign",
-    "looks_like_secret", "conflict",
+    "malformed_json",     "not_an_object",      "missing_field",     "wrong_type",
+    "out_of_range",       "unknown_field",      "invalid_label",     "looks_like_email",
+    "looks_like_phone",   "invalid_hash",       "invalid_id",        "invalid_timestamp",
+    "parts_exceed_whole", "forbidden_campaign", "looks_like_secret", "conflict",
 };
 static_assert(static_cast<std::size_t>(RejectReason::kConflict) + 1 == kRejectReasonCount,
               "kNames must list every RejectReason in declaration order");

@@ -36,8 +36,8 @@ spdlog::level::level_enum ToSpdlog(Level level) {
 void AppendLogfmtValue(std::string& out, std::string_view value) {
   bool needs_quotes = value.empty();
   for (char c : value) {
-    needs_quotes = needs_quotes || c == ' ' || c == '"' || c == '=' || c == '\\' ||
-                   static_cast<unsigned char>(c) < 0x20;
+    needs_quotes =
+        needs_quotes || c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
   }
   if (!needs_quotes) {
     out += value;
@@ -66,8 +66,8 @@ std::string NowRfc3339() {
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
   return buf;
 }
 
@@ -96,8 +96,8 @@ void Init(Level level, Format format) {
   spdlog::set_default_logger(logger);
 }
 
-std::string FormatEvent(Format format, Level level, std::string_view timestamp,
-                        std::string_view msg, std::initializer_list<Field> fields) {
+std::string FormatEvent(Format format, Level level, std::string_view timestamp, std::string_view msg,
+                        std::initializer_list<Field> fields) {
   if (format == Format::kJson) {
     nlohmann::ordered_json line;
     line["ts"] = timestamp;

@@ -46,8 +46,8 @@ void BusinessFamilies::Observe(const AdmittedLabels& labels, std::string_view ev
     return;
   }
   if (llm_call) return;  // its mapping was removed by a reload since IsMapped
-  const std::array<std::string_view, 4> key = {kBusinessEventsFamily, labeler.AdmitEvent(event),
-                                               labels.campaign_id, labels.audience_id};
+  const std::array<std::string_view, 4> key = {kBusinessEventsFamily, labeler.AdmitEvent(event), labels.campaign_id,
+                                               labels.audience_id};
   events_.Get(key).events.Add(1);
 }
 

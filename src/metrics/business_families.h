@@ -51,7 +51,7 @@ class BusinessFamilies {
 
   std::atomic<bool> any_mapped_{false};
   mutable std::shared_mutex config_mutex_;
-  std::map<std::string, std::string, std::less<>> families_;  // event -> family in force
+  std::map<std::string, std::string, std::less<>> families_;    // event -> family in force
   std::map<std::string, std::set<std::string>> family_events_;  // family -> events ever mapped to it
   SeriesStore<EventSeries> events_;
 };

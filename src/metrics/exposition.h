@@ -26,7 +26,8 @@ template <typename Value>
 void AddExemplar(ExemplarIndex* index, const prometheus::MetricFamily& family, const prometheus::ClientMetric& sample,
                  std::size_t bucket, const BasicExemplarCell<Value>& cell) {
   if (index == nullptr) return;
-  if (std::optional<Exemplar> exemplar = cell.Load()) index->Add(family.name, sample.label, bucket, std::move(*exemplar));
+  if (std::optional<Exemplar> exemplar = cell.Load())
+    index->Add(family.name, sample.label, bucket, std::move(*exemplar));
 }
 
 // Appends `family` to `out` unless it has no sample.

@@ -12,8 +12,8 @@ namespace lce::metrics {
 
 // Status classes: index 0 is "unknown" (no vendor_status), 1..5 are "1xx".."5xx".
 inline constexpr std::size_t kStatusClassCount = 6;
-inline constexpr std::array<std::string_view, kStatusClassCount> kStatusClassNames = {
-    "unknown", "1xx", "2xx", "3xx", "4xx", "5xx"};
+inline constexpr std::array<std::string_view, kStatusClassCount> kStatusClassNames = {"unknown", "1xx", "2xx",
+                                                                                      "3xx",     "4xx", "5xx"};
 // Index into kStatusClassNames; 0 (and anything outside 100..599) is unknown.
 std::size_t StatusClassIndex(std::uint16_t vendor_status);
 

@@ -14,12 +14,11 @@ constexpr MetricDesc kTokens{
     "cache_write are parts of input, reasoning is part of output; do not sum across types.",
     MetricType::kCounter,
     {"service", "campaign_id", "vendor", "model", "type"}};
-constexpr MetricDesc kCost{
-    "llm_cost_usd_total",
-    "Exact cost in USD of LLM calls: token cost plus the priced unit costs of the call, retries "
-    "included. Only priced parts count; unpriced records are in llm_unpriced_records_total.",
-    MetricType::kCounter,
-    {"service", "campaign_id", "vendor", "model"}};
+constexpr MetricDesc kCost{"llm_cost_usd_total",
+                           "Exact cost in USD of LLM calls: token cost plus the priced unit costs of the call, retries "
+                           "included. Only priced parts count; unpriced records are in llm_unpriced_records_total.",
+                           MetricType::kCounter,
+                           {"service", "campaign_id", "vendor", "model"}};
 constexpr MetricDesc kRetryCost{
     "llm_retry_cost_usd_total",
     "Cost in USD of LLM calls with attempt > 1 (retry waste); already included in llm_cost_usd_total.",
@@ -116,8 +115,7 @@ void LlmFamilies::ObserveTokensPerRequest(TokensPerRequestSeries& series, const 
   for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
     const std::uint64_t count = tokens.count[t];
     if (!IsTokenTypeObserved(static_cast<TokenType>(t), count)) continue;
-    series.histograms.Observe(t, tokens_layout_.IndexFor(static_cast<double>(count)),
-                              static_cast<std::int64_t>(count));
+    series.histograms.Observe(t, tokens_layout_.IndexFor(static_cast<double>(count)), static_cast<std::int64_t>(count));
   }
 }
 

@@ -48,8 +48,9 @@ prometheus::MetricFamily NewFamily(const MetricDesc& desc) {
 void FinishScrape(std::vector<prometheus::MetricFamily>& families) {
   std::erase_if(families, [](const prometheus::MetricFamily& family) { return family.metric.empty(); });
   for (prometheus::MetricFamily& family : families) {
-    std::stable_sort(family.metric.begin(), family.metric.end(),
-                     [](const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) { return a.label < b.label; });
+    std::stable_sort(
+        family.metric.begin(), family.metric.end(),
+        [](const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) { return a.label < b.label; });
   }
 }
 
@@ -159,7 +160,8 @@ DurationHistogram::DurationHistogram(const MetricDesc& desc, std::vector<double>
 
 void DurationHistogram::Observe(std::int64_t nanoseconds) {
   const double seconds = static_cast<double>(nanoseconds) / 1e9;
-  const auto bucket = static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), seconds) - bounds_.begin());
+  const auto bucket =
+      static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), seconds) - bounds_.begin());
   buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
   sum_ns_.fetch_add(nanoseconds, std::memory_order_relaxed);
 }

@@ -12,8 +12,8 @@ namespace {
 // Counter families of PRODUCT.md's Metrics table (this module's and the
 // budget module's): a mapped family may not take their names.
 constexpr std::array<std::string_view, 10> kReservedFamilies = {
-    "llm_tokens_total",        "llm_cost_usd_total",    "llm_retry_cost_usd_total",   "llm_requests_total",
-    "vendor_cost_usd_total",   "vendor_units_total",    "vendor_errors_total",        "business_events_total",
+    "llm_tokens_total",           "llm_cost_usd_total",    "llm_retry_cost_usd_total", "llm_requests_total",
+    "vendor_cost_usd_total",      "vendor_units_total",    "vendor_errors_total",      "business_events_total",
     "llm_unpriced_records_total", "budget_decisions_total"};
 constexpr std::string_view kSelfMetricsPrefix = "llm_cost_exporter_";
 constexpr std::string_view kCounterSuffix = "_total";
@@ -57,8 +57,8 @@ Status ValidateCardinality(const CardinalityLimits& limits) {
   if (limits.default_limit == 0) return Status::InvalidArgument("cardinality.default_limit: must be at least 1");
   for (const auto& [label, limit] : limits.per_label) {
     if (!IsGuardedLabel(label)) {
-      return Status::InvalidArgument("cardinality.per_label: \"" + label +
-                                     "\" is not a guarded label (one of " + GuardedLabelList() + ")");
+      return Status::InvalidArgument("cardinality.per_label: \"" + label + "\" is not a guarded label (one of " +
+                                     GuardedLabelList() + ")");
     }
     if (limit == 0) return Status::InvalidArgument("cardinality.per_label." + label + ": must be at least 1");
   }

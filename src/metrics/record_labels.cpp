@@ -15,8 +15,8 @@ bool HasVendorUnits(const UsageRecord& record) {
 }
 
 std::array<std::string_view, kRecordLabelCount> RawLabelValues(const UsageRecord& record) {
-  return {record.service, record.operation, record.campaign_id, record.audience_id, record.vendor, record.model,
-          record.prompt_version};
+  return {record.service, record.operation, record.campaign_id,   record.audience_id,
+          record.vendor,  record.model,     record.prompt_version};
 }
 
 LabelUseMask RecordLabeler::UsedLabels(const UsageRecord& record, bool unpriced, bool business) {
@@ -27,21 +27,19 @@ LabelUseMask RecordLabeler::UsedLabels(const UsageRecord& record, bool unpriced,
   const auto bit = [](bool used, RecordLabel label) { return used ? LabelUseMask(1u << label) : LabelUseMask(0); };
   return static_cast<LabelUseMask>(bit(llm || units || vendor_error || latency, kRecordService) |
                                    bit(llm || latency, kRecordOperation) |
-                                   bit(llm || units || business, kRecordCampaignId) |
-                                   bit(business, kRecordAudienceId) |
+                                   bit(llm || units || business, kRecordCampaignId) | bit(business, kRecordAudienceId) |
                                    bit(llm || units || vendor_error || unpriced, kRecordVendor) |
-                                   bit(llm || unpriced, kRecordModel) |
-                                   bit(llm, kRecordPromptVersion));
+                                   bit(llm || unpriced, kRecordModel) | bit(llm, kRecordPromptVersion));
 }
 
 AdmittedLabels RecordLabeler::Admit(const UsageRecord& record, LabelUseMask used, bool* folded) {
   static constexpr std::array<GuardedLabel, kRecordLabelCount> kGuarded = {
-      kServiceLabel, kOperationLabel, kCampaignIdLabel, kAudienceIdLabel, kVendorLabel, kModelLabel,
-      kPromptVersionLabel};
+      kServiceLabel, kOperationLabel, kCampaignIdLabel,   kAudienceIdLabel,
+      kVendorLabel,  kModelLabel,     kPromptVersionLabel};
   AdmittedLabels admitted;
   const std::array<std::string_view*, kRecordLabelCount> fields = {
-      &admitted.service, &admitted.operation, &admitted.campaign_id,
-      &admitted.audience_id, &admitted.vendor, &admitted.model, &admitted.prompt_version};
+      &admitted.service, &admitted.operation, &admitted.campaign_id,   &admitted.audience_id,
+      &admitted.vendor,  &admitted.model,     &admitted.prompt_version};
   const std::array<std::string_view, kRecordLabelCount> raw = RawLabelValues(record);
 
   std::array<LabelGuard::Handle, kRecordLabelCount> handles{};
@@ -59,9 +57,7 @@ AdmittedLabels RecordLabeler::Admit(const UsageRecord& record, LabelUseMask used
   return admitted;
 }
 
-std::string_view RecordLabeler::AdmitUnit(std::string_view unit) {
-  return guard_.Admit(handles_[kUnitLabel], unit);
-}
+std::string_view RecordLabeler::AdmitUnit(std::string_view unit) { return guard_.Admit(handles_[kUnitLabel], unit); }
 
 std::string_view RecordLabeler::AdmitEvent(std::string_view event) {
   return guard_.Admit(handles_[kEventLabel], event);

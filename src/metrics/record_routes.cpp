@@ -16,8 +16,7 @@ enum ShapeBit : std::uint16_t {
 
 std::uint16_t ShapeOf(const UsageRecord& record, LabelUseMask used) {
   return static_cast<std::uint16_t>(used | (record.is_llm_call() ? kLlmCall : 0) |
-                                    (record.has_token_usage ? kTokenUsage : 0) |
-                                    (record.has_latency ? kLatency : 0));
+                                    (record.has_token_usage ? kTokenUsage : 0) | (record.has_latency ? kLatency : 0));
 }
 
 }  // namespace

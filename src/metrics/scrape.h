@@ -32,8 +32,8 @@ class ExemplarIndex {
  public:
   static constexpr std::size_t kNoBucket = static_cast<std::size_t>(-1);  // a counter's sample
 
-  void Add(std::string_view family, const std::vector<prometheus::ClientMetric::Label>& labels,
-           std::size_t bucket, Exemplar exemplar);
+  void Add(std::string_view family, const std::vector<prometheus::ClientMetric::Label>& labels, std::size_t bucket,
+           Exemplar exemplar);
   const Exemplar* Find(std::string_view family, const std::vector<prometheus::ClientMetric::Label>& labels,
                        std::size_t bucket) const;
   bool empty() const { return by_sample_.empty(); }
@@ -47,7 +47,7 @@ namespace metrics {
 
 struct Scrape {
   std::vector<prometheus::MetricFamily> families;
-  ExemplarIndex* exemplars = nullptr;  // null: the format carries none, do not look them up
+  ExemplarIndex* exemplars = nullptr;   // null: the format carries none, do not look them up
   const MetricDesc* current = nullptr;  // the family MetricSink writes to (families.back())
 };
 
@@ -67,7 +67,6 @@ void FinishScrape(std::vector<prometheus::MetricFamily>& families);
 // counters named with their _total suffix), with the exemplars of
 // `exemplars`, ending in "# EOF". The values and `le` bounds are formatted as
 // in the 0.0.4 text format, so a series is the same in both formats.
-std::string SerializeOpenMetrics(const std::vector<prometheus::MetricFamily>& families,
-                                 const ExemplarIndex& exemplars);
+std::string SerializeOpenMetrics(const std::vector<prometheus::MetricFamily>& families, const ExemplarIndex& exemplars);
 
 }  // namespace lce

@@ -20,8 +20,7 @@ constexpr MetricDesc kErrors{
 
 }  // namespace
 
-SpanFamilies::SpanFamilies(std::vector<double> latency_buckets_seconds)
-    : layout_(std::move(latency_buckets_seconds)) {}
+SpanFamilies::SpanFamilies(std::vector<double> latency_buckets_seconds) : layout_(std::move(latency_buckets_seconds)) {}
 
 SpanFamilies::Handle SpanFamilies::Resolve(const AdmittedLabels& labels) {
   const std::array<std::string_view, 2> key = {labels.service, labels.operation};

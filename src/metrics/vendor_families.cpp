@@ -37,8 +37,8 @@ void VendorFamilies::Observe(const AdmittedLabels& labels, const UsageRecord& re
   errors_.Get(key).errors.Add(1);
 }
 
-void VendorFamilies::ObserveUnits(const AdmittedLabels& labels, const UsageRecord& record,
-                                  const PriceResult& price, RecordLabeler& labeler) {
+void VendorFamilies::ObserveUnits(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price,
+                                  RecordLabeler& labeler) {
   for (std::size_t i = 0; i < record.units.size(); ++i) {
     const UnitCount& unit = record.units[i];
     if (unit.count == 0) continue;

@@ -370,7 +370,8 @@ class ParserLease {
 // nlohmann's message without its "[json.exception...] " prefix and without
 // the "; last read: '...'" part, which would echo the input.
 std::string ParseErrorText(std::string text) {
-  if (const std::size_t bracket = text.find("] "); text.starts_with("[json.exception") && bracket != std::string::npos) {
+  if (const std::size_t bracket = text.find("] ");
+      text.starts_with("[json.exception") && bracket != std::string::npos) {
     text.erase(0, bracket + 2);
   }
   if (const std::size_t echo = text.find("; last read"); echo != std::string::npos) text.erase(echo);

@@ -115,7 +115,7 @@ std::string EncodeOtlpTraceResponse(OtlpEncoding encoding, std::int64_t rejected
   if (rejected_spans == 0 && error_message.empty()) return "{}";
   nlohmann::ordered_json partial = {{"rejectedSpans", rejected_spans}, {"errorMessage", error_message}};
   return nlohmann::ordered_json{{"partialSuccess", std::move(partial)}}.dump(-1, ' ', false,
-                                                                            nlohmann::json::error_handler_t::replace);
+                                                                             nlohmann::json::error_handler_t::replace);
 }
 
 std::string EncodeOtlpStatus(OtlpEncoding encoding, int code, std::string_view message) {
@@ -126,7 +126,7 @@ std::string EncodeOtlpStatus(OtlpEncoding encoding, int code, std::string_view m
     return status.SerializeAsString();
   }
   return nlohmann::json{{"code", code}, {"message", message}}.dump(-1, ' ', false,
-                                                                  nlohmann::json::error_handler_t::replace);
+                                                                   nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace lce

@@ -16,9 +16,8 @@ struct VendorAlias {
   std::string_view to;
 };
 constexpr VendorAlias kVendorAliases[] = {
-    {"az.ai.openai", "openai"},   {"azure.ai.openai", "openai"}, {"gemini", "google"},
-    {"gcp.gemini", "google"},     {"gcp.gen_ai", "google"},      {"gcp.vertex_ai", "google"},
-    {"vertex_ai", "google"},
+    {"az.ai.openai", "openai"}, {"azure.ai.openai", "openai"}, {"gemini", "google"},    {"gcp.gemini", "google"},
+    {"gcp.gen_ai", "google"},   {"gcp.vertex_ai", "google"},   {"vertex_ai", "google"},
 };
 
 }  // namespace
@@ -70,12 +69,8 @@ Result<Batch> ParseOtlpTraces(std::string_view body, OtlpEncoding encoding, cons
     };
     Status decoded;
     switch (encoding) {
-      case OtlpEncoding::kJson:
-        decoded = DecodeOtlpJson(body, append);
-        break;
-      case OtlpEncoding::kProtobuf:
-        decoded = DecodeOtlpProtobuf(body, append);
-        break;
+      case OtlpEncoding::kJson: decoded = DecodeOtlpJson(body, append); break;
+      case OtlpEncoding::kProtobuf: decoded = DecodeOtlpProtobuf(body, append); break;
     }
     if (!decoded.ok()) return decoded;
     return Result<Batch>(std::move(batch));

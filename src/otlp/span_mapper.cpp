@@ -92,8 +92,8 @@ class SpanMapper {
     if (!ReadIds(&r) || !ReadTimes(&r, receive_time_unix_ns)) return false;
     if (!ReadLabel(FindFirst(span_.resource_attributes, keys_.service, true), &r.service) ||
         !ReadLabel(SpanOrResource(keys_.campaign_id), &r.campaign_id) ||
-        !ReadLabel(SpanOrResource(keys_.audience_id), &r.audience_id) || !ReadOperation(&r) ||
-        !ReadStatus(&r) || !ReadGenAi(&r)) {
+        !ReadLabel(SpanOrResource(keys_.audience_id), &r.audience_id) || !ReadOperation(&r) || !ReadStatus(&r) ||
+        !ReadGenAi(&r)) {
       return false;
     }
     r.failed = Failed(span_.status_code, r.vendor_status);
@@ -253,14 +253,14 @@ class SpanMapper {
     }
     r->event = batch_.Keep(otlp_.llm_event);
     if (!model) {
-      return Reject(RejectReason::kMissingField, FirstKey(keys_.model, "model"),
-                    "is required when token usage is set", "attribute");
+      return Reject(RejectReason::kMissingField, FirstKey(keys_.model, "model"), "is required when token usage is set",
+                    "attribute");
     }
     if (!ReadLabel(model, &r->model)) return false;
     const Found vendor = FindFirst(span_.attributes, keys_.vendor, false);
     if (!vendor) {
-      return Reject(RejectReason::kMissingField, FirstKey(keys_.vendor, "vendor"),
-                    "is required when a model is set", "attribute");
+      return Reject(RejectReason::kMissingField, FirstKey(keys_.vendor, "vendor"), "is required when a model is set",
+                    "attribute");
     }
     if (vendor.value().kind != OtlpValue::Kind::kString) {
       return RejectAttribute(RejectReason::kWrongType, vendor,

@@ -41,8 +41,8 @@ std::optional<RecordError> CostError(const UsageRecord& record, const PriceResul
                                      std::size_t index) {
   if (price.total > kMaxEntryCost) {
     return ErrorAt(index, RejectReason::kOutOfRange, CostField(record, price),
-                   "priced at " + price.total.ToDecimalString() + " USD, above the " +
-                       kMaxEntryCost.ToDecimalString() + " USD one record may cost; nothing of it was counted");
+                   "priced at " + price.total.ToDecimalString() + " USD, above the " + kMaxEntryCost.ToDecimalString() +
+                       " USD one record may cost; nothing of it was counted");
   }
   if (price.total > kMaxAppendCost - batch_cost) {
     return ErrorAt(index, RejectReason::kOutOfRange, CostField(record, price),
@@ -58,7 +58,8 @@ RecordError LedgerError(const UsageRecord& record, EntryOutcome outcome, std::si
     return ErrorAt(index, RejectReason::kConflict, field,
                    "idempotency key \"" + record.idempotency_key +
                        "\" was already used for a record with different content; nothing of this record was "
-                       "counted (send it with a new " + field + ")");
+                       "counted (send it with a new " +
+                       field + ")");
   }
   return ErrorAt(index, RejectReason::kOutOfRange, "",
                  "its spend bucket (15 minutes of one service, campaign_id, vendor and model) has reached " +

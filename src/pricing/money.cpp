@@ -61,8 +61,8 @@ Result<int128> ParseFixedPoint(std::string_view decimal, int scale_digits) {
   const std::size_t dot = rest.find('.');
   const std::string_view whole = rest.substr(0, dot);
   const std::string_view fraction = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
-  const bool well_formed = !whole.empty() && AllDigits(whole) && AllDigits(fraction) &&
-                           (dot == std::string_view::npos || !fraction.empty());
+  const bool well_formed =
+      !whole.empty() && AllDigits(whole) && AllDigits(fraction) && (dot == std::string_view::npos || !fraction.empty());
   if (!well_formed) {
     return Status::InvalidArgument(Echo(decimal) +
                                    " is not a plain decimal (digits with an optional leading '-' and "

@@ -101,8 +101,9 @@ PriceResult PriceBook::Price(const UsageRecord& record) const {
     lookup = PriceOutcome::kUnknownVendor;
   } else {
     const auto& versions = impl_->providers[provider->second].versions;
-    const auto next = std::upper_bound(versions.begin(), versions.end(), record.timestamp_unix_ns,
-                                       [](std::int64_t t, const VersionPrices& v) { return t < v.effective_from_unix_ns; });
+    const auto next =
+        std::upper_bound(versions.begin(), versions.end(), record.timestamp_unix_ns,
+                         [](std::int64_t t, const VersionPrices& v) { return t < v.effective_from_unix_ns; });
     if (next == versions.begin()) {
       lookup = PriceOutcome::kNoVersionInForce;
     } else {

@@ -33,8 +33,8 @@ using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_
 
 // Upper bounds on a final price. With counts below 2^64 a token cost then
 // stays below 2^125 atto-USD, so token pricing cannot overflow.
-inline constexpr int128 kMaxTokenPriceAtto = Money::kOneDollar;                     // $1,000,000 per 1M tokens
-inline constexpr int128 kMaxUnitPriceAtto = Money::kOneDollar * 1'000'000;          // $1,000,000 per unit
+inline constexpr int128 kMaxTokenPriceAtto = Money::kOneDollar;             // $1,000,000 per 1M tokens
+inline constexpr int128 kMaxUnitPriceAtto = Money::kOneDollar * 1'000'000;  // $1,000,000 per unit
 
 // Record service tiers that always mean the base price ("" included); tables
 // cannot give them a multiplier.
@@ -69,17 +69,17 @@ struct TokenSchedule {
 
 struct ModelPrices {
   std::string name;
-  TokenSchedule standard;                    // IsStandardServiceTier() tiers
-  StringMap<TokenSchedule> service_tiers;   // other tiers, multiplier applied
-  StringMap<Money> per_unit;                 // Money per unit
+  TokenSchedule standard;                  // IsStandardServiceTier() tiers
+  StringMap<TokenSchedule> service_tiers;  // other tiers, multiplier applied
+  StringMap<Money> per_unit;               // Money per unit
 };
 
 struct VersionPrices {
-  std::string effective_from;                // as written in the file
+  std::string effective_from;  // as written in the file
   std::int64_t effective_from_unix_ns = 0;
   std::vector<ModelPrices> models;
-  StringMap<std::size_t> model_index;        // model name or alias -> models[i]
-  StringMap<Money> per_unit;                 // Money per unit, for every record of the vendor
+  StringMap<std::size_t> model_index;  // model name or alias -> models[i]
+  StringMap<Money> per_unit;           // Money per unit, for every record of the vendor
 
   const ModelPrices* FindModel(std::string_view name) const {
     const auto it = model_index.find(name);
@@ -90,9 +90,9 @@ struct VersionPrices {
 // One provider file.
 struct ProviderTable {
   std::string name;
-  std::string file;                          // file name, for messages and PriceTableInfo
+  std::string file;  // file name, for messages and PriceTableInfo
   std::vector<std::string> aliases;
-  std::vector<VersionPrices> versions;       // strictly ascending effective_from
+  std::vector<VersionPrices> versions;  // strictly ascending effective_from
 };
 
 }  // namespace lce::pricing

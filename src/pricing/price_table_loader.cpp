@@ -21,7 +21,7 @@ namespace {
 
 constexpr int kPerMillionScale = 12;  // USD per 1M tokens -> atto-USD per token
 constexpr int kPerUnitScale = Money::kScaleDigits;
-constexpr int kMultiplierScale = 6;   // multipliers in millionths
+constexpr int kMultiplierScale = 6;  // multipliers in millionths
 constexpr int128 kMultiplierOne = 1'000'000;
 constexpr std::size_t kMaxNameLength = 128;
 
@@ -178,8 +178,7 @@ Result<int128> TableParser::NonNegative(const YAML::Node& node, const std::strin
   return value;
 }
 
-Result<Money> TableParser::Price(const YAML::Node& node, const std::string& path, int scale,
-                                 int128 max_atto) const {
+Result<Money> TableParser::Price(const YAML::Node& node, const std::string& path, int scale, int128 max_atto) const {
   Result<int128> atto = NonNegative(node, path, scale);
   if (!atto.ok()) return atto.status();
   if (*atto > max_atto) return Error(node, path, Quote(node.Scalar()) + " is above the largest supported price");
@@ -194,8 +193,8 @@ Result<TokenPrices> TableParser::PriceSet(const YAML::Node& node, const std::str
   if (!entries.ok()) return entries.status();
   std::array<std::optional<Money>, kTokenTypeCount> given;
   for (const Entry& entry : *entries) {
-    const auto type = static_cast<std::size_t>(
-        std::find(kTokenTypeNames.begin(), kTokenTypeNames.end(), entry.key) - kTokenTypeNames.begin());
+    const auto type = static_cast<std::size_t>(std::find(kTokenTypeNames.begin(), kTokenTypeNames.end(), entry.key) -
+                                               kTokenTypeNames.begin());
     Result<Money> price = Price(entry.value, path + "." + entry.key, kPerMillionScale, kMaxTokenPriceAtto);
     if (!price.ok()) return price.status();
     given[type] = *price;
@@ -356,8 +355,8 @@ Status TableParser::AddModel(ParsedModel model, const YAML::Node& name_node, con
     if (!inserted) {
       const std::string at = i == 0 ? path : path + ".aliases[" + std::to_string(i - 1) + "]";
       const std::string& owner = it->second == index ? model.prices.name : version.models[it->second].name;
-      return Error(names[i].node, at, Quote(names[i].name) + " already names model " + Quote(owner) +
-                                          " in this version");
+      return Error(names[i].node, at,
+                   Quote(names[i].name) + " already names model " + Quote(owner) + " in this version");
     }
   }
   version.models.push_back(std::move(model.prices));

@@ -13,28 +13,34 @@ namespace {
 
 constexpr std::size_t kDecisionCount = 3;
 
-constexpr MetricDesc kLimit{"campaign_budget_limit_usd", "Budget limit of the campaign's current period, in USD.",
-                            MetricType::kGauge, {"campaign_id", "period"}};
+constexpr MetricDesc kLimit{"campaign_budget_limit_usd",
+                            "Budget limit of the campaign's current period, in USD.",
+                            MetricType::kGauge,
+                            {"campaign_id", "period"}};
 constexpr MetricDesc kSpent{"campaign_budget_spent_usd",
                             "Settled spend of the campaign in its current period, in USD (retries included unless "
                             "the rule excludes them).",
                             MetricType::kGauge,
                             {"campaign_id", "period"}};
-constexpr MetricDesc kReserved{"campaign_budget_reserved_usd", "Live reservations (holds) of the campaign, in USD.",
-                               MetricType::kGauge, {"campaign_id", "period"}};
-constexpr MetricDesc kSoftLimit{"campaign_budget_soft_limit_ratio",
-                                "Soft limit of the campaign's budget rule, as a fraction of the limit (warn from here).",
-                                MetricType::kGauge,
-                                {"campaign_id", "period"}};
+constexpr MetricDesc kReserved{"campaign_budget_reserved_usd",
+                               "Live reservations (holds) of the campaign, in USD.",
+                               MetricType::kGauge,
+                               {"campaign_id", "period"}};
+constexpr MetricDesc kSoftLimit{
+    "campaign_budget_soft_limit_ratio",
+    "Soft limit of the campaign's budget rule, as a fraction of the limit (warn from here).",
+    MetricType::kGauge,
+    {"campaign_id", "period"}};
 constexpr MetricDesc kPeriodEnd{"campaign_budget_period_end_timestamp_seconds",
                                 "Unix time the campaign's current budget period ends (exclusive); no sample for "
                                 "total budgets.",
                                 MetricType::kGauge,
                                 {"campaign_id", "period"}};
-constexpr MetricDesc kDecisions{"budget_decisions_total",
-                                "Budget checks and reservations answered, by campaign and decision (allow, warn, deny).",
-                                MetricType::kCounter,
-                                {"campaign_id", "decision"}};
+constexpr MetricDesc kDecisions{
+    "budget_decisions_total",
+    "Budget checks and reservations answered, by campaign and decision (allow, warn, deny).",
+    MetricType::kCounter,
+    {"campaign_id", "decision"}};
 
 // One gauge family of every campaign's state; `value` returns nullopt for a
 // campaign without a sample.
@@ -43,7 +49,8 @@ void BudgetGauge(MetricSink& sink, const MetricDesc& desc, const std::vector<Cam
                  Value value) {
   sink.Family(desc);
   for (const CampaignBudgetState& state : states) {
-    if (const std::optional<double> v = value(state)) sink.Sample({state.campaign_id, BudgetPeriodName(state.period)}, *v);
+    if (const std::optional<double> v = value(state))
+      sink.Sample({state.campaign_id, BudgetPeriodName(state.period)}, *v);
   }
 }
 
@@ -65,9 +72,8 @@ class BudgetCollectorImpl final : public BudgetCollector {
     BudgetGauge(sink, kLimit, states, [](const State& s) -> std::optional<double> { return s.limit.ToDouble(); });
     BudgetGauge(sink, kSpent, states, [](const State& s) -> std::optional<double> { return s.spent.ToDouble(); });
     BudgetGauge(sink, kReserved, states, [](const State& s) -> std::optional<double> { return s.reserved.ToDouble(); });
-    BudgetGauge(sink, kSoftLimit, states, [](const State& s) -> std::optional<double> {
-      return static_cast<double>(s.soft_limit_ppm) / 1e6;
-    });
+    BudgetGauge(sink, kSoftLimit, states,
+                [](const State& s) -> std::optional<double> { return static_cast<double>(s.soft_limit_ppm) / 1e6; });
     BudgetGauge(sink, kPeriodEnd, states, [](const State& s) -> std::optional<double> {
       if (s.period == BudgetPeriod::kTotal) return std::nullopt;
       return UnixNsToSeconds(s.period_end_unix_ns);

@@ -61,7 +61,8 @@ Result<BudgetEstimate> ReadEstimate(const nlohmann::json& json, std::size_t max_
   if (const auto direct = json.find("estimate_usd"); direct != json.end()) {
     if (!direct->is_string()) return Status::InvalidArgument("field \"estimate_usd\" must be a decimal string");
     auto money = Money::ParseDollars(direct->get<std::string>());
-    if (!money.ok() || money->atto() < 0) return Status::InvalidArgument("field \"estimate_usd\" must be a non-negative decimal");
+    if (!money.ok() || money->atto() < 0)
+      return Status::InvalidArgument("field \"estimate_usd\" must be a non-negative decimal");
     estimate.usd = *money;
     return estimate;
   }
@@ -82,7 +83,8 @@ Result<BudgetEstimate> ReadEstimate(const nlohmann::json& json, std::size_t max_
     if (!units->is_object()) return Status::InvalidArgument("field \"units\" must be an object");
     estimate.units.reserve(units->size());
     for (const auto& [name, count] : units->items()) {
-      if (!count.is_number_unsigned()) return Status::InvalidArgument("units." + name + " must be a non-negative integer");
+      if (!count.is_number_unsigned())
+        return Status::InvalidArgument("units." + name + " must be a non-negative integer");
       estimate.units.emplace_back(name, count.get<std::uint64_t>());
     }
   }
@@ -126,16 +128,17 @@ class DecisionHandler final : public Handler {
     const std::int64_t now = NowUnixNs();
     const Snapshot& snapshot = *request.snapshot;
     Result<nlohmann::json> json = ParseJsonBody(request.body);
-    Result<std::string> campaign = json.ok() ? ReadLabel(*json, "campaign_id", true, snapshot.config.ingest.max_label_length)
-                                             : Result<std::string>(json.status());
+    Result<std::string> campaign = json.ok()
+                                       ? ReadLabel(*json, "campaign_id", true, snapshot.config.ingest.max_label_length)
+                                       : Result<std::string>(json.status());
     if (!campaign.ok()) return Response::FromStatus(campaign.status());
     if (!request.caller.MayUseCampaign(*campaign)) return Forbid(request.caller, route().name, *campaign, self_);
     Result<BudgetEstimate> described = ReadEstimate(*json, snapshot.config.ingest.max_label_length);
     if (!described.ok()) return Response::FromStatus(described.status());
     Result<Money> estimate = PriceBudgetEstimate(*described, *snapshot.prices, now);
     if (!estimate.ok()) return Response::FromStatus(estimate.status());
-    const BudgetAnswer answer = reserve_ ? budgets_.Reserve(*campaign, *estimate, now)
-                                         : budgets_.Check(*campaign, *estimate, now);
+    const BudgetAnswer answer =
+        reserve_ ? budgets_.Reserve(*campaign, *estimate, now) : budgets_.Check(*campaign, *estimate, now);
     decisions_.CountDecision(*campaign, answer.decision);
     if (reserve_) log::Audit(request.caller.Actor(), "reserve", *campaign, BudgetDecisionName(answer.decision));
     return Response::Json(200, AnswerJson(*campaign, answer).dump());

@@ -101,8 +101,9 @@ bool ConnectionGate::Admit(int fd, const sockaddr_storage& peer) {
   if (from_client >= limits.max_per_client) {
     ++stats_.refused_per_client;
     lock.unlock();
-    Refuse(fd, 429, "too many open connections from " + client + " (server.max_connections_per_client = " +
-                        std::to_string(limits.max_per_client) + ")");
+    Refuse(fd, 429,
+           "too many open connections from " + client +
+               " (server.max_connections_per_client = " + std::to_string(limits.max_per_client) + ")");
     return false;
   }
   ++from_client;
@@ -144,7 +145,8 @@ void ConnectionGate::Refuse(int fd, int status, const std::string& message) {
     const std::string answer = "HTTP/1.1 " + std::to_string(status) +
                                (status == 429 ? " Too Many Requests" : " Service Unavailable") +
                                "\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
-                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+                               "Content-Length: " +
+                               std::to_string(body.size()) + "\r\n\r\n" + body;
     // Whatever the client already sent is read first: closing a socket with
     // unread data resets it, and the client could lose the answer.
     char discard[4096];

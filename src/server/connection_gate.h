@@ -43,11 +43,11 @@ class ConnectionGate {
     std::size_t max_per_client = 16;
   };
   struct Stats {
-    std::uint64_t open = 0;                   // admitted and not yet closed
-    std::uint64_t admitted = 0;               // since start
-    std::uint64_t refused_total = 0;          // over max_total
-    std::uint64_t refused_per_client = 0;     // over max_per_client
-    std::uint64_t closed_without_request = 0; // idle, too slow, or aborted before a whole request
+    std::uint64_t open = 0;                    // admitted and not yet closed
+    std::uint64_t admitted = 0;                // since start
+    std::uint64_t refused_total = 0;           // over max_total
+    std::uint64_t refused_per_client = 0;      // over max_per_client
+    std::uint64_t closed_without_request = 0;  // idle, too slow, or aborted before a whole request
   };
 
   // Gates connections accepted on local `port`; `tls` says whether they

@@ -41,8 +41,7 @@ std::optional<Response> Dispatcher::Authenticate(Request& request) {
   const Route& route = handler_->route();
   const std::string_view authorization = request.Header("Authorization");
   switch (route.access) {
-    case Access::kOpen:
-      return std::nullopt;
+    case Access::kOpen: return std::nullopt;
     case Access::kApiKey: {
       if (!request.snapshot->api_keys) return std::nullopt;
       AuthFailure failure = AuthFailure::kMissing;
@@ -83,10 +82,10 @@ std::optional<Response> Dispatcher::Throttle(mg_connection* conn, const Request&
   // One audit event per episode (until the client is granted again), not
   // one per refused request: a flood must not flood the log too.
   if (decision.first_refusal) log::Audit(request.caller.Actor(), route.name, client, "rate_limited");
-  Response response = Response::Error(
-      429, "rate limit exceeded: at most " + std::to_string(limit.requests_per_second) +
-               " requests per second per client, bursts of " + std::to_string(limit.burst) +
-               " (server.rate_limit); retry after " + std::to_string(retry_after) + " s");
+  Response response =
+      Response::Error(429, "rate limit exceeded: at most " + std::to_string(limit.requests_per_second) +
+                               " requests per second per client, bursts of " + std::to_string(limit.burst) +
+                               " (server.rate_limit); retry after " + std::to_string(retry_after) + " s");
   response.headers = "Retry-After: " + std::to_string(retry_after) + "\r\n";
   // The body is not read; a connection that carries one is closed rather
   // than drained, so a flood costs the server as little as possible.

@@ -27,9 +27,9 @@ namespace lce {
 // the dispatchers (the exporter owns them all).
 struct Edge {
   std::function<std::shared_ptr<const Snapshot>()> current;  // the snapshot in force
-  const BasicAuth* basic_auth = nullptr;  // null: operator routes are open
+  const BasicAuth* basic_auth = nullptr;                     // null: operator routes are open
   RateLimiter* rate_limiter = nullptr;
-  ConnectionGate* gate = nullptr;         // null: no connection limits
+  ConnectionGate* gate = nullptr;  // null: no connection limits
   SelfMetrics* self = nullptr;
 };
 

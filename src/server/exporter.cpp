@@ -3,7 +3,6 @@
 #include <ostream>
 #include <sstream>
 
-
 #include "exporter_impl.h"
 #include "tls.h"
 #include "llm_cost_exporter/log.h"
@@ -27,9 +26,10 @@ std::string CivetListeningPorts(const std::string& address) {
 std::string DescribeBudgets(const BudgetsConfig& budgets) {
   std::string text;
   auto describe = [&text](std::string_view pattern, const BudgetRule& rule) {
-    text += std::string(pattern) + " " + rule.limit.ToDecimalString() + " " + std::string(BudgetPeriodName(rule.period)) +
-            " " + rule.time_zone + " " + std::to_string(rule.soft_limit_ppm) + " " +
-            (rule.action == BudgetAction::kDeny ? "deny" : "alert_only") + (rule.count_retries ? " retries" : "") + "\n";
+    text += std::string(pattern) + " " + rule.limit.ToDecimalString() + " " +
+            std::string(BudgetPeriodName(rule.period)) + " " + rule.time_zone + " " +
+            std::to_string(rule.soft_limit_ppm) + " " + (rule.action == BudgetAction::kDeny ? "deny" : "alert_only") +
+            (rule.count_retries ? " retries" : "") + "\n";
   };
   for (const BudgetRule& rule : budgets.rules) describe(rule.campaign_pattern, rule);
   if (budgets.default_rule) describe("(default)", *budgets.default_rule);
@@ -52,31 +52,6 @@ void ConnectionClosed(const mg_connection* conn) {
 }
 
 }  // namespace
-
-Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file,
-                                                     const std::string& pricing_dir) {
-  Result<Config> config = LoadConfigFile(config_file);
-  if (!config.ok()) return config.status();
-  Result<std::shared_ptr<const PriceBook>> prices = PriceBook::LoadDirectory(pricing_dir);
-  if (!prices.ok()) return prices.status();
-  std::shared_ptr<const ApiKeys> api_keys;
-  if (!config->auth.api_keys_file.empty()) {
-    Result<ApiKeys> keys = LoadApiKeysFile(config->auth.api_keys_file);
-    if (!keys.ok()) return keys.status();
-    api_keys = std::make_shared<const ApiKeys>(std::move(keys).value());
-  }
-  return std::shared_ptr<const Snapshot>(std::make_shared<Snapshot>(
-      Snapshot{std::move(config).value(), std::move(prices).value(), std::move(api_keys)}));
-}
-
-Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, const StorageConfig& storage) {
-  if (storage_path.empty()) return NewMemoryLedger(storage.idempotency_retention);
-  LedgerOptions options;
-  options.directory = storage_path;
-  options.idempotency_retention = storage.idempotency_retention;
-  options.fsync_every_commit = storage.fsync_every_commit;
-  return OpenSqliteLedger(options);
-}
 
 Exporter::Impl::Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened,
                      std::unique_ptr<MetricRegistry> metrics, std::unique_ptr<UsageMetrics> usage_families)
@@ -138,8 +113,9 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(const ExporterSettings& setti
       if (Status tls = CheckServerTls(loaded->tls); !tls.ok()) return tls.WithContext(settings.web_config_file);
     }
     if (loaded->tls.enabled && !CivetWebTlsUsable()) {
-      return Status::Internal("TLS needs the OpenSSL 3 compat library next to the build (src/server/openssl_compat, "
-                              "libssl.so on the binary's RUNPATH); it is not loaded");
+      return Status::Internal(
+          "TLS needs the OpenSSL 3 compat library next to the build (src/server/openssl_compat, "
+          "libssl.so on the binary's RUNPATH); it is not loaded");
     }
     web = std::move(loaded).value();
   }
@@ -174,18 +150,25 @@ Status Exporter::Start() {
   const ServerConfig& server = impl_->Current()->config.server;
   const bool tls = impl_->web.tls.enabled;
   const std::vector<std::string> options = {
-      "listening_ports", CivetListeningPorts(impl_->settings.listen_address) + (tls ? "s" : ""),
-      "num_threads", std::to_string(server.worker_threads),
-      "request_timeout_ms", std::to_string(server.request_timeout_ms),
-      "enable_keep_alive", "yes",
-      "keep_alive_timeout_ms", std::to_string(server.keep_alive_timeout_ms),
+      "listening_ports",
+      CivetListeningPorts(impl_->settings.listen_address) + (tls ? "s" : ""),
+      "num_threads",
+      std::to_string(server.worker_threads),
+      "request_timeout_ms",
+      std::to_string(server.request_timeout_ms),
+      "enable_keep_alive",
+      "yes",
+      "keep_alive_timeout_ms",
+      std::to_string(server.keep_alive_timeout_ms),
       // CivetWeb's default (200) overflows in a connection flood even though
       // the gate refuses at once; a full queue drops SYNs, and a scrape then
       // waits a second for its retransmit. The kernel caps it at somaxconn.
-      "listen_backlog", "4096",
+      "listen_backlog",
+      "4096",
       // Headers and body go out in two writes; without TCP_NODELAY the second
       // waits for the client's delayed ACK (about 40 ms per request).
-      "tcp_nodelay", "1",
+      "tcp_nodelay",
+      "1",
   };
   CivetCallbacks callbacks{};
   if (tls) callbacks.init_ssl = InitServerTls;
@@ -202,12 +185,14 @@ Status Exporter::Start() {
   }
   RegisterHandlers(*impl_);
   impl_->ready = true;
-  log::Info("listening", {{"address", impl_->settings.listen_address}, {"tls", tls ? "true" : "false"},
+  log::Info("listening", {{"address", impl_->settings.listen_address},
+                          {"tls", tls ? "true" : "false"},
                           {"basic_auth", impl_->basic_auth ? "true" : "false"}});
   if (!impl_->Current()->api_keys) {
-    log::Warn("API KEY AUTHENTICATION IS OFF: anyone who can reach this address may write usage, reserve "
-              "budgets and read spend; set auth.api_keys_file (docs/security.md)",
-              {{"address", impl_->settings.listen_address}});
+    log::Warn(
+        "API KEY AUTHENTICATION IS OFF: anyone who can reach this address may write usage, reserve "
+        "budgets and read spend; set auth.api_keys_file (docs/security.md)",
+        {{"address", impl_->settings.listen_address}});
   }
   return Status::Ok();
 }
@@ -219,8 +204,7 @@ Status Exporter::Impl::Reload(std::string_view actor) {
   auto loaded = LoadSnapshot(settings.config_file, settings.pricing_dir);
   if (!loaded.ok()) {
     self.SetReloadResult(false, NowUnixSeconds());
-    log::Error("reload failed; previous configuration and pricing stay in force",
-               {{"err", loaded.status().message()}});
+    log::Error("reload failed; previous configuration and pricing stay in force", {{"err", loaded.status().message()}});
     log::Audit(actor, "reload", settings.config_file, "failed");
     return loaded.status();
   }
@@ -241,9 +225,9 @@ Status Exporter::Impl::Reload(std::string_view actor) {
   }
   self.SetReloadResult(true, NowUnixSeconds());
   log::Audit(actor, "reload", settings.config_file, "ok");
-  log::Info("reloaded configuration and pricing",
-            {{"config", settings.config_file},
-             {"price_table_versions", std::to_string(next->prices->tables().size())}});
+  log::Info(
+      "reloaded configuration and pricing",
+      {{"config", settings.config_file}, {"price_table_versions", std::to_string(next->prices->tables().size())}});
   return Status::Ok();
 }
 
@@ -259,45 +243,6 @@ void Exporter::Shutdown() {
   }
   impl_.reset();  // stops the pruner and closes the ledger
   log::Info("shutdown complete");
-}
-
-Status CheckConfig(const std::string& config_file, const std::string& pricing_dir, const std::string& web_config_file,
-                   std::ostream& out) {
-  out << "Checking " << config_file << "\n";
-  Result<Config> config = LoadConfigFile(config_file);
-  if (config.ok() && !config->auth.api_keys_file.empty()) {
-    if (Result<ApiKeys> keys = LoadApiKeysFile(config->auth.api_keys_file); !keys.ok()) {
-      config = keys.status();
-    } else {
-      out << "  SUCCESS: " << keys->key_count() << " API keys in " << config->auth.api_keys_file << "\n";
-    }
-  }
-  if (config.ok()) {
-    out << "  SUCCESS: " << config_file << " is valid\n";
-  } else {
-    out << "  FAILED: " << config.status().message() << "\n";
-  }
-  Status web = Status::Ok();
-  if (!web_config_file.empty()) {
-    out << "Checking " << web_config_file << "\n";
-    Result<WebConfig> loaded = LoadWebConfigFile(web_config_file);
-    if (!loaded.ok()) {
-      web = loaded.status();
-    } else if (loaded->tls.enabled) {
-      web = CheckServerTls(loaded->tls).WithContext(web_config_file);
-    }
-    out << (web.ok() ? "  SUCCESS: " + web_config_file + " is valid\n" : "  FAILED: " + web.message() + "\n");
-  }
-  out << "Checking " << pricing_dir << "\n";
-  Result<std::shared_ptr<const PriceBook>> prices = PriceBook::LoadDirectory(pricing_dir);
-  if (prices.ok()) {
-    out << "  SUCCESS: " << prices.value()->tables().size() << " price table versions found\n";
-  } else {
-    out << "  FAILED: " << prices.status().message() << "\n";
-  }
-  if (!config.ok()) return config.status();
-  if (!prices.ok()) return prices.status();
-  return web;
 }
 
 }  // namespace lce

@@ -29,8 +29,7 @@
 
 namespace lce {
 
-Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file,
-                                                     const std::string& pricing_dir);
+Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file, const std::string& pricing_dir);
 
 struct Exporter::Impl {
   // `usage` must be built over `metrics`' guard.

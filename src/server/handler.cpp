@@ -86,9 +86,9 @@ int HttpStatusFor(Status::Code code) {
 Response Handler::BodyTooLarge(const Request& request, std::size_t limit) const {
   (void)request;
   const bool configured = route_.body_limit == Route::kConfiguredBodyLimit;
-  return Response::Error(413, "request body exceeds " +
-                                  (configured ? "server.max_body_bytes (" + std::to_string(limit) + " bytes)"
-                                              : std::to_string(limit / 1024) + " KiB"));
+  return Response::Error(
+      413, "request body exceeds " + (configured ? "server.max_body_bytes (" + std::to_string(limit) + " bytes)"
+                                                 : std::to_string(limit / 1024) + " KiB"));
 }
 
 }  // namespace lce

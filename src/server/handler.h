@@ -44,7 +44,7 @@ enum class Access : std::uint8_t {
 // What a handler declares at construction.
 struct Route {
   // Route::body_limit values besides a byte count.
-  static constexpr std::size_t kNoBody = 0;  // the body is not read
+  static constexpr std::size_t kNoBody = 0;                                                     // the body is not read
   static constexpr std::size_t kConfiguredBodyLimit = std::numeric_limits<std::size_t>::max();  // server.max_body_bytes
 
   std::string name;    // the `handler` label of the self-metrics, and the audit events' endpoint
@@ -73,10 +73,10 @@ struct HeaderField {
 struct Request {
   std::string_view method;
   std::string_view path;
-  std::string_view query;        // after '?', undecoded; "" when none
+  std::string_view query;  // after '?', undecoded; "" when none
   std::string_view remote_addr;
-  std::vector<HeaderField> headers;  // views: valid while the request is served
-  std::string body;                  // read whole within the route's body limit
+  std::vector<HeaderField> headers;          // views: valid while the request is served
+  std::string body;                          // read whole within the route's body limit
   std::shared_ptr<const Snapshot> snapshot;  // in force when the request arrived
   Caller caller;
 
@@ -95,7 +95,7 @@ struct Response {
 
   static Response With(int status, std::string content_type, std::string body);
   static Response Json(int status, std::string json);
-  static Response Text(int status, std::string text);  // text/plain; charset=utf-8
+  static Response Text(int status, std::string text);             // text/plain; charset=utf-8
   static Response Error(int status, const std::string& message);  // {"error": message}
   // 503 with Retry-After: the store (ledger) failed; nothing was done, and
   // the client should send the request again.

@@ -48,10 +48,11 @@ std::string BudgetRows(const std::vector<CampaignBudgetState>& budgets) {
   for (const CampaignBudgetState& b : budgets) {
     const char* state = BudgetState(b);
     html += "<tr class=\"" + std::string(state) + "\"><td>" + EscapeHtml(b.campaign_id) + "</td><td>" +
-            std::string(BudgetPeriodName(b.period)) + "</td><td><div class=\"bar\"><div style=\"width:" +
-            std::to_string(PercentUsed(b)) + "%\"></div></div></td><td>" + b.spent.ToDecimalString() + "</td><td>" +
-            b.reserved.ToDecimalString() + "</td><td>" + b.limit.ToDecimalString() + "</td><td>" + state +
-            "</td><td>" + (b.period == BudgetPeriod::kTotal ? std::string("never") : FormatRfc3339(b.period_end_unix_ns)) +
+            std::string(BudgetPeriodName(b.period)) +
+            "</td><td><div class=\"bar\"><div style=\"width:" + std::to_string(PercentUsed(b)) +
+            "%\"></div></div></td><td>" + b.spent.ToDecimalString() + "</td><td>" + b.reserved.ToDecimalString() +
+            "</td><td>" + b.limit.ToDecimalString() + "</td><td>" + state + "</td><td>" +
+            (b.period == BudgetPeriod::kTotal ? std::string("never") : FormatRfc3339(b.period_end_unix_ns)) +
             "</td></tr>";
   }
   return html + "</table>";
@@ -69,15 +70,15 @@ class IndexHandler final : public Handler {
         "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
         ".bar{width:12em;height:1em;background:#eee}.bar div{height:100%;background:#2a7}"
         "tr.soft .bar div{background:#e90}tr.over .bar div{background:#d22}tr.over td{color:#a00}</style></head><body>"
-        "<h1>llm_cost_exporter</h1><p>Version " + EscapeHtml(version_) +
-        "</p><h2>Budgets</h2>" + BudgetRows(budgets_.Snapshot(NowUnixNs())) +
+        "<h1>llm_cost_exporter</h1><p>Version " +
+        EscapeHtml(version_) + "</p><h2>Budgets</h2>" + BudgetRows(budgets_.Snapshot(NowUnixNs())) +
         "<ul><li><a href=\"/metrics\">/metrics</a></li><li><a href=\"/v1/spend\">/v1/spend</a></li>"
         "<li><a href=\"/-/healthy\">/-/healthy</a></li><li><a href=\"/-/ready\">/-/ready</a></li></ul>"
         "<h2>Price tables</h2>"
         "<table><tr><th>provider</th><th>effective from</th><th>models</th><th>file</th></tr>";
     for (const PriceTableInfo& table : request.snapshot->prices->tables()) {
-      html += "<tr><td>" + EscapeHtml(table.provider) + "</td><td>" + EscapeHtml(table.effective_from) +
-              "</td><td>" + std::to_string(table.model_count) + "</td><td>" + EscapeHtml(table.file) + "</td></tr>";
+      html += "<tr><td>" + EscapeHtml(table.provider) + "</td><td>" + EscapeHtml(table.effective_from) + "</td><td>" +
+              std::to_string(table.model_count) + "</td><td>" + EscapeHtml(table.file) + "</td></tr>";
     }
     html += "</table></body></html>\n";
     return Response::With(200, "text/html; charset=utf-8", std::move(html));

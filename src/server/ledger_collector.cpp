@@ -24,8 +24,7 @@ constexpr MetricDesc kCommittedRecords{"llm_cost_exporter_ledger_committed_recor
                                        MetricType::kCounter};
 constexpr MetricDesc kCommitSeconds{
     "llm_cost_exporter_ledger_commit_seconds_total",
-    "Time spent committing; divide its rate by the commits rate for the mean commit latency.",
-    MetricType::kCounter};
+    "Time spent committing; divide its rate by the commits rate for the mean commit latency.", MetricType::kCounter};
 constexpr MetricDesc kSizeBytes{"llm_cost_exporter_ledger_size_bytes",
                                 "Bytes the ledger occupies on disk (database and write-ahead log; 0 in memory).",
                                 MetricType::kGauge};
@@ -54,6 +53,8 @@ class LedgerCollector final : public Collector {
 
 }  // namespace
 
-std::unique_ptr<Collector> NewLedgerCollector(const Ledger& ledger) { return std::make_unique<LedgerCollector>(ledger); }
+std::unique_ptr<Collector> NewLedgerCollector(const Ledger& ledger) {
+  return std::make_unique<LedgerCollector>(ledger);
+}
 
 }  // namespace lce

@@ -14,7 +14,9 @@ class MetricsHandler final : public Handler {
 
   Response Serve(const Request& request) override {
     const bool openmetrics = PrefersOpenMetrics(request.Header("Accept"));
-    Response response = Response::With(200, openmetrics ? kOpenMetricsContentType : kTextContentType, registry_.Render(openmetrics ? ExpositionFormat::kOpenMetrics : ExpositionFormat::kText004));
+    Response response =
+        Response::With(200, openmetrics ? kOpenMetricsContentType : kTextContentType,
+                       registry_.Render(openmetrics ? ExpositionFormat::kOpenMetrics : ExpositionFormat::kText004));
     // Vary: the answer depends on Accept, so no cache may serve one format for the other.
     response.headers = "Vary: Accept\r\n";
     return response;

@@ -11,8 +11,8 @@ namespace lce {
 Response Forbid(const Caller& caller, std::string_view handler, std::string_view campaign_id, SelfMetrics& self) {
   self.CountAuthFailure(handler, "forbidden_campaign");
   log::Audit(caller.Actor(), handler, campaign_id, "forbidden_campaign");
-  return Response::Error(403, "API key " + std::string(caller.Actor()) + " may not use campaign \"" +
-                                  std::string(campaign_id) + "\"");
+  return Response::Error(
+      403, "API key " + std::string(caller.Actor()) + " may not use campaign \"" + std::string(campaign_id) + "\"");
 }
 
 bool RejectOutOfScope(const Caller& caller, std::string_view handler, Batch* batch, SelfMetrics& self) {

@@ -29,9 +29,9 @@ struct DimensionName {
   std::string_view name;
   Dimension dimension;
 };
-constexpr DimensionName kDimensions[] = {{"campaign_id", Dimension::kCampaign}, {"model", Dimension::kModel},
-                                         {"vendor", Dimension::kVendor},        {"service", Dimension::kService},
-                                         {"day", Dimension::kDay},              {"hour", Dimension::kHour}};
+constexpr DimensionName kDimensions[] = {
+    {"campaign_id", Dimension::kCampaign}, {"model", Dimension::kModel}, {"vendor", Dimension::kVendor},
+    {"service", Dimension::kService},      {"day", Dimension::kDay},     {"hour", Dimension::kHour}};
 
 struct SpendQuery {
   std::int64_t from = std::numeric_limits<std::int64_t>::min();
@@ -92,7 +92,8 @@ Result<SpendQuery> ParseQuery(const Request& request) {
   }
   const std::string format = request.Param("format").value_or("");
   if (!format.empty() && format != "json" && format != "csv") return Status::InvalidArgument("format is json or csv");
-  query.csv = format == "csv" || (format.empty() && request.Header("Accept").find("text/csv") != std::string_view::npos);
+  query.csv =
+      format == "csv" || (format.empty() && request.Header("Accept").find("text/csv") != std::string_view::npos);
   return query;
 }
 

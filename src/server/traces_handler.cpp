@@ -139,7 +139,8 @@ class TracesHandler final : public Handler {
     const std::int64_t received = NowUnixNs();
     Result<Batch> batch = ParseOtlpTraces(body, encoding, snapshot.config.otlp, snapshot.config.ingest, received);
     if (!batch.ok()) {
-      if (batch.status().code() == Status::Code::kResourceExhausted) self_.CountLimited(route().name, "records_per_batch");
+      if (batch.status().code() == Status::Code::kResourceExhausted)
+        self_.CountLimited(route().name, "records_per_batch");
       return OtlpError(encoding, batch.status());
     }
     if (batch->total == 0) {  // a valid request without spans

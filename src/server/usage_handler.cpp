@@ -33,16 +33,14 @@ std::string SummaryJson(const IngestSummary& summary) {
   nlohmann::ordered_json errors = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < summary.errors.size() && i < kMaxListedErrors; ++i) {
     const RecordError& e = summary.errors[i];
-    errors.push_back({{"index", e.index},
-                      {"field", e.field},
-                      {"reason", RejectReasonName(e.reason)},
-                      {"message", e.message}});
+    errors.push_back(
+        {{"index", e.index}, {"field", e.field}, {"reason", RejectReasonName(e.reason)}, {"message", e.message}});
   }
   nlohmann::ordered_json answer = {{"accepted", summary.accepted},
-                           {"duplicate", summary.duplicate},
-                           {"rejected", summary.rejected},
-                           {"unpriced", summary.unpriced},
-                           {"errors", std::move(errors)}};
+                                   {"duplicate", summary.duplicate},
+                                   {"rejected", summary.rejected},
+                                   {"unpriced", summary.unpriced},
+                                   {"errors", std::move(errors)}};
   if (summary.errors.size() > kMaxListedErrors) answer["errors_truncated"] = true;
   return answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -58,8 +56,8 @@ class UsageHandler final : public Handler {
     const auto started = std::chrono::steady_clock::now();
     const Snapshot& snapshot = *request.snapshot;
     const std::int64_t received = NowUnixNs();
-    Result<Batch> batch = ParseBatch(request.body, FormatFor(request.Header("Content-Type")), snapshot.config.ingest,
-                                     received);
+    Result<Batch> batch =
+        ParseBatch(request.body, FormatFor(request.Header("Content-Type")), snapshot.config.ingest, received);
     if (!batch.ok()) return Response::FromStatus(batch.status());
     if (batch->total == 0) return Response::Error(400, "the body holds no records");
     if (const std::size_t max = snapshot.config.ingest.max_records_per_batch; batch->total > max) {
@@ -73,8 +71,9 @@ class UsageHandler final : public Handler {
     if (!ingested.ok()) {
       log::Warn("ledger commit failed; answered 503", {{"handler", "usage"}, {"err", ingested.status().message()}});
       // Whatever failed inside the ledger, the answer is about the store: 503, retry.
-      return Response::Unavailable("the ledger could not commit; nothing from this request was counted, send it again: " +
-                                   ingested.status().message());
+      return Response::Unavailable(
+          "the ledger could not commit; nothing from this request was counted, send it again: " +
+          ingested.status().message());
     }
     const IngestSummary& summary = *ingested;
     self_.ObserveIngestSeconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

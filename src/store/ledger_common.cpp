@@ -26,9 +26,8 @@ Status ValidateEntries(std::span<const LedgerEntry> entries) {
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const LedgerEntry& entry = entries[i];
     if (entry.cost < Money() || entry.cost > kMaxEntryCost) {
-      return Status::InvalidArgument("ledger entry " + std::to_string(i) + ": cost " +
-                                     entry.cost.ToDecimalString() + " USD is outside [0, " +
-                                     kMaxEntryCost.ToDecimalString() + "]");
+      return Status::InvalidArgument("ledger entry " + std::to_string(i) + ": cost " + entry.cost.ToDecimalString() +
+                                     " USD is outside [0, " + kMaxEntryCost.ToDecimalString() + "]");
     }
     total += entry.cost;
     if (total > kMaxAppendCost) {

@@ -145,7 +145,8 @@ class DirectoryLock {
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int error = errno;
       ::close(fd);
-      if (error == EWOULDBLOCK) return Status::IoError("ledger is in use by another process (lock " + path + " is held)");
+      if (error == EWOULDBLOCK)
+        return Status::IoError("ledger is in use by another process (lock " + path + " is held)");
       return Status::IoError("cannot lock " + path + ": " + std::strerror(error));
     }
     return DirectoryLock(fd);
@@ -219,8 +220,8 @@ struct Request {
   // left out of every later attempt.
   std::vector<EntryOutcome> outcomes;
   Status status;
-  bool prune_started = false;     // the in-memory generations were pruned
-  bool done = false;              // guarded by the queue mutex
+  bool prune_started = false;  // the in-memory generations were pruned
+  bool done = false;           // guarded by the queue mutex
 };
 
 // One row of idempotency_keys.
@@ -234,8 +235,7 @@ class SqliteLedger final : public Ledger {
   static Result<std::unique_ptr<Ledger>> Open(const LedgerOptions& options);
   ~SqliteLedger() override;
 
-  Result<std::vector<EntryOutcome>> Append(std::span<const LedgerEntry> entries,
-                                           std::int64_t receive_unix_ns) override;
+  Result<std::vector<EntryOutcome>> Append(std::span<const LedgerEntry> entries, std::int64_t receive_unix_ns) override;
   Result<std::vector<SpendBucket>> Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const override;
   Status Prune(std::int64_t now_unix_ns) override;
   LedgerStats Stats() const override;
@@ -743,8 +743,6 @@ LedgerStats SqliteLedger::Stats() const {
 
 }  // namespace
 
-Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const LedgerOptions& options) {
-  return SqliteLedger::Open(options);
-}
+Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const LedgerOptions& options) { return SqliteLedger::Open(options); }
 
 }  // namespace lce

@@ -59,16 +59,16 @@ void Statement::Reset() {
 
 Status Statement::Error(int rc) const {
   sqlite3* db = sqlite3_db_handle(stmt_);
-  return Status::IoError(std::string("sqlite: ") + sqlite3_errstr(rc) + ": " + sqlite3_errmsg(db) + " (in: " +
-                         sqlite3_sql(stmt_) + ")");
+  return Status::IoError(std::string("sqlite: ") + sqlite3_errstr(rc) + ": " + sqlite3_errmsg(db) +
+                         " (in: " + sqlite3_sql(stmt_) + ")");
 }
 
 Connection::~Connection() { Close(); }
 
 Result<Connection> Connection::Open(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
-  const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = std::string("cannot open ") + path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -83,16 +83,16 @@ Status Connection::Exec(const std::string& sql) {
   char* message = nullptr;
   const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
   if (rc == SQLITE_OK) return Status::Ok();
-  Status error = Status::IoError(std::string("sqlite: ") + sqlite3_errstr(rc) + ": " +
-                                 (message ? message : "") + " (in: " + sql + ")");
+  Status error = Status::IoError(std::string("sqlite: ") + sqlite3_errstr(rc) + ": " + (message ? message : "") +
+                                 " (in: " + sql + ")");
   sqlite3_free(message);
   return error;
 }
 
 Result<Statement> Connection::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                    nullptr);
+  const int rc =
+      sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return Error(rc, sql);
   return Statement(stmt);
 }
@@ -102,8 +102,8 @@ void Connection::SetBusyTimeout(int milliseconds) { sqlite3_busy_timeout(db_, mi
 int Connection::Changes() const { return sqlite3_changes(db_); }
 
 Status Connection::Error(int rc, std::string_view what) const {
-  return Status::IoError(std::string("sqlite: ") + sqlite3_errstr(rc) + ": " + sqlite3_errmsg(db_) + " (in: " +
-                         std::string(what) + ")");
+  return Status::IoError(std::string("sqlite: ") + sqlite3_errstr(rc) + ": " + sqlite3_errmsg(db_) +
+                         " (in: " + std::string(what) + ")");
 }
 
 void Connection::Close() {

@@ -18,8 +18,9 @@ UtcFields Split(std::int64_t unix_ns) {
   const sys_days day = floor<days>(instant);
   const year_month_day date{day};
   const long long second_of_day = floor<seconds>(instant - day).count();
-  return {static_cast<int>(date.year()), static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-          second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60};
+  return {static_cast<int>(date.year()),     static_cast<unsigned>(date.month()),
+          static_cast<unsigned>(date.day()), second_of_day / 3600,
+          second_of_day / 60 % 60,           second_of_day % 60};
 }
 
 }  // namespace

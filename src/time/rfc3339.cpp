@@ -16,9 +16,7 @@
 namespace lce {
 namespace time_detail {
 
-bool IsLeapYear(std::int64_t year) noexcept {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
+bool IsLeapYear(std::int64_t year) noexcept { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
 int DaysInMonth(std::int64_t year, int month) noexcept {
   static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -29,10 +27,10 @@ int DaysInMonth(std::int64_t year, int month) noexcept {
 std::int64_t DaysFromCivil(std::int64_t year, int month, int day) noexcept {
   const std::int64_t y = year - (month <= 2 ? 1 : 0);
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const std::int64_t yoe = y - era * 400;                                  // [0, 399]
-  const std::int64_t mp = (month + 9) % 12;                                // March = 0
-  const std::int64_t doy = (153 * mp + 2) / 5 + day - 1;                   // [0, 365]
-  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          // [0, 146096]
+  const std::int64_t yoe = y - era * 400;                          // [0, 399]
+  const std::int64_t mp = (month + 9) % 12;                        // March = 0
+  const std::int64_t doy = (153 * mp + 2) / 5 + day - 1;           // [0, 365]
+  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;  // [0, 146096]
   return era * 146097 + doe - 719468;
 }
 

@@ -37,38 +37,38 @@ enum class BudgetPeriod { kDaily, kWeekly, kMonthly, kTotal };  // weeks start o
 enum class BudgetAction { kDeny, kAlertOnly };
 enum class BudgetDecision { kAllow, kWarn, kDeny };
 
-std::string_view BudgetPeriodName(BudgetPeriod period);      // "daily", "weekly", "monthly", "total"
+std::string_view BudgetPeriodName(BudgetPeriod period);        // "daily", "weekly", "monthly", "total"
 std::string_view BudgetDecisionName(BudgetDecision decision);  // "allow", "warn", "deny"
 
 struct BudgetRule {
-  std::string campaign_pattern;        // exact id, or a glob with * and ?
-  Money limit;                         // USD per period, > 0
+  std::string campaign_pattern;  // exact id, or a glob with * and ?
+  Money limit;                   // USD per period, > 0
   BudgetPeriod period = BudgetPeriod::kMonthly;
-  std::string time_zone = "UTC";       // IANA name, e.g. "America/New_York"
+  std::string time_zone = "UTC";           // IANA name, e.g. "America/New_York"
   std::uint32_t soft_limit_ppm = 800'000;  // soft limit as millionths of the limit (0.8)
   BudgetAction action = BudgetAction::kDeny;
-  bool count_retries = true;           // attempt > 1 counts toward the limit
+  bool count_retries = true;  // attempt > 1 counts toward the limit
 };
 
 struct BudgetsConfig {
-  std::vector<BudgetRule> rules;             // the first matching rule applies
-  std::optional<BudgetRule> default_rule;    // for campaigns no rule matches (pattern ignored)
-  std::chrono::seconds reservation_ttl{300}; // unsettled holds expire after this
+  std::vector<BudgetRule> rules;              // the first matching rule applies
+  std::optional<BudgetRule> default_rule;     // for campaigns no rule matches (pattern ignored)
+  std::chrono::seconds reservation_ttl{300};  // unsettled holds expire after this
 };
 
 // The answer to a check or a reservation.
 struct BudgetAnswer {
   BudgetDecision decision = BudgetDecision::kAllow;
-  bool has_budget = false;             // false: no rule applies, always allow
+  bool has_budget = false;  // false: no rule applies, always allow
   Money estimate;
   Money limit;
-  Money spent;                         // settled spend in the period
-  Money reserved;                      // live holds (including a hold just granted)
-  Money remaining;                     // limit - spent - reserved; may be negative
+  Money spent;      // settled spend in the period
+  Money reserved;   // live holds (including a hold just granted)
+  Money remaining;  // limit - spent - reserved; may be negative
   BudgetPeriod period = BudgetPeriod::kMonthly;
   std::int64_t period_start_unix_ns = 0;
-  std::int64_t period_end_unix_ns = 0; // exclusive; INT64_MAX for kTotal
-  std::string reservation_id;          // set when Reserve granted a hold
+  std::int64_t period_end_unix_ns = 0;  // exclusive; INT64_MAX for kTotal
+  std::string reservation_id;           // set when Reserve granted a hold
   std::int64_t reservation_expires_unix_ns = 0;
 };
 
@@ -155,10 +155,10 @@ class Budgets {
 // The call a check or reservation is about: an amount given directly, or what
 // the call may use, to be priced.
 struct BudgetEstimate {
-  std::optional<Money> usd;            // given directly: used as it is, the rest ignored
+  std::optional<Money> usd;  // given directly: used as it is, the rest ignored
   std::string vendor;
-  std::string model;                   // empty: no tokens, units only
-  std::string service_tier;            // empty: the default tier
+  std::string model;         // empty: no tokens, units only
+  std::string service_tier;  // empty: the default tier
   std::uint64_t input_tokens = 0;
   std::uint64_t max_output_tokens = 0;
   std::vector<std::pair<std::string, std::uint64_t>> units;  // e.g. {"emails", 1000}

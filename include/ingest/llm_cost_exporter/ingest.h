@@ -24,31 +24,31 @@ namespace lce {
 // Machine-readable reason of a rejection; also the `reason` label of
 // llm_cost_exporter_records_rejected_total, so the set is small and fixed.
 enum class RejectReason : std::uint8_t {
-  kMalformedJson,     // an NDJSON line that is not JSON
-  kNotAnObject,       // the record is not a JSON object
-  kMissingField,      // a required field is absent
-  kWrongType,         // e.g. a string where a number belongs
-  kOutOfRange,        // negative or too large a count, attempt < 1, status outside 100..599, cost beyond the ledger's range
-  kUnknownField,      // a field the schema does not define
-  kInvalidLabel,      // label-bound value with forbidden characters or too long
-  kLooksLikeEmail,    // label-bound value that looks like an e-mail address
-  kLooksLikePhone,    // label-bound value that looks like a phone number
-  kInvalidHash,       // hash_email is not a hex digest
-  kInvalidId,         // trace_id / span_id / event_id malformed
-  kInvalidTimestamp,  // timestamp is not RFC 3339
-  kPartsExceedWhole,  // cached_input + cache_write > input, or reasoning > output
-  kForbiddenCampaign, // the caller's API key may not write this campaign
-  kLooksLikeSecret,   // label-bound value that looks like an API key or token
-  kConflict,          // the idempotency key was already used for a record with other content
+  kMalformedJson,  // an NDJSON line that is not JSON
+  kNotAnObject,    // the record is not a JSON object
+  kMissingField,   // a required field is absent
+  kWrongType,      // e.g. a string where a number belongs
+  kOutOfRange,    // negative or too large a count, attempt < 1, status outside 100..599, cost beyond the ledger's range
+  kUnknownField,  // a field the schema does not define
+  kInvalidLabel,  // label-bound value with forbidden characters or too long
+  kLooksLikeEmail,     // label-bound value that looks like an e-mail address
+  kLooksLikePhone,     // label-bound value that looks like a phone number
+  kInvalidHash,        // hash_email is not a hex digest
+  kInvalidId,          // trace_id / span_id / event_id malformed
+  kInvalidTimestamp,   // timestamp is not RFC 3339
+  kPartsExceedWhole,   // cached_input + cache_write > input, or reasoning > output
+  kForbiddenCampaign,  // the caller's API key may not write this campaign
+  kLooksLikeSecret,    // label-bound value that looks like an API key or token
+  kConflict,           // the idempotency key was already used for a record with other content
 };
 inline constexpr std::size_t kRejectReasonCount = 16;
 std::string_view RejectReasonName(RejectReason reason);  // "missing_field", ...
 
 struct RecordError {
-  std::size_t index = 0;     // 0-based position of the record in the batch
-  std::string field;         // dotted path, e.g. "token_usage.cached_input"; "" for the record itself
+  std::size_t index = 0;  // 0-based position of the record in the batch
+  std::string field;      // dotted path, e.g. "token_usage.cached_input"; "" for the record itself
   RejectReason reason = RejectReason::kMalformedJson;
-  std::string message;       // human readable, never echoes the offending value
+  std::string message;  // human readable, never echoes the offending value
 };
 
 enum class BodyFormat { kJson, kNdjson };
@@ -77,12 +77,12 @@ class Batch {
   // body (the OTLP mapping). Throws std::bad_alloc like any allocation.
   std::string_view Keep(std::string_view text);
 
-  std::vector<UsageRecord> records;   // the valid records, in body order
+  std::vector<UsageRecord> records;       // the valid records, in body order
   std::vector<std::size_t> record_index;  // record_index[i] = batch position of records[i]
-  std::vector<RecordError> errors;    // one per rejected record, in body order
-  std::size_t total = 0;              // records seen (valid + rejected)
+  std::vector<RecordError> errors;        // one per rejected record, in body order
+  std::size_t total = 0;                  // records seen (valid + rejected)
 
-  struct Buffer;                      // owns the padded body and the Keep() arena
+  struct Buffer;  // owns the padded body and the Keep() arena
   std::unique_ptr<Buffer> buffer;
 };
 
@@ -91,8 +91,8 @@ class Batch {
 // whole cannot be read (for kJson: not JSON, or neither an object nor an array
 // of objects), with the parser's byte position in the message; otherwise
 // every record is either in `records` or described in `errors`.
-Result<Batch> ParseBatch(std::string_view body, BodyFormat format,
-                         const IngestOptions& options, std::int64_t receive_time_unix_ns);
+Result<Batch> ParseBatch(std::string_view body, BodyFormat format, const IngestOptions& options,
+                         std::int64_t receive_time_unix_ns);
 
 // Moves every valid record for which `why` returns a message into
 // batch->errors (reason `reason`, field `field`), keeping body order in both

@@ -22,8 +22,8 @@ namespace lce {
 // cache_write are parts of input, reasoning is part of output.
 enum class TokenType : std::uint8_t { kInput, kOutput, kCachedInput, kCacheWrite, kReasoning };
 inline constexpr std::size_t kTokenTypeCount = 5;
-inline constexpr std::array<std::string_view, kTokenTypeCount> kTokenTypeNames = {
-    "input", "output", "cached_input", "cache_write", "reasoning"};
+inline constexpr std::array<std::string_view, kTokenTypeCount> kTokenTypeNames = {"input", "output", "cached_input",
+                                                                                  "cache_write", "reasoning"};
 
 struct TokenUsage {
   std::array<std::uint64_t, kTokenTypeCount> count{};  // indexed by TokenType
@@ -38,8 +38,8 @@ struct TokenUsage {
 // call (the largest context windows are ~10M tokens, batch calls finish
 // within a day), yet small enough that a record priced at the largest price
 // a table may hold stays inside the ledger's range.
-inline constexpr std::uint64_t kMaxTokensPerRecord = 1'000'000'000;  // per token type
-inline constexpr std::uint64_t kMaxUnitsPerRecord = 1'000'000'000;   // per unit name
+inline constexpr std::uint64_t kMaxTokensPerRecord = 1'000'000'000;         // per token type
+inline constexpr std::uint64_t kMaxUnitsPerRecord = 1'000'000'000;          // per unit name
 inline constexpr std::int64_t kMaxLatencyUs = 7LL * 24 * 3600 * 1'000'000;  // 7 days
 inline constexpr std::int64_t kMaxLatencyMs = kMaxLatencyUs / 1000;
 // The earliest timestamp a record may carry, 1677-09-21T00:15:00Z: the first
@@ -54,8 +54,8 @@ struct UnitCount {
 };
 
 struct UsageRecord {
-  std::string_view event;          // required, label-safe, e.g. "llm.call", "email.sent"
-  std::string_view event_id;       // may be empty
+  std::string_view event;     // required, label-safe, e.g. "llm.call", "email.sent"
+  std::string_view event_id;  // may be empty
   // Idempotency key: event_id, or derived from trace_id/span_id/event when
   // event_id is absent; empty when neither exists (the record cannot be
   // deduplicated). Owned by the record because the derived form is built.
@@ -70,8 +70,8 @@ struct UsageRecord {
   std::string_view audience_id;
   std::string_view vendor;
   std::string_view model;
-  std::string_view service_tier;   // empty means the default tier
-  std::string_view prompt_version; // the prompt (template) version an LLM call used
+  std::string_view service_tier;    // empty means the default tier
+  std::string_view prompt_version;  // the prompt (template) version an LLM call used
 
   // Never labels (exemplars at most).
   std::string_view decision_id;
@@ -84,7 +84,7 @@ struct UsageRecord {
   TokenUsage tokens;
   std::vector<UnitCount> units;
 
-  std::uint32_t attempt = 1;        // > 1 marks a retry
+  std::uint32_t attempt = 1;  // > 1 marks a retry
   bool has_latency = false;
   std::int64_t latency_us = 0;      // latency_ms * 1000, rounded to microseconds
   std::uint16_t vendor_status = 0;  // 0 when absent; otherwise 100..599

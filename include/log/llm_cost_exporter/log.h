@@ -35,12 +35,14 @@ inline void Error(std::string_view msg, std::initializer_list<Field> f = {}) { W
 // user, "anonymous" or "signal"; never a secret) did what to which object,
 // and the result.
 inline void Audit(std::string_view actor, std::string_view action, std::string_view object, std::string_view result) {
-  Info("audit", {{"actor", std::string(actor)}, {"action", std::string(action)},
-                 {"object", std::string(object)}, {"result", std::string(result)}});
+  Info("audit", {{"actor", std::string(actor)},
+                 {"action", std::string(action)},
+                 {"object", std::string(object)},
+                 {"result", std::string(result)}});
 }
 
 // Formats one event without writing it (exposed for tests).
-std::string FormatEvent(Format format, Level level, std::string_view timestamp,
-                        std::string_view msg, std::initializer_list<Field> fields);
+std::string FormatEvent(Format format, Level level, std::string_view timestamp, std::string_view msg,
+                        std::initializer_list<Field> fields);
 
 }  // namespace lce::log

@@ -35,10 +35,10 @@ namespace lce {
 struct OtlpValue {
   enum class Kind : std::uint8_t { kEmpty, kString, kInt, kDouble, kBool, kOther };
   Kind kind = Kind::kEmpty;
-  std::string_view string;      // kString
-  std::int64_t int_value = 0;   // kInt
-  double double_value = 0;      // kDouble
-  bool bool_value = false;      // kBool
+  std::string_view string;     // kString
+  std::int64_t int_value = 0;  // kInt
+  double double_value = 0;     // kDouble
+  bool bool_value = false;     // kBool
 };
 
 struct OtlpAttribute {
@@ -175,8 +175,7 @@ Result<std::string> InflateOtlpGzip(std::string_view body, std::size_t max_bytes
 // The ExportTraceServiceResponse body in `encoding`: JSON "{}" or an empty
 // protobuf message when nothing was rejected, else partial_success with
 // rejected_spans and error_message.
-std::string EncodeOtlpTraceResponse(OtlpEncoding encoding, std::int64_t rejected_spans,
-                                    std::string_view error_message);
+std::string EncodeOtlpTraceResponse(OtlpEncoding encoding, std::int64_t rejected_spans, std::string_view error_message);
 
 // An error answer's body: a google.rpc.Status {code, message} in `encoding`.
 std::string EncodeOtlpStatus(OtlpEncoding encoding, int code, std::string_view message);

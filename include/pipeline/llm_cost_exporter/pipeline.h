@@ -23,8 +23,8 @@ struct IngestSummary {
   std::size_t accepted = 0;
   std::size_t duplicate = 0;
   std::size_t rejected = 0;
-  std::size_t unpriced = 0;            // accepted records with an unpriced part
-  std::vector<RecordError> errors;     // the batch's rejections, in body order
+  std::size_t unpriced = 0;         // accepted records with an unpriced part
+  std::vector<RecordError> errors;  // the batch's rejections, in body order
 };
 
 class IngestPipeline {

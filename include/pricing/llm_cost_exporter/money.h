@@ -27,8 +27,14 @@ class Money {
   constexpr int128 atto() const { return atto_; }
   constexpr bool is_zero() const { return atto_ == 0; }
 
-  constexpr Money& operator+=(Money other) { atto_ += other.atto_; return *this; }
-  constexpr Money& operator-=(Money other) { atto_ -= other.atto_; return *this; }
+  constexpr Money& operator+=(Money other) {
+    atto_ += other.atto_;
+    return *this;
+  }
+  constexpr Money& operator-=(Money other) {
+    atto_ -= other.atto_;
+    return *this;
+  }
   friend constexpr Money operator+(Money a, Money b) { return Money(a.atto_ + b.atto_); }
   friend constexpr Money operator-(Money a, Money b) { return Money(a.atto_ - b.atto_); }
   // Price per unit times a count of units.

@@ -33,30 +33,28 @@ std::string_view PriceOutcomeName(PriceOutcome outcome);  // "unknown_model", ..
 struct UnitCost {
   std::string_view unit;
   std::uint64_t count = 0;
-  Money cost;          // zero when !priced
+  Money cost;  // zero when !priced
   bool priced = false;
 };
 
 struct PriceResult {
   // Outcome for the token part (kNothingToPrice when the record has no model).
   PriceOutcome token_outcome = PriceOutcome::kNothingToPrice;
-  Money token_cost;                 // zero unless token_outcome == kPriced
-  std::vector<UnitCost> units;      // one per record unit, same order
+  Money token_cost;             // zero unless token_outcome == kPriced
+  std::vector<UnitCost> units;  // one per record unit, same order
   // First non-priced outcome of the record (tokens first, then units), or
   // kPriced / kNothingToPrice. A record with any unpriced part is "unpriced".
   PriceOutcome outcome = PriceOutcome::kNothingToPrice;
-  Money total;                      // token_cost + every priced unit cost
+  Money total;  // token_cost + every priced unit cost
 
-  bool unpriced() const {
-    return outcome != PriceOutcome::kPriced && outcome != PriceOutcome::kNothingToPrice;
-  }
+  bool unpriced() const { return outcome != PriceOutcome::kPriced && outcome != PriceOutcome::kNothingToPrice; }
 };
 
 // One loaded table version, for llm_cost_exporter_price_table_info and logs.
 struct PriceTableInfo {
   std::string provider;
-  std::string file;                 // file name under the pricing directory
-  std::string effective_from;       // as written in the file
+  std::string file;            // file name under the pricing directory
+  std::string effective_from;  // as written in the file
   std::int64_t effective_from_unix_ns = 0;
   std::size_t model_count = 0;
 };

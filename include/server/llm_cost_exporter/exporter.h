@@ -21,7 +21,7 @@ struct ExporterSettings {
   std::string pricing_dir = "pricing";
   std::string storage_path = "data";  // "" keeps the ledger in memory
   std::string listen_address = "127.0.0.1:9477";
-  std::string web_config_file;        // --web.config.file: TLS and basic auth; "" for neither
+  std::string web_config_file;  // --web.config.file: TLS and basic auth; "" for neither
   BuildInfo build;
 };
 

@@ -37,12 +37,12 @@ struct LedgerEntry {
   std::string_view campaign_id;
   std::string_view vendor;
   std::string_view model;
-  Money cost;                         // PriceResult::total (priced parts only)
+  Money cost;  // PriceResult::total (priced parts only)
   // RecordFingerprint of the record: the same key with another fingerprint
   // is a conflict. 0 means unknown and never conflicts.
   std::uint64_t fingerprint = 0;
-  bool retry = false;                 // attempt > 1
-  bool unpriced = false;              // some part could not be priced
+  bool retry = false;     // attempt > 1
+  bool unpriced = false;  // some part could not be priced
 };
 
 // What Append decided for one entry.
@@ -58,8 +58,8 @@ enum class EntryOutcome : std::uint8_t {
 // refuses a whole call that does not, before touching anything. The bucket
 // bound is checked at commit, per entry (kOutOfRange): it keeps every
 // bucket's whole-dollar sum inside int64 (SQLite integers).
-inline constexpr Money kMaxEntryCost = Money::FromAtto(Money::kOneDollar * 1'000'000'000LL);         // $1e9
-inline constexpr Money kMaxAppendCost = Money::FromAtto(Money::kOneDollar * 1'000'000'000'000LL);    // $1e12 per call
+inline constexpr Money kMaxEntryCost = Money::FromAtto(Money::kOneDollar * 1'000'000'000LL);       // $1e9
+inline constexpr Money kMaxAppendCost = Money::FromAtto(Money::kOneDollar * 1'000'000'000'000LL);  // $1e12 per call
 inline constexpr Money kMaxBucketCost =
     Money::FromAtto(Money::kOneDollar * 1'000'000'000'000'000'000LL);  // $1e18 per 15-minute bucket
 
@@ -69,7 +69,7 @@ struct SpendBucket {
   // The start of the bucket holding `unix_ns`: floor to a multiple of
   // kWidthNs, rounding toward -infinity; INT64_MIN when not representable.
   static std::int64_t StartOf(std::int64_t unix_ns);
-  std::int64_t start_unix_ns = 0;     // multiple of kWidthNs (UTC); every zone offset is a multiple of 15 min
+  std::int64_t start_unix_ns = 0;  // multiple of kWidthNs (UTC); every zone offset is a multiple of 15 min
   std::string service;
   std::string campaign_id;
   std::string vendor;
@@ -97,7 +97,7 @@ struct LedgerStats {
 };
 
 struct LedgerOptions {
-  std::string directory;              // the SQLite file is <directory>/ledger.db
+  std::string directory;  // the SQLite file is <directory>/ledger.db
   // Every key is remembered for at least this long after its receive time;
   // a record re-sent later than that may be counted again. Prune deletes
   // stored keys received before now - retention; the in-memory index drops
@@ -134,15 +134,12 @@ class Ledger {
   virtual Result<std::vector<SpendBucket>> Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const = 0;
 
   // Forgets idempotency keys received before now - retention (never a
-  // younger one), though memory may hold them a while longer. Stored keys (SQLite) are deleted exactly by that rule. The
-  // in-memory index keeps two generations: the first Prune starts one, and a
-  // Prune at least `retention` after the current generation began drops the
-  // older generation and starts a new one; so a key leaves memory within
-  // 2 * retention + 2 * (the interval between Prune calls), or at the next
-  // open if it was deleted from disk. Call it periodically (e.g. every
-  // minute) with the clock that gives Append its receive times. SQLite
-  // deletes in chunks of 100,000 keys, letting queued Appends commit between
-  // chunks.
+  // younger one), though memory may hold them a while longer. Stored keys (SQLite) are deleted exactly by that rule.
+  // The in-memory index keeps two generations: the first Prune starts one, and a Prune at least `retention` after the
+  // current generation began drops the older generation and starts a new one; so a key leaves memory within 2 *
+  // retention + 2 * (the interval between Prune calls), or at the next open if it was deleted from disk. Call it
+  // periodically (e.g. every minute) with the clock that gives Append its receive times. SQLite deletes in chunks of
+  // 100,000 keys, letting queued Appends commit between chunks.
   virtual Status Prune(std::int64_t now_unix_ns) = 0;
 
   virtual LedgerStats Stats() const = 0;

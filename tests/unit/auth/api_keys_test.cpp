@@ -16,14 +16,17 @@ projects:
     campaigns: ["cmp_2026_*"]
     keys:
       - id: growth-2026-11
-        sha256: )") + kGrowthDigest + R"(
+        sha256: )") +
+         kGrowthDigest + R"(
       - id: growth-2026-12
-        sha256: )" + Sha256Hex("tok_growth_2") + R"(
+        sha256: )" +
+         Sha256Hex("tok_growth_2") + R"(
         campaigns: ["cmp_2026_04_*"]
   - name: ops
     keys:
       - id: ops-admin
-        sha256: )" + Sha256Hex("tok_ops") + "\n";
+        sha256: )" +
+         Sha256Hex("tok_ops") + "\n";
 }
 
 ApiKeys MustParse(const std::string& text) {
@@ -90,17 +93,19 @@ TEST_CASE("ApiKeys: missing, malformed and unknown credentials", "[auth]") {
 
 TEST_CASE("ApiKeys: documents are validated and errors name the place", "[auth]") {
   CHECK(MustParse("").key_count() == 0);
-  CHECK(ParseError("projects: [{name: a, keys: [{id: k, sha256: abc}]}]").find("projects[0].keys[0].sha256") != std::string::npos);
+  CHECK(ParseError("projects: [{name: a, keys: [{id: k, sha256: abc}]}]").find("projects[0].keys[0].sha256") !=
+        std::string::npos);
   CHECK(ParseError("projects: [{name: a, keys: [{id: k, sha256: " + Sha256Hex("x") + ", scope: all}]}]")
             .find("unknown key \"projects[0].keys[0].scope\"") != std::string::npos);
-  CHECK(ParseError("projects: [{name: a, keys: [{id: k, sha256: " + Sha256Hex("x") + "}, {id: k, sha256: " +
-                   Sha256Hex("y") + "}]}]")
+  CHECK(ParseError("projects: [{name: a, keys: [{id: k, sha256: " + Sha256Hex("x") +
+                   "}, {id: k, sha256: " + Sha256Hex("y") + "}]}]")
             .find("repeats key id \"k\"") != std::string::npos);
-  CHECK(ParseError("projects: [{name: a, keys: [{id: k1, sha256: " + Sha256Hex("x") + "}, {id: k2, sha256: " +
-                   Sha256Hex("x") + "}]}]")
+  CHECK(ParseError("projects: [{name: a, keys: [{id: k1, sha256: " + Sha256Hex("x") +
+                   "}, {id: k2, sha256: " + Sha256Hex("x") + "}]}]")
             .find("digest of another key") != std::string::npos);
-  CHECK(ParseError("projects: [{name: a b, keys: [{id: k, sha256: " + Sha256Hex("x") + "}]}]")
-            .find("projects[0].name") != std::string::npos);
+  CHECK(
+      ParseError("projects: [{name: a b, keys: [{id: k, sha256: " + Sha256Hex("x") + "}]}]").find("projects[0].name") !=
+      std::string::npos);
   CHECK(ParseError("projects: [{name: a, keys: []}]").find("non-empty list") != std::string::npos);
   CHECK(ParseError("projects: [{name: a, campaigns: [], keys: [{id: k, sha256: " + Sha256Hex("x") + "}]}]")
             .find("campaign patterns") != std::string::npos);

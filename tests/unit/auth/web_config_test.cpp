@@ -36,10 +36,10 @@ TEST_CASE("BasicAuth: right user and password only, remembered once verified", "
   const BasicAuth auth(std::map<std::string, std::string>{{"prom", kHash}});
   CHECK(auth.enabled());
   CHECK(auth.Verify(Basic("cHJvbTpzM2NyZXQ=")) == "prom");  // prom:s3cret
-  CHECK(auth.Verify("basic cHJvbTpzM2NyZXQ=") == "prom");    // cached path, scheme case-insensitive
-  CHECK_FALSE(auth.Verify(Basic("cHJvbTp3cm9uZw==")));  // prom:wrong
-  CHECK_FALSE(auth.Verify(Basic("YWxpY2U6czNjcmV0")));  // alice:s3cret
-  CHECK_FALSE(auth.Verify(Basic("cHJvbXMzY3JldA==")));  // no colon
+  CHECK(auth.Verify("basic cHJvbTpzM2NyZXQ=") == "prom");   // cached path, scheme case-insensitive
+  CHECK_FALSE(auth.Verify(Basic("cHJvbTp3cm9uZw==")));      // prom:wrong
+  CHECK_FALSE(auth.Verify(Basic("YWxpY2U6czNjcmV0")));      // alice:s3cret
+  CHECK_FALSE(auth.Verify(Basic("cHJvbXMzY3JldA==")));      // no colon
   CHECK_FALSE(auth.Verify("Bearer cHJvbTpzM2NyZXQ="));
   CHECK_FALSE(auth.Verify(""));
   CHECK_FALSE(BasicAuth(std::map<std::string, std::string>{}).enabled());
@@ -58,7 +58,8 @@ tls_server_config:
   client_auth_type: RequireAndVerifyClientCert
   client_ca_file: ca.crt
 basic_auth_users:
-  prom: )") + kHash + "\n", "web.yml", dir.string());
+  prom: )") + kHash + "\n",
+                               "web.yml", dir.string());
   INFO(config.status().message());
   REQUIRE(config.ok());
   CHECK(config->tls.enabled);
@@ -73,10 +74,12 @@ basic_auth_users:
     return parsed.status().message();
   };
   CHECK(error("tls_server_config: {cert_file: server.crt}").find("needs cert_file and key_file") != std::string::npos);
-  CHECK(error("tls_server_config: {cert_file: nope.crt, key_file: server.key}").find("no such file") != std::string::npos);
+  CHECK(error("tls_server_config: {cert_file: nope.crt, key_file: server.key}").find("no such file") !=
+        std::string::npos);
   CHECK(error("tls_server_config: {cert_file: server.crt, key_file: server.key, min_version: SSL3}")
             .find("min_version") != std::string::npos);
-  CHECK(error("tls_server_config: {cert_file: server.crt, key_file: server.key, client_auth_type: RequireAndVerifyClientCert}")
+  CHECK(error("tls_server_config: {cert_file: server.crt, key_file: server.key, client_auth_type: "
+              "RequireAndVerifyClientCert}")
             .find("needs client_ca_file") != std::string::npos);
   CHECK(error("basic_auth_users: {prom: plaintext}").find("bcrypt") != std::string::npos);
   CHECK(error("http_server_config: {}").find("unknown key \"http_server_config\"") != std::string::npos);

@@ -75,7 +75,7 @@ TEST_CASE("alert_only budgets warn but never deny, and still hold", "[budgets][l
 
 TEST_CASE("A record at 23:59:59.999 local counts in the old day, one at 00:00 in the new", "[budgets][rollover]") {
   Budgets budgets(OneRule(Rule("cmp", "100", BudgetPeriod::kDaily, "America/New_York")));
-  const std::int64_t midnight = Utc(2025, 11, 21, 5);  // 2025-11-21 00:00 EST
+  const std::int64_t midnight = Utc(2025, 11, 21, 5);                    // 2025-11-21 00:00 EST
   budgets.Record("cmp", midnight - 1'000'000, Dollars("1"), false, "");  // 23:59:59.999
   budgets.Record("cmp", midnight, Dollars("2"), false, "");              // in a future window for now
   const BudgetAnswer old_day = budgets.Check("cmp", Money(), midnight - 1);
@@ -240,13 +240,10 @@ LedgerEntry Entry(std::string_view campaign, std::int64_t timestamp, Money cost,
 TEST_CASE("Restore from the ledger reproduces the spend of every period", "[budgets][restore]") {
   auto ledger = NewMemoryLedger(std::chrono::hours(48));
   const std::vector<LedgerEntry> entries = {
-      Entry("daily", kNoon - kHour, Dollars("1"), false),
-      Entry("daily", kNoon - kHour, Dollars("2"), true),
+      Entry("daily", kNoon - kHour, Dollars("1"), false),     Entry("daily", kNoon - kHour, Dollars("2"), true),
       Entry("daily", kNoon - kDay, Dollars("100"), false),  // yesterday
-      Entry("noretry", kNoon, Dollars("1"), false),
-      Entry("noretry", kNoon, Dollars("2"), true),
-      Entry("forever", Utc(2019, 5, 1), Dollars("5"), false),
-      Entry("forever", kNoon, Dollars("6"), false),
+      Entry("noretry", kNoon, Dollars("1"), false),           Entry("noretry", kNoon, Dollars("2"), true),
+      Entry("forever", Utc(2019, 5, 1), Dollars("5"), false), Entry("forever", kNoon, Dollars("6"), false),
   };
   REQUIRE(ledger->Append(entries, kNoon).ok());
 
@@ -257,7 +254,8 @@ TEST_CASE("Restore from the ledger reproduces the spend of every period", "[budg
   config.rules.push_back(Rule("forever", "1000", BudgetPeriod::kTotal));
   Budgets restored(config);
   Budgets live(config);
-  for (const LedgerEntry& entry : entries) live.Record(entry.campaign_id, entry.timestamp_unix_ns, entry.cost, entry.retry, "");
+  for (const LedgerEntry& entry : entries)
+    live.Record(entry.campaign_id, entry.timestamp_unix_ns, entry.cost, entry.retry, "");
   REQUIRE(restored.Restore(*ledger, kNoon).ok());
 
   CHECK(restored.Check("daily", Money(), kNoon).spent == Dollars("3"));

@@ -26,7 +26,8 @@ metrics:
   latency_buckets_seconds: [0.1, 1]
   tokens_per_request_buckets: [10, 100]
   business_event_families: {email.sent: messages_sent_total}
-)", "full.yml");
+)",
+                            "full.yml");
   REQUIRE(config.ok());
   CHECK(config->server.max_body_bytes == 1024);
   CHECK(config->server.worker_threads == 4);
@@ -42,8 +43,8 @@ metrics:
 TEST_CASE("unknown keys are errors naming the key and line", "[config]") {
   auto config = ParseConfig("server:\n  max_body_byte: 10\n", "typo.yml");
   REQUIRE_FALSE(config.ok());
-  CHECK_THAT(config.status().message(), Catch::Contains("typo.yml") && Catch::Contains("server.max_body_byte") &&
-                                            Catch::Contains("line 2"));
+  CHECK_THAT(config.status().message(),
+             Catch::Contains("typo.yml") && Catch::Contains("server.max_body_byte") && Catch::Contains("line 2"));
 }
 
 TEST_CASE("wrong types and ranges are errors", "[config]") {
@@ -154,7 +155,8 @@ budgets:
   campaigns:
     - {match: "cmp_spring_*", limit_usd: 250.50, period: daily, time_zone: America/New_York,
        soft_limit_ratio: 0.9, count_retries: false}
-)", "b.yml");
+)",
+                            "b.yml");
   INFO(config.status().message());
   REQUIRE(config.ok());
   const lce::BudgetsConfig& budgets = config->budgets;
@@ -175,12 +177,15 @@ budgets:
 
 TEST_CASE("invalid budgets name the rule", "[config][budgets]") {
   const auto message = [](const char* yaml) { return ParseConfig(yaml, "b.yml").status().message(); };
-  CHECK_THAT(message("budgets: {campaigns: [{limit_usd: 5}]}"), Catch::Contains("budgets.campaigns[0]") && Catch::Contains("match"));
+  CHECK_THAT(message("budgets: {campaigns: [{limit_usd: 5}]}"),
+             Catch::Contains("budgets.campaigns[0]") && Catch::Contains("match"));
   CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: -5}]}"), Catch::Contains("limit_usd"));
   CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, period: yearly}]}"), Catch::Contains("period"));
-  CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, soft_limit_ratio: 1.5}]}"), Catch::Contains("soft_limit_ratio"));
+  CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, soft_limit_ratio: 1.5}]}"),
+             Catch::Contains("soft_limit_ratio"));
   CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, action: panic}]}"), Catch::Contains("action"));
-  CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, time_zone: Mars/Olympus}]}"), Catch::Contains("Mars/Olympus"));
+  CHECK_THAT(message("budgets: {campaigns: [{match: a, limit_usd: 5, time_zone: Mars/Olympus}]}"),
+             Catch::Contains("Mars/Olympus"));
   CHECK_THAT(message("budgets: {default: {match: a, limit_usd: 5}}"), Catch::Contains("budgets.default.match"));
 }
 
@@ -203,7 +208,8 @@ otlp:
   disjoint_cache_vendors: []
   llm_event: genai.call
   span_event: otel.span
-)", "otlp.yml");
+)",
+                            "otlp.yml");
   REQUIRE(config.ok());
   CHECK(config->otlp.attributes.campaign_id == std::vector<std::string>{"app.campaign_id", "campaign_id"});
   CHECK(config->otlp.attributes.audience_id == std::vector<std::string>{"app.audience"});
@@ -259,7 +265,8 @@ server:
   max_connections_per_client: 4
   rate_limit: {requests_per_second: 0, burst: 7}
 ingest: {max_records_per_batch: 250}
-)", "limits.yml");
+)",
+                            "limits.yml");
   REQUIRE(config.ok());
   CHECK(config->server.keep_alive_timeout_ms == 2500);
   CHECK(config->server.max_connections == 40);
@@ -277,9 +284,11 @@ TEST_CASE("server limits: bad values name the key", "[config][limits]") {
   REQUIRE(few_workers.ok());  // unset connection limits follow the worker pool
   CHECK(few_workers->server.max_connections == 4);
   CHECK(few_workers->server.max_connections_per_client == 4);
-  auto over_workers = ParseConfig("server: {worker_threads: 8, max_connections: 9, max_connections_per_client: 2}", "x.yml");
+  auto over_workers =
+      ParseConfig("server: {worker_threads: 8, max_connections: 9, max_connections_per_client: 2}", "x.yml");
   REQUIRE_FALSE(over_workers.ok());
-  CHECK_THAT(over_workers.status().message(), Catch::Contains("max_connections (9) must not exceed worker_threads (8)"));
+  CHECK_THAT(over_workers.status().message(),
+             Catch::Contains("max_connections (9) must not exceed worker_threads (8)"));
   auto negative_rate = ParseConfig("server: {rate_limit: {requests_per_second: -1}}", "x.yml");
   REQUIRE_FALSE(negative_rate.ok());
   CHECK_THAT(negative_rate.status().message(), Catch::Contains("server.rate_limit.requests_per_second"));

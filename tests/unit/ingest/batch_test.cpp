@@ -104,7 +104,7 @@ TEST_CASE("a single object body is record 0", "[ingest][batch]") {
 }
 
 TEST_CASE("a mixed JSON array keeps good records and reports bad ones by position", "[ingest][batch]") {
-  const std::string body = "[" + test::Event(R"("event_id":"a")") + ",\n" +  // 0 ok
+  const std::string body = "[" + test::Event(R"("event_id":"a")") + ",\n" +       // 0 ok
                            R"({"event":"email.sent","service":"a b"})" + ",\n" +  // 1 free text
                            test::LlmCall(R"("event_id":"c")") + ",\n" +           // 2 ok
                            R"({"service":"svc"})" + ",\n" +                       // 3 no event
@@ -282,11 +282,14 @@ Result<Batch> ParseOnSmallStack(const std::string& body) {
   REQUIRE(pthread_attr_init(&attributes) == 0);
   REQUIRE(pthread_attr_setstacksize(&attributes, 32 * 1024) == 0);
   pthread_t thread;
-  REQUIRE(pthread_create(&thread, &attributes, [](void* arg) -> void* {
-    auto* j = static_cast<Job*>(arg);
-    j->parsed.emplace(ParseBatch(*j->body, BodyFormat::kJson, {}, kReceiveTime));
-    return nullptr;
-  }, &job) == 0);
+  REQUIRE(pthread_create(
+              &thread, &attributes,
+              [](void* arg) -> void* {
+                auto* j = static_cast<Job*>(arg);
+                j->parsed.emplace(ParseBatch(*j->body, BodyFormat::kJson, {}, kReceiveTime));
+                return nullptr;
+              },
+              &job) == 0);
   REQUIRE(pthread_join(thread, nullptr) == 0);
   pthread_attr_destroy(&attributes);
   REQUIRE(job.parsed.has_value());
@@ -302,8 +305,8 @@ std::string Nested(int levels) {
 
 TEST_CASE("values nested up to the limit are checked in constant stack", "[ingest][batch]") {
   // The unknown fields are checked to their end, then reject their records.
-  Result<Batch> within = ParseOnSmallStack(R"([{"event":"a.b","x":)" + Nested(58) + R"(},{"event":"c.d","y":{"z":)" +
-                                           Nested(57) + "}}]");
+  Result<Batch> within =
+      ParseOnSmallStack(R"([{"event":"a.b","x":)" + Nested(58) + R"(},{"event":"c.d","y":{"z":)" + Nested(57) + "}}]");
   REQUIRE(within.ok());
   REQUIRE(within->errors.size() == 2);
   CHECK(within->errors[0].reason == RejectReason::kUnknownField);
@@ -320,7 +323,7 @@ TEST_CASE("NDJSON: one record per line, blank lines and CRLF ignored", "[ingest]
                            "   \t\r\n" +                                // blank
                            R"({"event":"x","attempt":0})" + "\n" +      // 1 out of range
                            test::LlmCall(R"("event_id":"c")") + "\n" +  // 2 ok
-                           R"({"event":"x", "attempt": })" + "\n" +      // 3 malformed
+                           R"({"event":"x", "attempt": })" + "\n" +     // 3 malformed
                            "[1,2]\n" +                                  // 4 not an object
                            test::Event(R"("event_id":"f")") + "\n";     // 5 ok, trailing newline
   Batch batch = MustParse(body, BodyFormat::kNdjson);
@@ -406,8 +409,8 @@ TEST_CASE("a large batch keeps every record and its position", "[ingest][batch]"
   constexpr std::size_t kCount = 2000;
   for (std::size_t i = 0; i < kCount; ++i) {
     // Every 7th record is bad (attempt 0).
-    const std::string rec = test::LlmCall("\"event_id\":\"evt-" + std::to_string(i) + "\",\"attempt\":" +
-                                          (i % 7 == 0 ? "0" : "1"));
+    const std::string rec =
+        test::LlmCall("\"event_id\":\"evt-" + std::to_string(i) + "\",\"attempt\":" + (i % 7 == 0 ? "0" : "1"));
     json += (i ? "," : "") + rec;
     ndjson += rec + "\n";
   }
@@ -432,7 +435,7 @@ TEST_CASE("Batch::Keep copies text into memory that moves with the batch", "[ing
   lce::Batch batch;
   std::string source = "gpt-4o-2024-08-06";
   const std::string_view kept = batch.Keep(source);
-  source.assign(source.size(), 'x');  // the original may change or die
+  source.assign(source.size(), 'x');   // the original may change or die
   const std::string large(5000, 'a');  // larger than an arena block's small-text limit
   const std::string_view kept_large = batch.Keep(large);
   std::vector<std::string_view> many;
@@ -449,13 +452,12 @@ namespace {
 
 TEST_CASE("RejectRecords moves chosen records into errors, in body order", "[ingest][batch]") {
   // Record 1 is malformed; records 0, 2 and 3 are valid; the filter refuses 0 and 3.
-  Result<Batch> parsed = ParseBatch(
-      R"({"event":"a.b","campaign_id":"cmp_x"})"
-      "\n{\"event\":1}\n"
-      R"({"event":"a.b","campaign_id":"cmp_ok"})"
-      "\n"
-      R"({"event":"a.b","campaign_id":"cmp_y"})",
-      BodyFormat::kNdjson, IngestOptions{}, 0);
+  Result<Batch> parsed = ParseBatch(R"({"event":"a.b","campaign_id":"cmp_x"})"
+                                    "\n{\"event\":1}\n"
+                                    R"({"event":"a.b","campaign_id":"cmp_ok"})"
+                                    "\n"
+                                    R"({"event":"a.b","campaign_id":"cmp_y"})",
+                                    BodyFormat::kNdjson, IngestOptions{}, 0);
   REQUIRE(parsed.ok());
   Batch batch = std::move(parsed).value();
   REQUIRE(batch.records.size() == 3);

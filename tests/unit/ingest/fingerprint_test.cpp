@@ -91,13 +91,15 @@ TEST_CASE("absent and empty optional values are told apart only where they count
   CHECK(RecordFingerprint(first.records[0]) == RecordFingerprint(later->records[0]));
   CHECK(RecordFingerprint(first.records[0]) != FingerprintOf(kBase));
   // An absent latency differs from a latency of 0.
-  CHECK(FingerprintOf(With(R"(,"latency_ms":842)", "")) != FingerprintOf(With(R"("latency_ms":842)", R"("latency_ms":0)")));
+  CHECK(FingerprintOf(With(R"(,"latency_ms":842)", "")) !=
+        FingerprintOf(With(R"("latency_ms":842)", R"("latency_ms":0)")));
 }
 
 TEST_CASE("long records are fingerprinted whole", "[ingest][fingerprint]") {
   // Units past the encoder's stack buffer: a change in the last one still counts.
   std::string units;
-  for (int i = 0; i < 60; ++i) units += (i ? "," : "") + ("\"unit_number_" + std::to_string(i) + "\":" + std::to_string(i));
+  for (int i = 0; i < 60; ++i)
+    units += (i ? "," : "") + ("\"unit_number_" + std::to_string(i) + "\":" + std::to_string(i));
   const std::string record = R"("event":"crm.sync","vendor":"acme","units":{)" + units + "}";
   const std::uint64_t base = FingerprintOf(record);
   CHECK(FingerprintOf(record) == base);

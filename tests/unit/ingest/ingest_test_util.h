@@ -47,8 +47,7 @@ inline RecordError MustReject(std::string_view body) {
 
 // An LLM call record with `extra` (a JSON fragment of fields) appended.
 inline std::string LlmCall(std::string_view extra = {}) {
-  std::string body =
-      R"({"event":"llm.call","vendor":"openai","model":"gpt-4o","token_usage":{"input":10,"output":5})";
+  std::string body = R"({"event":"llm.call","vendor":"openai","model":"gpt-4o","token_usage":{"input":10,"output":5})";
   if (!extra.empty()) body.append(",").append(extra);
   return body + "}";
 }

@@ -95,8 +95,9 @@ TEST_CASE("out_of_range: negative counts, attempt, status, huge numbers", "[inge
                 RejectReason::kOutOfRange, "token_usage.input");
   CheckRejected(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":18446744073709551616}})",
                 RejectReason::kOutOfRange, "token_usage.input");
-  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":123456789012345678901234567890}})",
-                RejectReason::kOutOfRange, "token_usage.input");
+  CheckRejected(
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":123456789012345678901234567890}})",
+      RejectReason::kOutOfRange, "token_usage.input");
   CheckRejected(Event(R"("vendor":"v","units":{"emails":-3})"), RejectReason::kOutOfRange, "units.emails");
   CheckRejected(Event(R"("attempt":0)"), RejectReason::kOutOfRange, "attempt");
   CheckRejected(Event(R"("attempt":-2)"), RejectReason::kOutOfRange, "attempt");
@@ -127,8 +128,8 @@ TEST_CASE("out_of_range: counts above a record's bounds, each field named", "[in
   for (const char* type : {"input", "output", "cached_input", "cache_write", "reasoning"}) {
     for (const char* count : {"1000000001", "9223372036854775807", "18446744073709551615"}) {
       INFO(type << " = " << count);
-      const std::string body = std::string(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{")") + type +
-                               "\":" + count + "}}";
+      const std::string body =
+          std::string(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{")") + type + "\":" + count + "}}";
       CheckRejected(body, RejectReason::kOutOfRange, std::string("token_usage.") + type);
       CHECK(MustReject(body).message ==
             "record 0: field \"token_usage." + std::string(type) + "\": must be at most 1000000000 per record");
@@ -157,8 +158,9 @@ TEST_CASE("out_of_range: a timestamp before the ledger's first bucket", "[ingest
     INFO("timestamp: " << ts);
     const std::string body = Event(std::string("\"timestamp\":\"") + ts + "\"");
     CheckRejected(body, RejectReason::kOutOfRange, "timestamp");
-    CHECK(MustReject(body).message ==
-          R"(record 0: field "timestamp": must not be before 1677-09-21T00:15:00Z (the earliest time the ledger holds))");
+    CHECK(
+        MustReject(body).message ==
+        R"(record 0: field "timestamp": must not be before 1677-09-21T00:15:00Z (the earliest time the ledger holds))");
   }
 }
 
@@ -186,7 +188,8 @@ TEST_CASE("parts_exceed_whole: cached_input + cache_write > input", "[ingest][fi
   CHECK(MustReject(body).message ==
         R"(record 0: field "token_usage.cached_input": cached_input + cache_write (700) exceed input (512))");
   // Equal is fine, and sums of parts at their bound are compared exactly.
-  MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":700,"cached_input":500,"cache_write":200}})");
+  MustAccept(
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":700,"cached_input":500,"cache_write":200}})");
   CheckRejected(
       R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":1000000000,"cached_input":1000000000,"cache_write":1}})",
       RejectReason::kPartsExceedWhole, "token_usage.cached_input");
@@ -221,12 +224,11 @@ TEST_CASE("label fields: e-mail, phone, free text, escapes are rejected without 
     CheckRejected(Event("\"" + name + "\":\"a\\u0020b\""), RejectReason::kInvalidLabel, name);
   }
   CheckRejected(R"({"event":"jane@example.com"})", RejectReason::kLooksLikeEmail, "event");
-  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"gpt 4o","token_usage":{}})",
-                RejectReason::kInvalidLabel, "model");
+  CheckRejected(R"({"event":"llm.call","vendor":"v","model":"gpt 4o","token_usage":{}})", RejectReason::kInvalidLabel,
+                "model");
 
   const RecordError email = MustReject(Event(R"("campaign_id":"jane.doe@example.com")"));
-  CHECK(email.message ==
-        R"(record 0: field "campaign_id": looks like an e-mail address; send hash_email instead)");
+  CHECK(email.message == R"(record 0: field "campaign_id": looks like an e-mail address; send hash_email instead)");
   CHECK_FALSE(Contains(email.message, "jane"));
   const RecordError phone = MustReject(Event(R"("audience_id":"+1 (555) 123-4567")"));
   CHECK_FALSE(Contains(phone.message, "555"));
@@ -237,11 +239,13 @@ TEST_CASE("label fields: e-mail, phone, free text, escapes are rejected without 
 }
 
 TEST_CASE("label fields: API keys and tokens are rejected without echo", "[ingest][fields]") {
-  for (const char* secret : {"sk-proj-Q2x9LmT4vB7nR1sK8wZ3yH6d", "sk_live_51HqLyjWDarjtT1zdp7dcXZ", "AKIAIOSFODNN7EXAMPLEKEY",
-                             "ghp_1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuV", "xoxb-1234567890-abcdefghijklmnop",
-                             "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", "Q2x9LmT4vB7nR1sK8wZ3yH6dP0aE5cF1"}) {
+  for (const char* secret :
+       {"sk-proj-Q2x9LmT4vB7nR1sK8wZ3yH6d", "sk_live_51HqLyjWDarjtT1zdp7dcXZ", "AKIAIOSFODNN7EXAMPLEKEY",
+        "ghp_1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuV", "xoxb-1234567890-abcdefghijklmnop",
+        "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", "Q2x9LmT4vB7nR1sK8wZ3yH6dP0aE5cF1"}) {
     INFO(secret);
-    CheckRejected(Event(std::string(R"("campaign_id":")") + secret + "\""), RejectReason::kLooksLikeSecret, "campaign_id");
+    CheckRejected(Event(std::string(R"("campaign_id":")") + secret + "\""), RejectReason::kLooksLikeSecret,
+                  "campaign_id");
     const RecordError e = MustReject(Event(std::string(R"("operation":")") + secret + "\""));
     CHECK(e.reason == RejectReason::kLooksLikeSecret);
     CHECK_FALSE(Contains(e.message, secret));
@@ -272,7 +276,8 @@ TEST_CASE("label fields: length, empty, reserved prefix, max_label_length option
 }
 
 TEST_CASE("prompt_version is an optional label-bound field", "[ingest][fields]") {
-  Batch with = MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{},"prompt_version":"subject-v12"})");
+  Batch with =
+      MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{},"prompt_version":"subject-v12"})");
   CHECK(with.records[0].prompt_version == "subject-v12");
   Batch without = MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{}})");
   CHECK(without.records[0].prompt_version.empty());
@@ -280,7 +285,8 @@ TEST_CASE("prompt_version is an optional label-bound field", "[ingest][fields]")
 }
 
 TEST_CASE("units: label-safe names, integer counts, repeated keys", "[ingest][fields]") {
-  Batch b = MustAccept(Event(R"("vendor":"sendgrid","units":{"emails":3,"sms.segments":2,"emails":5,"gone":1,"gone":null})"));
+  Batch b =
+      MustAccept(Event(R"("vendor":"sendgrid","units":{"emails":3,"sms.segments":2,"emails":5,"gone":1,"gone":null})"));
   const UsageRecord& r = b.records[0];
   REQUIRE(r.units.size() == 2);
   CHECK(r.units[0].unit == "emails");
@@ -379,10 +385,10 @@ TEST_CASE("latency_ms is stored as microseconds, rounded half up", "[ingest][fie
     const char* json;
     std::int64_t micros;
   };
-  for (const Case& c : {Case{"842", 842000}, Case{"842.5", 842500}, Case{"0", 0}, Case{"-0", 0},
-                        Case{"0.0004", 0}, Case{"0.0005", 1}, Case{"1.2345", 1235}, Case{"1.23449999", 1234},
-                        Case{"0.001", 1}, Case{"842.0005", 842001}, Case{"1e3", 1000000}, Case{"2.5E-3", 3},
-                        Case{"1e-400", 0}, Case{"604799999.9995", 604800000000}}) {
+  for (const Case& c :
+       {Case{"842", 842000}, Case{"842.5", 842500}, Case{"0", 0}, Case{"-0", 0}, Case{"0.0004", 0}, Case{"0.0005", 1},
+        Case{"1.2345", 1235}, Case{"1.23449999", 1234}, Case{"0.001", 1}, Case{"842.0005", 842001},
+        Case{"1e3", 1000000}, Case{"2.5E-3", 3}, Case{"1e-400", 0}, Case{"604799999.9995", 604800000000}}) {
     INFO("latency_ms: " << c.json);
     Batch b = MustAccept(Event(std::string("\"latency_ms\":") + c.json));
     CHECK(b.records[0].has_latency);
@@ -453,9 +459,8 @@ TEST_CASE("null means absent for optional fields", "[ingest][fields]") {
 }
 
 TEST_CASE("a repeated key takes the last value", "[ingest][fields]") {
-  Batch b = MustAccept(
-      R"({"event":"a.b","service":"first","service":"second","event":"c.d",)"
-      R"("vendor":"v","model":"m","token_usage":{"input":9,"output":9},"token_usage":{"input":1}})");
+  Batch b = MustAccept(R"({"event":"a.b","service":"first","service":"second","event":"c.d",)"
+                       R"("vendor":"v","model":"m","token_usage":{"input":9,"output":9},"token_usage":{"input":1}})");
   const UsageRecord& r = b.records[0];
   CHECK(r.event == "c.d");
   CHECK(r.service == "second");
@@ -490,9 +495,7 @@ TEST_CASE("whitespace anywhere in a record is fine", "[ingest][fields]") {
 namespace lce {
 namespace {
 
-bool IsBodyError(const std::string& body) {
-  return !ParseBatch(body, BodyFormat::kJson, {}, test::kReceiveTime).ok();
-}
+bool IsBodyError(const std::string& body) { return !ParseBatch(body, BodyFormat::kJson, {}, test::kReceiveTime).ok(); }
 
 TEST_CASE("a bad escape in any string field is a body error", "[ingest][fields][strings]") {
   const std::vector<std::string> bodies = {
@@ -520,8 +523,8 @@ TEST_CASE("valid escapes in string fields are rejections", "[ingest][fields][str
   const RecordError unit = test::MustReject(test::Event(R"("vendor":"v","units":{"e\"mails":1})"));
   CHECK(unit.reason == RejectReason::kInvalidLabel);
   CHECK(unit.field == "units");
-  const RecordError token = test::MustReject(
-      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":1,"in\u0070ut":2}})");
+  const RecordError token =
+      test::MustReject(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":1,"in\u0070ut":2}})");
   CHECK(token.reason == RejectReason::kUnknownField);
   CHECK(token.field == "token_usage");
 }

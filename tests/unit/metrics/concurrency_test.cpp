@@ -54,14 +54,16 @@ TEST_CASE("Concurrent Observe from 4 threads gives exact counts and cost", "[met
     CHECK(CounterValue(families, "llm_cost_usd_total", SpendLabels(campaign)) == 3.75);  // 100,000 x $0.0000375
     CHECK(CounterValue(families, "llm_retry_cost_usd_total", SpendLabels(campaign)) == 0.9375);
   }
-  const auto* latency = test::FindSample(families, "span_latency_seconds",
-                                         {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"}});
+  const auto* latency =
+      test::FindSample(families, "span_latency_seconds",
+                       {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"}});
   REQUIRE(latency != nullptr);
   CHECK(latency->histogram.sample_count == kThreads * kPerThread);
   CHECK(latency->histogram.sample_sum == 200.0);
 }
 
-TEST_CASE("Concurrent first-seen values: exactly `limit` admitted, every other one folded", "[metrics][concurrency][cardinality]") {
+TEST_CASE("Concurrent first-seen values: exactly `limit` admitted, every other one folded",
+          "[metrics][concurrency][cardinality]") {
   MetricsOptions options;
   options.cardinality.per_label["campaign_id"] = 10;
   test::Usage metrics(options);

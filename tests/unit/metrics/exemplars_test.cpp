@@ -51,8 +51,11 @@ void CheckExemplar(const Exemplar* exemplar, std::string_view trace_id, std::str
   CHECK(exemplar->value == value);
 }
 
-const Labels kRequestLabels = {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"},
-                               {"vendor", "openai"}, {"model", "gpt-4o"}, {"status", "2xx"}};
+const Labels kRequestLabels = {{"service", "email_orchestrator"},
+                               {"operation", "llm.generate_subject_line"},
+                               {"vendor", "openai"},
+                               {"model", "gpt-4o"},
+                               {"status", "2xx"}};
 const Labels kLatencyLabels = {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"}};
 
 TEST_CASE("A record with a trace id leaves exemplars on cost, requests and its latency bucket",

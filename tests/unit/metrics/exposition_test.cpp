@@ -102,15 +102,16 @@ TEST_CASE("Collect() output passes promtool check metrics", "[metrics][expositio
   test::Usage metrics(options);
   const std::string text = Serialize(FeedEveryFamily(metrics).Collect());
 
-  for (const char* family : {"llm_tokens_total", "llm_cost_usd_total", "llm_retry_cost_usd_total",
-                             "llm_requests_total", "vendor_cost_usd_total", "vendor_units_total",
-                             "vendor_errors_total", "span_latency_seconds", "span_errors_total",
-                             "llm_tokens_per_request", "business_events_total", "messages_sent_total", "llm_unpriced_records_total",
-                             "llm_cost_exporter_series_folded_total"}) {
+  for (const char* family :
+       {"llm_tokens_total", "llm_cost_usd_total", "llm_retry_cost_usd_total", "llm_requests_total",
+        "vendor_cost_usd_total", "vendor_units_total", "vendor_errors_total", "span_latency_seconds",
+        "span_errors_total", "llm_tokens_per_request", "business_events_total", "messages_sent_total",
+        "llm_unpriced_records_total", "llm_cost_exporter_series_folded_total"}) {
     INFO(family);
     CHECK(text.find("# TYPE " + std::string(family) + " ") != std::string::npos);
   }
-  CHECK(text.find("span_latency_seconds_bucket{service=\"email_orchestrator\",operation=\"llm.generate_subject_line\",le=\"+Inf\"} 1") != std::string::npos);
+  CHECK(text.find("span_latency_seconds_bucket{service=\"email_orchestrator\",operation=\"llm.generate_subject_line\","
+                  "le=\"+Inf\"} 1") != std::string::npos);
   // The failed LLM calls of FeedEveryFamily have no latency: a 0 error sample beside the latency.
   CHECK(text.find("span_errors_total{service=\"email_orchestrator\",operation=\"llm.generate_subject_line\"} 0\n") !=
         std::string::npos);

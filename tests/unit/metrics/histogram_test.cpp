@@ -69,8 +69,9 @@ TEST_CASE("span_latency_seconds: only records with a latency", "[metrics][histog
   timed.latency_us = 842'000;
   metrics.Observe(timed, test::TokensPriced(test::Dollars(1)));
   const auto families = metrics.Collect();
-  const auto* sample = test::FindSample(families, "span_latency_seconds",
-                                        {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"}});
+  const auto* sample =
+      test::FindSample(families, "span_latency_seconds",
+                       {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"}});
   REQUIRE(sample != nullptr);
   CHECK(sample->histogram.sample_count == 1);
   CHECK(sample->histogram.sample_sum == 0.842);
@@ -81,8 +82,8 @@ TEST_CASE("llm_tokens_per_request: one observation per present type, input/outpu
   options.tokens_per_request_buckets = {16, 256, 1024};
   test::Usage metrics(options);
   UsageRecord call = test::LlmCall();
-  call.tokens[TokenType::kInput] = 256;  // exactly on a bound
-  call.tokens[TokenType::kOutput] = 0;   // still observed
+  call.tokens[TokenType::kInput] = 256;    // exactly on a bound
+  call.tokens[TokenType::kOutput] = 0;     // still observed
   call.tokens[TokenType::kReasoning] = 0;  // not observed
   call.tokens[TokenType::kCachedInput] = 17;
   metrics.Observe(call, test::TokensPriced(test::Dollars(0)));

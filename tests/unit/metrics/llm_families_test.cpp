@@ -89,8 +89,10 @@ TEST_CASE("llm_requests_total: every LLM call by vendor status class", "[metrics
   metrics.Observe(test::BusinessEvent("email.sent"), PriceResult{});  // not an LLM call
 
   const auto families = metrics.Collect();
-  const test::Labels base = {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"},
-                             {"vendor", "openai"}, {"model", "gpt-4o"}};
+  const test::Labels base = {{"service", "email_orchestrator"},
+                             {"operation", "llm.generate_subject_line"},
+                             {"vendor", "openai"},
+                             {"model", "gpt-4o"}};
   CHECK(CounterValue(families, "llm_requests_total", With(base, "status", "2xx")) == 2.0);
   CHECK(CounterValue(families, "llm_requests_total", With(base, "status", "1xx")) == 1.0);
   CHECK(CounterValue(families, "llm_requests_total", With(base, "status", "3xx")) == 1.0);
@@ -135,8 +137,8 @@ TEST_CASE("A partly priced LLM call counts its priced parts and its unpriced rea
   CHECK(CounterValue(families, "llm_cost_usd_total", SpendLabels()) == 1.0);
   CHECK(CounterValue(families, "llm_unpriced_records_total",
                      {{"vendor", "openai"}, {"model", "gpt-4o"}, {"reason", "unknown_unit"}}) == 1.0);
-  const test::Labels unit = {{"service", "email_orchestrator"}, {"campaign_id", "cmp_a"}, {"vendor", "openai"},
-                             {"unit", "images"}};
+  const test::Labels unit = {
+      {"service", "email_orchestrator"}, {"campaign_id", "cmp_a"}, {"vendor", "openai"}, {"unit", "images"}};
   CHECK(CounterValue(families, "vendor_units_total", unit) == 2.0);
   CHECK_FALSE(CounterValue(families, "vendor_cost_usd_total", unit).has_value());
 }
@@ -153,16 +155,21 @@ TEST_CASE("Priced unit costs of an LLM call are part of llm_cost_usd_total", "[m
 
   const auto families = metrics.Collect();
   CHECK(CounterValue(families, "llm_cost_usd_total", SpendLabels()) == 1.01);
-  CHECK(CounterValue(families, "vendor_cost_usd_total",
-                     {{"service", "email_orchestrator"}, {"campaign_id", "cmp_a"}, {"vendor", "openai"},
-                      {"unit", "searches"}}) == 0.01);
+  CHECK(
+      CounterValue(
+          families, "vendor_cost_usd_total",
+          {{"service", "email_orchestrator"}, {"campaign_id", "cmp_a"}, {"vendor", "openai"}, {"unit", "searches"}}) ==
+      0.01);
 }
 
 // ---- releases ------------------------------------------------------------------
 
 test::Labels ReleaseLabels(std::string model, std::string prompt_version) {
-  return {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"}, {"vendor", "openai"},
-          {"model", std::move(model)}, {"prompt_version", std::move(prompt_version)}};
+  return {{"service", "email_orchestrator"},
+          {"operation", "llm.generate_subject_line"},
+          {"vendor", "openai"},
+          {"model", std::move(model)},
+          {"prompt_version", std::move(prompt_version)}};
 }
 
 std::optional<double> GaugeValue(const std::vector<prometheus::MetricFamily>& families, std::string_view family,
@@ -186,9 +193,9 @@ TEST_CASE("llm_release_first_seen_timestamp_seconds: earliest record per model a
   const PriceResult price = TokensPriced(Dollars(0));
   constexpr std::int64_t kT0 = 1'775'124'900;  // 2026-04-02T10:15:00Z
   metrics.Observe(CallAt(kT0 + 60, "gpt-4o", "v1"), price);
-  metrics.Observe(CallAt(kT0, "gpt-4o", "v1"), price);        // earlier, arrives later: lowers it
-  metrics.Observe(CallAt(kT0 + 600, "gpt-4o", "v1"), price);  // later: changes nothing
-  metrics.Observe(CallAt(kT0 + 3600, "gpt-4o", "v2"), price);      // a prompt change
+  metrics.Observe(CallAt(kT0, "gpt-4o", "v1"), price);              // earlier, arrives later: lowers it
+  metrics.Observe(CallAt(kT0 + 600, "gpt-4o", "v1"), price);        // later: changes nothing
+  metrics.Observe(CallAt(kT0 + 3600, "gpt-4o", "v2"), price);       // a prompt change
   metrics.Observe(CallAt(kT0 + 7200, "gpt-4o-mini", "v2"), price);  // a model change
   metrics.Observe(CallAt(kT0 + 9000, "gpt-4o-mini", ""), price);    // no prompt version
 

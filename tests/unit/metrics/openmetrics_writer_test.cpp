@@ -147,9 +147,19 @@ TEST_CASE("OpenMetrics of no family is just # EOF", "[metrics][openmetrics]") {
 }
 
 TEST_CASE("OpenMetrics formats values and bounds exactly as the 0.0.4 text format", "[metrics][openmetrics]") {
-  const std::vector<double> values = {0,      1,        37.5,     1.543035, 0.1 + 0.2, 1e-5, 0.000225,
-                                      1e21,   123456789012345678.0, -3.25,  std::numeric_limits<double>::infinity(),
-                                      5e-324, 2.5e300};
+  const std::vector<double> values = {0,
+                                      1,
+                                      37.5,
+                                      1.543035,
+                                      0.1 + 0.2,
+                                      1e-5,
+                                      0.000225,
+                                      1e21,
+                                      123456789012345678.0,
+                                      -3.25,
+                                      std::numeric_limits<double>::infinity(),
+                                      5e-324,
+                                      2.5e300};
   auto gauge = Family("g", "", MetricType::Gauge);
   for (std::size_t i = 0; i < values.size(); ++i) {
     gauge.metric.push_back(GaugeSample({{"i", std::to_string(i)}}, values[i]));
@@ -185,14 +195,15 @@ TEST_CASE("OpenMetrics writes exemplars after counter and bucket samples", "[met
 
   const std::string text = SerializeOpenMetrics({cost, latency}, exemplars);
   CHECK_THAT(text, Catch::Contains("# TYPE llm_cost_usd counter\n# UNIT llm_cost_usd usd\n"));
-  CHECK_THAT(text, Catch::Contains(
-                       "llm_cost_usd_total{model=\"gpt-4o\"} 1.5 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\","
-                       "span_id=\"00f067aa0ba902b7\"} 0.0375 1764590400.123\n"));
+  CHECK_THAT(
+      text, Catch::Contains("llm_cost_usd_total{model=\"gpt-4o\"} 1.5 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\","
+                            "span_id=\"00f067aa0ba902b7\"} 0.0375 1764590400.123\n"));
   CHECK_THAT(text, Catch::Contains("llm_cost_usd_total{model=\"gpt-4o-mini\"} 0\n"));
   // An exemplar without span id or timestamp has neither.
-  CHECK_THAT(text, Catch::Contains("span_latency_seconds_bucket{service=\"api\",le=\"0.05\"} 1\n"
-                                   "span_latency_seconds_bucket{service=\"api\",le=\"0.25\"} 3 # {trace_id=\"abc\"} 0.125\n"
-                                   "span_latency_seconds_bucket{service=\"api\",le=\"+Inf\"} 4\n"));
+  CHECK_THAT(text,
+             Catch::Contains("span_latency_seconds_bucket{service=\"api\",le=\"0.05\"} 1\n"
+                             "span_latency_seconds_bucket{service=\"api\",le=\"0.25\"} 3 # {trace_id=\"abc\"} 0.125\n"
+                             "span_latency_seconds_bucket{service=\"api\",le=\"+Inf\"} 4\n"));
   CHECK(text.size() >= 6);
   CHECK(text.substr(text.size() - 6) == "# EOF\n");
 }
@@ -212,10 +223,12 @@ TEST_CASE("OpenMetrics drops an exemplar whose label set exceeds 128 characters"
 
 TEST_CASE("PrefersOpenMetrics follows the Accept header's media ranges and q values", "[metrics][openmetrics]") {
   // Prometheus 2.42 and later.
-  CHECK(PrefersOpenMetrics("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
-                           "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"));
-  CHECK(PrefersOpenMetrics("application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;"
-                           "version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.1"));
+  CHECK(
+      PrefersOpenMetrics("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+                         "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"));
+  CHECK(
+      PrefersOpenMetrics("application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;"
+                         "version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.1"));
   CHECK(PrefersOpenMetrics("application/openmetrics-text; version=0.0.1"));
   CHECK(PrefersOpenMetrics("Application/OpenMetrics-Text"));
   CHECK(PrefersOpenMetrics("application/openmetrics-text, text/plain"));  // a tie goes to OpenMetrics

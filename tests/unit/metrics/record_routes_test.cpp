@@ -32,8 +32,9 @@ TEST_CASE("one label tuple in several record shapes feeds each shape's series", 
   const auto families = metrics.Collect();
   CHECK(CounterValue(families, "llm_cost_usd_total", SpendLabels()) == 4.0);
   CHECK(CounterValue(families, "llm_tokens_total", With(SpendLabels(), "type", "input")) == 6.0 * 512);
-  const auto* latency = test::FindSample(families, "span_latency_seconds",
-                                         {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"}});
+  const auto* latency =
+      test::FindSample(families, "span_latency_seconds",
+                       {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"}});
   REQUIRE(latency != nullptr);
   CHECK(latency->histogram.sample_count == 2);
   CHECK(CounterValue(families, "llm_unpriced_records_total",
@@ -41,8 +42,11 @@ TEST_CASE("one label tuple in several record shapes feeds each shape's series", 
   CHECK(CounterValue(families, "vendor_errors_total",
                      {{"vendor", "openai"}, {"service", "email_orchestrator"}, {"status", "429"}}) == 2.0);
   CHECK(CounterValue(families, "llm_requests_total",
-                     {{"service", "email_orchestrator"}, {"operation", "llm.generate_subject_line"},
-                      {"vendor", "openai"}, {"model", "gpt-4o"}, {"status", "2xx"}}) == 4.0);
+                     {{"service", "email_orchestrator"},
+                      {"operation", "llm.generate_subject_line"},
+                      {"vendor", "openai"},
+                      {"model", "gpt-4o"},
+                      {"status", "2xx"}}) == 4.0);
 }
 
 TEST_CASE("a tuple with a folded value counts a fold on every record, beside cached tuples", "[metrics][routes]") {

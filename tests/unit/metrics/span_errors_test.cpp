@@ -65,8 +65,8 @@ TEST_CASE("span_errors_total has a 0 sample for every latency series, none befor
   metrics.Observe(timed, test::TokensPriced(test::Dollars(1)));
   metrics.Observe(Span("sender", "smtp.send", false), PriceResult{});
   auto families = metrics.Collect();
-  CHECK(CounterValue(families, "span_errors_total",
-                     SpanLabels("email_orchestrator", "llm.generate_subject_line")) == 0.0);
+  CHECK(CounterValue(families, "span_errors_total", SpanLabels("email_orchestrator", "llm.generate_subject_line")) ==
+        0.0);
   CHECK(CounterValue(families, "span_errors_total", SpanLabels("sender", "smtp.send")) == 0.0);
   CHECK(test::SampleCount(families, "span_errors_total") == test::SampleCount(families, "span_latency_seconds"));
 
@@ -75,8 +75,8 @@ TEST_CASE("span_errors_total has a 0 sample for every latency series, none befor
   timed.failed = true;
   metrics.Observe(timed, test::Unpriced(PriceOutcome::kUnknownModel));
   families = metrics.Collect();
-  CHECK(CounterValue(families, "span_errors_total",
-                     SpanLabels("email_orchestrator", "llm.generate_subject_line")) == 1.0);
+  CHECK(CounterValue(families, "span_errors_total", SpanLabels("email_orchestrator", "llm.generate_subject_line")) ==
+        1.0);
   CHECK(CounterValue(families, "vendor_errors_total",
                      {{"vendor", "openai"}, {"service", "email_orchestrator"}, {"status", "503"}}) == 1.0);
 }
@@ -87,7 +87,7 @@ TEST_CASE("span_errors_total: folded service and operation, one fold per record 
   options.cardinality.per_label["operation"] = 1;
   test::Usage metrics(options);
   for (int i = 0; i < 4; ++i) {
-    metrics.Observe(Span("lead_api", "GET_/v1/leads", i == 0), PriceResult{});  // admitted, cached
+    metrics.Observe(Span("lead_api", "GET_/v1/leads", i == 0), PriceResult{});   // admitted, cached
     metrics.Observe(Span("lead_api", "GET_/v1/accounts", true), PriceResult{});  // folded, never cached
   }
   const auto families = metrics.Collect();

@@ -129,7 +129,9 @@ inline std::size_t SampleCount(const std::vector<prometheus::MetricFamily>& fami
 }
 
 inline Labels SpendLabels(std::string campaign = "cmp_a", std::string model = "gpt-4o") {
-  return {{"service", "email_orchestrator"}, {"campaign_id", std::move(campaign)}, {"vendor", "openai"},
+  return {{"service", "email_orchestrator"},
+          {"campaign_id", std::move(campaign)},
+          {"vendor", "openai"},
           {"model", std::move(model)}};
 }
 

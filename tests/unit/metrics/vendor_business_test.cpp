@@ -25,8 +25,8 @@ PriceResult EmailPrice(std::uint64_t emails) {
   return p;
 }
 
-const test::Labels kEmailUnits = {{"service", "sender"}, {"campaign_id", "cmp_a"}, {"vendor", "sendgrid"},
-                                  {"unit", "emails"}};
+const test::Labels kEmailUnits = {
+    {"service", "sender"}, {"campaign_id", "cmp_a"}, {"vendor", "sendgrid"}, {"unit", "emails"}};
 
 TEST_CASE("vendor_units_total and vendor_cost_usd_total from priced units", "[metrics][vendor]") {
   const MetricsOptions defaults;
@@ -62,7 +62,8 @@ TEST_CASE("Unpriced units count units but no cost; zero counts are skipped", "[m
 TEST_CASE("vendor_errors_total counts statuses >= 400 by exact code", "[metrics][vendor]") {
   const MetricsOptions defaults;
   test::Usage metrics(defaults);
-  for (std::uint16_t status : std::initializer_list<std::uint16_t>{200, 302, 399, 400, 429, 429, 503, 0}) metrics.Observe(EmailSend(1, status), EmailPrice(1));
+  for (std::uint16_t status : std::initializer_list<std::uint16_t>{200, 302, 399, 400, 429, 429, 503, 0})
+    metrics.Observe(EmailSend(1, status), EmailPrice(1));
   UsageRecord llm = test::LlmCall();
   llm.vendor_status = 500;
   metrics.Observe(llm, test::TokensPriced(Dollars(0)));
@@ -96,7 +97,8 @@ TEST_CASE("business_events_total counts records without a model", "[metrics][bus
 
 TEST_CASE("Mapped business events get their own family", "[metrics][business]") {
   MetricsOptions options;
-  options.business_event_families = {{"email.sent", "messages_sent_total"}, {"sms.sent", "messages_sent_total"},
+  options.business_event_families = {{"email.sent", "messages_sent_total"},
+                                     {"sms.sent", "messages_sent_total"},
                                      {"lead.qualified", "leads_qualified_total"}};
   test::Usage metrics(options);
   metrics.Observe(EmailSend(1), EmailPrice(1));

@@ -126,8 +126,10 @@ TEST_CASE("bad JSON is refused as a whole without echoing the input", "[otlp][js
 // error (500) quoting the number.
 TEST_CASE("a number beyond double's range is bad JSON, not an internal error", "[otlp][json]") {
   Collected c;
-  for (const std::string_view body :
-       {R"({"a":1e400})", R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"d","value":{"doubleValue":-123456e999}}]}]}]}]})"}) {
+  for (
+      const std::string_view body :
+      {R"({"a":1e400})",
+       R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"d","value":{"doubleValue":-123456e999}}]}]}]}]})"}) {
     const Status status = Decode(body, &c);
     REQUIRE_FALSE(status.ok());
     CHECK(status.code() == Status::Code::kInvalidArgument);
@@ -148,16 +150,19 @@ TEST_CASE("a body that is not an ExportTraceServiceRequest names the JSON path",
     CHECK(status.code() == Status::Code::kInvalidArgument);
     return status.message();
   };
-  CHECK(message("[]") == "invalid ExportTraceServiceRequest: (body): expected an ExportTraceServiceRequest object, "
-                         "got an array");
+  CHECK(message("[]") ==
+        "invalid ExportTraceServiceRequest: (body): expected an ExportTraceServiceRequest object, "
+        "got an array");
   CHECK(message(R"({"resourceSpans":{}})") ==
         "invalid ExportTraceServiceRequest: (body).resourceSpans: expected an array, got an object");
   CHECK(message(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":7}]}]}]})") ==
         "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0].spanId: expected a string, "
         "got a number");
-  CHECK(message(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"a","value":{"intValue":"12x"}}]}]}]}]})") ==
-        "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue: "
-        "expected a decimal int64 string");
+  CHECK(
+      message(
+          R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"a","value":{"intValue":"12x"}}]}]}]}]})") ==
+      "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue: "
+      "expected a decimal int64 string");
   CHECK(message(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":-1}]}]}]})") ==
         "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano: must not be "
         "negative");
@@ -302,8 +307,9 @@ TEST_CASE("bodies only nlohmann accepts decode as before", "[otlp][json]") {
   Collected c;
   const Status big_time =
       Decode(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"endTimeUnixNano":18446744073709551616}]}]}]})", &c);
-  CHECK(big_time.message() == "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0]."
-                              "endTimeUnixNano: expected a uint64 (number or decimal string), got a number");
+  CHECK(big_time.message() ==
+        "invalid ExportTraceServiceRequest: resourceSpans[0].scopeSpans[0].spans[0]."
+        "endTimeUnixNano: expected a uint64 (number or decimal string), got a number");
   const Status after_nul = Decode(std::string("{\"resourceSpans\":[\0]}", 21), &c);
   CHECK_THAT(after_nul.message(), Catch::StartsWith("invalid JSON: parse error at line 1, column 19"));
   CHECK(c.names.empty());

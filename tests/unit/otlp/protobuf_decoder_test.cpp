@@ -62,9 +62,7 @@ std::string Bytes(std::initializer_list<int> bytes) {
 }
 
 // common.v1: KeyValue {key = 1, value = 2}; AnyValue {string 1, bool 2, int 3, double 4, array 5, kvlist 6, bytes 7}.
-std::string KvString(std::string_view key, std::string_view value) {
-  return Len(1, key) + Len(2, Len(1, value));
-}
+std::string KvString(std::string_view key, std::string_view value) { return Len(1, key) + Len(2, Len(1, value)); }
 std::string KvInt(std::string_view key, std::int64_t value) {
   return Len(1, key) + Len(2, VarintField(3, static_cast<std::uint64_t>(value)));
 }
@@ -82,9 +80,9 @@ const std::string kSpanBytes = Bytes({0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 
 // name 5, kind 6, start 7, end 8, attributes 9, dropped 10, events 11,
 // dropped 12, links 13, dropped 14, status 15, flags 16.
 std::string JsSpan(const std::string& attributes, const std::string& span_id = kSpanBytes) {
-  return Len(1, kTraceBytes) + Len(2, span_id) + Len(3, "rojo=00f067aa0ba902b7") + Len(4, "") +
-         Len(5, "chat gpt-4o") + VarintField(6, 3) + Fixed64(7, 1'772'366'400'000'000'000) +
-         Fixed64(8, 1'772'366'400'842'000'000) + attributes + VarintField(10, 0) +
+  return Len(1, kTraceBytes) + Len(2, span_id) + Len(3, "rojo=00f067aa0ba902b7") + Len(4, "") + Len(5, "chat gpt-4o") +
+         VarintField(6, 3) + Fixed64(7, 1'772'366'400'000'000'000) + Fixed64(8, 1'772'366'400'842'000'000) +
+         attributes + VarintField(10, 0) +
          Len(11, Fixed64(1, 1'772'366'400'100'000'000) + Len(2, "gen_ai.content.prompt")) + VarintField(12, 0) +
          Len(13, Len(1, kTraceBytes) + Len(2, kSpanBytes)) + Len(15, Len(2, "") + VarintField(3, 0)) +
          Fixed32(16, 0x100);
@@ -164,12 +162,11 @@ TEST_CASE("a protobuf body from the specification's field numbers maps like its 
 }
 
 TEST_CASE("protobuf spans arrive in body order across resources and scopes, with their values", "[otlp][protobuf]") {
-  const std::string spans = Len(2, Len(5, "a") + Fixed64(8, 18446744073709551615ULL) + Len(15, VarintField(3, 2))) +
-                            Len(2, Len(5, "b") + Len(9, KvInt("k", -7)) + Len(9, Len(1, "e")) +
-                                       Len(9, Len(1, "x") + Len(2, Len(7, "raw"))));
-  const std::string body =
-      Request(spans) + Len(1, Len(2, Len(2, Len(5, "c") + Len(9, KvDouble("d", 1.5)) +
-                                                 Len(9, Len(1, "t") + Len(2, VarintField(2, 1))))));
+  const std::string spans =
+      Len(2, Len(5, "a") + Fixed64(8, 18446744073709551615ULL) + Len(15, VarintField(3, 2))) +
+      Len(2, Len(5, "b") + Len(9, KvInt("k", -7)) + Len(9, Len(1, "e")) + Len(9, Len(1, "x") + Len(2, Len(7, "raw"))));
+  const std::string body = Request(spans) + Len(1, Len(2, Len(2, Len(5, "c") + Len(9, KvDouble("d", 1.5)) +
+                                                                     Len(9, Len(1, "t") + Len(2, VarintField(2, 1))))));
   std::vector<std::string> names;
   std::vector<OtlpSpan> copies;
   std::vector<std::vector<OtlpAttribute>> attributes;
@@ -222,11 +219,10 @@ TEST_CASE("malformed or truncated protobuf is refused as a whole, never a crash"
   std::size_t refused = 0;
   for (std::size_t n = 1; n < good.size(); ++n) {
     int spans = 0;
-    const Status status =
-        DecodeOtlpProtobuf(std::string_view(good).substr(0, n), [&spans](const OtlpSpan&) {
-          ++spans;
-          return Status::Ok();
-        });
+    const Status status = DecodeOtlpProtobuf(std::string_view(good).substr(0, n), [&spans](const OtlpSpan&) {
+      ++spans;
+      return Status::Ok();
+    });
     if (!status.ok()) {
       CHECK(status.code() == Status::Code::kInvalidArgument);
       CHECK(spans == 0);
@@ -239,23 +235,25 @@ TEST_CASE("malformed or truncated protobuf is refused as a whole, never a crash"
     return !status.ok() && status.code() == Status::Code::kInvalidArgument;
   };
   CHECK(refuses(good.substr(0, good.size() - 1)));
-  CHECK(refuses("{\"resourceSpans\":[]}"));  // JSON sent as protobuf
+  CHECK(refuses("{\"resourceSpans\":[]}"));                     // JSON sent as protobuf
   CHECK(refuses(Bytes({0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f})));  // a length far past the end
   // A known field number with another wire type is an unknown field to
   // protobuf (skipped), not an error.
   CHECK_FALSE(refuses(VarintField(1, 5)));
-  CHECK(refuses(Bytes({0x0f})));                                 // wire type 7 does not exist
-  CHECK(refuses(Bytes({0x00})));                                 // field number 0
+  CHECK(refuses(Bytes({0x0f})));  // wire type 7 does not exist
+  CHECK(refuses(Bytes({0x00})));  // field number 0
   CHECK(refuses(Bytes({0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01})));  // 11-byte varint
   // AnyValue nested past protobuf's recursion limit (100).
   std::string deep = Len(1, "leaf");
   for (int i = 0; i < 200; ++i) deep = Len(5, Len(1, deep));
   CHECK(refuses(Request(Len(2, Len(9, Len(1, "k") + Len(2, deep))))));
   // status.code outside the enum, as in the JSON decoder.
-  const Status bad = DecodeOtlpProtobuf(Request(Len(2, Len(15, VarintField(3, 7)))), [](const OtlpSpan&) { return Status::Ok(); });
+  const Status bad =
+      DecodeOtlpProtobuf(Request(Len(2, Len(15, VarintField(3, 7)))), [](const OtlpSpan&) { return Status::Ok(); });
   REQUIRE_FALSE(bad.ok());
-  CHECK(bad.message() == "invalid ExportTraceServiceRequest: resource_spans[0].scope_spans[0].spans[0].status.code: "
-                         "must be 0 (unset), 1 (ok) or 2 (error)");
+  CHECK(bad.message() ==
+        "invalid ExportTraceServiceRequest: resource_spans[0].scope_spans[0].spans[0].status.code: "
+        "must be 0 (unset), 1 (ok) or 2 (error)");
 }
 
 TEST_CASE("mutated protobuf and gzip bodies are answered, never a crash", "[otlp][protobuf][gzip]") {

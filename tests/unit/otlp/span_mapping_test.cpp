@@ -68,10 +68,8 @@ TEST_CASE("older GenAI conventions: gen_ai.system, prompt/completion tokens, cac
 
 TEST_CASE("OpenLLMetry llm.usage.* names, Anthropic counts added up", "[otlp][mapping]") {
   SpanFixture f;
-  f.attributes = {Str("gen_ai.system", "Anthropic"),
-                  Str("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
-                  Int("llm.usage.prompt_tokens", 2000),
-                  Int("llm.usage.completion_tokens", 800),
+  f.attributes = {Str("gen_ai.system", "Anthropic"), Str("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
+                  Int("llm.usage.prompt_tokens", 2000), Int("llm.usage.completion_tokens", 800),
                   Int("llm.usage.cache_read_input_tokens", 10000)};
   Batch batch = MustMap(f);
   const UsageRecord& r = batch.records[0];
@@ -102,8 +100,9 @@ TEST_CASE("Anthropic disjoint counts: input + cache reads + cache writes", "[otl
     const RecordError e = MustRejectSpan(f, otlp);  // taken as OpenAI-style, the parts exceed the whole
     CHECK(e.reason == RejectReason::kPartsExceedWhole);
     CHECK(e.field == "gen_ai.usage.cache_read_input_tokens");
-    CHECK(e.message == "span 0: attribute \"gen_ai.usage.cache_read_input_tokens\": cached_input + cache_write "
-                       "(1200) exceed input (100)");
+    CHECK(e.message ==
+          "span 0: attribute \"gen_ai.usage.cache_read_input_tokens\": cached_input + cache_write "
+          "(1200) exceed input (100)");
   }
   SECTION("other vendors are not added up") {
     f.attributes[0] = Str("gen_ai.provider.name", "openai");
@@ -184,14 +183,11 @@ TEST_CASE("failed: status ERROR, or an HTTP status >= 400 unless the status is O
     std::int64_t http_status;  // 0: no attribute
     bool failed;
   };
-  for (const Case& c : {Case{2, 0, true},       // ERROR without an HTTP status
-                        Case{2, 200, true},     // ERROR wins over a 2xx
-                        Case{0, 500, true},     // unset: the HTTP status decides
-                        Case{0, 404, true},
-                        Case{0, 399, false},
-                        Case{0, 200, false},
-                        Case{0, 0, false},
-                        Case{1, 500, false},    // OK is the application's final word
+  for (const Case& c : {Case{2, 0, true},    // ERROR without an HTTP status
+                        Case{2, 200, true},  // ERROR wins over a 2xx
+                        Case{0, 500, true},  // unset: the HTTP status decides
+                        Case{0, 404, true}, Case{0, 399, false}, Case{0, 200, false}, Case{0, 0, false},
+                        Case{1, 500, false},  // OK is the application's final word
                         Case{1, 0, false}}) {
     INFO("status.code " << c.status_code << ", HTTP " << c.http_status);
     SpanFixture f;
@@ -254,8 +250,9 @@ TEST_CASE("bad values reject the span with index, field and reason", "[otlp][map
     const RecordError e = MustRejectSpan(f);
     CHECK(e.reason == RejectReason::kWrongType);
     CHECK(e.field == "gen_ai.usage.input_tokens");
-    CHECK(e.message == "span 0: attribute \"gen_ai.usage.input_tokens\": expected a non-negative intValue, got a "
-                       "stringValue");
+    CHECK(e.message ==
+          "span 0: attribute \"gen_ai.usage.input_tokens\": expected a non-negative intValue, got a "
+          "stringValue");
   }
   SECTION("a token count as a double") {
     f.attributes = {Str("gen_ai.provider.name", "openai"), Str("gen_ai.request.model", "gpt-4o"),

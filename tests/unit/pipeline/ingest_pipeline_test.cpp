@@ -125,8 +125,10 @@ TEST_CASE("concurrent batches with overlapping ids count each id once", "[pipeli
 
 TEST_CASE("records without any id cannot be deduplicated and are all counted", "[pipeline]") {
   Fixture f;
-  const std::string no_id =
-      R"({"event":"email.sent","campaign_id":"cmp_a"})" "\n" R"({"event":"email.sent","campaign_id":"cmp_a"})" "\n";
+  const std::string no_id = R"({"event":"email.sent","campaign_id":"cmp_a"})"
+                            "\n"
+                            R"({"event":"email.sent","campaign_id":"cmp_a"})"
+                            "\n";
   CHECK(f.Ingest(no_id).accepted == 2);
 }
 
@@ -143,9 +145,9 @@ std::string Lookups(int id, int count) {
 TEST_CASE("a record priced beyond the ledger's range is rejected alone, naming the field", "[pipeline][bounds]") {
   Fixture f;
   // Within the token bounds, but priced at $2e9 (> kMaxEntryCost = $1e9).
-  const std::string pricey =
-      R"({"event":"llm.call","event_id":"big","vendor":"acme-ai","model":"acme-pricey",)"
-      R"("token_usage":{"input":1000000000,"output":1000000000}})" "\n";
+  const std::string pricey = R"({"event":"llm.call","event_id":"big","vendor":"acme-ai","model":"acme-pricey",)"
+                             R"("token_usage":{"input":1000000000,"output":1000000000}})"
+                             "\n";
   const auto summary = f.Ingest(Record(1) + pricey + Lookups(2, 1001) + Lookups(3, 1000) + Record(4));
   CHECK(summary.accepted == 3);
   CHECK(summary.rejected == 2);
@@ -163,7 +165,8 @@ TEST_CASE("a record priced beyond the ledger's range is rejected alone, naming t
   CHECK(f.Sample("vendor_cost_usd_total") == Approx(1e9));
 }
 
-TEST_CASE("a batch whose priced cost would pass kMaxAppendCost keeps the records before the bound", "[pipeline][bounds]") {
+TEST_CASE("a batch whose priced cost would pass kMaxAppendCost keeps the records before the bound",
+          "[pipeline][bounds]") {
   Fixture f;
   std::string body;
   for (int i = 0; i < 1002; ++i) body += Lookups(i, 1000);  // $1e9 each: 1,000 fit in $1e12
@@ -184,8 +187,8 @@ TEST_CASE("the same event_id with other content is a conflict naming the key", "
   Fixture f;
   CHECK(f.Ingest(Record(5)).accepted == 1);
   // Same content: a duplicate. Other tokens: a conflict, counted nowhere.
-  const auto summary = f.Ingest(Record(5) + Record(5, R"(,"attempt":2)") + Record(6) +
-                                Record(6, R"(,"campaign_id":"cmp_b")"));
+  const auto summary =
+      f.Ingest(Record(5) + Record(5, R"(,"attempt":2)") + Record(6) + Record(6, R"(,"campaign_id":"cmp_b")"));
   CHECK(summary.accepted == 1);
   CHECK(summary.duplicate == 1);
   CHECK(summary.rejected == 2);

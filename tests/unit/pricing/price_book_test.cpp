@@ -180,7 +180,7 @@ TEST_CASE("service tiers multiply every token price", "[pricing]") {
   }
   record.service_tier = "batch";  // version default
   CHECK(Cost(record) == "2.05");
-  record.service_tier = "flex";   // the model's 0.6 overrides the version's 0.5
+  record.service_tier = "flex";  // the model's 0.6 overrides the version's 0.5
   CHECK(Cost(record) == "2.46");
   record.service_tier = "priority";
   CHECK(Cost(record) == "8.2");
@@ -207,7 +207,7 @@ TEST_CASE("an unlisted service tier is never priced at the base price", "[pricin
   record.service_tier = "priority";  // only alpha lists priority
   CHECK(Book()->Price(record).outcome == PriceOutcome::kUnknownServiceTier);
   record = Call("alpha", kV1, 1000, 1000);
-  record.service_tier = "flex";      // version 1 has no flex
+  record.service_tier = "flex";  // version 1 has no flex
   CHECK(Book()->Price(record).outcome == PriceOutcome::kUnknownServiceTier);
 }
 
@@ -343,7 +343,7 @@ versions:
     UsageRecord cheap = Call("cheap", kV2, 1000, 100, "exact");  // 52.5 / 1e6
     UsageRecord mid = Call("mid", kV2, 3000, 250, "exact");      // (1000*1.25 + 2000*0.125 + 250*10) / 1e6
     mid.tokens[TokenType::kCachedInput] = 2000;
-    UsageRecord tiny = Call("tiny", kV2, 1, 1, "exact");         // 0.000004 / 1e6
+    UsageRecord tiny = Call("tiny", kV2, 1, 1, "exact");  // 0.000004 / 1e6
     const UsageRecord* records[] = {&cheap, &mid, &tiny};
     Money total;
     for (int i = 0; i < 1'000'000; ++i) total += prices.Price(*records[i % 3]).total;

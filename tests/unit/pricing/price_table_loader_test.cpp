@@ -50,8 +50,9 @@ TEST_CASE("the valid fixture loads", "[pricing][loader]") {
 }
 
 TEST_CASE("unknown keys are errors naming file, line and key path", "[pricing][loader]") {
-  CHECK(LoadError(std::string(kValid) + "colour: red\n") == "t.yaml:11: colour: unknown key (allowed: provider, "
-                                                              "currency, aliases, versions)");
+  CHECK(LoadError(std::string(kValid) + "colour: red\n") ==
+        "t.yaml:11: colour: unknown key (allowed: provider, "
+        "currency, aliases, versions)");
   const std::string nested = LoadError(Replace(kValid, "{input: 1.00,", "{inptu: 1.00,"));
   CHECK_THAT(nested, Contains("t.yaml:10: versions[0].models[m].per_million_tokens.inptu: unknown key"));
   CHECK_THAT(LoadError(Replace(kValid, "    models:", "    model:")),
@@ -86,7 +87,7 @@ TEST_CASE("missing required fields are errors", "[pricing][loader]") {
   CHECK_THAT(LoadError(Replace(kValid, ", output: 2.00", "")),
              Contains("versions[0].models[m].per_million_tokens: needs both input and output prices"));
   CHECK_THAT(LoadError(Replace(kValid, "provider: acme\n", "")), Contains("t.yaml:1: provider, currency and "
-                                                                            "versions are required"));
+                                                                          "versions are required"));
   CHECK_THAT(LoadError(Replace(kValid, "        per_million_tokens: {input: 1.00, output: 2.00}\n", "")),
              Contains("versions[0].models[m]: a model needs per_million_tokens"));
   CHECK_THAT(LoadError(Replace(kValid, "  - effective_from: 2025-01-01\n", "  - \n")),
@@ -126,25 +127,29 @@ TEST_CASE("effective_from must be a date or an RFC 3339 timestamp", "[pricing][l
     CHECK_THAT(LoadError(Replace(kValid, "2025-01-01", bad)),
                Contains("t.yaml:5: versions[0].effective_from: '" + std::string(bad) + "' is not a date"));
   }
-  const auto offset = PriceBook::LoadDocuments({{"t.yaml", Replace(kValid, "2025-01-01", "2025-01-01T02:00:00+02:00")}});
+  const auto offset =
+      PriceBook::LoadDocuments({{"t.yaml", Replace(kValid, "2025-01-01", "2025-01-01T02:00:00+02:00")}});
   REQUIRE(offset.ok());
   CHECK((*offset)->tables()[0].effective_from_unix_ns == 1'735'689'600'000'000'000);  // 2025-01-01T00:00:00Z
 }
 
 TEST_CASE("a name may belong to one model per version", "[pricing][loader]") {
-  const std::string two_models = std::string(kValid) + "      n:\n        aliases: [m-2025]\n"
-                                                        "        per_million_tokens: {input: 1, output: 2}\n";
+  const std::string two_models = std::string(kValid) +
+                                 "      n:\n        aliases: [m-2025]\n"
+                                 "        per_million_tokens: {input: 1, output: 2}\n";
   CHECK(LoadError(two_models) ==
         "t.yaml:12: versions[0].models[n].aliases[0]: 'm-2025' already names model 'm' in this version");
   CHECK_THAT(LoadError(Replace(kValid, "[m-2025]", "[m-2025, m]")),
              Contains("versions[0].models[m].aliases[1]: 'm' already names model 'm'"));
-  const std::string alias_is_model = std::string(kValid) + "      m-2025: {per_million_tokens: {input: 1, output: 2}}\n";
+  const std::string alias_is_model =
+      std::string(kValid) + "      m-2025: {per_million_tokens: {input: 1, output: 2}}\n";
   CHECK_THAT(LoadError(alias_is_model), Contains("versions[0].models[m-2025]: 'm-2025' already names model 'm'"));
 }
 
 TEST_CASE("provider names and aliases are unique across files", "[pricing][loader]") {
-  const std::string other = "provider: other\ncurrency: USD\naliases: [acme.ai]\nversions:\n"
-                            "  - effective_from: 2025-01-01\n    per_unit: {emails: 0.001}\n";
+  const std::string other =
+      "provider: other\ncurrency: USD\naliases: [acme.ai]\nversions:\n"
+      "  - effective_from: 2025-01-01\n    per_unit: {emails: 0.001}\n";
   CHECK(LoadError({{"acme.yaml", kValid}, {"other.yaml", other}}) ==
         "other.yaml: provider name or alias 'acme.ai' is already used by provider 'acme' (acme.yaml)");
   CHECK_THAT(LoadError({{"a.yaml", kValid}, {"b.yaml", kValid}}),
@@ -188,11 +193,12 @@ TEST_CASE("multipliers must keep every price exact", "[pricing][loader]") {
 }
 
 TEST_CASE("tier thresholds are strictly ascending", "[pricing][loader]") {
-  const std::string tiers = Replace(kValid, "        per_million_tokens: {input: 1.00, output: 2.00}\n",
-                                    "        per_million_tokens: {input: 1.00, output: 2.00}\n"
-                                    "        tiers:\n"
-                                    "          - {above_input_tokens: 1000, per_million_tokens: {input: 2, output: 4}}\n"
-                                    "          - {above_input_tokens: 1000, per_million_tokens: {input: 3, output: 6}}\n");
+  const std::string tiers =
+      Replace(kValid, "        per_million_tokens: {input: 1.00, output: 2.00}\n",
+              "        per_million_tokens: {input: 1.00, output: 2.00}\n"
+              "        tiers:\n"
+              "          - {above_input_tokens: 1000, per_million_tokens: {input: 2, output: 4}}\n"
+              "          - {above_input_tokens: 1000, per_million_tokens: {input: 3, output: 6}}\n");
   CHECK_THAT(LoadError(tiers), Contains("t.yaml:13: versions[0].models[m].tiers[1].above_input_tokens: tier "
                                         "thresholds must be strictly ascending"));
   CHECK_THAT(LoadError(Replace(tiers, "above_input_tokens: 1000, per", "above_input_tokens: 1.5, per")),
@@ -232,8 +238,9 @@ class TempDir {
 TEST_CASE("LoadDirectory reads *.yaml and *.yml, skipping other and hidden files", "[pricing][loader]") {
   TempDir dir;
   dir.Write("acme.yaml", kValid);
-  dir.Write("zeta.yml", "provider: zeta\ncurrency: USD\nversions:\n"
-                        "  - effective_from: 2025-01-01\n    per_unit: {credits: 0.28}\n");
+  dir.Write("zeta.yml",
+            "provider: zeta\ncurrency: USD\nversions:\n"
+            "  - effective_from: 2025-01-01\n    per_unit: {credits: 0.28}\n");
   dir.Write(".acme.yaml.swp", "not yaml: [");
   dir.Write("README.md", "# not a table");
   std::filesystem::create_directory(dir.path() / "..data.yaml");

@@ -75,8 +75,8 @@ TEST_CASE("the shipped pricing directory loads", "[pricing][shipped]") {
     providers.insert(table.provider);
     CHECK(table.file == table.provider + ".yaml");
   }
-  CHECK(providers == std::set<std::string>{"amazon_ses", "anthropic", "google", "openai", "people_data_labs",
-                                           "sendgrid"});
+  CHECK(providers ==
+        std::set<std::string>{"amazon_ses", "anthropic", "google", "openai", "people_data_labs", "sendgrid"});
   const auto& tables = Shipped()->tables();
   CHECK(std::count_if(tables.begin(), tables.end(), [](const PriceTableInfo& t) { return t.provider == "openai"; }) ==
         3);
@@ -85,13 +85,14 @@ TEST_CASE("the shipped pricing directory loads", "[pricing][shipped]") {
 TEST_CASE("Anthropic spot checks", "[pricing][shipped]") {
   // 1M input tokens cost $3, spread over requests at the 200K threshold (a single 1M-token
   // request is long-context priced).
-  const Result<Money> per_request = Money::ParseDollars(TokenCost("anthropic", "claude-sonnet-4-5", {.input = 200'000}));
+  const Result<Money> per_request =
+      Money::ParseDollars(TokenCost("anthropic", "claude-sonnet-4-5", {.input = 200'000}));
   REQUIRE(per_request.ok());
   CHECK((*per_request * 5).ToDecimalString() == "3");
   CHECK(TokenCost("anthropic", "claude-sonnet-4-5-20250929", {.output = 1'000'000}) == "15");
   // 5-minute cache write 1.25x input, cache read 0.1x input.
-  CHECK(TokenCost("anthropic", "claude-sonnet-4-5", {.input = 100'000, .cached_input = 50'000,
-                                                     .cache_write = 50'000}) == "0.2025");
+  CHECK(TokenCost("anthropic", "claude-sonnet-4-5",
+                  {.input = 100'000, .cached_input = 50'000, .cache_write = 50'000}) == "0.2025");
   CHECK(TokenCost("anthropic", "claude-sonnet-4-5", {.input = 1'000'000}) == "6");
   // Long context: the whole request at $6 input / $22.50 output.
   CHECK(TokenCost("anthropic", "claude-sonnet-4", {.input = 200'000}) == "0.6");

@@ -76,7 +76,8 @@ nlohmann::json JsonOf(const Response& response) {
 std::string Record(const char* id, int input) {
   return std::string(R"({"event":"llm.call","event_id":")") + id +
          R"(","timestamp":"2026-03-01T00:00:00Z","campaign_id":"cmp_a","vendor":"acme-ai","model":"acme-small",)"
-         R"("token_usage":{"input":)" + std::to_string(input) + "}}\n";
+         R"("token_usage":{"input":)" +
+         std::to_string(input) + "}}\n";
 }
 
 TEST_CASE("one mapping from Status to HTTP; a store failure asks for a retry", "[server][handlers]") {

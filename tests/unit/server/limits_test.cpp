@@ -21,11 +21,11 @@ TEST_CASE("rate limiter: a burst, then one request per token", "[limits]") {
   RateLimiter limiter;
   const auto t0 = RateLimiter::Clock::time_point{} + 1h;
   for (int i = 0; i < 5; ++i) CHECK(limiter.Take("a", 2, 5, t0).retry_after == 0);
-  CHECK(limiter.Take("a", 2, 5, t0).retry_after == 1);             // empty: next token in 0.5 s, said as 1 s
-  CHECK(limiter.Take("b", 2, 5, t0).retry_after == 0);             // other clients have their own bucket
-  CHECK(limiter.Take("a", 2, 5, t0 + 500ms).retry_after == 0);      // one token back after 1/rate
+  CHECK(limiter.Take("a", 2, 5, t0).retry_after == 1);          // empty: next token in 0.5 s, said as 1 s
+  CHECK(limiter.Take("b", 2, 5, t0).retry_after == 0);          // other clients have their own bucket
+  CHECK(limiter.Take("a", 2, 5, t0 + 500ms).retry_after == 0);  // one token back after 1/rate
   CHECK(limiter.Take("a", 2, 5, t0 + 500ms).retry_after == 1);
-  CHECK(limiter.Take("a", 2, 5, t0 + 1h).retry_after == 0);         // refilled, never above the burst
+  CHECK(limiter.Take("a", 2, 5, t0 + 1h).retry_after == 0);  // refilled, never above the burst
   int granted = 1;
   while (limiter.Take("a", 2, 5, t0 + 1h).retry_after == 0) ++granted;
   CHECK(granted == 5);
@@ -38,7 +38,7 @@ TEST_CASE("rate limiter: the first refusal of an episode is marked (one audit ev
   CHECK(limiter.Take("a", 1, 1, t0).first_refusal);
   CHECK_FALSE(limiter.Take("a", 1, 1, t0).first_refusal);  // still the same episode
   CHECK(limiter.Take("a", 1, 1, t0 + 1s).retry_after == 0);
-  CHECK(limiter.Take("a", 1, 1, t0 + 1s).first_refusal);   // a new episode
+  CHECK(limiter.Take("a", 1, 1, t0 + 1s).first_refusal);  // a new episode
 }
 
 TEST_CASE("rate limiter: Retry-After covers the wait for a slow rate", "[limits]") {
@@ -120,9 +120,7 @@ struct Loopback {
   }
 };
 
-int PortOf(const Loopback::Connection& c) {
-  return ntohs(reinterpret_cast<const sockaddr_in&>(c.peer).sin_port);
-}
+int PortOf(const Loopback::Connection& c) { return ntohs(reinterpret_cast<const sockaddr_in&>(c.peer).sin_port); }
 
 }  // namespace
 
@@ -160,7 +158,7 @@ TEST_CASE("connection gate: a connection closed without a callback frees its slo
   auto a = lo.Connect("127.0.0.2"), b = lo.Connect("127.0.0.2");
   CHECK(gate.Admit(a.server, a.peer));
   CHECK(gate.Admit(b.server, b.peer));
-  close(a.server);  // as after a failed TLS handshake: CivetWeb cannot name it
+  close(a.server);                // as after a failed TLS handshake: CivetWeb cannot name it
   CHECK(gate.stats().open == 1);  // a scrape sees it gone
   CHECK(gate.stats().closed_without_request == 1);
   auto c = lo.Connect("127.0.0.2");

@@ -5,8 +5,8 @@
 using namespace lce::log;
 
 TEST_CASE("logfmt quotes values that need it", "[log]") {
-  const std::string line = FormatEvent(Format::kLogfmt, Level::kWarn, "2026-01-01T00:00:00.000Z",
-                                       "reload failed", {{"file", "a b.yaml"}, {"n", "3"}, {"q", "say \"hi\""}});
+  const std::string line = FormatEvent(Format::kLogfmt, Level::kWarn, "2026-01-01T00:00:00.000Z", "reload failed",
+                                       {{"file", "a b.yaml"}, {"n", "3"}, {"q", "say \"hi\""}});
   CHECK(line == R"(ts=2026-01-01T00:00:00.000Z level=warn msg="reload failed" file="a b.yaml" n=3 q="say \"hi\"")");
 }
 

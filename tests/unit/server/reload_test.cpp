@@ -38,8 +38,9 @@ TEST_CASE("reload swaps in valid config and pricing", "[reload]") {
   TempSetup setup;
   auto exporter = lce::Exporter::Create(setup.Settings());
   REQUIRE(exporter.ok());
-  setup.Write("pricing/extra.yaml",
-              "provider: extra\ncurrency: USD\nversions:\n  - effective_from: 2026-01-01\n    per_unit: {calls: 0.01}\n");
+  setup.Write(
+      "pricing/extra.yaml",
+      "provider: extra\ncurrency: USD\nversions:\n  - effective_from: 2026-01-01\n    per_unit: {calls: 0.01}\n");
   REQUIRE((*exporter)->Reload().ok());
   const std::string text = (*exporter)->MetricsText();
   CHECK_THAT(text, Catch::Contains("llm_cost_exporter_config_last_reload_successful 1"));

@@ -129,7 +129,7 @@ LEDGER_TEST("Ledger buckets by floor of the timestamp, negatives included") {
   // Spend returns buckets with start in [floor(from), to): a bucket counts
   // when it overlaps [from, to).
   CHECK(SpendOk(*ledger, kT0 + kWidth - 1, kT0 + kWidth).size() == 1);  // from inside the bucket
-  CHECK(SpendOk(*ledger, kT0 - kWidth, kT0).size() == 1);              // to == start excludes it
+  CHECK(SpendOk(*ledger, kT0 - kWidth, kT0).size() == 1);               // to == start excludes it
   CHECK(SpendOk(*ledger, kT0, kT0).empty());
   CHECK(SpendOk(*ledger, -1, 0).size() == 1);
   CHECK(SpendOk(*ledger, -1, 1).size() == 2);

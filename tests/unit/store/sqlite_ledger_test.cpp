@@ -142,7 +142,7 @@ TEST_CASE("SqliteLedger: entries that would take a bucket past kMaxBucketCost ar
           "[store][ledger][sqlite][bounds]") {
   SqliteFactory factory;
   const std::string db_path = factory.dir.path() + "/data/ledger.db";
-  factory.Open().reset();  // creates the schema
+  factory.Open().reset();                // creates the schema
   FillBucket(db_path, "cmp_full", "0");  // $1 of room left
   auto ledger = factory.Open();
   using O = EntryOutcome;
@@ -273,8 +273,7 @@ TEST_CASE("SqliteLedger refuses a second open of the same directory", "[store][l
   CHECK_THAT(second.status().message(), Catch::Contains("in use") && Catch::Contains(options.directory));
 }
 
-TEST_CASE("SqliteLedger open fails naming the path when the directory cannot be created",
-          "[store][ledger][sqlite]") {
+TEST_CASE("SqliteLedger open fails naming the path when the directory cannot be created", "[store][ledger][sqlite]") {
   TempDir dir;
   const std::string file = dir.path() + "/not_a_directory";
   std::ofstream(file) << "x";
@@ -293,12 +292,11 @@ TEST_CASE("SqliteLedger open rejects a newer schema version", "[store][ledger][s
   options.directory = factory.dir.path() + "/data";
   Result<std::unique_ptr<Ledger>> ledger = OpenSqliteLedger(options);
   REQUIRE_FALSE(ledger.ok());
-  CHECK_THAT(ledger.status().message(), Catch::Contains("schema version 99 is newer") &&
-                                            Catch::Contains(options.directory + "/ledger.db"));
+  CHECK_THAT(ledger.status().message(),
+             Catch::Contains("schema version 99 is newer") && Catch::Contains(options.directory + "/ledger.db"));
 }
 
-TEST_CASE("SqliteLedger Append that fails to write commits nothing and reports the error",
-          "[store][ledger][sqlite]") {
+TEST_CASE("SqliteLedger Append that fails to write commits nothing and reports the error", "[store][ledger][sqlite]") {
   SqliteFactory factory;
   auto ledger = factory.Open();
   const std::string db_path = factory.dir.path() + "/data/ledger.db";
@@ -348,7 +346,8 @@ TEST_CASE("SqliteLedger is consistent after SIGKILL during appends", "[store][le
       for (int round = 0;; ++round) {
         std::vector<std::string> keys;
         std::vector<LedgerEntry> batch;
-        for (int k = 0; k < 100; ++k) keys.push_back(std::to_string(thread) + "_" + std::to_string(round) + "_" + std::to_string(k));
+        for (int k = 0; k < 100; ++k)
+          keys.push_back(std::to_string(thread) + "_" + std::to_string(round) + "_" + std::to_string(k));
         for (const std::string& key : keys) batch.push_back(Entry(key, kT0, cost));
         if (!(*ledger)->Append(batch, kT0).ok()) ::_exit(3);
       }
