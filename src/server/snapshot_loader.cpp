@@ -4,8 +4,7 @@
 
 namespace lce {
 
-Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file,
-                                                     const std::string& pricing_dir) {
+Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file, const std::string& pricing_dir) {
   Result<Config> config = LoadConfigFile(config_file);
   if (!config.ok()) return config.status();
   Result<std::shared_ptr<const PriceBook>> prices = PriceBook::LoadDirectory(pricing_dir);
@@ -16,8 +15,8 @@ Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_f
     if (!keys.ok()) return keys.status();
     api_keys = std::make_shared<const ApiKeys>(std::move(keys).value());
   }
-  return std::shared_ptr<const Snapshot>(std::make_shared<Snapshot>(
-      Snapshot{std::move(config).value(), std::move(prices).value(), std::move(api_keys)}));
+  return std::shared_ptr<const Snapshot>(
+      std::make_shared<Snapshot>(Snapshot{std::move(config).value(), std::move(prices).value(), std::move(api_keys)}));
 }
 
 Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, const StorageConfig& storage) {
