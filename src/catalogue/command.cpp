@@ -40,11 +40,16 @@ std::vector<std::string> SplitList(const std::string& text) {
 }
 
 Status SetFlag(Command& c, const std::string& name, const std::string& value) {
-  if (name == "--genai-prices") c.options.genai_prices_file = value;
-  else if (name == "--litellm") c.options.litellm_file = value;
-  else if (name == "--pricing.dir") c.options.pricing_dir = value;
-  else if (name == "--providers") c.options.providers = SplitList(value);
-  else if (name == "--effective-from") c.options.effective_from = value;
+  if (name == "--genai-prices")
+    c.options.genai_prices_file = value;
+  else if (name == "--litellm")
+    c.options.litellm_file = value;
+  else if (name == "--pricing.dir")
+    c.options.pricing_dir = value;
+  else if (name == "--providers")
+    c.options.providers = SplitList(value);
+  else if (name == "--effective-from")
+    c.options.effective_from = value;
   else if (name == "--prefer") {
     if (value != "genai-prices" && value != "litellm") {
       return Status::InvalidArgument("--prefer must be genai-prices or litellm");
@@ -60,13 +65,18 @@ Result<Command> ParseCommand(const std::vector<std::string>& args) {
   Command c;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") c.help = true;
-    else if (arg == "--dry-run") c.dry_run = true;
-    else if (arg == "--emit-prefixes") c.options.emit_prefixes = true;
-    else if (!arg.starts_with("--") && c.verb.empty()) c.verb = arg;
+    if (arg == "--help" || arg == "-h")
+      c.help = true;
+    else if (arg == "--dry-run")
+      c.dry_run = true;
+    else if (arg == "--emit-prefixes")
+      c.options.emit_prefixes = true;
+    else if (!arg.starts_with("--") && c.verb.empty())
+      c.verb = arg;
     else {
       const std::size_t eq = arg.find('=');
-      if (eq == std::string::npos && i + 1 >= args.size()) return Status::InvalidArgument("flag " + arg + " needs a value");
+      if (eq == std::string::npos && i + 1 >= args.size())
+        return Status::InvalidArgument("flag " + arg + " needs a value");
       const std::string value = eq == std::string::npos ? args[++i] : arg.substr(eq + 1);
       if (Status s = SetFlag(c, arg.substr(0, eq), value); !s.ok()) return s;
     }

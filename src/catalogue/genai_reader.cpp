@@ -21,7 +21,8 @@ constexpr std::array<std::pair<std::string_view, Field>, kFieldCount> kGenaiFiel
 
 std::string Lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -87,7 +88,8 @@ Result<Schedule> ReadPrices(const JsonNode& prices, std::set<std::string>& ignor
   std::array<std::optional<FieldPrices>, kFieldCount> fields;
   std::set<std::uint64_t> starts;
   for (const auto& [key, value] : prices.members) {
-    const auto known = std::find_if(kGenaiFields.begin(), kGenaiFields.end(), [&](const auto& f) { return f.first == key; });
+    const auto known =
+        std::find_if(kGenaiFields.begin(), kGenaiFields.end(), [&](const auto& f) { return f.first == key; });
     if (known == kGenaiFields.end()) {
       ignored.insert(key);
       continue;

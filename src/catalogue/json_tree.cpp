@@ -12,9 +12,7 @@ class TreeBuilder : public nlohmann::json::json_sax_t {
  public:
   bool null() override { return Add(JsonNode{}); }
   bool boolean(bool val) override { return Add(Leaf(JsonNode::Kind::kBool, val ? "true" : "false")); }
-  bool number_integer(number_integer_t val) override {
-    return Add(Leaf(JsonNode::Kind::kNumber, std::to_string(val)));
-  }
+  bool number_integer(number_integer_t val) override { return Add(Leaf(JsonNode::Kind::kNumber, std::to_string(val))); }
   bool number_unsigned(number_unsigned_t val) override {
     return Add(Leaf(JsonNode::Kind::kNumber, std::to_string(val)));
   }

@@ -15,8 +15,8 @@ namespace lce::catalogue {
 struct JsonNode {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
   Kind kind = Kind::kNull;
-  std::string text;  // number literal ("3e-06", "2.5", "10"), string value, or "true"/"false"
-  std::vector<JsonNode> items;                            // kArray
+  std::string text;             // number literal ("3e-06", "2.5", "10"), string value, or "true"/"false"
+  std::vector<JsonNode> items;  // kArray
   std::vector<std::pair<std::string, JsonNode>> members;  // kObject, in document order
 
   bool is_object() const { return kind == Kind::kObject; }

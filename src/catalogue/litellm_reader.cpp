@@ -161,8 +161,7 @@ Result<Model> ReadEntry(const std::string& name, const JsonNode& entry, std::set
   for (const auto& [key, value] : entry.members) {
     const std::optional<PriceKey> split = SplitKey(key);
     if (!split) {
-      if (key.find("cost") != std::string::npos || key.find("uplift") != std::string::npos ||
-          key == "tiered_pricing") {
+      if (key.find("cost") != std::string::npos || key.find("uplift") != std::string::npos || key == "tiered_pricing") {
         ignored.insert(key);
       }
       continue;
@@ -239,7 +238,8 @@ CatalogueProvider ReadLitellm(const JsonNode& root, const ProviderMapping& mappi
     }
   }
   if (not_token != 0) {
-    out.messages.push_back(std::to_string(not_token) + " entries skipped: not token priced (image, audio, embedding...)");
+    out.messages.push_back(std::to_string(not_token) +
+                           " entries skipped: not token priced (image, audio, embedding...)");
   }
   return out;
 }

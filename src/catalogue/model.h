@@ -17,8 +17,8 @@ namespace lce::catalogue {
 // Token price kinds in table order; the key names are those of our tables.
 enum class Field : std::size_t { kInput, kOutput, kCachedInput, kCacheWrite, kCacheWrite1h, kReasoning };
 inline constexpr std::size_t kFieldCount = 6;
-inline constexpr std::array<const char*, kFieldCount> kFieldNames = {
-    "input", "output", "cached_input", "cache_write", "cache_write_1h", "reasoning"};
+inline constexpr std::array<const char*, kFieldCount> kFieldNames = {"input",       "output",         "cached_input",
+                                                                     "cache_write", "cache_write_1h", "reasoning"};
 
 // One per_million_tokens map; absent fields take the table defaults.
 struct Prices {
@@ -72,8 +72,8 @@ struct JsonNode;
 struct CatalogueModel {
   Model model;
   std::vector<std::pair<std::string, Schedule>> dated;  // (YYYY-MM-DD, prices from then on)
-  const JsonNode* match = nullptr;  // genai-prices match clause (contains/regex expansion), or null
-  bool has_rules = false;           // the clause has contains/regex/ends_with rules
+  const JsonNode* match = nullptr;                      // genai-prices match clause (contains/regex expansion), or null
+  bool has_rules = false;                               // the clause has contains/regex/ends_with rules
 };
 
 // What one catalogue gives for one of our provider files.

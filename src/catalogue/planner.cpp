@@ -52,21 +52,36 @@ class Merger {
       Index(models_[i].model.name, i);
       for (const std::string& alias : models_[i].model.aliases) Index(alias, i);
     }
-    if (in_.litellm == nullptr) return models_;
-    for (const CatalogueModel& l : in_.litellm->models) MergeOne(l);
+    if (in_.litellm != nullptr) {
+      for (const CatalogueModel& l : in_.litellm->models) MergeOne(l);
+    }
+    ReportUnusedRules();
     return models_;
   }
 
  private:
   void Index(const std::string& name, std::size_t i) { index_.emplace(name, i); }
 
+  // contains/regex/ends_with rules are only expanded against LiteLLM ids.
+  void ReportUnusedRules() {
+    for (std::size_t i = 0; i < models_.size(); ++i) {
+      if (models_[i].has_rules && !expanded_.contains(i)) {
+        plan_.messages.push_back(models_[i].model.name +
+                                 ": contains/regex/ends_with rules not imported (they match no LiteLLM id)");
+      }
+    }
+  }
+
   // The genai-prices model a LiteLLM id resolves to: exact name or alias,
   // else the first whose prefixes or rules match it.
-  std::optional<std::size_t> Resolve(const std::string& id) const {
+  std::optional<std::size_t> Resolve(const std::string& id) {
     if (const auto it = index_.find(id); it != index_.end()) return it->second;
     for (std::size_t i = 0; i < models_.size(); ++i) {
       const CatalogueModel& g = models_[i];
-      if ((g.has_rules || !g.model.prefixes.empty()) && g.match != nullptr && ClauseMatches(*g.match, id)) return i;
+      if ((g.has_rules || !g.model.prefixes.empty()) && g.match != nullptr && ClauseMatches(*g.match, id)) {
+        expanded_.insert(i);
+        return i;
+      }
     }
     return std::nullopt;
   }
@@ -96,8 +111,10 @@ class Merger {
     const Model* table = TableModel(id);
     Report(id, genai, litellm, table);
     if (table != nullptr) {
-      if (same_name) KeepTableFields(genai, litellm, table->schedule);
-      else DropAlias(g, id);
+      if (same_name)
+        KeepTableFields(genai, litellm, table->schedule);
+      else
+        DropAlias(g, id);
     } else if (in_.prefer == Source::kLitellm) {
       if (same_name) {
         genai = litellm;
@@ -133,12 +150,15 @@ class Merger {
       const auto f = static_cast<Field>(i);
       const int128 a = genai.base.Effective(f), b = litellm.base.Effective(f);
       if (a == b || (!genai.base.given[i] && !litellm.base.given[i])) continue;
-      const int128 kept = table != nullptr ? table->schedule.base.Effective(f) : (in_.prefer == Source::kGenaiPrices ? a : b);
-      plan_.messages.push_back(who + kFieldNames[i] + " genai-prices " + FormatPrice(a) + ", litellm " + FormatPrice(b) +
-                               " -> " + took + FormatPrice(kept) + (table != nullptr ? "" : " (not in the table)"));
+      const int128 kept =
+          table != nullptr ? table->schedule.base.Effective(f) : (in_.prefer == Source::kGenaiPrices ? a : b);
+      plan_.messages.push_back(who + kFieldNames[i] + " genai-prices " + FormatPrice(a) + ", litellm " +
+                               FormatPrice(b) + " -> " + took + FormatPrice(kept) +
+                               (table != nullptr ? "" : " (not in the table)"));
     }
     if (!SameTiers(genai, litellm)) {
-      const Schedule& kept = table != nullptr ? table->schedule : (in_.prefer == Source::kGenaiPrices ? genai : litellm);
+      const Schedule& kept =
+          table != nullptr ? table->schedule : (in_.prefer == Source::kGenaiPrices ? genai : litellm);
       plan_.messages.push_back(who + "tiers genai-prices " + TiersText(genai) + ", litellm " + TiersText(litellm) +
                                " -> " + took + TiersText(kept) + (table != nullptr ? "" : " (not in the table)"));
     }
@@ -148,6 +168,7 @@ class Merger {
   ProviderPlan& plan_;
   std::vector<CatalogueModel> models_;
   std::map<std::string, std::size_t> index_;
+  std::set<std::size_t> expanded_;  // models whose rules matched a LiteLLM id
 };
 
 // The catalogue's service tiers agree with the table model's (model map over
@@ -224,7 +245,8 @@ class Planner {
   // The models whose catalogue states a price from `date`: every model on the
   // import date (undated prices hold from then), else those with a dated
   // entry starting on `date`.
-  std::vector<const CatalogueModel*> PricedOn(const std::vector<CatalogueModel>& models, const std::string& date) const {
+  std::vector<const CatalogueModel*> PricedOn(const std::vector<CatalogueModel>& models,
+                                              const std::string& date) const {
     std::vector<const CatalogueModel*> out;
     for (const CatalogueModel& m : models) {
       const bool dated = std::any_of(m.dated.begin(), m.dated.end(), [&](const auto& d) { return d.first == date; });
@@ -301,7 +323,8 @@ class Planner {
     std::vector<std::string> kept;
     for (const std::string& alias : model.aliases) {
       if (taken.contains(alias) || alias == model.name) {
-        if (alias != model.name) plan_.messages.push_back(model.name + ": alias " + alias + " names another table model; not added");
+        if (alias != model.name)
+          plan_.messages.push_back(model.name + ": alias " + alias + " names another table model; not added");
       } else {
         kept.push_back(alias);
       }
@@ -352,7 +375,8 @@ ProviderPlan PlanProvider(const PlanInput& input) {
   std::erase_if(plan.messages, [&](const std::string& m) { return !seen.insert(m).second; });
   plan.changed = !planner.appended.empty();
   if (input.table == nullptr) {
-    plan.text = plan.changed ? TableHeader(std::string(input.mapping->provider), input.header_comment) + planner.appended : "";
+    plan.text =
+        plan.changed ? TableHeader(std::string(input.mapping->provider), input.header_comment) + planner.appended : "";
   } else {
     std::string text = input.existing_text;
     if (plan.changed && !text.empty() && text.back() != '\n') text += "\n";

@@ -14,10 +14,10 @@
 namespace lce::catalogue {
 
 struct TableVersion {
-  std::string effective_from;                          // as written
-  std::string date;                                    // its YYYY-MM-DD part, for ordering
-  std::map<std::string, int128> service_tiers;         // version-level multipliers (millionths)
-  std::map<std::string, Model> models;                 // by name, the whole state in force
+  std::string effective_from;                   // as written
+  std::string date;                             // its YYYY-MM-DD part, for ordering
+  std::map<std::string, int128> service_tiers;  // version-level multipliers (millionths)
+  std::map<std::string, Model> models;          // by name, the whole state in force
 };
 
 struct ExistingTable {

@@ -10,7 +10,8 @@ namespace {
 bool NeedsQuotes(const std::string& name) {
   static const std::vector<std::string> kWords = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"};
   std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (std::find(kWords.begin(), kWords.end(), lower) != kWords.end()) return true;
   if (name.empty() || (name[0] >= '0' && name[0] <= '9') || name[0] == '-' || name[0] == '.') return true;
   return name.find(':') != std::string::npos;

@@ -68,8 +68,9 @@ TEST_CASE("catalogue import: a long-context tier writes every key of the tier") 
                             "            per_million_tokens: {input: 6, output: 22.5, cached_input: 0.6, "
                             "cache_write: 7.5, cache_write_1h: 12}\n"));
   // LiteLLM only: 1e-07 per token is 0.1 per 1M exactly.
-  CHECK_THAT(text, Contains("      claude-haiku-4-5:\n"
-                            "        per_million_tokens: {input: 1, output: 5, cached_input: 0.1, cache_write: 1.25}\n"));
+  CHECK_THAT(text,
+             Contains("      claude-haiku-4-5:\n"
+                      "        per_million_tokens: {input: 1, output: 5, cached_input: 0.1, cache_write: 1.25}\n"));
   CHECK_THAT(plan.report, Contains("claude-sonnet-4-5: not imported: web_searches_kcount"));
   CHECK_THAT(text, StartsWith("# anthropic prices, USD per 1M tokens, imported from genai-prices ("));
   CHECK_THAT(text, Contains("provider: anthropic\ncurrency: USD\nversions:\n  # imported from"));
@@ -107,8 +108,10 @@ TEST_CASE("catalogue import: float noise is rounded, an inexact price refuses it
 
 TEST_CASE("catalogue import: a disagreement keeps the table's reviewed value") {
   const ImportPlan plan = Plan(Options(TempDir(true), {"openai"}));
-  CHECK_THAT(plan.report, Contains("openai/gpt-4o-2024-05-13: input genai-prices 2.5, litellm 5 -> kept table value 5\n"));
-  CHECK_THAT(plan.report, Contains("openai/gpt-4o-2024-05-13: output genai-prices 10, litellm 15 -> kept table value 15\n"));
+  CHECK_THAT(plan.report,
+             Contains("openai/gpt-4o-2024-05-13: input genai-prices 2.5, litellm 5 -> kept table value 5\n"));
+  CHECK_THAT(plan.report,
+             Contains("openai/gpt-4o-2024-05-13: output genai-prices 10, litellm 15 -> kept table value 15\n"));
   // The table's model stays as it is: not listed again, not made an alias of gpt-4o.
   const std::string appended = Change(plan, "openai.yaml").text.substr(Change(plan, "openai.yaml").old_size);
   CHECK_THAT(appended, !Contains("gpt-4o-2024-05-13"));
