@@ -109,22 +109,19 @@ class Merger {
       return;
     }
     const Model* table = TableModel(id);
-    Report(id, genai, litellm, table);
-    if (table != nullptr) {
-      if (same_name)
-        KeepTableFields(genai, litellm, table->schedule);
-      else
-        DropAlias(g, id);
-    } else if (in_.prefer == Source::kLitellm) {
-      if (same_name) {
-        genai = litellm;
-      } else {
-        DropAlias(g, id);
-        index_[id] = models_.size();
-        models_.push_back(l);
-      }
-    } else if (!same_name && index_.emplace(id, *at).second) {
-      g.model.aliases.push_back(id);
+    if (table != nullptr && table->name != g.model.name) {
+      Settle(id, genai, litellm, table);  // reports; the table's own model stays as it is
+      DropAlias(g, id);
+    } else if (table == nullptr && !same_name && in_.prefer == Source::kLitellm) {
+      Settle(id, genai, litellm, nullptr);
+      DropAlias(g, id);
+      index_[id] = models_.size();
+      models_.push_back(l);
+    } else if (table == nullptr && !same_name) {
+      Settle(id, genai, litellm, nullptr);
+      if (index_.emplace(id, *at).second) g.model.aliases.push_back(id);
+    } else {
+      genai = Settle(id, genai, litellm, table);
     }
   }
 
@@ -133,35 +130,41 @@ class Merger {
     aliases.erase(std::remove(aliases.begin(), aliases.end(), id), aliases.end());
   }
 
-  // Disagreeing fields (and tiers) take the table's values.
-  static void KeepTableFields(Schedule& genai, const Schedule& litellm, const Schedule& table) {
-    for (std::size_t i = 0; i < kFieldCount; ++i) {
-      const auto f = static_cast<Field>(i);
-      if (genai.base.Effective(f) != litellm.base.Effective(f)) genai.base.given[i] = table.base.Effective(f);
-    }
-    if (!SameTiers(genai, litellm)) genai.tiers = table.tiers;
+  // The table states a field when it writes it, or (except cache_write_1h,
+  // which older tables could not write) through its defaults.
+  static bool TableStates(const Model& table, std::size_t field) {
+    return table.schedule.base.given[field].has_value() || static_cast<Field>(field) != Field::kCacheWrite1h;
   }
 
-  void Report(const std::string& id, const Schedule& genai, const Schedule& litellm, const Model* table) {
+  // Settles a disagreement field by field and prints it: the table's value
+  // where the table states the field, else the preferred catalogue's.
+  Schedule Settle(const std::string& id, const Schedule& genai, const Schedule& litellm, const Model* table) {
+    const bool prefer_genai = in_.prefer == Source::kGenaiPrices;
+    const std::string took = std::string("took ") + SourceName(in_.prefer) + " value ";
     const std::string who = std::string(in_.mapping->provider) + "/" + id + ": ";
-    const std::string took =
-        table != nullptr ? "kept table value " : std::string("took ") + SourceName(in_.prefer) + " value ";
+    Schedule out = prefer_genai ? genai : litellm;
     for (std::size_t i = 0; i < kFieldCount; ++i) {
       const auto f = static_cast<Field>(i);
       const int128 a = genai.base.Effective(f), b = litellm.base.Effective(f);
       if (a == b || (!genai.base.given[i] && !litellm.base.given[i])) continue;
-      const int128 kept =
-          table != nullptr ? table->schedule.base.Effective(f) : (in_.prefer == Source::kGenaiPrices ? a : b);
+      std::string how;
+      if (table != nullptr && TableStates(*table, i)) {
+        out.base.given[i] = table->schedule.base.Effective(f);
+        how = "kept table value " + FormatPrice(*out.base.given[i]);
+      } else {
+        how = took + FormatPrice(out.base.Effective(f)) +
+              (table == nullptr ? " (not in the table)" : std::string(" (the table has no ") + kFieldNames[i] + ")");
+      }
       plan_.messages.push_back(who + kFieldNames[i] + " genai-prices " + FormatPrice(a) + ", litellm " +
-                               FormatPrice(b) + " -> " + took + FormatPrice(kept) +
-                               (table != nullptr ? "" : " (not in the table)"));
+                               FormatPrice(b) + " -> " + how);
     }
     if (!SameTiers(genai, litellm)) {
-      const Schedule& kept =
-          table != nullptr ? table->schedule : (in_.prefer == Source::kGenaiPrices ? genai : litellm);
+      if (table != nullptr) out.tiers = table->schedule.tiers;
       plan_.messages.push_back(who + "tiers genai-prices " + TiersText(genai) + ", litellm " + TiersText(litellm) +
-                               " -> " + took + TiersText(kept) + (table != nullptr ? "" : " (not in the table)"));
+                               " -> " + (table != nullptr ? "kept table value " : took) + TiersText(out) +
+                               (table != nullptr ? "" : " (not in the table)"));
     }
+    return out;
   }
 
   const PlanInput& in_;

@@ -76,6 +76,14 @@ TEST_CASE("catalogue import: a long-context tier writes every key of the tier") 
   CHECK_THAT(text, Contains("provider: anthropic\ncurrency: USD\nversions:\n  # imported from"));
 }
 
+TEST_CASE("catalogue import: starts_with rules become prefixes only with --emit-prefixes") {
+  ImportOptions options = Options(TempDir(false), {"anthropic"});
+  CHECK_THAT(Change(Plan(options), "anthropic.yaml").text, !Contains("prefixes:"));
+  options.emit_prefixes = true;
+  CHECK_THAT(Change(Plan(options), "anthropic.yaml").text,
+             Contains("      claude-sonnet-4-5:\n        prefixes: [claude-sonnet-4-5, claude-sonnet-4.5]\n"));
+}
+
 TEST_CASE("catalogue import: service-tier prices become a multiplier only when one ratio fits") {
   const ImportPlan plan = Plan(Options(TempDir(false), {"openai"}));
   const std::string& text = Change(plan, "openai.yaml").text;
