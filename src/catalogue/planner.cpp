@@ -306,6 +306,7 @@ class Planner {
       if (same_prices && wanted.aliases == table->aliases && wanted.prefixes == table->prefixes) return std::nullopt;
       plan_.changed_models.insert(wanted.name);
     } else {
+      if (!in_.emit_prefixes) wanted.prefixes.clear();
       DropTaken(wanted, taken);
       plan_.added.insert(wanted.name);
     }
@@ -346,7 +347,7 @@ class Planner {
     if (written.empty()) return;
     const bool first = in_.table == nullptr && !first_written;
     appended += (appended.empty() && !in_.existing_text.empty() ? "\n" : (appended.empty() ? "" : "\n"));
-    appended += VersionText(date, first, written, in_.version_comment, in_.emit_prefixes);
+    appended += VersionText(date, first, written, in_.version_comment);
     first_written = true;
     state_.date = date;
   }

@@ -47,11 +47,11 @@ std::string ScheduleText(const Schedule& schedule, const std::string& indent) {
   return out;
 }
 
-std::string ModelText(const Model& model, bool emit_prefixes) {
+std::string ModelText(const Model& model) {
   const std::string indent = "        ";
   std::string out = "      " + YamlName(model.name) + ":\n";
   if (!model.aliases.empty()) out += indent + "aliases: " + NameList(model.aliases) + "\n";
-  if (emit_prefixes && !model.prefixes.empty()) out += indent + "prefixes: " + NameList(model.prefixes) + "\n";
+  if (!model.prefixes.empty()) out += indent + "prefixes: " + NameList(model.prefixes) + "\n";
   out += ScheduleText(model.schedule, indent);
   if (!model.service_tiers.empty()) {
     out += indent + "service_tiers:\n";
@@ -84,12 +84,12 @@ std::string TableHeader(const std::string& provider, const std::string& comment)
 }
 
 std::string VersionText(const std::string& date, bool first, const std::vector<Model>& models,
-                        const std::string& comment, bool emit_prefixes) {
+                        const std::string& comment) {
   std::string out = comment.empty() ? "" : "  " + comment + "\n";
   out += "  - effective_from: " + date + "\n";
   if (!first) out += "    inherit: true\n";
   out += "    models:\n";
-  for (const Model& model : models) out += ModelText(model, emit_prefixes);
+  for (const Model& model : models) out += ModelText(model);
   return out;
 }
 

@@ -14,7 +14,7 @@ std::string TableHeader(const std::string& provider, const std::string& comment)
 
 // One list item of `versions:`, `inherit: true` unless `first`.
 std::string VersionText(const std::string& date, bool first, const std::vector<Model>& models,
-                        const std::string& comment, bool emit_prefixes);
+                        const std::string& comment);
 
 // A name as a YAML scalar, quoted when a plain scalar could read otherwise.
 std::string YamlName(const std::string& name);
