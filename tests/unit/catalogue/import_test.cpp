@@ -187,6 +187,24 @@ TEST_CASE("catalogue import: importing again changes nothing, byte for byte") {
   CHECK(Read(dir + "/xai.yaml") == written);
 }
 
+TEST_CASE("catalogue import: a result the loader refuses writes nothing") {
+  const std::string dir = TempDir(false);
+  const std::string other =
+      "provider: acme\ncurrency: USD\naliases: [x_ai]\nversions:\n  - effective_from: 2026-01-01\n"
+      "    per_unit: {calls: 0.01}\n";
+  std::ofstream(dir + "/acme.yaml") << other;
+  const ImportPlan plan = Plan(Options(dir, {"xai"}));
+  REQUIRE_FALSE(plan.loads.ok());
+  CHECK_THAT(plan.loads.message(), Contains("would not load") && Contains("x_ai"));
+  CHECK_FALSE(ApplyImport(plan, dir).ok());
+  std::ostringstream out, err;
+  CHECK(RunPricingCommand(
+            {"import", "--litellm=" + kFixtures + "/litellm.json", "--pricing.dir=" + dir, "--providers=xai"}, out,
+            err) == 2);
+  CHECK_FALSE(fs::exists(dir + "/xai.yaml"));
+  CHECK(Read(dir + "/acme.yaml") == other);
+}
+
 TEST_CASE("catalogue import: the pricing command's exit codes") {
   const std::string dir = TempDir(false);
   std::ostringstream out, err;
