@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <string_view>
 
 #include "llm_cost_exporter/catalogue.h"
 #include "llm_cost_exporter/pricing.h"
@@ -80,11 +81,21 @@ std::string Summary(const ProviderPlan& plan, const ProviderMapping& m) {
   return out;
 }
 
-std::string SourceComment(const ImportOptions& o, const std::string& date) {
+// "# provider prices ... imported on DATE" and one "#   from ..." line per catalogue.
+std::string HeaderComment(const ImportOptions& o, std::string_view provider, const std::string& date) {
+  std::string out = "# " + std::string(provider) +
+                    " prices, USD per 1M tokens, imported by `llm_cost_exporter pricing " + "import` on " + date + "\n";
+  if (!o.genai_prices_file.empty()) out += "#   from genai-prices: " + o.genai_prices_file + "\n";
+  if (!o.litellm_file.empty()) out += "#   from LiteLLM: " + o.litellm_file + "\n";
+  return out + "# Review before relying on them; never edit a past version, import or add a new one.\n";
+}
+
+// "# imported from genai-prices and LiteLLM on DATE", above each appended version.
+std::string VersionComment(const ImportOptions& o, const std::string& date) {
   std::string sources;
-  if (!o.genai_prices_file.empty()) sources += "genai-prices (" + o.genai_prices_file + ")";
-  if (!o.litellm_file.empty()) sources += (sources.empty() ? "" : " and ") + ("LiteLLM (" + o.litellm_file + ")");
-  return "imported from " + sources + " on " + date;
+  if (!o.genai_prices_file.empty()) sources += "genai-prices";
+  if (!o.litellm_file.empty()) sources += std::string(sources.empty() ? "" : " and ") + "LiteLLM";
+  return "# imported from " + sources + " on " + date;
 }
 
 // The whole directory as it would be after the import loads with the real loader.
@@ -114,7 +125,6 @@ Result<ImportPlan> PlanImport(const ImportOptions& options) {
   Result<std::unique_ptr<JsonNode>> litellm = LoadCatalogue(options.litellm_file);
   if (!litellm.ok()) return litellm.status();
   const std::string today = FormatIsoDate(NowUnixNs());
-  const std::string comment = SourceComment(options, today);
 
   ImportPlan plan;
   for (const ProviderMapping* m : *mappings) {
@@ -136,9 +146,8 @@ Result<ImportPlan> PlanImport(const ImportOptions& options) {
     input.table = table ? &*table : nullptr;
     input.existing_text = existing != docs->end() ? existing->second : "";
     input.default_date = *date;
-    input.header_comment = "# " + std::string(m->provider) + " prices, USD per 1M tokens, " + comment +
-                           "\n# by `llm_cost_exporter pricing import`. Review before relying on them.\n";
-    input.version_comment = "# " + comment;
+    input.header_comment = HeaderComment(options, m->provider, today);
+    input.version_comment = VersionComment(options, today);
     input.prefer = options.prefer_litellm ? Source::kLitellm : Source::kGenaiPrices;
     input.emit_prefixes = options.emit_prefixes;
     ProviderPlan provider = PlanProvider(input);

@@ -72,8 +72,12 @@ TEST_CASE("catalogue import: a long-context tier writes every key of the tier") 
              Contains("      claude-haiku-4-5:\n"
                       "        per_million_tokens: {input: 1, output: 5, cached_input: 0.1, cache_write: 1.25}\n"));
   CHECK_THAT(plan.report, Contains("claude-sonnet-4-5: not imported: web_searches_kcount"));
-  CHECK_THAT(text, StartsWith("# anthropic prices, USD per 1M tokens, imported from genai-prices ("));
-  CHECK_THAT(text, Contains("provider: anthropic\ncurrency: USD\nversions:\n  # imported from"));
+  CHECK_THAT(text,
+             StartsWith("# anthropic prices, USD per 1M tokens, imported by `llm_cost_exporter pricing import` on "));
+  CHECK_THAT(text, Contains("\n#   from genai-prices: " + kFixtures +
+                            "/genai-prices.json\n#   from LiteLLM: " + kFixtures + "/litellm.json\n"));
+  CHECK_THAT(text,
+             Contains("provider: anthropic\ncurrency: USD\nversions:\n  # imported from genai-prices and LiteLLM on "));
 }
 
 TEST_CASE("catalogue import: starts_with rules become prefixes only with --emit-prefixes") {
