@@ -19,13 +19,6 @@ constexpr std::array<std::pair<std::string_view, Field>, kFieldCount> kGenaiFiel
     {"output_reasoning_mtok", Field::kReasoning},
 }};
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // One field's base price and its tiers (start -> price), ascending.
 struct FieldPrices {
   int128 base = 0;
@@ -180,10 +173,10 @@ Result<CatalogueModel> ReadModel(const JsonNode& node, std::vector<std::string>&
 void KeepFreeNames(Model& model, std::set<std::string>& taken, std::vector<std::string>& messages) {
   std::vector<std::string> kept;
   for (std::string& alias : model.aliases) {
-    if (Lower(alias) == Lower(model.name)) continue;
+    if (Lowercase(alias) == Lowercase(model.name)) continue;
     if (!IsTableName(alias)) {
       messages.push_back(model.name + ": alias '" + alias + "' not imported: not a valid table name");
-    } else if (taken.insert(Lower(alias)).second) {
+    } else if (taken.insert(Lowercase(alias)).second) {
       kept.push_back(std::move(alias));
     }
   }
@@ -191,6 +184,13 @@ void KeepFreeNames(Model& model, std::set<std::string>& taken, std::vector<std::
 }
 
 }  // namespace
+
+std::string Lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
 
 bool IsTableName(std::string_view text) {
   if (text.empty() || text.size() > 128) return false;
@@ -201,7 +201,7 @@ bool IsTableName(std::string_view text) {
 }
 
 bool ClauseMatches(const JsonNode& clause, std::string_view name) {
-  const std::string lower = Lower(name);
+  const std::string lower = Lowercase(name);
   const auto text = [&](std::string_view key) -> const JsonNode* {
     const JsonNode* v = clause.Find(key);
     return v != nullptr && v->is_string() ? v : nullptr;
@@ -212,10 +212,10 @@ bool ClauseMatches(const JsonNode& clause, std::string_view name) {
   if (const JsonNode* all = clause.Find("and"); all != nullptr && all->is_array()) {
     return std::all_of(all->items.begin(), all->items.end(), [&](const JsonNode& c) { return ClauseMatches(c, name); });
   }
-  if (const JsonNode* v = text("equals")) return lower == Lower(v->text);
-  if (const JsonNode* v = text("starts_with")) return lower.starts_with(Lower(v->text));
-  if (const JsonNode* v = text("ends_with")) return lower.ends_with(Lower(v->text));
-  if (const JsonNode* v = text("contains")) return lower.find(Lower(v->text)) != std::string::npos;
+  if (const JsonNode* v = text("equals")) return lower == Lowercase(v->text);
+  if (const JsonNode* v = text("starts_with")) return lower.starts_with(Lowercase(v->text));
+  if (const JsonNode* v = text("ends_with")) return lower.ends_with(Lowercase(v->text));
+  if (const JsonNode* v = text("contains")) return lower.find(Lowercase(v->text)) != std::string::npos;
   if (const JsonNode* v = text("regex")) {
     try {
       return std::regex_search(lower, std::regex(v->text));
@@ -249,7 +249,7 @@ CatalogueProvider ReadGenaiPrices(const JsonNode& root, const ProviderMapping& m
       out.refused.push_back(name);
       continue;
     }
-    if (!taken.insert(Lower(model->model.name)).second) {
+    if (!taken.insert(Lowercase(model->model.name)).second) {
       out.messages.push_back(name + ": skipped: an earlier model already has this name");
       continue;
     }

@@ -60,7 +60,7 @@ class Merger {
   }
 
  private:
-  void Index(const std::string& name, std::size_t i) { index_.emplace(name, i); }
+  void Index(const std::string& name, std::size_t i) { index_.emplace(Lowercase(name), i); }
 
   // contains/regex/ends_with rules are only expanded against LiteLLM ids.
   void ReportUnusedRules() {
@@ -75,7 +75,7 @@ class Merger {
   // The genai-prices model a LiteLLM id resolves to: exact name or alias,
   // else the first whose prefixes or rules match it.
   std::optional<std::size_t> Resolve(const std::string& id) {
-    if (const auto it = index_.find(id); it != index_.end()) return it->second;
+    if (const auto it = index_.find(Lowercase(id)); it != index_.end()) return it->second;
     for (std::size_t i = 0; i < models_.size(); ++i) {
       const CatalogueModel& g = models_[i];
       if ((g.has_rules || !g.model.prefixes.empty()) && g.match != nullptr && ClauseMatches(*g.match, id)) {
@@ -95,7 +95,7 @@ class Merger {
     const std::string& id = l.model.name;
     const std::optional<std::size_t> at = Resolve(id);
     if (!at) {
-      index_.emplace(id, models_.size());
+      index_.emplace(Lowercase(id), models_.size());
       models_.push_back(l);
       return;
     }
@@ -105,7 +105,7 @@ class Merger {
     const Schedule& litellm = l.model.schedule;
     if (same_name && g.model.service_tiers.empty()) g.model.service_tiers = l.model.service_tiers;
     if (genai.SameAs(litellm)) {
-      if (!same_name && index_.emplace(id, *at).second) g.model.aliases.push_back(id);
+      if (!same_name && index_.emplace(Lowercase(id), *at).second) g.model.aliases.push_back(id);
       return;
     }
     const Model* table = TableModel(id);
@@ -115,11 +115,11 @@ class Merger {
     } else if (table == nullptr && !same_name && in_.prefer == Source::kLitellm) {
       Settle(id, genai, litellm, nullptr);
       DropAlias(g, id);
-      index_[id] = models_.size();
+      index_[Lowercase(id)] = models_.size();
       models_.push_back(l);
     } else if (table == nullptr && !same_name) {
       Settle(id, genai, litellm, nullptr);
-      if (index_.emplace(id, *at).second) g.model.aliases.push_back(id);
+      if (index_.emplace(Lowercase(id), *at).second) g.model.aliases.push_back(id);
     } else {
       genai = Settle(id, genai, litellm, table);
     }
@@ -170,8 +170,8 @@ class Merger {
   const PlanInput& in_;
   ProviderPlan& plan_;
   std::vector<CatalogueModel> models_;
-  std::map<std::string, std::size_t> index_;
-  std::set<std::size_t> expanded_;  // models whose rules matched a LiteLLM id
+  std::map<std::string, std::size_t> index_;  // lower-cased names and aliases
+  std::set<std::size_t> expanded_;            // models whose rules matched a LiteLLM id
 };
 
 // The catalogue's service tiers agree with the table model's (model map over
@@ -195,15 +195,22 @@ bool SamePrices(const Model& catalogue, const Model& table, const TableVersion& 
   return catalogue.schedule.SameAs(table.schedule) && SameServiceTiers(catalogue, table, version);
 }
 
-// Names of every model of `version` other than `except`.
-std::set<std::string> OtherNames(const TableVersion& version, const std::string& except) {
+// The lower-cased names, aliases and prefixes of every model of `version`
+// other than `except`.
+struct TakenNames {
   std::set<std::string> names;
+  std::set<std::string> prefixes;
+};
+
+TakenNames OtherNames(const TableVersion& version, const std::string& except) {
+  TakenNames taken;
   for (const auto& [name, model] : version.models) {
     if (name == except) continue;
-    names.insert(name);
-    names.insert(model.aliases.begin(), model.aliases.end());
+    taken.names.insert(Lowercase(name));
+    for (const std::string& alias : model.aliases) taken.names.insert(Lowercase(alias));
+    for (const std::string& prefix : model.prefixes) taken.prefixes.insert(Lowercase(prefix));
   }
-  return names;
+  return taken;
 }
 
 void AppendUnique(std::vector<std::string>& to, const std::vector<std::string>& from) {
@@ -289,7 +296,7 @@ class Planner {
       }
       return std::nullopt;
     }
-    const std::set<std::string> taken = OtherNames(state_, wanted.name);
+    const TakenNames taken = OtherNames(state_, wanted.name);
     if (table != nullptr) {
       const bool same_prices = SamePrices(wanted, *table, state_);
       std::map<std::string, ServiceTier> tiers = table->service_tiers;
@@ -323,17 +330,31 @@ class Planner {
     }
   }
 
-  void DropTaken(Model& model, const std::set<std::string>& taken) {
-    std::vector<std::string> kept;
+  // Drops aliases and prefixes another model already has (the first wins),
+  // and repeats within the model.
+  void DropTaken(Model& model, const TakenNames& taken) {
+    std::set<std::string> own = {Lowercase(model.name)};
+    std::vector<std::string> aliases;
     for (const std::string& alias : model.aliases) {
-      if (taken.contains(alias) || alias == model.name) {
-        if (alias != model.name)
-          plan_.messages.push_back(model.name + ": alias " + alias + " names another table model; not added");
-      } else {
-        kept.push_back(alias);
+      const std::string key = Lowercase(alias);
+      if (taken.names.contains(key)) {
+        plan_.messages.push_back(model.name + ": alias " + alias + " names another table model; not added");
+      } else if (own.insert(key).second) {
+        aliases.push_back(alias);
       }
     }
-    model.aliases = std::move(kept);
+    model.aliases = std::move(aliases);
+    std::set<std::string> own_prefixes;
+    std::vector<std::string> prefixes;
+    for (const std::string& prefix : model.prefixes) {
+      const std::string key = Lowercase(prefix);
+      if (taken.prefixes.contains(key)) {
+        plan_.messages.push_back(model.name + ": prefix " + prefix + " belongs to another table model; not added");
+      } else if (own_prefixes.insert(key).second) {
+        prefixes.push_back(prefix);
+      }
+    }
+    model.prefixes = std::move(prefixes);
   }
 
   void AppendVersion(const std::vector<const CatalogueModel*>& models, const std::string& date) {

@@ -24,6 +24,9 @@ CatalogueProvider ReadLitellm(const JsonNode& root, const ProviderMapping& mappi
 // regex as ECMAScript search). Unknown clauses never match.
 bool ClauseMatches(const JsonNode& clause, std::string_view name);
 
+// ASCII lower case: names, aliases and prefixes match case-insensitively.
+std::string Lowercase(std::string_view text);
+
 // A valid table name: 1..128 of A-Z a-z 0-9 _ . : / - (the loader's rule).
 bool IsTableName(std::string_view name);
 
