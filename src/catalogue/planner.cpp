@@ -334,27 +334,24 @@ class Planner {
   // and repeats within the model.
   void DropTaken(Model& model, const TakenNames& taken) {
     std::set<std::string> own = {Lowercase(model.name)};
-    std::vector<std::string> aliases;
-    for (const std::string& alias : model.aliases) {
-      const std::string key = Lowercase(alias);
-      if (taken.names.contains(key)) {
-        plan_.messages.push_back(model.name + ": alias " + alias + " names another table model; not added");
-      } else if (own.insert(key).second) {
-        aliases.push_back(alias);
-      }
-    }
-    model.aliases = std::move(aliases);
+    model.aliases = KeepFree(model.name, model.aliases, taken.names, own, "alias");
     std::set<std::string> own_prefixes;
-    std::vector<std::string> prefixes;
-    for (const std::string& prefix : model.prefixes) {
-      const std::string key = Lowercase(prefix);
-      if (taken.prefixes.contains(key)) {
-        plan_.messages.push_back(model.name + ": prefix " + prefix + " belongs to another table model; not added");
-      } else if (own_prefixes.insert(key).second) {
-        prefixes.push_back(prefix);
+    model.prefixes = KeepFree(model.name, model.prefixes, taken.prefixes, own_prefixes, "prefix");
+  }
+
+  std::vector<std::string> KeepFree(const std::string& model, const std::vector<std::string>& names,
+                                    const std::set<std::string>& taken, std::set<std::string>& own,
+                                    const std::string& what) {
+    std::vector<std::string> kept;
+    for (const std::string& name : names) {
+      const std::string key = Lowercase(name);
+      if (taken.contains(key)) {
+        plan_.messages.push_back(model + ": " + what + " " + name + " belongs to another table model; not added");
+      } else if (own.insert(key).second) {
+        kept.push_back(name);
       }
     }
-    model.prefixes = std::move(prefixes);
+    return kept;
   }
 
   void AppendVersion(const std::vector<const CatalogueModel*>& models, const std::string& date) {
