@@ -376,6 +376,28 @@ class Planner {
   std::string newest_;
 };
 
+// Table models no catalogue names any more are kept (an import never
+// removes); they are listed so a reviewer can retire them by hand.
+void ReportKept(const PlanInput& input, ProviderPlan& plan) {
+  const ExistingTable* table = input.table;
+  if (table == nullptr || table->versions.empty()) return;
+  std::set<std::string> known;
+  for (const CatalogueProvider* c : {input.genai, input.litellm}) {
+    if (c == nullptr) continue;
+    for (const CatalogueModel& m : c->models) {
+      known.insert(Lowercase(m.model.name));
+      for (const std::string& alias : m.model.aliases) known.insert(Lowercase(alias));
+    }
+  }
+  std::string kept;
+  for (const auto& [name, model] : table->versions.back().models) {
+    bool named = known.contains(Lowercase(name));
+    for (const std::string& alias : model.aliases) named = named || known.contains(Lowercase(alias));
+    if (!named) kept += (kept.empty() ? "" : ", ") + name;
+  }
+  if (!kept.empty()) plan.messages.push_back("kept, not in the catalogues: " + kept);
+}
+
 }  // namespace
 
 ProviderPlan PlanProvider(const PlanInput& input) {
@@ -393,6 +415,7 @@ ProviderPlan PlanProvider(const PlanInput& input) {
   const std::vector<CatalogueModel> models = Merger(input, plan).Merge();
   Planner planner(input, plan);
   planner.Run(models);
+  ReportKept(input, plan);
   std::set<std::string> seen;
   std::erase_if(plan.messages, [&](const std::string& m) { return !seen.insert(m).second; });
   plan.changed = !planner.appended.empty();

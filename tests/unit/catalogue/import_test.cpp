@@ -127,6 +127,9 @@ TEST_CASE("catalogue import: a disagreement keeps the table's reviewed value") {
   // The table's model stays as it is: not listed again, not made an alias of gpt-4o.
   const std::string appended = Change(plan, "openai.yaml").text.substr(Change(plan, "openai.yaml").old_size);
   CHECK_THAT(appended, !Contains("gpt-4o-2024-05-13"));
+  // Models the catalogues no longer list are kept and named.
+  CHECK_THAT(plan.report, Contains("  kept, not in the catalogues: gpt-3-retired\n"));
+  CHECK_THAT(appended, !Contains("remove"));
 }
 
 TEST_CASE("catalogue import: a disagreement on a model the table lacks takes --prefer") {
