@@ -404,8 +404,13 @@ Result<ParsedModel> TableParser::Model(const std::string& name, const YAML::Node
 Status TableParser::AddModel(ParsedModel model, const YAML::Node& name_node, const std::string& path,
                              VersionPrices& version) const {
   const std::size_t index = version.models.size();
-  std::vector<NamedNode> names = std::move(model.aliases);
-  names.insert(names.begin(), NamedNode{model.prices.name, name_node});
+  // Built by appending only: shifting elements would assign YAML::Nodes, and
+  // assigning a YAML::Node writes through into the document (an inheriting
+  // version re-reads these nodes).
+  std::vector<NamedNode> names;
+  names.reserve(model.aliases.size() + 1);
+  names.push_back(NamedNode{model.prices.name, name_node});
+  for (NamedNode& alias : model.aliases) names.push_back(std::move(alias));
   for (std::size_t i = 0; i < names.size(); ++i) {
     const auto [it, inserted] = version.model_index.emplace(names[i].name, index);
     if (!inserted) {
