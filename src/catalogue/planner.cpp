@@ -86,9 +86,12 @@ class Merger {
     return std::nullopt;
   }
 
+  // The table's model `name` in force on the import date (the date the
+  // catalogues' undated prices are compared at).
   const Model* TableModel(const std::string& name) const {
-    if (in_.table == nullptr || in_.table->versions.empty()) return nullptr;
-    return FindModel(in_.table->versions.back(), name);
+    if (in_.table == nullptr) return nullptr;
+    const TableVersion* version = VersionAt(*in_.table, in_.default_date);
+    return version == nullptr ? nullptr : FindModel(*version, name);
   }
 
   void MergeOne(const CatalogueModel& l) {

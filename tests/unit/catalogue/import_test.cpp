@@ -156,8 +156,11 @@ TEST_CASE("catalogue import: a dated change becomes a dated version") {
 
 TEST_CASE("catalogue import: a future-dated price becomes a future version") {
   const ImportPlan plan = Plan(Options(TempDir(false), {"google"}));
+  // The future version inherits a model with three aliases (a loader regression).
+  CHECK(plan.loads.ok());
   const std::string& text = Change(plan, "google.yaml").text;
-  CHECK_THAT(text, Contains("  - effective_from: 2026-12-01\n    models:\n      gemini-3.6-flash:\n"
+  CHECK_THAT(text, Contains("        aliases: [gemini-2.5-pro-001, gemini-2.5-pro-002, gemini-2.5-pro-latest]\n"));
+  CHECK_THAT(text, Contains("      gemini-3.6-flash:\n"
                             "        per_million_tokens: {input: 0.75, output: 3.75, cached_input: 0.075}\n"));
   CHECK_THAT(text, Contains("  - effective_from: 2027-01-01\n    inherit: true\n    models:\n      gemini-3.6-flash:\n"
                             "        per_million_tokens: {input: 1.5, output: 7.5, cached_input: 0.15}\n"));
@@ -210,6 +213,23 @@ TEST_CASE("catalogue import: a result the loader refuses writes nothing") {
             err) == 2);
   CHECK_FALSE(fs::exists(dir + "/xai.yaml"));
   CHECK(Read(dir + "/acme.yaml") == other);
+}
+
+TEST_CASE("catalogue import: an import into reviewed tables loads and a second one changes nothing") {
+  const std::string dir = TempDir(true);
+  const std::string before = Read(dir + "/openai.yaml");
+  const ImportOptions options = Options(dir, {"openai", "anthropic", "google"});
+  const ImportPlan first = Plan(options);
+  INFO(first.loads.message());
+  REQUIRE(first.loads.ok());
+  REQUIRE(ApplyImport(first, dir).ok());
+  const std::string after = Read(dir + "/openai.yaml");
+  CHECK(after.substr(0, before.size()) == before);
+  CHECK_THAT(after.substr(before.size()), Contains("\n  - effective_from: 2026-12-01\n    inherit: true\n"));
+  const ImportPlan second = Plan(options);
+  CHECK(second.changes.empty());
+  CHECK(second.loads.ok());
+  CHECK(Read(dir + "/openai.yaml") == after);
 }
 
 TEST_CASE("catalogue import: the pricing command's exit codes") {
