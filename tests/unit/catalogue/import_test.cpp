@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include "llm_cost_exporter/catalogue.h"
 
@@ -18,10 +20,27 @@ using Catch::StartsWith;
 
 const std::string kFixtures = std::string(LCE_SOURCE_DIR) + "/tests/unit/catalogue/fixtures";
 
+// The directories TempDir made, removed when the test binary exits.
+class TempDirs {
+ public:
+  ~TempDirs() {
+    for (const std::string& dir : dirs_) {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  }
+  void Add(std::string dir) { dirs_.push_back(std::move(dir)); }
+
+ private:
+  std::vector<std::string> dirs_;
+};
+
 // A fresh directory, optionally with the fixture tables copied in.
 std::string TempDir(bool with_tables) {
+  static TempDirs made;
   std::string pattern = (fs::temp_directory_path() / "lce-catalogue-XXXXXX").string();
   REQUIRE(mkdtemp(pattern.data()) != nullptr);
+  made.Add(pattern);
   if (with_tables) fs::copy(kFixtures + "/tables", pattern);
   return pattern;
 }
