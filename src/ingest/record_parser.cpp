@@ -598,15 +598,15 @@ void RecordParser::CheckParts() {
   }
 }
 
-// Required and cross-field rules, checked after every field was read.
+// Required and cross-field rules, checked after every field was read. An LLM
+// call may omit `vendor`: pricing takes it from the one table that knows the
+// model (docs/pricing.md).
 void RecordParser::CheckRecord() {
   const UsageRecord& r = *record_;
   if (r.event.empty()) {
     Reject(RejectReason::kMissingField, FieldPath{"", "event"}, "is required");
   } else if (!r.model.empty() && !r.has_token_usage) {
     Reject(RejectReason::kMissingField, FieldPath{"", "token_usage"}, "is required when \"model\" is set");
-  } else if (!r.model.empty() && r.vendor.empty()) {
-    Reject(RejectReason::kMissingField, FieldPath{"", "vendor"}, "is required when \"model\" is set");
   } else if (r.has_token_usage && r.model.empty()) {
     Reject(RejectReason::kMissingField, FieldPath{"", "model"}, "is required when \"token_usage\" is set");
   } else if (has_units_ && r.vendor.empty()) {

@@ -7,28 +7,11 @@
 #include "llm_cost_exporter/otlp.h"
 
 namespace lce {
-namespace {
-
-// gen_ai.provider.name / gen_ai.system values (lower-cased) whose vendor has
-// another name in pricing/*.yaml (`provider:`). Kept small; docs/otlp.md.
-struct VendorAlias {
-  std::string_view from;
-  std::string_view to;
-};
-constexpr VendorAlias kVendorAliases[] = {
-    {"az.ai.openai", "openai"}, {"azure.ai.openai", "openai"}, {"gemini", "google"},    {"gcp.gemini", "google"},
-    {"gcp.gen_ai", "google"},   {"gcp.vertex_ai", "google"},   {"vertex_ai", "google"},
-};
-
-}  // namespace
 
 std::string_view NormalizeOtlpVendor(std::string_view value, std::string* out) {
   out->assign(value);
   for (char& c : *out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  for (const VendorAlias& alias : kVendorAliases) {
-    if (alias.from == *out) return alias.to;
   }
   return *out;
 }

@@ -257,17 +257,15 @@ class SpanMapper {
                     "attribute");
     }
     if (!ReadLabel(model, &r->model)) return false;
-    const Found vendor = FindFirst(span_.attributes, keys_.vendor, false);
-    if (!vendor) {
-      return Reject(RejectReason::kMissingField, FirstKey(keys_.vendor, "vendor"), "is required when a model is set",
-                    "attribute");
+    // Without a vendor attribute, pricing takes the vendor from the model.
+    if (const Found vendor = FindFirst(span_.attributes, keys_.vendor, false)) {
+      if (vendor.value().kind != OtlpValue::Kind::kString) {
+        return RejectAttribute(RejectReason::kWrongType, vendor,
+                               std::string("expected a stringValue, got ") + KindName(vendor.value().kind));
+      }
+      std::string normalized;
+      if (!KeepLabel(NormalizeOtlpVendor(vendor.value().string, &normalized), vendor, &r->vendor)) return false;
     }
-    if (vendor.value().kind != OtlpValue::Kind::kString) {
-      return RejectAttribute(RejectReason::kWrongType, vendor,
-                             std::string("expected a stringValue, got ") + KindName(vendor.value().kind));
-    }
-    std::string normalized;
-    if (!KeepLabel(NormalizeOtlpVendor(vendor.value().string, &normalized), vendor, &r->vendor)) return false;
     r->has_token_usage = true;
     if (Contains(otlp_.disjoint_cache_vendors, r->vendor)) {
       // Each part is within the bound, so the sum cannot overflow.

@@ -14,8 +14,8 @@ LedgerEntry EntryFor(const UsageRecord& record, const PriceResult& price) {
   entry.timestamp_unix_ns = record.timestamp_unix_ns;
   entry.service = record.service;
   entry.campaign_id = record.campaign_id;
-  entry.vendor = record.vendor;
-  entry.model = record.model;
+  entry.vendor = price.vendor;  // as priced: the table's names when they matched
+  entry.model = price.model;
   entry.cost = price.total;
   entry.fingerprint = RecordFingerprint(record);
   entry.retry = record.is_retry();
@@ -27,6 +27,15 @@ RecordError ErrorAt(std::size_t index, RejectReason reason, std::string field, c
   std::string text = "record " + std::to_string(index) + ": ";
   if (!field.empty()) text += "field \"" + field + "\": ";
   return RecordError{index, std::move(field), reason, text + message};
+}
+
+// A record with a model and no vendor that several tables price: rejected
+// alone, since guessing would put its cost on the wrong vendor.
+RecordError AmbiguousVendorError(const UsageRecord& record, const PriceResult& price, std::size_t index) {
+  return ErrorAt(index, RejectReason::kMissingField, "vendor",
+                 "is required: model \"" + std::string(record.model) + "\" is priced by " +
+                     std::string(price.vendor_candidates[0]) + " and " + std::string(price.vendor_candidates[1]) +
+                     " (and maybe others); give the vendor");
 }
 
 // The field that made a record's cost: its tokens, unless its units cost more.
@@ -95,6 +104,10 @@ Result<IngestSummary> IngestPipeline::Ingest(Batch&& batch, const PriceBook& pri
   for (std::size_t i = 0; i < count; ++i) {
     const UsageRecord& record = batch.records[i];
     priced.push_back(prices.Price(record));
+    if (priced.back().outcome == PriceOutcome::kAmbiguousVendor) {
+      late_errors.push_back(AmbiguousVendorError(record, priced.back(), batch.record_index[i]));
+      continue;
+    }
     if (std::optional<RecordError> error = CostError(record, priced.back(), batch_cost, batch.record_index[i])) {
       late_errors.push_back(std::move(*error));
       continue;
@@ -109,7 +122,7 @@ Result<IngestSummary> IngestPipeline::Ingest(Batch&& batch, const PriceBook& pri
   IngestSummary summary;
   for (std::size_t j = 0; j < entries.size(); ++j) {
     const std::size_t i = entry_record[j];
-    const UsageRecord& record = batch.records[i];
+    UsageRecord& record = batch.records[i];
     switch ((*outcomes)[j]) {
       case EntryOutcome::kNew: break;
       case EntryOutcome::kDuplicate: ++summary.duplicate; continue;
@@ -123,6 +136,9 @@ Result<IngestSummary> IngestPipeline::Ingest(Batch&& batch, const PriceBook& pri
       budgets_.Record(record.campaign_id, record.timestamp_unix_ns, priced[i].total, record.is_retry(),
                       record.reservation_id);
     }
+    // Labels as priced (the fingerprint, computed above, saw the record as sent).
+    record.vendor = priced[i].vendor;
+    record.model = priced[i].model;
     usage_.Observe(record, priced[i]);
     ++summary.accepted;
     if (priced[i].unpriced()) ++summary.unpriced;

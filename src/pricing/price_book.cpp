@@ -81,6 +81,7 @@ std::string_view PriceOutcomeName(PriceOutcome outcome) {
     case PriceOutcome::kUnknownModel: return "unknown_model";
     case PriceOutcome::kUnknownServiceTier: return "unknown_service_tier";
     case PriceOutcome::kUnknownUnit: return "unknown_unit";
+    case PriceOutcome::kAmbiguousVendor: return "ambiguous_vendor";
   }
   return "unknown";
 }
@@ -92,28 +93,18 @@ const std::vector<PriceTableInfo>& PriceBook::tables() const { return impl_->tab
 
 PriceResult PriceBook::Price(const UsageRecord& record) const {
   PriceResult result;
+  result.vendor = record.vendor;
+  result.model = record.model;
   const bool has_tokens = record.is_llm_call();
   if (!has_tokens && record.units.empty()) return result;
 
-  // The version in force: the last one with effective_from <= timestamp.
-  PriceOutcome lookup = PriceOutcome::kPriced;
-  const VersionPrices* version = nullptr;
-  const auto provider = impl_->vendor_index.find(record.vendor);
-  if (provider == impl_->vendor_index.end()) {
-    lookup = PriceOutcome::kUnknownVendor;
-  } else {
-    const auto& versions = impl_->providers[provider->second].versions;
-    const auto next =
-        std::upper_bound(versions.begin(), versions.end(), record.timestamp_unix_ns,
-                         [](std::int64_t t, const VersionPrices& v) { return t < v.effective_from_unix_ns; });
-    if (next == versions.begin()) {
-      lookup = PriceOutcome::kNoVersionInForce;
-    } else {
-      version = &*std::prev(next);
-    }
-  }
-
-  const ModelPrices* model = version != nullptr && has_tokens ? version->FindModel(record.model) : nullptr;
+  const Match match = impl_->Resolve(record);
+  const VersionPrices* version = match.version;
+  const ModelPrices* model = match.model;
+  const PriceOutcome lookup = match.failure;
+  if (match.provider != nullptr) result.vendor = match.provider->name;
+  if (model != nullptr) result.model = model->name;
+  result.vendor_candidates = match.candidates;
   std::optional<PriceOutcome> first_failure;
   if (has_tokens) {
     result.token_outcome = version == nullptr ? lookup : PriceTokens(model, record, &result.token_cost);

@@ -35,13 +35,26 @@ Result<std::string> ReadFile(const fs::path& path) {
   return text.str();
 }
 
-// Registers a provider name or alias; each may belong to one provider only.
+// Registers a provider name or alias, as written and lower-cased (vendors
+// match in any case); each may belong to one provider only.
 Status RegisterVendor(const std::string& name, std::size_t index, PriceBook::Impl& impl) {
-  const auto [it, inserted] = impl.vendor_index.emplace(name, index);
-  if (inserted) return Status::Ok();
-  const pricing::ProviderTable& owner = impl.providers[it->second];
-  return Status::InvalidArgument(impl.providers[index].file + ": provider name or alias '" + name +
-                                 "' is already used by provider '" + owner.name + "' (" + owner.file + ")");
+  const auto taken = [&](std::size_t owner_index, bool folded) {
+    const pricing::ProviderTable& owner = impl.providers[owner_index];
+    return Status::InvalidArgument(impl.providers[index].file + ": provider name or alias '" + name +
+                                   "' is already used by provider '" + owner.name + "' (" + owner.file + ")" +
+                                   (folded ? " (names match in any case)" : ""));
+  };
+  const auto exact = impl.vendor_index.emplace(name, index);
+  if (!exact.second) return taken(exact.first->second, false);
+  std::string folded = name;
+  for (char& c : folded) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  if (folded == name) return Status::Ok();
+  // The lower-cased form may repeat another name of the same provider ("Acme", "acme").
+  const auto lower = impl.vendor_index.emplace(std::move(folded), index);
+  if (!lower.second && lower.first->second != index) return taken(lower.first->second, true);
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<PriceBook::Impl>> Assemble(std::vector<pricing::ProviderTable> providers) {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -74,17 +75,32 @@ struct ModelPrices {
   StringMap<Money> per_unit;               // Money per unit
 };
 
+// Names are 1..kMaxNameLength characters (the loader and ingest check it).
+inline constexpr std::size_t kMaxNameLength = 128;
+
+// `text` lower-cased (ASCII) into `buffer`; nullopt when it has no upper-case
+// letter (so a second lookup would find nothing new) or is too long.
+std::optional<std::string_view> FoldCase(std::string_view text, std::array<char, kMaxNameLength>& buffer);
+
+// A model prefix rule, lower-cased.
+struct ModelPrefix {
+  std::string prefix;
+  std::size_t model = 0;  // models[i]
+};
+
 struct VersionPrices {
   std::string effective_from;  // as written in the file
   std::int64_t effective_from_unix_ns = 0;
   std::vector<ModelPrices> models;
-  StringMap<std::size_t> model_index;  // model name or alias -> models[i]
-  StringMap<Money> per_unit;           // Money per unit, for every record of the vendor
+  StringMap<std::size_t> model_index;   // model name or alias -> models[i]
+  StringMap<std::size_t> folded_index;  // the same, lower-cased (the first model wins a collision)
+  std::vector<ModelPrefix> prefixes;    // longest first
+  StringMap<Money> per_unit;            // Money per unit, for every record of the vendor
 
-  const ModelPrices* FindModel(std::string_view name) const {
-    const auto it = model_index.find(name);
-    return it == model_index.end() ? nullptr : &models[it->second];
-  }
+  // The model `name` means: an exact name or alias, else one that differs
+  // only in case, else the model with the longest prefix `name` starts with
+  // (case-insensitive); nullptr when none. Allocates nothing.
+  const ModelPrices* FindModel(std::string_view name) const;
 };
 
 // One provider file.
@@ -92,6 +108,9 @@ struct ProviderTable {
   std::string name;
   std::string file;  // file name, for messages and PriceTableInfo
   std::vector<std::string> aliases;
+  // Whether a record with a model and no vendor may be priced by this table
+  // (false for platforms that resell other vendors' models, such as Azure).
+  bool matches_vendorless_records = true;
   std::vector<VersionPrices> versions;  // strictly ascending effective_from
 };
 
@@ -99,10 +118,30 @@ struct ProviderTable {
 
 namespace lce {
 
+// What a record's vendor and model resolved to.
+struct Match {
+  const pricing::ProviderTable* provider = nullptr;  // nullptr: no table for the vendor
+  const pricing::VersionPrices* version = nullptr;   // nullptr: `failure` says why
+  const pricing::ModelPrices* model = nullptr;       // nullptr: no such model (or no version)
+  PriceOutcome failure = PriceOutcome::kPriced;      // when version is nullptr
+  std::array<std::string_view, 2> candidates;        // kAmbiguousVendor: two tables that know the model
+};
+
 struct PriceBook::Impl {
   std::vector<pricing::ProviderTable> providers;
-  pricing::StringMap<std::size_t> vendor_index;  // provider name or alias -> providers[i]
+  pricing::StringMap<std::size_t> vendor_index;  // provider name or alias, as written and lower-cased -> providers[i]
   std::vector<PriceTableInfo> tables;
+
+  // providers[i] for a vendor name or alias in any case; nullopt when none.
+  std::optional<std::size_t> FindProvider(std::string_view vendor) const;
+  // The table, version in force and model of a record (docs/pricing.md
+  // "Matching vendors and models"). Allocates nothing.
+  Match Resolve(const UsageRecord& record) const;
+
+ private:
+  const pricing::ModelPrices* FindModelOf(std::size_t provider, const pricing::VersionPrices& version,
+                                          std::string_view model) const;
+  Match InferVendor(const UsageRecord& record) const;
 };
 
 }  // namespace lce

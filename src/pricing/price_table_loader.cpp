@@ -24,7 +24,6 @@ constexpr int kPerMillionScale = 12;  // USD per 1M tokens -> atto-USD per token
 constexpr int kPerUnitScale = Money::kScaleDigits;
 constexpr int kMultiplierScale = 6;  // multipliers in millionths
 constexpr int128 kMultiplierOne = 1'000'000;
-constexpr std::size_t kMaxNameLength = 128;
 
 // Names (providers, aliases, models, units, service tiers): 1..128 of
 // [A-Za-z0-9_.:/-], which covers vendor model ids such as "gpt-4.1" or
@@ -81,7 +80,15 @@ struct VersionSource {
 struct ParsedModel {
   ModelPrices prices;
   std::vector<NamedNode> aliases;
+  std::vector<NamedNode> prefixes;
 };
+
+std::string Lower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
 
 class TableParser {
  public:
@@ -372,7 +379,7 @@ Result<TokenSchedule> TableParser::ScheduleOf(const std::vector<Entry>& entries,
 Result<ParsedModel> TableParser::Model(const std::string& name, const YAML::Node& node, const std::string& path,
                                        const Multipliers& version_tiers) const {
   Result<std::vector<Entry>> entries =
-      Mapping(node, path, {"aliases", "per_million_tokens", "tiers", "service_tiers", "per_unit"});
+      Mapping(node, path, {"aliases", "prefixes", "per_million_tokens", "tiers", "service_tiers", "per_unit"});
   if (!entries.ok()) return entries.status();
   ParsedModel model;
   model.prices.name = name;
@@ -401,6 +408,11 @@ Result<ParsedModel> TableParser::Model(const std::string& name, const YAML::Node
     if (!parsed.ok()) return parsed.status();
     model.aliases = std::move(*parsed);
   }
+  if (const Entry* prefixes = Find(*entries, "prefixes")) {
+    Result<std::vector<NamedNode>> parsed = NameList(prefixes->value, path + ".prefixes");
+    if (!parsed.ok()) return parsed.status();
+    model.prefixes = std::move(*parsed);
+  }
   return model;
 }
 
@@ -423,6 +435,18 @@ Status TableParser::AddModel(ParsedModel model, const YAML::Node& name_node, con
       return Error(names[i].node, at,
                    Quote(names[i].name) + " already names model " + Quote(owner) + " in this version");
     }
+  }
+  for (const NamedNode& name : names) version.folded_index.emplace(Lower(name.name), index);
+  for (std::size_t i = 0; i < model.prefixes.size(); ++i) {
+    std::string prefix = Lower(model.prefixes[i].name);
+    const auto taken = std::find_if(version.prefixes.begin(), version.prefixes.end(),
+                                    [&](const ModelPrefix& rule) { return rule.prefix == prefix; });
+    if (taken != version.prefixes.end()) {
+      return Error(model.prefixes[i].node, path + ".prefixes[" + std::to_string(i) + "]",
+                   "prefix " + Quote(model.prefixes[i].name) + " is already a prefix of model " +
+                       Quote(version.models[taken->model].name) + " in this version");
+    }
+    version.prefixes.push_back({std::move(prefix), index});
   }
   version.models.push_back(std::move(model.prices));
   return Status::Ok();
@@ -526,6 +550,9 @@ Result<VersionPrices> TableParser::Version(const YAML::Node& node, const std::st
     if (!model.ok()) return model.status();
     if (Status s = AddModel(std::move(*model), entry->key_node, model_path, version); !s.ok()) return s;
   }
+  // Longest prefix first, so the first match is the most specific rule.
+  std::stable_sort(version.prefixes.begin(), version.prefixes.end(),
+                   [](const ModelPrefix& a, const ModelPrefix& b) { return a.prefix.size() > b.prefix.size(); });
   return version;
 }
 
@@ -553,7 +580,8 @@ Result<ProviderTable> TableParser::Parse(const std::string& text) const {
   Result<YAML::Node> loaded = yaml::LoadYamlDocument(text, file_, yaml::Empty::kRefused);
   if (!loaded.ok()) return loaded.status();
   const YAML::Node& root = *loaded;
-  Result<std::vector<Entry>> entries = Mapping(root, "", {"provider", "currency", "aliases", "versions"});
+  Result<std::vector<Entry>> entries =
+      Mapping(root, "", {"provider", "currency", "aliases", "matches_vendorless_records", "versions"});
   if (!entries.ok()) return entries.status();
   const Entry* provider = Find(*entries, "provider");
   const Entry* currency = Find(*entries, "currency");
@@ -573,6 +601,14 @@ Result<ProviderTable> TableParser::Parse(const std::string& text) const {
     Result<std::vector<NamedNode>> parsed = NameList(aliases->value, "aliases");
     if (!parsed.ok()) return parsed.status();
     for (NamedNode& alias : *parsed) table.aliases.push_back(std::move(alias.name));
+  }
+  if (const Entry* vendorless = Find(*entries, "matches_vendorless_records")) {
+    Result<std::string> flag = Scalar(vendorless->value, "matches_vendorless_records");
+    if (!flag.ok()) return flag.status();
+    if (*flag != "true" && *flag != "false") {
+      return Error(vendorless->value, "matches_vendorless_records", "expected true or false");
+    }
+    table.matches_vendorless_records = *flag == "true";
   }
   Result<std::vector<VersionPrices>> parsed = Versions(versions->value, "versions");
   if (!parsed.ok()) return parsed.status();

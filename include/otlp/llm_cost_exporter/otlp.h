@@ -124,9 +124,9 @@ struct OtlpOptions {
 // empty. The config loader calls it (so --check-config does).
 Status ValidateOtlpOptions(const OtlpOptions& options, const IngestOptions& ingest);
 
-// The vendor name a GenAI provider value maps to: ASCII lower case, then the
-// few well-known aliases of docs/otlp.md (e.g. "gcp.vertex_ai" -> "google").
-// Returns `out` (written into *out) or a view of a static name.
+// The vendor name a GenAI provider value maps to: ASCII lower case. Other
+// spellings ("gcp.vertex_ai" for google) are the price tables' aliases, which
+// pricing resolves to the table's provider name. Returns `out` (written into *out).
 std::string_view NormalizeOtlpVendor(std::string_view value, std::string* out);
 
 // A decoder's consumer of spans: a non-ok Status stops decoding at once and

@@ -6,6 +6,7 @@
 // Money per token (or per unit), so pricing is integer multiplication only.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +28,7 @@ enum class PriceOutcome : std::uint8_t {
   kUnknownModel,        // the version in force does not list the model
   kUnknownServiceTier,  // the model has no multiplier for the record's service_tier
   kUnknownUnit,         // a unit in `units` has no per-unit price
+  kAmbiguousVendor,     // no vendor, and several tables know the model (the record is rejected)
 };
 std::string_view PriceOutcomeName(PriceOutcome outcome);  // "unknown_model", ...
 
@@ -46,6 +48,13 @@ struct PriceResult {
   // kPriced / kNothingToPrice. A record with any unpriced part is "unpriced".
   PriceOutcome outcome = PriceOutcome::kNothingToPrice;
   Money total;  // token_cost + every priced unit cost
+  // The vendor and model as priced: the table's provider name and model name
+  // when they matched (views into the PriceBook, valid while it lives), else
+  // the record's own values. Metrics labels and the ledger use these.
+  std::string_view vendor;
+  std::string_view model;
+  // kAmbiguousVendor: two of the tables that know the model.
+  std::array<std::string_view, 2> vendor_candidates;
 
   bool unpriced() const { return outcome != PriceOutcome::kPriced && outcome != PriceOutcome::kNothingToPrice; }
 };

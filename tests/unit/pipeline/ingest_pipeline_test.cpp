@@ -212,3 +212,49 @@ TEST_CASE("conflicts and bound rejections count in records_rejected_total by rea
   CHECK_THAT(text, Catch::Contains("llm_cost_exporter_records_rejected_total{reason=\"conflict\"} 1\n") &&
                        Catch::Contains("llm_cost_exporter_records_rejected_total{reason=\"out_of_range\"} 1\n"));
 }
+
+TEST_CASE("records are counted under the vendor and model as priced; an ambiguous vendorless record is rejected alone",
+          "[pipeline][matching]") {
+  Fixture f;
+  constexpr const char* kOther = R"(
+provider: other-ai
+currency: USD
+versions:
+  - effective_from: 2026-01-01
+    models:
+      acme-small: {per_million_tokens: {input: 1, output: 1}}
+      other-only: {per_million_tokens: {input: 2, output: 2}}
+)";
+  auto loaded = lce::PriceBook::LoadDocuments({{"acme.yaml", kTable}, {"other.yaml", kOther}});
+  REQUIRE(loaded.ok());
+  f.prices = std::move(loaded).value();
+  const std::string vendorless_unique =
+      R"({"event":"llm.call","event_id":"v1","timestamp":"2026-03-01T00:00:00Z","model":"other-only","token_usage":{"input":1000000}})"
+      "\n";
+  const std::string vendorless_ambiguous =
+      R"({"event":"llm.call","event_id":"v2","timestamp":"2026-03-01T00:00:00Z","model":"acme-small","token_usage":{"input":1}})"
+      "\n";
+  const std::string spelled =
+      R"({"event":"llm.call","event_id":"v3","timestamp":"2026-03-01T00:00:00Z","vendor":"ACME-AI","model":"ACME-SMALL","token_usage":{"input":1000000}})"
+      "\n";
+  const auto summary = f.Ingest(vendorless_unique + vendorless_ambiguous + spelled);
+  CHECK(summary.accepted == 2);
+  REQUIRE(summary.errors.size() == 1);
+  CHECK(summary.errors[0].index == 1);
+  CHECK(summary.errors[0].field == "vendor");
+  CHECK(summary.errors[0].reason == lce::RejectReason::kMissingField);
+  CHECK(
+      summary.errors[0].message ==
+      R"(record 1: field "vendor": is required: model "acme-small" is priced by acme-ai and other-ai (and maybe others); give the vendor)");
+  const std::string text = f.registry.Render(lce::ExpositionFormat::kText004);
+  CHECK_THAT(
+      text, Catch::Contains(R"(llm_cost_usd_total{service="",campaign_id="",vendor="other-ai",model="other-only"} 2)"));
+  CHECK_THAT(text, Catch::Contains(
+                       R"(llm_cost_usd_total{service="",campaign_id="",vendor="acme-ai",model="acme-small"} 0.0375)"));
+  CHECK_THAT(text, !Catch::Contains("ACME"));
+  // The ledger holds the names as priced too.
+  auto spend = f.ledger->Spend(0, kReceived);
+  REQUIRE(spend.ok());
+  REQUIRE(spend->size() == 2);
+  for (const lce::SpendBucket& bucket : *spend) CHECK((bucket.vendor == "other-ai" || bucket.vendor == "acme-ai"));
+}

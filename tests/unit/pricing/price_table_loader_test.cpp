@@ -52,7 +52,7 @@ TEST_CASE("the valid fixture loads", "[pricing][loader]") {
 TEST_CASE("unknown keys are errors naming file, line and key path", "[pricing][loader]") {
   CHECK(LoadError(std::string(kValid) + "colour: red\n") ==
         "t.yaml:11: colour: unknown key (allowed: provider, "
-        "currency, aliases, versions)");
+        "currency, aliases, matches_vendorless_records, versions)");
   const std::string nested = LoadError(Replace(kValid, "{input: 1.00,", "{inptu: 1.00,"));
   CHECK_THAT(nested, Contains("t.yaml:10: versions[0].models[m].per_million_tokens.inptu: unknown key"));
   CHECK_THAT(LoadError(Replace(kValid, "    models:", "    model:")),

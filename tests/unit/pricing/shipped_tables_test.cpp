@@ -114,6 +114,41 @@ TEST_CASE("imported tables: dated and future-dated versions, new providers", "[p
   CHECK(TokenCost("x_ai", "grok-4", {.input = 128'001}, after_import) == "0.768006");
 }
 
+TEST_CASE("shipped tables take vendors as OpenTelemetry and common clients spell them", "[pricing][shipped]") {
+  const auto vendor_of = [](std::string_view vendor, std::string_view model) {
+    UsageRecord record;
+    record.event = "llm.call";
+    record.vendor = vendor;
+    record.model = model;
+    record.timestamp_unix_ns = UnixNs(2026, 12, 3);
+    record.has_token_usage = true;
+    const PriceResult result = Shipped()->Price(record);
+    INFO(std::string(vendor) << "/" << std::string(model) << ": " << PriceOutcomeName(result.outcome));
+    CHECK(result.outcome == PriceOutcome::kPriced);
+    return std::string(result.vendor) + " " + std::string(result.model);
+  };
+  CHECK(vendor_of("OpenAI", "openai/gpt-4o") == "openai gpt-4o");
+  CHECK(vendor_of("azure.ai.openai", "GPT-4o") == "openai gpt-4o");
+  CHECK(vendor_of("azure", "gpt-4o-2024-11-20") == "openai gpt-4o");
+  CHECK(vendor_of("gcp.vertex_ai", "gemini-2.5-pro") == "google gemini-2.5-pro");
+  CHECK(vendor_of("gcp.gemini", "gemini/gemini-2.5-flash") == "google gemini-2.5-flash");
+  CHECK(vendor_of("vertex_ai", "gemini-2.5-flash") == "google gemini-2.5-flash");
+  CHECK(vendor_of("aws.bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0") ==
+        "aws.bedrock regional.anthropic.claude-sonnet-4-5-20250929-v1:0");
+  CHECK(vendor_of("bedrock", "bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0") ==
+        "aws.bedrock regional.anthropic.claude-sonnet-4-5-20250929-v1:0");
+  CHECK(vendor_of("mistral", "mistral-small-latest") == "mistral_ai mistral-small-latest");
+  CHECK(vendor_of("xai", "xai/grok-4") == "x_ai grok-4-0709");
+  CHECK(vendor_of("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo") ==
+        "together_ai meta-llama/Llama-3.3-70B-Instruct-Turbo");
+  CHECK(vendor_of("fireworks", "fireworks_ai/accounts/fireworks/models/llama-v3p3-70b-instruct") ==
+        "fireworks_ai accounts/fireworks/models/llama-v3p3-70b-instruct");
+  // The operators' guide's own event: gpt-5.4 with no vendor.
+  CHECK(vendor_of("", "gpt-5.4") == "openai gpt-5.4");
+  CHECK(vendor_of("", "claude-sonnet-4-5-20250929") == "anthropic claude-sonnet-4-5");
+  CHECK(vendor_of("", "gemini-2.5-flash") == "google gemini-2.5-flash");
+}
+
 TEST_CASE("Anthropic spot checks", "[pricing][shipped]") {
   // 1M input tokens cost $3, spread over requests at the 200K threshold (a single 1M-token
   // request is long-context priced).
