@@ -196,6 +196,11 @@ std::optional<TokenPartsError> ValidateTokenParts(const TokenUsage& tokens) {
     return TokenPartsError{TokenType::kCachedInput,
                            "cached_input + cache_write (" + sum + ") exceed input (" + std::to_string(input) + ")"};
   }
+  if (tokens[TokenType::kCacheWrite1h] > tokens[TokenType::kCacheWrite]) {
+    return TokenPartsError{TokenType::kCacheWrite1h,
+                           "cache_write_1h (" + std::to_string(tokens[TokenType::kCacheWrite1h]) +
+                               ") exceeds cache_write (" + std::to_string(tokens[TokenType::kCacheWrite]) + ")"};
+  }
   if (tokens[TokenType::kReasoning] > output) {
     return TokenPartsError{TokenType::kReasoning, "reasoning (" + std::to_string(tokens[TokenType::kReasoning]) +
                                                       ") exceeds output (" + std::to_string(output) + ")"};

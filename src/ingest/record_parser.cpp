@@ -33,7 +33,7 @@ constexpr const char* kTooDeep = "JSON nesting deeper than 64 levels";
 
 // Index into TokenUsage::count of a token_usage key, or -1.
 int TokenKeyIndex(std::string_view key) {
-  // The five keys have five different lengths.
+  // The six keys have six different lengths.
   std::size_t index = 0;
   switch (key.size()) {
     case 5: index = static_cast<std::size_t>(TokenType::kInput); break;
@@ -41,14 +41,15 @@ int TokenKeyIndex(std::string_view key) {
     case 12: index = static_cast<std::size_t>(TokenType::kCachedInput); break;
     case 11: index = static_cast<std::size_t>(TokenType::kCacheWrite); break;
     case 9: index = static_cast<std::size_t>(TokenType::kReasoning); break;
+    case 14: index = static_cast<std::size_t>(TokenType::kCacheWrite1h); break;
     default: return -1;
   }
   return key == kTokenTypeNames[index] ? static_cast<int>(index) : -1;
 }
 
 constexpr std::array<std::string_view, kTokenTypeCount> kTokenFieldPaths = {
-    "token_usage.input", "token_usage.output", "token_usage.cached_input", "token_usage.cache_write",
-    "token_usage.reasoning"};
+    "token_usage.input",       "token_usage.output",    "token_usage.cached_input",
+    "token_usage.cache_write", "token_usage.reasoning", "token_usage.cache_write_1h"};
 
 // A name that can be shown in an error without leaking data: label-safe
 // (so not an e-mail or phone number) and short.

@@ -239,8 +239,8 @@ class SpanMapper {
     TokenUsage& t = r->tokens;
     std::array<Found, kTokenTypeCount> counts;
     const std::array<const std::vector<std::string>*, kTokenTypeCount> keys = {
-        &keys_.input_tokens, &keys_.output_tokens, &keys_.cached_input_tokens, &keys_.cache_write_tokens,
-        &keys_.reasoning_tokens};
+        &keys_.input_tokens,       &keys_.output_tokens,    &keys_.cached_input_tokens,
+        &keys_.cache_write_tokens, &keys_.reasoning_tokens, &keys_.cache_write_1h_tokens};
     bool any_count = false;
     for (std::size_t i = 0; i < kTokenTypeCount; ++i) {
       if (!ReadCount(*keys[i], &t.count[i], &counts[i])) return false;

@@ -47,9 +47,23 @@ constexpr MetricDesc kReloadSuccessTime{"llm_cost_exporter_config_last_reload_su
                                         MetricType::kGauge};
 constexpr MetricDesc kPriceTables{
     "llm_cost_exporter_price_table_info",
-    "Loaded price table versions (value 1); in_force marks the version that prices records stamped now.",
+    "Loaded price table versions (value 1); in_force marks the version that prices records stamped now, "
+    "newest_effective_from is the provider's latest version (possibly a future one).",
     MetricType::kGauge,
-    {"effective_from", "file", "in_force", "provider"}};
+    {"effective_from", "file", "in_force", "newest_effective_from", "provider"}};
+constexpr MetricDesc kNewestPriceVersion{
+    "llm_cost_exporter_price_table_newest_version_timestamp_seconds",
+    "Start (Unix time) of each provider's newest loaded price version, future ones included; "
+    "time() minus it is how long the table has gone without a price change.",
+    MetricType::kGauge,
+    {"provider"}};
+
+// The index of the provider's newest version: tables is sorted by provider
+// then effective_from, so it is the last one of the provider's run.
+std::size_t NewestOfProvider(const std::vector<PriceTableInfo>& tables, std::size_t i) {
+  while (i + 1 < tables.size() && tables[i + 1].provider == tables[i].provider) ++i;
+  return i;
+}
 
 // tables is sorted by provider then effective_from: a version is in force
 // once it has started and until the provider's next version starts.
@@ -121,7 +135,15 @@ void SelfMetrics::CollectPriceTables(MetricSink& sink) const {
   std::lock_guard lock(tables_mutex_);
   for (std::size_t i = 0; i < tables_.size(); ++i) {
     const PriceTableInfo& table = tables_[i];
-    sink.Sample({table.effective_from, table.file, InForce(tables_, i, now) ? "true" : "false", table.provider}, 1);
+    const PriceTableInfo& newest = tables_[NewestOfProvider(tables_, i)];
+    sink.Sample({table.effective_from, table.file, InForce(tables_, i, now) ? "true" : "false", newest.effective_from,
+                 table.provider},
+                1);
+  }
+  sink.Family(kNewestPriceVersion);
+  for (std::size_t i = 0; i < tables_.size(); i = NewestOfProvider(tables_, i) + 1) {
+    const PriceTableInfo& newest = tables_[NewestOfProvider(tables_, i)];
+    sink.Sample({newest.provider}, static_cast<double>(newest.effective_from_unix_ns / 1'000'000'000));
   }
 }
 

@@ -35,9 +35,11 @@ Money TokenCost(const TokenPrices& p, const TokenUsage& t) {
   const auto price = [&p](TokenType type) { return p[static_cast<std::size_t>(type)]; };
   const std::uint64_t cached = t[TokenType::kCachedInput];
   const std::uint64_t written = t[TokenType::kCacheWrite];
+  const std::uint64_t written_1h = t[TokenType::kCacheWrite1h];
   const std::uint64_t reasoning = t[TokenType::kReasoning];
   return price(TokenType::kInput) * Remainder(t[TokenType::kInput], cached, written) +
-         price(TokenType::kCachedInput) * cached + price(TokenType::kCacheWrite) * written +
+         price(TokenType::kCachedInput) * cached + price(TokenType::kCacheWrite) * Remainder(written, written_1h) +
+         price(TokenType::kCacheWrite1h) * written_1h +
          price(TokenType::kOutput) * Remainder(t[TokenType::kOutput], reasoning) +
          price(TokenType::kReasoning) * reasoning;
 }

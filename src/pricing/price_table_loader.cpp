@@ -64,6 +64,15 @@ struct Multiplier {
 };
 using Multipliers = std::map<std::string, Multiplier, std::less<>>;
 
+// The YAML a version is built from (its own keys, or for `inherit: true` the
+// previous version's with its own applied), in model order.
+struct VersionSource {
+  std::optional<Entry> service_tiers;
+  std::optional<Entry> per_unit;
+  std::vector<Entry> models;
+  bool has_models = false;
+};
+
 // Model fields parsed before the version indexes the model.
 struct ParsedModel {
   ModelPrices prices;
@@ -90,7 +99,11 @@ class TableParser {
   Result<TokenPrices> PriceSet(const YAML::Node& node, const std::string& path) const;
   Result<std::vector<ContextTier>> Tiers(const YAML::Node& node, const std::string& path) const;
   Result<StringMap<Money>> PerUnit(const YAML::Node& node, const std::string& path) const;
-  Status ServiceTiers(const YAML::Node& node, const std::string& path, Multipliers& into) const;
+  Status ServiceTiers(const YAML::Node& node, const std::string& path, Multipliers& into,
+                      StringMap<TokenSchedule>* absolute) const;
+  Result<TokenSchedule> Schedule(const YAML::Node& node, const std::string& path) const;
+  Result<TokenSchedule> ScheduleOf(const std::vector<Entry>& entries, const YAML::Node& node,
+                                   const std::string& path) const;
   Result<Money> Scale(Money price, const std::string& tier, const Multiplier& m, const std::string& model,
                       const std::string& price_name) const;
   Result<TokenSchedule> ScaleSchedule(const TokenSchedule& standard, const std::string& tier, const Multiplier& m,
@@ -99,7 +112,12 @@ class TableParser {
                             const Multipliers& version_tiers) const;
   Status AddModel(ParsedModel model, const YAML::Node& name_node, const std::string& path,
                   VersionPrices& version) const;
-  Result<VersionPrices> Version(const YAML::Node& node, const std::string& path) const;
+  Status Inherit(const std::vector<Entry>& entries, const std::string& path, const VersionSource* previous,
+                 VersionSource& source) const;
+  Result<VersionSource> Source(const std::vector<Entry>& entries, const YAML::Node& node, const std::string& path,
+                               const VersionSource* previous) const;
+  Result<VersionPrices> Version(const YAML::Node& node, const std::string& path, const VersionSource* previous,
+                                VersionSource& source) const;
   Result<std::vector<VersionPrices>> Versions(const YAML::Node& node, const std::string& path) const;
 
   const std::string& file_;
@@ -185,11 +203,12 @@ Result<Money> TableParser::Price(const YAML::Node& node, const std::string& path
   return Money::FromAtto(*atto);
 }
 
-// {input, output, cached_input?, cache_write?, reasoning?} in USD per 1M tokens.
-// cached_input and cache_write default to input, reasoning to output.
+// {input, output, cached_input?, cache_write?, reasoning?, cache_write_1h?} in
+// USD per 1M tokens. cached_input and cache_write default to input, reasoning
+// to output, cache_write_1h to cache_write.
 Result<TokenPrices> TableParser::PriceSet(const YAML::Node& node, const std::string& path) const {
   Result<std::vector<Entry>> entries =
-      Mapping(node, path, {"input", "output", "cached_input", "cache_write", "reasoning"});
+      Mapping(node, path, {"input", "output", "cached_input", "cache_write", "reasoning", "cache_write_1h"});
   if (!entries.ok()) return entries.status();
   std::array<std::optional<Money>, kTokenTypeCount> given;
   for (const Entry& entry : *entries) {
@@ -211,6 +230,8 @@ Result<TokenPrices> TableParser::PriceSet(const YAML::Node& node, const std::str
   prices[at(TokenType::kCachedInput)] = given[at(TokenType::kCachedInput)].value_or(input);
   prices[at(TokenType::kCacheWrite)] = given[at(TokenType::kCacheWrite)].value_or(input);
   prices[at(TokenType::kReasoning)] = given[at(TokenType::kReasoning)].value_or(output);
+  prices[at(TokenType::kCacheWrite1h)] =
+      given[at(TokenType::kCacheWrite1h)].value_or(prices[at(TokenType::kCacheWrite)]);
   return prices;
 }
 
@@ -255,8 +276,12 @@ Result<StringMap<Money>> TableParser::PerUnit(const YAML::Node& node, const std:
   return prices;
 }
 
-// {tier: multiplier}, merged into `into` (keys given here win).
-Status TableParser::ServiceTiers(const YAML::Node& node, const std::string& path, Multipliers& into) const {
+// {tier: multiplier}, merged into `into` (keys given here win). With
+// `absolute` (a model's map), a tier may instead give its own prices,
+// {per_million_tokens, tiers?}; those go to `absolute` and replace any
+// multiplier of the same tier.
+Status TableParser::ServiceTiers(const YAML::Node& node, const std::string& path, Multipliers& into,
+                                 StringMap<TokenSchedule>* absolute) const {
   Result<std::vector<Entry>> entries = NameMapping(node, path);
   if (!entries.ok()) return entries.status();
   for (const Entry& entry : *entries) {
@@ -264,6 +289,17 @@ Status TableParser::ServiceTiers(const YAML::Node& node, const std::string& path
     if (IsStandardServiceTier(entry.key)) {
       return Error(entry.key_node, tier_path, "is always the base price and cannot have a multiplier");
     }
+    if (entry.value.IsMap()) {
+      if (absolute == nullptr) {
+        return Error(entry.value, tier_path, "a version's service tiers are multipliers (give prices per model)");
+      }
+      Result<TokenSchedule> schedule = Schedule(entry.value, tier_path);
+      if (!schedule.ok()) return schedule.status();
+      into.erase(entry.key);
+      (*absolute)[entry.key] = std::move(*schedule);
+      continue;
+    }
+    if (absolute != nullptr) absolute->erase(entry.key);
     Result<int128> micro = NonNegative(entry.value, tier_path, kMultiplierScale);
     if (!micro.ok()) return micro.status();
     into[entry.key] = Multiplier{*micro, entry.value, tier_path};
@@ -307,6 +343,30 @@ Result<TokenSchedule> TableParser::ScaleSchedule(const TokenSchedule& standard, 
   return scaled;
 }
 
+// {per_million_tokens, tiers?}: the prices of a model, or of one of its
+// service tiers given as absolute prices.
+Result<TokenSchedule> TableParser::Schedule(const YAML::Node& node, const std::string& path) const {
+  Result<std::vector<Entry>> entries = Mapping(node, path, {"per_million_tokens", "tiers"});
+  if (!entries.ok()) return entries.status();
+  return ScheduleOf(*entries, node, path);
+}
+
+Result<TokenSchedule> TableParser::ScheduleOf(const std::vector<Entry>& entries, const YAML::Node& node,
+                                              const std::string& path) const {
+  const Entry* prices = Find(entries, "per_million_tokens");
+  if (prices == nullptr) return Error(node, path, "a service tier with its own prices needs per_million_tokens");
+  TokenSchedule schedule;
+  Result<TokenPrices> base = PriceSet(prices->value, path + ".per_million_tokens");
+  if (!base.ok()) return base.status();
+  schedule.base = *base;
+  if (const Entry* tiers = Find(entries, "tiers")) {
+    Result<std::vector<ContextTier>> parsed = Tiers(tiers->value, path + ".tiers");
+    if (!parsed.ok()) return parsed.status();
+    schedule.tiers = std::move(*parsed);
+  }
+  return schedule;
+}
+
 Result<ParsedModel> TableParser::Model(const std::string& name, const YAML::Node& node, const std::string& path,
                                        const Multipliers& version_tiers) const {
   Result<std::vector<Entry>> entries =
@@ -314,19 +374,15 @@ Result<ParsedModel> TableParser::Model(const std::string& name, const YAML::Node
   if (!entries.ok()) return entries.status();
   ParsedModel model;
   model.prices.name = name;
-  const Entry* prices = Find(*entries, "per_million_tokens");
-  if (prices == nullptr) return Error(node, path, "a model needs per_million_tokens");
-  Result<TokenPrices> base = PriceSet(prices->value, path + ".per_million_tokens");
-  if (!base.ok()) return base.status();
-  model.prices.standard.base = *base;
-  if (const Entry* tiers = Find(*entries, "tiers")) {
-    Result<std::vector<ContextTier>> parsed = Tiers(tiers->value, path + ".tiers");
-    if (!parsed.ok()) return parsed.status();
-    model.prices.standard.tiers = std::move(*parsed);
-  }
+  if (Find(*entries, "per_million_tokens") == nullptr) return Error(node, path, "a model needs per_million_tokens");
+  Result<TokenSchedule> standard = ScheduleOf(*entries, node, path);
+  if (!standard.ok()) return standard.status();
+  model.prices.standard = std::move(*standard);
   Multipliers merged = version_tiers;
   if (const Entry* tiers = Find(*entries, "service_tiers")) {
-    if (Status s = ServiceTiers(tiers->value, path + ".service_tiers", merged); !s.ok()) return s;
+    if (Status s = ServiceTiers(tiers->value, path + ".service_tiers", merged, &model.prices.service_tiers); !s.ok()) {
+      return s;
+    }
   }
   for (const auto& [tier, multiplier] : merged) {
     Result<TokenSchedule> scaled = ScaleSchedule(model.prices.standard, tier, multiplier, name);
@@ -365,8 +421,72 @@ Status TableParser::AddModel(ParsedModel model, const YAML::Node& name_node, con
   return Status::Ok();
 }
 
-Result<VersionPrices> TableParser::Version(const YAML::Node& node, const std::string& path) const {
-  Result<std::vector<Entry>> entries = Mapping(node, path, {"effective_from", "service_tiers", "per_unit", "models"});
+// Parses `inherit` (a boolean) and, when true, `remove`: the version then
+// starts from `previous` (nullptr for the first version).
+Status TableParser::Inherit(const std::vector<Entry>& entries, const std::string& path, const VersionSource* previous,
+                            VersionSource& source) const {
+  const Entry* inherit = Find(entries, "inherit");
+  const Entry* remove = Find(entries, "remove");
+  bool inherits = false;
+  if (inherit != nullptr) {
+    Result<std::string> text = Scalar(inherit->value, path + ".inherit");
+    if (!text.ok()) return text.status();
+    if (*text != "true" && *text != "false") return Error(inherit->value, path + ".inherit", "expected true or false");
+    inherits = *text == "true";
+  }
+  if (!inherits) {
+    if (remove != nullptr)
+      return Error(remove->key_node, path + ".remove", "only a version with inherit: true removes");
+    return Status::Ok();
+  }
+  if (previous == nullptr) return Error(inherit->value, path + ".inherit", "the first version has nothing to inherit");
+  source = *previous;
+  if (remove == nullptr) return Status::Ok();
+  Result<std::vector<NamedNode>> names = NameList(remove->value, path + ".remove");
+  if (!names.ok()) return names.status();
+  for (std::size_t i = 0; i < names->size(); ++i) {
+    const NamedNode& name = (*names)[i];
+    const auto it = std::find_if(source.models.begin(), source.models.end(),
+                                 [&](const Entry& model) { return model.key == name.name; });
+    if (it == source.models.end()) {
+      return Error(name.node, path + ".remove[" + std::to_string(i) + "]",
+                   Quote(name.name) + " is not a model of the previous version");
+    }
+    source.models.erase(it);
+  }
+  return Status::Ok();
+}
+
+// What a version is made of, as YAML nodes: its own, or for `inherit: true`
+// the previous version's with this version's changes applied.
+Result<VersionSource> TableParser::Source(const std::vector<Entry>& entries, const YAML::Node& node,
+                                          const std::string& path, const VersionSource* previous) const {
+  VersionSource source;
+  if (Status s = Inherit(entries, path, previous, source); !s.ok()) return s;
+  if (const Entry* tiers = Find(entries, "service_tiers")) source.service_tiers = *tiers;
+  if (const Entry* units = Find(entries, "per_unit")) source.per_unit = *units;
+  if (const Entry* models = Find(entries, "models")) {
+    source.has_models = true;
+    Result<std::vector<Entry>> own = NameMapping(models->value, path + ".models");
+    if (!own.ok()) return own.status();
+    for (Entry& model : *own) {
+      const auto it = std::find_if(source.models.begin(), source.models.end(),
+                                   [&](const Entry& inherited) { return inherited.key == model.key; });
+      if (it != source.models.end()) {
+        *it = std::move(model);
+      } else {
+        source.models.push_back(std::move(model));
+      }
+    }
+  }
+  if (!source.has_models && !source.per_unit) return Error(node, path, "a version needs models or per_unit");
+  return source;
+}
+
+Result<VersionPrices> TableParser::Version(const YAML::Node& node, const std::string& path,
+                                           const VersionSource* previous, VersionSource& source) const {
+  Result<std::vector<Entry>> entries =
+      Mapping(node, path, {"effective_from", "inherit", "remove", "service_tiers", "per_unit", "models"});
   if (!entries.ok()) return entries.status();
   VersionPrices version;
   const Entry* effective = Find(*entries, "effective_from");
@@ -378,22 +498,21 @@ Result<VersionPrices> TableParser::Version(const YAML::Node& node, const std::st
   version.effective_from = *text;
   version.effective_from_unix_ns = *unix_ns;
 
+  Result<VersionSource> parts = Source(*entries, node, path, previous);
+  if (!parts.ok()) return parts.status();
+  source = std::move(*parts);
   Multipliers tiers;
-  if (const Entry* entry = Find(*entries, "service_tiers")) {
-    if (Status s = ServiceTiers(entry->value, path + ".service_tiers", tiers); !s.ok()) return s;
+  if (source.service_tiers) {
+    if (Status s = ServiceTiers(source.service_tiers->value, path + ".service_tiers", tiers, nullptr); !s.ok()) {
+      return s;
+    }
   }
-  const Entry* units = Find(*entries, "per_unit");
-  if (units != nullptr) {
-    Result<StringMap<Money>> parsed = PerUnit(units->value, path + ".per_unit");
+  if (source.per_unit) {
+    Result<StringMap<Money>> parsed = PerUnit(source.per_unit->value, path + ".per_unit");
     if (!parsed.ok()) return parsed.status();
     version.per_unit = std::move(*parsed);
   }
-  const Entry* models = Find(*entries, "models");
-  if (models == nullptr && units == nullptr) return Error(node, path, "a version needs models or per_unit");
-  if (models == nullptr) return version;
-  Result<std::vector<Entry>> model_entries = NameMapping(models->value, path + ".models");
-  if (!model_entries.ok()) return model_entries.status();
-  for (const Entry& entry : *model_entries) {
+  for (const Entry& entry : source.models) {
     const std::string model_path = path + ".models[" + entry.key + "]";
     Result<ParsedModel> model = Model(entry.key, entry.value, model_path, tiers);
     if (!model.ok()) return model.status();
@@ -405,9 +524,11 @@ Result<VersionPrices> TableParser::Version(const YAML::Node& node, const std::st
 Result<std::vector<VersionPrices>> TableParser::Versions(const YAML::Node& node, const std::string& path) const {
   if (!node.IsSequence() || node.size() == 0) return Error(node, path, "expected a non-empty list of versions");
   std::vector<VersionPrices> versions;
+  VersionSource previous;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string version_path = path + "[" + std::to_string(i) + "]";
-    Result<VersionPrices> version = Version(node[i], version_path);
+    VersionSource source;
+    Result<VersionPrices> version = Version(node[i], version_path, i == 0 ? nullptr : &previous, source);
     if (!version.ok()) return version.status();
     if (!versions.empty() && version->effective_from_unix_ns <= versions.back().effective_from_unix_ns) {
       return Error(node[i], version_path + ".effective_from",
@@ -415,6 +536,7 @@ Result<std::vector<VersionPrices>> TableParser::Versions(const YAML::Node& node,
                        Quote(versions.back().effective_from) + " (versions must be strictly ascending)");
     }
     versions.push_back(std::move(*version));
+    previous = std::move(source);
   }
   return versions;
 }

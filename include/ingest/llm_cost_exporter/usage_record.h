@@ -19,11 +19,13 @@
 namespace lce {
 
 // Token counts follow the OpenAI / OpenTelemetry convention: cached_input and
-// cache_write are parts of input, reasoning is part of output.
-enum class TokenType : std::uint8_t { kInput, kOutput, kCachedInput, kCacheWrite, kReasoning };
-inline constexpr std::size_t kTokenTypeCount = 5;
-inline constexpr std::array<std::string_view, kTokenTypeCount> kTokenTypeNames = {"input", "output", "cached_input",
-                                                                                  "cache_write", "reasoning"};
+// cache_write are parts of input, reasoning is part of output, and
+// cache_write_1h (writes with a 1-hour cache lifetime, which Anthropic prices
+// apart from the 5-minute ones) is a part of cache_write.
+enum class TokenType : std::uint8_t { kInput, kOutput, kCachedInput, kCacheWrite, kReasoning, kCacheWrite1h };
+inline constexpr std::size_t kTokenTypeCount = 6;
+inline constexpr std::array<std::string_view, kTokenTypeCount> kTokenTypeNames = {
+    "input", "output", "cached_input", "cache_write", "reasoning", "cache_write_1h"};
 
 struct TokenUsage {
   std::array<std::uint64_t, kTokenTypeCount> count{};  // indexed by TokenType

@@ -79,6 +79,9 @@ struct OtlpAttributeKeys {
                                                "llm.token_count.prompt_details.cache_read"};
   std::vector<std::string> cache_write_tokens{"gen_ai.usage.cache_creation_input_tokens",
                                               "llm.token_count.prompt_details.cache_write"};
+  // Anthropic's usage.cache_creation.ephemeral_1h_input_tokens: a part of the cache writes.
+  std::vector<std::string> cache_write_1h_tokens{"gen_ai.usage.cache_creation.ephemeral_1h_input_tokens",
+                                                 "llm.token_count.prompt_details.cache_write_1h"};
   std::vector<std::string> reasoning_tokens{"gen_ai.usage.reasoning_tokens",
                                             "llm.token_count.completion_details.reasoning"};
   std::vector<std::string> vendor_status{"http.response.status_code", "http.status_code"};
@@ -101,6 +104,7 @@ inline constexpr OtlpAttributeField kOtlpAttributeFields[] = {
     {"cached_input_tokens", &OtlpAttributeKeys::cached_input_tokens},
     {"cache_write_tokens", &OtlpAttributeKeys::cache_write_tokens},
     {"reasoning_tokens", &OtlpAttributeKeys::reasoning_tokens},
+    {"cache_write_1h_tokens", &OtlpAttributeKeys::cache_write_1h_tokens},
     {"vendor_status", &OtlpAttributeKeys::vendor_status},
     {"campaign_id", &OtlpAttributeKeys::campaign_id},
     {"audience_id", &OtlpAttributeKeys::audience_id},

@@ -202,6 +202,18 @@ TEST_CASE("parts_exceed_whole: reasoning > output", "[ingest][fields]") {
   CHECK(MustReject(body).message == R"(record 0: field "token_usage.reasoning": reasoning (200) exceeds output (128))");
 }
 
+TEST_CASE("parts_exceed_whole: cache_write_1h > cache_write", "[ingest][fields]") {
+  const std::string body =
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":900,"cache_write":300,"cache_write_1h":301}})";
+  CheckRejected(body, RejectReason::kPartsExceedWhole, "token_usage.cache_write_1h");
+  CHECK(MustReject(body).message ==
+        R"(record 0: field "token_usage.cache_write_1h": cache_write_1h (301) exceeds cache_write (300))");
+  Batch b = MustAccept(
+      R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"input":900,"cache_write":300,"cache_write_1h":300}})");
+  CHECK(b.records[0].tokens[TokenType::kCacheWrite] == 300);
+  CHECK(b.records[0].tokens[TokenType::kCacheWrite1h] == 300);
+}
+
 TEST_CASE("token_usage fields are optional and default to zero", "[ingest][fields]") {
   Batch b = MustAccept(R"({"event":"llm.call","vendor":"v","model":"m","token_usage":{"output":7}})");
   const UsageRecord& r = b.records[0];
