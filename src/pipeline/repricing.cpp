@@ -10,7 +10,7 @@ constexpr MetricDesc kRepricedCost{
     "USD added to (direction=increase) or removed from (decrease) the ledger's history by re-pricing; cost as "
     "corrected = llm_cost_usd_total + increase - decrease",
     MetricType::kCounter,
-    {"direction", "vendor", "model"}};
+    {"service", "campaign_id", "vendor", "model", "direction"}};
 constexpr MetricDesc kRepricings{"llm_cost_exporter_repricings_total",
                                  "Re-pricings written to the ledger (dry runs excluded)",
                                  MetricType::kCounter,
@@ -30,9 +30,11 @@ void RepricingMetrics::Count(const RepriceReport& report) {
     if (change.cost == change.before.cost) continue;
     const bool increase = change.cost > change.before.cost;
     const Money amount = increase ? change.cost - change.before.cost : change.before.cost - change.cost;
-    const std::string_view vendor = guard_.Admit("vendor", change.before.vendor);
-    const std::string_view model = guard_.Admit("model", change.before.model);
-    corrections_[{increase ? "increase" : "decrease", std::string(vendor), std::string(model)}] += amount;
+    const SpendBucket& bucket = change.before;
+    corrections_[{std::string(guard_.Admit("service", bucket.service)),
+                  std::string(guard_.Admit("campaign_id", bucket.campaign_id)),
+                  std::string(guard_.Admit("vendor", bucket.vendor)), std::string(guard_.Admit("model", bucket.model)),
+                  increase ? "increase" : "decrease"}] += amount;
   }
 }
 
@@ -42,7 +44,9 @@ void RepricingMetrics::Collect(MetricSink& sink) const {
   sink.Unlabelled(kRefused, static_cast<double>(refused_));
   sink.Family(kRepricedCost);
   for (const auto& [labels, amount] : corrections_) {
-    sink.Sample({std::get<0>(labels), std::get<1>(labels), std::get<2>(labels)}, amount.ToDouble());
+    sink.Sample(
+        {std::get<0>(labels), std::get<1>(labels), std::get<2>(labels), std::get<3>(labels), std::get<4>(labels)},
+        amount.ToDouble());
   }
 }
 

@@ -125,8 +125,9 @@ class Repricing(unittest.TestCase):
         after = counters(self.exporter.metrics_text())
         for series, value in before.items():
             self.assertGreaterEqual(after.get(series, Decimal(0)), value, series)
-        inc = 'llm_cost_exporter_repriced_cost_usd_total{direction="increase",vendor="acme-ai",model="acme-small"}'
-        dec = 'llm_cost_exporter_repriced_cost_usd_total{direction="decrease",vendor="acme-ai",model="acme-large"}'
+        labels = 'service="",campaign_id="cmp_soft",vendor="acme-ai"'
+        inc = 'llm_cost_exporter_repriced_cost_usd_total{' + labels + ',model="acme-small",direction="increase"}'
+        dec = 'llm_cost_exporter_repriced_cost_usd_total{' + labels + ',model="acme-large",direction="decrease"}'
         self.assertEqual(after[inc], Decimal("0.025"))
         self.assertEqual(after[dec], Decimal("0.3"))
         self.assertEqual(after["llm_cost_exporter_repricings_total"], 1)

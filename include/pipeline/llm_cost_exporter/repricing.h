@@ -23,8 +23,9 @@
 
 namespace lce {
 
-// llm_cost_exporter_repriced_cost_usd_total{direction="increase|decrease",
-// vendor, model} (vendor and model through the registry's guard) and
+// llm_cost_exporter_repriced_cost_usd_total{service, campaign_id, vendor,
+// model, direction="increase|decrease"} (the labels of llm_cost_usd_total,
+// through the registry's guard, plus direction) and
 // llm_cost_exporter_repricings_total / _repriced_buckets_refused_total.
 class RepricingMetrics final : public Collector {
  public:
@@ -36,7 +37,8 @@ class RepricingMetrics final : public Collector {
  private:
   CardinalityGuard& guard_;
   mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, std::string>, Money> corrections_;  // (direction, vendor, model)
+  // (service, campaign_id, vendor, model, direction) -> USD
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, Money> corrections_;
   std::uint64_t repricings_ = 0;
   std::uint64_t refused_ = 0;
 };
