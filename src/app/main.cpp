@@ -4,8 +4,10 @@
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
+#include <string_view>
 
 #include "flags.h"
+#include "llm_cost_exporter/catalogue.h"
 #include "llm_cost_exporter/exporter.h"
 #include "llm_cost_exporter/log.h"
 #include "version.h"
@@ -65,6 +67,9 @@ int Serve(const lce::Flags& flags, const sigset_t& signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "pricing") {
+    return lce::catalogue::RunPricingCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  }
   const sigset_t signals = BlockSignals();
   auto flags = lce::ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
   if (!flags.ok()) {

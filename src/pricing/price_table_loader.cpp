@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -66,10 +67,13 @@ using Multipliers = std::map<std::string, Multiplier, std::less<>>;
 
 // The YAML a version is built from (its own keys, or for `inherit: true` the
 // previous version's with its own applied), in model order.
+// Parts are shared, never assigned: assigning a YAML::Node writes through
+// into the document it belongs to, which a later version reads again.
 struct VersionSource {
-  std::optional<Entry> service_tiers;
-  std::optional<Entry> per_unit;
-  std::vector<Entry> models;
+  using Part = std::shared_ptr<const Entry>;
+  Part service_tiers;
+  Part per_unit;
+  std::vector<Part> models;
   bool has_models = false;
 };
 
@@ -406,8 +410,13 @@ Result<ParsedModel> TableParser::Model(const std::string& name, const YAML::Node
 Status TableParser::AddModel(ParsedModel model, const YAML::Node& name_node, const std::string& path,
                              VersionPrices& version) const {
   const std::size_t index = version.models.size();
-  std::vector<NamedNode> names = std::move(model.aliases);
-  names.insert(names.begin(), NamedNode{model.prices.name, name_node});
+  // Built by appending only: shifting elements would assign YAML::Nodes, and
+  // assigning a YAML::Node writes through into the document (an inheriting
+  // version re-reads these nodes).
+  std::vector<NamedNode> names;
+  names.reserve(model.aliases.size() + 1);
+  names.push_back(NamedNode{model.prices.name, name_node});
+  for (NamedNode& alias : model.aliases) names.push_back(std::move(alias));
   for (std::size_t i = 0; i < names.size(); ++i) {
     const auto [it, inserted] = version.model_index.emplace(names[i].name, index);
     if (!inserted) {
@@ -447,7 +456,7 @@ Status TableParser::Inherit(const std::vector<Entry>& entries, const std::string
   for (std::size_t i = 0; i < names->size(); ++i) {
     const NamedNode& name = (*names)[i];
     const auto it = std::find_if(source.models.begin(), source.models.end(),
-                                 [&](const Entry& model) { return model.key == name.name; });
+                                 [&](const VersionSource::Part& model) { return model->key == name.name; });
     if (it == source.models.end()) {
       return Error(name.node, path + ".remove[" + std::to_string(i) + "]",
                    Quote(name.name) + " is not a model of the previous version");
@@ -463,19 +472,20 @@ Result<VersionSource> TableParser::Source(const std::vector<Entry>& entries, con
                                           const std::string& path, const VersionSource* previous) const {
   VersionSource source;
   if (Status s = Inherit(entries, path, previous, source); !s.ok()) return s;
-  if (const Entry* tiers = Find(entries, "service_tiers")) source.service_tiers = *tiers;
-  if (const Entry* units = Find(entries, "per_unit")) source.per_unit = *units;
+  if (const Entry* tiers = Find(entries, "service_tiers")) source.service_tiers = std::make_shared<const Entry>(*tiers);
+  if (const Entry* units = Find(entries, "per_unit")) source.per_unit = std::make_shared<const Entry>(*units);
   if (const Entry* models = Find(entries, "models")) {
     source.has_models = true;
     Result<std::vector<Entry>> own = NameMapping(models->value, path + ".models");
     if (!own.ok()) return own.status();
-    for (Entry& model : *own) {
+    for (const Entry& model : *own) {
+      auto part = std::make_shared<const Entry>(model);
       const auto it = std::find_if(source.models.begin(), source.models.end(),
-                                   [&](const Entry& inherited) { return inherited.key == model.key; });
+                                   [&](const VersionSource::Part& inherited) { return inherited->key == model.key; });
       if (it != source.models.end()) {
-        *it = std::move(model);
+        *it = std::move(part);
       } else {
-        source.models.push_back(std::move(model));
+        source.models.push_back(std::move(part));
       }
     }
   }
@@ -512,11 +522,11 @@ Result<VersionPrices> TableParser::Version(const YAML::Node& node, const std::st
     if (!parsed.ok()) return parsed.status();
     version.per_unit = std::move(*parsed);
   }
-  for (const Entry& entry : source.models) {
-    const std::string model_path = path + ".models[" + entry.key + "]";
-    Result<ParsedModel> model = Model(entry.key, entry.value, model_path, tiers);
+  for (const VersionSource::Part& entry : source.models) {
+    const std::string model_path = path + ".models[" + entry->key + "]";
+    Result<ParsedModel> model = Model(entry->key, entry->value, model_path, tiers);
     if (!model.ok()) return model.status();
-    if (Status s = AddModel(std::move(*model), entry.key_node, model_path, version); !s.ok()) return s;
+    if (Status s = AddModel(std::move(*model), entry->key_node, model_path, version); !s.ok()) return s;
   }
   return version;
 }

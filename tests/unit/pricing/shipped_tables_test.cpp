@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <map>
 #include <set>
 #include <string>
 
@@ -70,16 +71,47 @@ std::string UnitCost(std::string_view vendor, std::string_view unit, std::uint64
 }
 
 TEST_CASE("the shipped pricing directory loads", "[pricing][shipped]") {
-  std::set<std::string> providers;
-  for (const PriceTableInfo& table : Shipped()->tables()) {
-    providers.insert(table.provider);
-    CHECK(table.file == table.provider + ".yaml");
-  }
-  CHECK(providers ==
-        std::set<std::string>{"amazon_ses", "anthropic", "google", "openai", "people_data_labs", "sendgrid"});
+  // Provider names are OpenTelemetry's gen_ai.provider.name where it has one.
+  std::map<std::string, std::string> provider_of_file;
+  for (const PriceTableInfo& table : Shipped()->tables()) provider_of_file[table.file] = table.provider;
+  CHECK(provider_of_file == std::map<std::string, std::string>{{"amazon_ses.yaml", "amazon_ses"},
+                                                               {"anthropic.yaml", "anthropic"},
+                                                               {"bedrock.yaml", "aws.bedrock"},
+                                                               {"cohere.yaml", "cohere"},
+                                                               {"deepseek.yaml", "deepseek"},
+                                                               {"fireworks.yaml", "fireworks_ai"},
+                                                               {"google.yaml", "google"},
+                                                               {"groq.yaml", "groq"},
+                                                               {"mistral.yaml", "mistral_ai"},
+                                                               {"openai.yaml", "openai"},
+                                                               {"openrouter.yaml", "openrouter"},
+                                                               {"people_data_labs.yaml", "people_data_labs"},
+                                                               {"perplexity.yaml", "perplexity"},
+                                                               {"sendgrid.yaml", "sendgrid"},
+                                                               {"together.yaml", "together_ai"},
+                                                               {"xai.yaml", "x_ai"}});
   const auto& tables = Shipped()->tables();
+  // History kept: launch, 2024-10-02, the o3 cut of 2025-06-10, 2026-07-30, the import.
   CHECK(std::count_if(tables.begin(), tables.end(), [](const PriceTableInfo& t) { return t.provider == "openai"; }) ==
-        3);
+        5);
+}
+
+TEST_CASE("imported tables: dated and future-dated versions, new providers", "[pricing][shipped]") {
+  // genai-prices announces gemini-3.6-flash at 1.5 / 7.5 from 2027-01-01: a future version applies then.
+  CHECK(TokenCost("google", "gemini-3.6-flash", {.input = 1'000'000}, UnixNs(2026, 12, 20)) == "0.75");
+  CHECK(TokenCost("google", "gemini-3.6-flash", {.input = 1'000'000}, UnixNs(2027, 1, 1)) == "1.5");
+  // o3's 2025-06-10 cut, kept through the import.
+  CHECK(TokenCost("openai", "o3", {.output = 1'000'000}, UnixNs(2025, 6, 9)) == "40");
+  CHECK(TokenCost("openai", "o3", {.output = 1'000'000}, UnixNs(2026, 12, 3)) == "8");
+  // Models of the import, after it: gpt-5.4 long context above 272k (genai-prices: 5 / 22.5).
+  const std::int64_t after_import = UnixNs(2026, 12, 3);
+  CHECK(TokenCost("openai", "gpt-5.4", {.input = 272'000}, after_import) == "0.68");
+  CHECK(TokenCost("openai", "gpt-5.4", {.input = 272'001}, after_import) == "1.360005");
+  // Bedrock: the in-region id and its geo prefixes at the regional price, global at the base price.
+  CHECK(TokenCost("aws.bedrock", "eu.anthropic.claude-sonnet-4-5-20250929-v1:0", {.input = 1'000'000}) == "3.3");
+  CHECK(TokenCost("aws.bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", {.input = 1'000'000}) == "3");
+  // Reviewed: grok-4 above 128k input at 2x (LiteLLM's tier).
+  CHECK(TokenCost("x_ai", "grok-4", {.input = 128'001}, after_import) == "0.768006");
 }
 
 TEST_CASE("Anthropic spot checks", "[pricing][shipped]") {

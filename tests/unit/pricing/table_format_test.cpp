@@ -94,6 +94,47 @@ TEST_CASE("an inheriting version's service tiers apply to the models it inherits
   CHECK(Cost(*book, Call("delta", Day(2025, 10, 1), 1'000'000, 0, "batch")) == "0.75");
 }
 
+// Removing or replacing a model in the middle must leave every other
+// inherited model intact in later versions too (YAML nodes are shared
+// between versions, never overwritten).
+TEST_CASE("a chain of inheriting versions removes and replaces models in the middle", "[pricing][format]") {
+  const auto book = Load(R"(provider: acme
+currency: USD
+versions:
+  - effective_from: 2025-01-01
+    service_tiers: {batch: 0.5}
+    models:
+      a: {aliases: [a1, a2, a3], per_million_tokens: {input: 1, output: 1}}
+      b: {aliases: [b1, b2, b3], per_million_tokens: {input: 2, output: 2}}
+      c: {aliases: [c1, c2, c3], per_million_tokens: {input: 3, output: 3}}
+      d: {per_million_tokens: {input: 4, output: 4}}
+  - effective_from: 2025-02-01
+    inherit: true
+    remove: [a]
+    service_tiers: {batch: 0.25}
+    models:
+      c: {aliases: [c1], per_million_tokens: {input: 30, output: 30}}
+  - effective_from: 2025-03-01
+    inherit: true
+    remove: [c]
+    models:
+      e: {per_million_tokens: {input: 5, output: 5}}
+)");
+  const std::int64_t jan = Day(2025, 1, 15), feb = Day(2025, 2, 15), mar = Day(2025, 3, 15);
+  CHECK(Cost(*book, Call("a3", jan, 1'000'000, 0)) == "1");
+  CHECK(Cost(*book, Call("c2", jan, 1'000'000, 0, "batch")) == "1.5");
+  CHECK(book->Price(Call("a", feb, 1, 0)).outcome == PriceOutcome::kUnknownModel);
+  CHECK(Cost(*book, Call("b3", feb, 1'000'000, 0, "batch")) == "0.5");
+  CHECK(Cost(*book, Call("c1", feb, 1'000'000, 0)) == "30");
+  CHECK(book->Price(Call("c2", feb, 1, 0)).outcome == PriceOutcome::kUnknownModel);
+  CHECK(Cost(*book, Call("d", feb, 1'000'000, 0)) == "4");
+  CHECK(Cost(*book, Call("b1", mar, 1'000'000, 0, "batch")) == "0.5");
+  CHECK(Cost(*book, Call("d", mar, 1'000'000, 0, "batch")) == "1");
+  CHECK(Cost(*book, Call("e", mar, 1'000'000, 0)) == "5");
+  CHECK(book->Price(Call("c1", mar, 1, 0)).outcome == PriceOutcome::kUnknownModel);
+  CHECK(book->tables()[2].model_count == 3);  // b, d, e
+}
+
 TEST_CASE("inherit and remove are checked", "[pricing][format]") {
   constexpr const char* kOne = R"(provider: acme
 currency: USD
