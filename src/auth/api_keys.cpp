@@ -118,8 +118,20 @@ Result<ApiKeys> ApiKeys::Build(const std::vector<ApiProject>& projects) {
       const std::string digest = RawDigest(entry.sha256_hex);
       if (digest.empty())
         return Status::InvalidArgument(key_path + ".sha256 must be the SHA-256 of the key: 64 hex digits");
-      auto principal =
-          std::make_shared<Principal>(Principal{entry.id, project.name, project.campaigns, entry.campaigns});
+      bool may_reprice = false;
+      for (const std::string& scope : entry.scopes) {
+        if (scope != "reprice") {
+          return Status::InvalidArgument(key_path + ".scopes has unknown scope \"" + scope + "\" (known: reprice)");
+        }
+        may_reprice = true;
+      }
+      if (may_reprice && (!project.campaigns.empty() || !entry.campaigns.empty())) {
+        return Status::InvalidArgument(key_path +
+                                       ".scopes: a reprice key re-prices every campaign, so neither it nor its "
+                                       "project may restrict campaigns");
+      }
+      auto principal = std::make_shared<Principal>(
+          Principal{entry.id, project.name, project.campaigns, entry.campaigns, may_reprice});
       if (!keys.principals_.emplace(digest, std::move(principal)).second) {
         return Status::InvalidArgument(key_path + ".sha256 is the digest of another key");
       }

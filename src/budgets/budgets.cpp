@@ -230,6 +230,12 @@ struct Budgets::Impl {
     state.AddSpend(timestamp_unix_ns, cost, retry ? cost : Money());
   }
 
+  void Correct(std::string_view campaign_id, std::int64_t bucket_start_unix_ns, Money delta, Money retry_delta) {
+    CampaignState& state = StateFor(campaign_id);
+    std::lock_guard lock(state.mutex());
+    state.AddSpend(bucket_start_unix_ns, delta, retry_delta);
+  }
+
   bool Release(std::string_view reservation_id, std::int64_t now_unix_ns) {
     const std::optional<ReservationKey> key = budgets_detail::ParseReservationId(reservation_id);
     if (!key) return false;
@@ -345,5 +351,9 @@ std::vector<CampaignBudgetState> Budgets::Snapshot(std::int64_t now_unix_ns) con
 }
 
 void Budgets::Sweep(std::int64_t now_unix_ns) { impl_->Sweep(now_unix_ns); }
+
+void Budgets::Correct(std::string_view campaign_id, std::int64_t bucket_start_unix_ns, Money delta, Money retry_delta) {
+  impl_->Correct(campaign_id, bucket_start_unix_ns, delta, retry_delta);
+}
 
 }  // namespace lce

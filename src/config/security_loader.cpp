@@ -21,20 +21,31 @@ using config_detail::RequireMap;
 using config_detail::RequireSection;
 using config_detail::Scalar;
 
-Result<std::vector<std::string>> ReadPatterns(const YAML::Node& node, const std::string& path) {
+// A non-empty list of strings; `what` names one item ("a campaign pattern").
+Result<std::vector<std::string>> ReadStrings(const YAML::Node& node, const std::string& path, const char* list,
+                                             const char* what) {
   if (!node.IsSequence() || node.size() == 0)
-    return Invalid(node, path, " must be a non-empty list of campaign patterns");
-  std::vector<std::string> patterns;
+    return Invalid(node, path, std::string(" must be a non-empty list of ") + list);
+  std::vector<std::string> items;
   for (const auto& item : node) {
-    Result<std::string> pattern = ReadScalar<std::string>(item, path, "a campaign pattern");
-    if (!pattern.ok()) return pattern.status();
-    patterns.push_back(std::move(pattern).value());
+    Result<std::string> text = ReadScalar<std::string>(item, path, what);
+    if (!text.ok()) return text.status();
+    items.push_back(std::move(text).value());
   }
-  return patterns;
+  return items;
+}
+
+Result<std::vector<std::string>> ReadPatterns(const YAML::Node& node, const std::string& path) {
+  return ReadStrings(node, path, "campaign patterns", "a campaign pattern");
+}
+
+// A key's scopes (names checked by ApiKeys::Build).
+Result<std::vector<std::string>> ReadScopes(const YAML::Node& node, const std::string& path) {
+  return ReadStrings(node, path, "scopes", "a scope");
 }
 
 Result<ApiKeyEntry> ReadKey(const YAML::Node& node, const std::string& path) {
-  if (Status s = RequireSection(node, path, {"id", "sha256", "campaigns"}); !s.ok()) return s;
+  if (Status s = RequireSection(node, path, {"id", "sha256", "campaigns", "scopes"}); !s.ok()) return s;
   if (!node["id"] || !node["sha256"]) return Invalid(node, path, " needs id and sha256");
   ApiKeyEntry key;
   if (Status s = ReadIf(node, path, "id", key.id, Scalar<std::string>("a key id")); !s.ok()) return s;
@@ -42,6 +53,7 @@ Result<ApiKeyEntry> ReadKey(const YAML::Node& node, const std::string& path) {
     return s;
   }
   if (Status s = ReadIf(node, path, "campaigns", key.campaigns, ReadPatterns); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "scopes", key.scopes, ReadScopes); !s.ok()) return s;
   return key;
 }
 

@@ -20,6 +20,10 @@ LedgerEntry EntryFor(const UsageRecord& record, const PriceResult& price) {
   entry.fingerprint = RecordFingerprint(record);
   entry.retry = record.is_retry();
   entry.unpriced = price.unpriced();
+  entry.service_tier = record.service_tier;
+  entry.context_tier = price.context_tier;
+  entry.tokens = record.tokens;
+  entry.units = record.units;
   return entry;
 }
 

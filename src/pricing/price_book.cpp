@@ -29,10 +29,9 @@ std::uint64_t Remainder(std::uint64_t whole, std::uint64_t part_a, std::uint64_t
   return rest > 0 ? static_cast<std::uint64_t>(rest) : 0;
 }
 
-// Token cost with the tier chosen by the input count. Prices are capped at
-// load time (kMaxTokenPriceAtto), so the sum cannot overflow.
-Money TokenCost(const TokenSchedule& schedule, const TokenUsage& t) {
-  const TokenPrices& p = schedule.For(t[TokenType::kInput]);
+// Token cost at the prices of one tier. Prices are capped at load time
+// (kMaxTokenPriceAtto), so the sum cannot overflow.
+Money TokenCost(const TokenPrices& p, const TokenUsage& t) {
   const auto price = [&p](TokenType type) { return p[static_cast<std::size_t>(type)]; };
   const std::uint64_t cached = t[TokenType::kCachedInput];
   const std::uint64_t written = t[TokenType::kCacheWrite];
@@ -45,11 +44,13 @@ Money TokenCost(const TokenSchedule& schedule, const TokenUsage& t) {
          price(TokenType::kReasoning) * reasoning;
 }
 
-PriceOutcome PriceTokens(const ModelPrices* model, const UsageRecord& record, Money* cost) {
+// With the tier chosen by the input count; *tier is its threshold.
+PriceOutcome PriceTokens(const ModelPrices* model, const UsageRecord& record, Money* cost, std::uint64_t* tier) {
   if (model == nullptr) return PriceOutcome::kUnknownModel;
   const TokenSchedule* schedule = ScheduleFor(*model, record.service_tier);
   if (schedule == nullptr) return PriceOutcome::kUnknownServiceTier;
-  *cost = TokenCost(*schedule, record.tokens);
+  *cost = TokenCost(schedule->For(record.tokens[TokenType::kInput]), record.tokens);
+  *tier = schedule->ThresholdFor(record.tokens[TokenType::kInput]);
   return PriceOutcome::kPriced;
 }
 
@@ -107,7 +108,8 @@ PriceResult PriceBook::Price(const UsageRecord& record) const {
   result.vendor_candidates = match.candidates;
   std::optional<PriceOutcome> first_failure;
   if (has_tokens) {
-    result.token_outcome = version == nullptr ? lookup : PriceTokens(model, record, &result.token_cost);
+    result.token_outcome =
+        version == nullptr ? lookup : PriceTokens(model, record, &result.token_cost, &result.context_tier);
     if (result.token_outcome != PriceOutcome::kPriced) first_failure = result.token_outcome;
   }
   result.total = result.token_cost;
@@ -130,6 +132,63 @@ PriceResult PriceBook::Price(const UsageRecord& record) const {
   }
   result.outcome = first_failure.value_or(PriceOutcome::kPriced);
   return result;
+}
+
+// Re-pricing: not the hot path (it may allocate messages).
+Result<Money> PriceBook::PriceAggregate(const Aggregate& usage, std::string* table) const {
+  if (table != nullptr) table->clear();
+  const bool has_tokens = !usage.model.empty();
+  if (!has_tokens && usage.units.empty()) return Money();
+  const std::optional<std::size_t> provider = impl_->FindProvider(usage.vendor);
+  if (!provider) return Status::Unprocessable("no price table for vendor \"" + std::string(usage.vendor) + "\"");
+  const pricing::ProviderTable& file = impl_->providers[*provider];
+  const auto in_force = [&](std::int64_t t) {
+    return std::upper_bound(file.versions.begin(), file.versions.end(), t,
+                            [](std::int64_t at, const VersionPrices& v) { return at < v.effective_from_unix_ns; });
+  };
+  const auto first = in_force(usage.from_unix_ns);
+  const auto last = in_force(usage.to_unix_ns - 1);
+  if (first != last) {
+    return Status::Unprocessable("price version " + last[-1].effective_from + " of " + file.file +
+                                 " begins inside this 15-minute bucket, whose records cannot be told apart");
+  }
+  if (first == file.versions.begin()) return Status::Unprocessable("no version of " + file.file + " is in force");
+  const VersionPrices& version = *std::prev(first);
+  const ModelPrices* model = has_tokens ? impl_->FindModelOf(*provider, version, usage.model) : nullptr;
+  Money total;
+  if (has_tokens) {
+    if (model == nullptr) {
+      return Status::Unprocessable(file.file + "@" + version.effective_from + " has no model \"" +
+                                   std::string(usage.model) + "\"");
+    }
+    const TokenSchedule* schedule = ScheduleFor(*model, usage.service_tier);
+    if (schedule == nullptr) {
+      return Status::Unprocessable(file.file + "@" + version.effective_from + ": model \"" + std::string(usage.model) +
+                                   "\" has no service tier \"" + std::string(usage.service_tier) + "\"");
+    }
+    const TokenPrices* prices = schedule->AtThreshold(usage.context_tier);
+    if (prices == nullptr) {
+      return Status::Unprocessable(file.file + "@" + version.effective_from + ": model \"" + std::string(usage.model) +
+                                   "\" has no long-context tier above " + std::to_string(usage.context_tier) +
+                                   " input tokens (the records were priced in one)");
+    }
+    total = TokenCost(*prices, usage.tokens);
+  }
+  for (const UnitCount& unit : usage.units) {
+    const Money* price = UnitPrice(version, model, unit.unit);
+    if (price == nullptr) {
+      return Status::Unprocessable(file.file + "@" + version.effective_from + " has no price for unit \"" +
+                                   std::string(unit.unit) + "\"");
+    }
+    const std::optional<Money> amount = UnitCostOf(*price, unit.count);
+    int128 sum = 0;
+    if (!amount || __builtin_add_overflow(total.atto(), amount->atto(), &sum)) {
+      return Status::Unprocessable("the cost of unit \"" + std::string(unit.unit) + "\" is out of range");
+    }
+    total = Money::FromAtto(sum);
+  }
+  if (table != nullptr) *table = file.file + "@" + version.effective_from;
+  return total;
 }
 
 }  // namespace lce

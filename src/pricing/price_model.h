@@ -66,6 +66,21 @@ struct TokenSchedule {
     }
     return base;
   }
+  // The threshold of the tier For(input_tokens) picks, 0 for the base prices.
+  std::uint64_t ThresholdFor(std::uint64_t input_tokens) const {
+    for (auto tier = tiers.rbegin(); tier != tiers.rend(); ++tier) {
+      if (tier->above_input_tokens < input_tokens) return tier->above_input_tokens;
+    }
+    return 0;
+  }
+  // The prices of the tier with this threshold (0: the base), or nullptr.
+  const TokenPrices* AtThreshold(std::uint64_t threshold) const {
+    if (threshold == 0) return &base;
+    for (const ContextTier& tier : tiers) {
+      if (tier.above_input_tokens == threshold) return &tier.prices;
+    }
+    return nullptr;
+  }
 };
 
 struct ModelPrices {
@@ -138,9 +153,11 @@ struct PriceBook::Impl {
   // "Matching vendors and models"). Allocates nothing.
   Match Resolve(const UsageRecord& record) const;
 
- private:
+  // The model `model` means in providers[provider]'s `version`.
   const pricing::ModelPrices* FindModelOf(std::size_t provider, const pricing::VersionPrices& version,
                                           std::string_view model) const;
+
+ private:
   Match InferVendor(const UsageRecord& record) const;
 };
 

@@ -262,6 +262,8 @@ Result<std::vector<ContextTier>> TableParser::Tiers(const YAML::Node& node, cons
     Result<int128> above = NonNegative(threshold->value, threshold_path, 0);
     if (!above.ok()) return above.status();
     if (*above > std::numeric_limits<std::uint64_t>::max()) return Error(threshold->value, threshold_path, "too large");
+    // 0 names the base prices in the ledger's re-pricing detail (PriceResult::context_tier).
+    if (*above == 0) return Error(threshold->value, threshold_path, "must be above 0 (the base prices apply below it)");
     if (!tiers.empty() && static_cast<std::uint64_t>(*above) <= tiers.back().above_input_tokens) {
       return Error(threshold->value, threshold_path, "tier thresholds must be strictly ascending");
     }

@@ -63,12 +63,14 @@ Exporter::Impl::Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial
       ledger_metrics(NewLedgerCollector(*ledger)),
       budgets(initial->config.budgets),
       budget_metrics(NewBudgetCollector(budgets, registry->guard())),
+      repricing_metrics(std::make_unique<RepricingMetrics>(registry->guard())),
       pipeline(*usage, *ledger, budgets, self),
       snapshot(std::move(initial)) {
   registry->Register(*usage);
   registry->Register(self);
   registry->Register(*ledger_metrics);
   registry->Register(*budget_metrics);
+  registry->Register(*repricing_metrics);
   self.SetPriceTables(snapshot->prices->tables());
   self.SetReloadResult(true, NowUnixSeconds());
   pruner = std::thread([this] { PruneLoop(); });

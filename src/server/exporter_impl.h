@@ -19,6 +19,7 @@
 #include "llm_cost_exporter/metrics.h"
 #include "llm_cost_exporter/pipeline.h"
 #include "llm_cost_exporter/pricing.h"
+#include "llm_cost_exporter/repricing.h"
 #include "llm_cost_exporter/self_metrics.h"
 #include "llm_cost_exporter/web_config.h"
 #include "collectors.h"
@@ -54,6 +55,7 @@ struct Exporter::Impl {
   std::unique_ptr<Collector> ledger_metrics;
   Budgets budgets;
   std::unique_ptr<BudgetCollector> budget_metrics;
+  std::unique_ptr<RepricingMetrics> repricing_metrics;  // corrections by /v1/admin/reprice
   IngestPipeline pipeline;
 
   mutable std::mutex snapshot_mutex;

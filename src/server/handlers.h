@@ -13,6 +13,7 @@
 #include "llm_cost_exporter/budgets.h"
 #include "llm_cost_exporter/ledger.h"
 #include "llm_cost_exporter/pipeline.h"
+#include "llm_cost_exporter/repricing.h"
 #include "llm_cost_exporter/self_metrics.h"
 
 namespace lce {
@@ -32,6 +33,11 @@ std::unique_ptr<Handler> MakeBudgetReleaseHandler(Budgets& budgets, SelfMetrics&
 std::unique_ptr<Handler> MakeHealthyHandler();
 std::unique_ptr<Handler> MakeReadyHandler(const std::atomic<bool>& ready);
 std::unique_ptr<Handler> MakeReloadHandler(std::function<Status(std::string_view actor)> reload);
+// POST /v1/admin/reprice, GET /v1/admin/repricings: re-pricing history
+// (API key scope "reprice").
+std::unique_ptr<Handler> MakeRepriceHandler(Ledger& ledger, Budgets& budgets, RepricingMetrics& metrics,
+                                            SelfMetrics& self);
+std::unique_ptr<Handler> MakeRepricingsHandler(const Ledger& ledger, SelfMetrics& self);
 // GET /: the status page.
 std::unique_ptr<Handler> MakeIndexHandler(std::string version, Budgets& budgets);
 

@@ -16,6 +16,8 @@ void RegisterHandlers(Exporter::Impl& impl) {
   handlers.push_back(MakeBudgetCheckHandler(impl.budgets, *impl.budget_metrics, impl.self));
   handlers.push_back(MakeBudgetReserveHandler(impl.budgets, *impl.budget_metrics, impl.self));
   handlers.push_back(MakeBudgetReleaseHandler(impl.budgets, impl.self));
+  handlers.push_back(MakeRepriceHandler(*impl.ledger, impl.budgets, *impl.repricing_metrics, impl.self));
+  handlers.push_back(MakeRepricingsHandler(*impl.ledger, impl.self));
   handlers.push_back(MakeHealthyHandler());
   handlers.push_back(MakeReadyHandler(impl.ready));
   handlers.push_back(MakeReloadHandler([&impl](std::string_view actor) { return impl.Reload(actor); }));

@@ -1,5 +1,6 @@
 #include "ledger_common.h"
 
+#include "llm_cost_exporter/timestamp.h"
 #include "llm_cost_exporter/usage_record.h"
 
 #include <algorithm>
@@ -58,12 +59,25 @@ std::size_t BucketLabelsHash::operator()(const BucketLabels& labels) const {
   HashCombine(seed, hash(labels.campaign_id));
   HashCombine(seed, hash(labels.vendor));
   HashCombine(seed, hash(labels.model));
+  HashCombine(seed, hash(labels.service_tier));
+  HashCombine(seed, std::hash<std::uint64_t>{}(labels.context_tier * 2 + (labels.retry ? 1 : 0)));
   return seed;
 }
 
 BucketLabels LabelsOf(const LedgerEntry& entry) {
-  return BucketLabels{SpendBucket::StartOf(entry.timestamp_unix_ns), entry.service, entry.campaign_id, entry.vendor,
-                      entry.model};
+  return BucketLabels{SpendBucket::StartOf(entry.timestamp_unix_ns),
+                      entry.service,
+                      entry.campaign_id,
+                      entry.vendor,
+                      entry.model,
+                      entry.service_tier,
+                      entry.context_tier,
+                      entry.retry};
+}
+
+BucketLabels LabelsOf(const SpendBucket& bucket) {
+  return BucketLabels{bucket.start_unix_ns, bucket.service,      bucket.campaign_id,  bucket.vendor,
+                      bucket.model,         bucket.service_tier, bucket.context_tier, bucket.retry};
 }
 
 void MarkFullBuckets(std::span<const LedgerEntry> entries, std::span<const BucketLabels> full,
@@ -82,13 +96,96 @@ void SpendAggregate::Add(const LedgerEntry& entry) {
   if (entry.retry) sums.retry_cost += entry.cost;
   ++sums.records;
   if (entry.unpriced) ++sums.unpriced_records;
+  for (std::size_t i = 0; i < kTokenTypeCount; ++i) sums.tokens.count[i] += entry.tokens.count[i];
+  for (const UnitCount& unit : entry.units) {
+    const auto it =
+        std::find_if(sums.units.begin(), sums.units.end(), [&](const UnitSum& u) { return u.unit == unit.unit; });
+    if (it == sums.units.end()) {
+      sums.units.push_back(UnitSum{unit.unit, unit.count});
+    } else {
+      it->count += unit.count;
+    }
+  }
 }
 
-void Accumulate(BucketSums& total, const BucketSums& sums) {
+void AddUnit(std::vector<BucketUnit>& units, std::string_view unit, std::uint64_t count) {
+  const auto it = std::lower_bound(units.begin(), units.end(), unit,
+                                   [](const BucketUnit& u, std::string_view name) { return u.unit < name; });
+  if (it != units.end() && it->unit == unit) {
+    it->count += count;
+  } else {
+    units.insert(it, BucketUnit{std::string(unit), count});
+  }
+}
+
+void Accumulate(SpendBucket& total, const BucketSums& sums) {
   total.cost += sums.cost;
   total.retry_cost += sums.retry_cost;
   total.records += sums.records;
   total.unpriced_records += sums.unpriced_records;
+  for (std::size_t i = 0; i < kTokenTypeCount; ++i) total.tokens.count[i] += sums.tokens.count[i];
+  for (const UnitSum& unit : sums.units) AddUnit(total.units, unit.unit, unit.count);
+}
+
+Result<RepriceReport> PlanRepricing(const RepriceRequest& request, const std::vector<SpendBucket>& buckets) {
+  RepriceReport report;
+  RepricingAudit& audit = report.audit;
+  audit.who = request.who;
+  audit.at_unix_ns = request.now_unix_ns;
+  audit.from_unix_ns = request.from_unix_ns;
+  audit.to_unix_ns = request.to_unix_ns;
+  audit.buckets = buckets.size();
+  const auto refuse = [&](const SpendBucket& bucket, std::string reason) {
+    if (audit.refused.size() < kMaxAuditRefusals) {
+      std::string line = FormatRfc3339(bucket.start_unix_ns) + ' ' + bucket.service + '/' + bucket.campaign_id + '/' +
+                         bucket.vendor + '/' + bucket.model;
+      if (!bucket.service_tier.empty()) (line += '/') += bucket.service_tier;
+      audit.refused.push_back(line + ": " + reason);
+    }
+    report.refused.push_back(RefusedBucket{bucket, std::move(reason)});
+  };
+  for (const SpendBucket& bucket : buckets) {
+    audit.old_total += bucket.cost;
+    if (!bucket.detailed) {
+      audit.new_total += bucket.cost;
+      refuse(bucket, "written before the ledger kept token detail (schema < 3): not re-priceable");
+      continue;
+    }
+    BucketPrice price = request.pricer(bucket);
+    if (price.refused) {
+      audit.new_total += bucket.cost;
+      refuse(bucket, std::move(price.reason));
+      continue;
+    }
+    if (price.cost < Money() || price.cost > kMaxBucketCost) {
+      return Status::InvalidArgument("re-pricing: bucket " + FormatRfc3339(bucket.start_unix_ns) + ' ' +
+                                     bucket.campaign_id + '/' + bucket.vendor + '/' + bucket.model + " would cost " +
+                                     price.cost.ToDecimalString() + " USD, outside [0, " +
+                                     kMaxBucketCost.ToDecimalString() + "]");
+    }
+    if (!price.table.empty() &&
+        std::find(audit.tables.begin(), audit.tables.end(), price.table) == audit.tables.end()) {
+      audit.tables.push_back(price.table);
+    }
+    audit.new_total += price.cost;
+    const Money retry_cost = bucket.retry ? price.cost : Money();
+    if (price.cost != bucket.cost || retry_cost != bucket.retry_cost || bucket.unpriced_records != 0) {
+      report.changed.push_back(RepricedBucket{bucket, price.cost, retry_cost});
+    }
+  }
+  if (report.refused.size() > kMaxAuditRefusals) {
+    audit.refused.push_back("... and " + std::to_string(report.refused.size() - kMaxAuditRefusals) + " more");
+  }
+  audit.buckets_changed = report.changed.size();
+  audit.buckets_refused = report.refused.size();
+  std::sort(audit.tables.begin(), audit.tables.end());
+  return report;
+}
+
+void ApplyRepricing(SpendBucket& bucket, const RepricedBucket& change) {
+  bucket.cost = change.cost;
+  bucket.retry_cost = change.retry_cost;
+  bucket.unpriced_records = 0;
 }
 
 KeyGenerations::Action KeyGenerations::Decide(std::int64_t now_unix_ns, std::int64_t retention_ns) const {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <span>
 #include <string_view>
 #include <unordered_map>
@@ -40,6 +41,9 @@ struct BucketLabels {
   std::string_view campaign_id;
   std::string_view vendor;
   std::string_view model;
+  std::string_view service_tier;
+  std::uint64_t context_tier = 0;
+  bool retry = false;
   bool operator==(const BucketLabels&) const = default;
 };
 
@@ -59,15 +63,26 @@ void MarkFullBuckets(std::span<const LedgerEntry> entries, std::span<const Bucke
 // True when a bucket holding `stored` can take `added` more.
 bool BucketHasRoom(Money stored, Money added);
 
+// A unit count as a view into the entries of a call.
+struct UnitSum {
+  std::string_view unit;
+  std::uint64_t count = 0;
+};
+
 struct BucketSums {
   Money cost;
   Money retry_cost;
   std::uint64_t records = 0;
   std::uint64_t unpriced_records = 0;
+  TokenUsage tokens;
+  std::vector<UnitSum> units;  // one per unit name, in first-seen order
 };
 
-// Sums accepted entries per bucket, exactly (int128). Views point into the
-// entries added, so the aggregate must not outlive them.
+// Sums accepted entries per bucket, exactly (int128 money, uint64 counts:
+// kMaxTokensPerRecord bounds a bucket's token sum below 2^63 for the first
+// 9.2e9 records of a 15-minute bucket). Views point into the entries added,
+// so the aggregate must not outlive them. Allocates only per new bucket and
+// per new unit name of a bucket.
 class SpendAggregate {
  public:
   void Add(const LedgerEntry& entry);
@@ -78,8 +93,25 @@ class SpendAggregate {
   std::unordered_map<BucketLabels, BucketSums, BucketLabelsHash> buckets_;
 };
 
-// Adds `sums` into `total` (the merge step of both implementations).
-void Accumulate(BucketSums& total, const BucketSums& sums);
+// Adds `sums` into `total` (the merge step of the memory ledger; units by name).
+void Accumulate(SpendBucket& total, const BucketSums& sums);
+
+// The bucket's labels as views into it.
+BucketLabels LabelsOf(const SpendBucket& bucket);
+
+// Adds `count` of `unit` to `units` (sorted by name), keeping it sorted.
+void AddUnit(std::vector<BucketUnit>& units, std::string_view unit, std::uint64_t count);
+
+// The shared part of Reprice: prices every bucket of `buckets` with
+// `request.pricer` and fills the report (audit totals, changed and refused
+// buckets, tables used). Legacy buckets (!detailed) are refused without
+// calling the pricer. Fails when a new cost is outside [0, kMaxBucketCost].
+// The caller writes `changed` and the audit (with audit.at/who/range set
+// here from the request).
+Result<RepriceReport> PlanRepricing(const RepriceRequest& request, const std::vector<SpendBucket>& buckets);
+
+// The new values of a bucket once re-priced.
+void ApplyRepricing(SpendBucket& bucket, const RepricedBucket& change);
 
 // When to rotate the two key generations. A generation starts at the first
 // Prune (or the last rotation); Prune(now) rotates once now - start >=

@@ -11,6 +11,7 @@
 #include <new>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "key_index.h"
 #include "ledger_common.h"
@@ -19,11 +20,11 @@
 namespace lce {
 namespace {
 
-using store_detail::BucketSums;
-
-// (start, service, campaign_id, vendor, model), ordered by start first so a
-// time range is one contiguous run of the map.
-using BucketKey = std::tuple<std::int64_t, std::string, std::string, std::string, std::string>;
+// (start, service, campaign_id, vendor, model, service_tier, context_tier,
+// retry), ordered by start first so a time range is one contiguous run of
+// the map.
+using BucketKey =
+    std::tuple<std::int64_t, std::string, std::string, std::string, std::string, std::string, std::uint64_t, bool>;
 
 class MemoryLedger final : public Ledger {
  public:
@@ -59,9 +60,9 @@ class MemoryLedger final : public Ledger {
     std::vector<SpendBucket> out;
     std::lock_guard lock(mutex_);
     try {
-      for (auto it = spend_.lower_bound(BucketKey{first, {}, {}, {}, {}});
+      for (auto it = spend_.lower_bound(BucketKey{first, {}, {}, {}, {}, {}, 0, false});
            it != spend_.end() && std::get<0>(it->first) < to_unix_ns; ++it) {
-        out.push_back(ToBucket(it->first, it->second));
+        out.push_back(it->second);
       }
     } catch (const std::bad_alloc&) {
       return Status::Internal("ledger: out of memory while reading spend");
@@ -80,6 +81,41 @@ class MemoryLedger final : public Ledger {
     LedgerStats stats = stats_;
     stats.idempotency_keys = keys_.size();
     return stats;
+  }
+
+  Result<RepriceReport> Reprice(const RepriceRequest& request) override {
+    std::lock_guard lock(mutex_);
+    try {
+      std::vector<SpendBucket> buckets;
+      std::vector<SpendBucket*> stored;
+      const std::int64_t first = SpendBucket::StartOf(request.from_unix_ns);
+      for (auto it = spend_.lower_bound(BucketKey{first, {}, {}, {}, {}, {}, 0, false});
+           it != spend_.end() && std::get<0>(it->first) < request.to_unix_ns; ++it) {
+        buckets.push_back(it->second);
+        stored.push_back(&it->second);
+      }
+      Result<RepriceReport> report = store_detail::PlanRepricing(request, buckets);
+      if (!report.ok() || request.dry_run) return report;
+      report->audit.id = static_cast<std::int64_t>(audits_.size()) + 1;
+      audits_.push_back(report->audit);  // before the changes: a bad_alloc here changes nothing
+      std::size_t next = 0;
+      for (const RepricedBucket& change : report->changed) {
+        while (!(store_detail::LabelsOf(*stored[next]) == store_detail::LabelsOf(change.before))) ++next;
+        store_detail::ApplyRepricing(*stored[next], change);
+      }
+      return report;
+    } catch (const std::bad_alloc&) {
+      return Status::Internal("ledger: out of memory while re-pricing");
+    }
+  }
+
+  Result<std::vector<RepricingAudit>> Repricings() const override {
+    std::lock_guard lock(mutex_);
+    try {
+      return audits_;
+    } catch (const std::bad_alloc&) {
+      return Status::Internal("ledger: out of memory while reading re-pricings");
+    }
   }
 
  private:
@@ -129,7 +165,7 @@ class MemoryLedger final : public Ledger {
     // One lookup per bucket: the stored sums when the bucket exists, else
     // its key, inserted only once no bucket is full.
     struct Target {
-      BucketSums* stored = nullptr;
+      SpendBucket* stored = nullptr;
       BucketKey key;
     };
     std::vector<Target> targets;
@@ -145,7 +181,10 @@ class MemoryLedger final : public Ledger {
     }
     if (!full.empty()) return full;
     for (Target& target : targets) {
-      if (target.stored == nullptr) target.stored = &spend_[std::move(target.key)];
+      if (target.stored == nullptr) {
+        SpendBucket empty = ToBucket(target.key);
+        target.stored = &spend_.emplace(std::move(target.key), std::move(empty)).first->second;
+      }
     }
     std::size_t i = 0;
     for (const auto& [labels, sums] : aggregate.buckets()) store_detail::Accumulate(*targets[i++].stored, sums);
@@ -153,28 +192,35 @@ class MemoryLedger final : public Ledger {
   }
 
   static BucketKey KeyOf(const store_detail::BucketLabels& labels) {
-    return BucketKey{labels.start_unix_ns, std::string(labels.service), std::string(labels.campaign_id),
-                     std::string(labels.vendor), std::string(labels.model)};
+    return BucketKey{labels.start_unix_ns,
+                     std::string(labels.service),
+                     std::string(labels.campaign_id),
+                     std::string(labels.vendor),
+                     std::string(labels.model),
+                     std::string(labels.service_tier),
+                     labels.context_tier,
+                     labels.retry};
   }
 
-  static SpendBucket ToBucket(const BucketKey& key, const BucketSums& sums) {
+  // An empty bucket with the key's labels.
+  static SpendBucket ToBucket(const BucketKey& key) {
     SpendBucket bucket;
     bucket.start_unix_ns = std::get<0>(key);
     bucket.service = std::get<1>(key);
     bucket.campaign_id = std::get<2>(key);
     bucket.vendor = std::get<3>(key);
     bucket.model = std::get<4>(key);
-    bucket.cost = sums.cost;
-    bucket.retry_cost = sums.retry_cost;
-    bucket.records = sums.records;
-    bucket.unpriced_records = sums.unpriced_records;
+    bucket.service_tier = std::get<5>(key);
+    bucket.context_tier = std::get<6>(key);
+    bucket.retry = std::get<7>(key);
     return bucket;
   }
 
   const std::int64_t retention_ns_;
   mutable std::mutex mutex_;
   store_detail::KeyIndex keys_;
-  std::map<BucketKey, BucketSums> spend_;
+  std::map<BucketKey, SpendBucket> spend_;
+  std::vector<RepricingAudit> audits_;
   LedgerStats stats_;
 };
 

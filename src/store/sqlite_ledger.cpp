@@ -48,6 +48,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "key_index.h"
 #include "ledger_common.h"
@@ -62,35 +64,84 @@ using store_detail::SpendAggregate;
 using store_detail::Statement;
 
 // 1: keys without fingerprints; 2: idempotency_keys.fingerprint (0 for keys
-// written by version 1: unknown, never a conflict).
-constexpr std::int64_t kSchemaVersion = 2;
+// written by version 1: unknown, never a conflict); 3: spend buckets keyed
+// also by service tier, context tier and retry, with token counts per kind
+// (one tokens_<kind> column per TokenType, added at open when a kind is new),
+// their units in spend_bucket_units, and the repricings audit. Buckets of
+// version 2 get context_tier -1: not detailed, never re-priced.
+constexpr std::int64_t kSchemaVersion = 3;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+constexpr std::int64_t kLegacyContextTier = -1;
+
+// The columns every spend row is keyed by, in primary key order.
+constexpr const char* kBucketKeyColumns =
+    "bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry";
+constexpr int kBucketKeyCount = 8;
+
+std::string TokenColumn(std::size_t kind) { return "tokens_" + std::string(kTokenTypeNames[kind]); }
 
 // idempotency_keys: arrival order (rowid), received_unix_s never decreasing
 // along rowid. Money is split into whole dollars and an attodollar fraction
 // in [0, 1e18).
-constexpr const char* kSchema = R"sql(
+constexpr const char* kKeysDdl = R"sql(
 CREATE TABLE idempotency_keys(key TEXT NOT NULL, received_unix_s INTEGER NOT NULL,
                               fingerprint INTEGER NOT NULL DEFAULT 0);
+)sql";
+
+std::string SpendBucketsDdl() {
+  std::string ddl = R"sql(
 CREATE TABLE spend_buckets(
   bucket_start_unix_ns INTEGER NOT NULL,
   service TEXT NOT NULL,
   campaign_id TEXT NOT NULL,
   vendor TEXT NOT NULL,
   model TEXT NOT NULL,
+  service_tier TEXT NOT NULL DEFAULT '',
+  context_tier INTEGER NOT NULL DEFAULT -1,
+  retry INTEGER NOT NULL DEFAULT 0,
   cost_whole INTEGER NOT NULL,
   cost_frac INTEGER NOT NULL,
   retry_cost_whole INTEGER NOT NULL,
   retry_cost_frac INTEGER NOT NULL,
   records INTEGER NOT NULL,
-  unpriced_records INTEGER NOT NULL,
-  PRIMARY KEY (bucket_start_unix_ns, service, campaign_id, vendor, model)) WITHOUT ROWID;
+  unpriced_records INTEGER NOT NULL)sql";
+  for (std::size_t kind = 0; kind < kTokenTypeCount; ++kind)
+    ddl += ",\n  " + TokenColumn(kind) + " INTEGER NOT NULL DEFAULT 0";
+  return ddl + ",\n  PRIMARY KEY (" + kBucketKeyColumns + ")) WITHOUT ROWID;\n";
+}
+
+constexpr const char* kDetailDdl = R"sql(
+CREATE TABLE spend_bucket_units(
+  bucket_start_unix_ns INTEGER NOT NULL, service TEXT NOT NULL, campaign_id TEXT NOT NULL, vendor TEXT NOT NULL,
+  model TEXT NOT NULL, service_tier TEXT NOT NULL, context_tier INTEGER NOT NULL, retry INTEGER NOT NULL,
+  unit TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry, unit))
+  WITHOUT ROWID;
+CREATE TABLE repricings(
+  id INTEGER PRIMARY KEY, who TEXT NOT NULL, at_unix_ns INTEGER NOT NULL,
+  from_unix_ns INTEGER NOT NULL, to_unix_ns INTEGER NOT NULL, tables TEXT NOT NULL,
+  old_total_whole INTEGER NOT NULL, old_total_frac INTEGER NOT NULL,
+  new_total_whole INTEGER NOT NULL, new_total_frac INTEGER NOT NULL,
+  buckets INTEGER NOT NULL, buckets_changed INTEGER NOT NULL, buckets_refused INTEGER NOT NULL,
+  refused TEXT NOT NULL);
 )sql";
 
 constexpr const char* kMigrateV1ToV2 = R"sql(
 ALTER TABLE idempotency_keys ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 0;
 )sql";
+
+// Rebuilds spend_buckets with the version 3 key; the old rows become legacy
+// buckets (context_tier -1, no retry split, no token counts).
+std::string MigrateV2ToV3() {
+  return "ALTER TABLE spend_buckets RENAME TO spend_buckets_v2;" + SpendBucketsDdl() +
+         "INSERT INTO spend_buckets(bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, "
+         "context_tier, retry, cost_whole, cost_frac, retry_cost_whole, retry_cost_frac, records, unpriced_records) "
+         "SELECT bucket_start_unix_ns, service, campaign_id, vendor, model, '', -1, 0, cost_whole, cost_frac, "
+         "retry_cost_whole, retry_cost_frac, records, unpriced_records FROM spend_buckets_v2;"
+         "DROP TABLE spend_buckets_v2;" +
+         std::string(kDetailDdl);
+}
 
 // Rows of idempotency_keys deleted per Prune transaction, so appends queued
 // meanwhile wait for one chunk at most.
@@ -100,9 +151,25 @@ constexpr std::int64_t kPruneChunkRows = 100'000;
 // fractions are < 1e18, so their sum (< 2e18) fits an int64. Returns 1 when
 // the bucket is still within kMaxBucketCost (whole dollars <= 1e18, which
 // leaves int64 room for any group: SQLite would turn an overflow into a
-// REAL, caught by the typeof test too), else 0.
-constexpr std::string_view kUpsertBucket = R"sql(
-INSERT INTO spend_buckets VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+// REAL, caught by the typeof test too) and every token sum is still an
+// integer, else 0. Parameters: the 8 key columns, the 6 sums, the token
+// counts in TokenType order.
+std::string UpsertBucketSql() {
+  std::string columns = std::string(kBucketKeyColumns) +
+                        ", cost_whole, cost_frac, retry_cost_whole, retry_cost_frac, records, unpriced_records";
+  std::string values = "?1";
+  constexpr int kFixed = kBucketKeyCount + 6;
+  for (int i = 2; i <= kFixed; ++i) values += ", ?" + std::to_string(i);
+  std::string updates;
+  std::string checks;
+  for (std::size_t kind = 0; kind < kTokenTypeCount; ++kind) {
+    const std::string column = TokenColumn(kind);
+    columns += ", " + column;
+    values += ", ?" + std::to_string(kFixed + 1 + static_cast<int>(kind));
+    updates += ",\n  " + column + " = " + column + " + excluded." + column;
+    checks += " AND typeof(" + column + ") = 'integer'";
+  }
+  return "INSERT INTO spend_buckets(" + columns + ") VALUES (" + values + R"sql()
 ON CONFLICT DO UPDATE SET
   cost_whole = cost_whole + excluded.cost_whole + (cost_frac + excluded.cost_frac) / 1000000000000000000,
   cost_frac = (cost_frac + excluded.cost_frac) % 1000000000000000000,
@@ -110,18 +177,140 @@ ON CONFLICT DO UPDATE SET
                      + (retry_cost_frac + excluded.retry_cost_frac) / 1000000000000000000,
   retry_cost_frac = (retry_cost_frac + excluded.retry_cost_frac) % 1000000000000000000,
   records = records + excluded.records,
-  unpriced_records = unpriced_records + excluded.unpriced_records
+  unpriced_records = unpriced_records + excluded.unpriced_records)sql" +
+         updates + R"sql(
 RETURNING typeof(cost_whole) = 'integer' AND (cost_whole < 1000000000000000000
-                                              OR (cost_whole = 1000000000000000000 AND cost_frac = 0))
-)sql";
+                                              OR (cost_whole = 1000000000000000000 AND cost_frac = 0)))sql" +
+         checks;
+}
 static_assert(kMaxBucketCost.atto() == Money::kOneDollar * 1'000'000'000'000'000'000LL,
-              "kUpsertBucket's RETURNING clause spells kMaxBucketCost out");
+              "UpsertBucketSql's RETURNING clause spells kMaxBucketCost out");
 
-constexpr std::string_view kSelectSpend = R"sql(
-SELECT bucket_start_unix_ns, service, campaign_id, vendor, model,
-       cost_whole, cost_frac, retry_cost_whole, retry_cost_frac, records, unpriced_records
-FROM spend_buckets WHERE bucket_start_unix_ns >= ?1 AND bucket_start_unix_ns < ?2
+constexpr std::string_view kUpsertUnit = R"sql(
+INSERT INTO spend_bucket_units VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+ON CONFLICT DO UPDATE SET count = count + excluded.count
 )sql";
+
+std::string SelectSpendSql() {
+  std::string sql = std::string("SELECT ") + kBucketKeyColumns +
+                    ", cost_whole, cost_frac, retry_cost_whole, retry_cost_frac, records, unpriced_records";
+  for (std::size_t kind = 0; kind < kTokenTypeCount; ++kind) sql += ", " + TokenColumn(kind);
+  return sql + " FROM spend_buckets WHERE bucket_start_unix_ns >= ?1 AND bucket_start_unix_ns < ?2";
+}
+
+constexpr std::string_view kSelectUnits = R"sql(
+SELECT bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry, unit, count
+FROM spend_bucket_units WHERE bucket_start_unix_ns >= ?1 AND bucket_start_unix_ns < ?2
+)sql";
+
+constexpr std::string_view kUpdateRepriced = R"sql(
+UPDATE spend_buckets SET cost_whole = ?9, cost_frac = ?10, retry_cost_whole = ?11, retry_cost_frac = ?12,
+                         unpriced_records = 0
+WHERE bucket_start_unix_ns = ?1 AND service = ?2 AND campaign_id = ?3 AND vendor = ?4 AND model = ?5
+  AND service_tier = ?6 AND context_tier = ?7 AND retry = ?8
+)sql";
+
+constexpr std::string_view kInsertRepricing = R"sql(
+INSERT INTO repricings(who, at_unix_ns, from_unix_ns, to_unix_ns, tables, old_total_whole, old_total_frac,
+                       new_total_whole, new_total_frac, buckets, buckets_changed, buckets_refused, refused)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id
+)sql";
+
+constexpr std::string_view kSelectRepricings = R"sql(
+SELECT id, who, at_unix_ns, from_unix_ns, to_unix_ns, tables, old_total_whole, old_total_frac,
+       new_total_whole, new_total_frac, buckets, buckets_changed, buckets_refused, refused
+FROM repricings ORDER BY id
+)sql";
+
+// Lines joined with '\n' (a line's own line breaks become spaces), and back.
+std::string JoinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) {
+    if (!out.empty()) out += '\n';
+    for (char c : line) out += (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  return out;
+}
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// Binds a bucket's 8 key columns as parameters 1..8.
+void BindBucketKey(Statement& stmt, const store_detail::BucketLabels& labels, bool detailed = true) {
+  stmt.BindInt(1, labels.start_unix_ns);
+  stmt.BindText(2, labels.service);
+  stmt.BindText(3, labels.campaign_id);
+  stmt.BindText(4, labels.vendor);
+  stmt.BindText(5, labels.model);
+  stmt.BindText(6, labels.service_tier);
+  stmt.BindInt(7, detailed ? static_cast<std::int64_t>(labels.context_tier) : kLegacyContextTier);
+  stmt.BindInt(8, labels.retry ? 1 : 0);
+}
+
+// Reads a bucket's key from columns 0..7.
+void ReadBucketKey(const Statement& stmt, SpendBucket& bucket) {
+  bucket.start_unix_ns = stmt.ColumnInt(0);
+  bucket.service = stmt.ColumnText(1);
+  bucket.campaign_id = stmt.ColumnText(2);
+  bucket.vendor = stmt.ColumnText(3);
+  bucket.model = stmt.ColumnText(4);
+  bucket.service_tier = stmt.ColumnText(5);
+  const std::int64_t tier = stmt.ColumnInt(6);
+  bucket.detailed = tier != kLegacyContextTier;
+  bucket.context_tier = bucket.detailed ? static_cast<std::uint64_t>(tier) : 0;
+  bucket.retry = stmt.ColumnInt(7) != 0;
+}
+
+// Spend rows of [first, to) and their units, read with two prepared
+// statements (kSelectSpend, kSelectUnits) of one connection.
+Status ReadSpend(Statement& buckets_stmt, Statement& units_stmt, std::int64_t first, std::int64_t to,
+                 std::vector<SpendBucket>& out) {
+  buckets_stmt.BindInt(1, first);
+  buckets_stmt.BindInt(2, to);
+  for (;;) {
+    Result<bool> row = buckets_stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    SpendBucket& bucket = out.emplace_back();
+    ReadBucketKey(buckets_stmt, bucket);
+    constexpr int kSums = kBucketKeyCount;
+    bucket.cost = store_detail::Join(buckets_stmt.ColumnInt(kSums), buckets_stmt.ColumnInt(kSums + 1));
+    bucket.retry_cost = store_detail::Join(buckets_stmt.ColumnInt(kSums + 2), buckets_stmt.ColumnInt(kSums + 3));
+    bucket.records = static_cast<std::uint64_t>(buckets_stmt.ColumnInt(kSums + 4));
+    bucket.unpriced_records = static_cast<std::uint64_t>(buckets_stmt.ColumnInt(kSums + 5));
+    for (std::size_t kind = 0; kind < kTokenTypeCount; ++kind) {
+      bucket.tokens.count[kind] =
+          static_cast<std::uint64_t>(buckets_stmt.ColumnInt(kSums + 6 + static_cast<int>(kind)));
+    }
+  }
+  buckets_stmt.Reset();
+  units_stmt.BindInt(1, first);
+  units_stmt.BindInt(2, to);
+  std::unordered_map<store_detail::BucketLabels, std::size_t, store_detail::BucketLabelsHash> index;
+  for (;;) {
+    Result<bool> row = units_stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (index.empty()) {
+      for (std::size_t i = 0; i < out.size(); ++i) index.emplace(store_detail::LabelsOf(out[i]), i);
+    }
+    SpendBucket key;
+    ReadBucketKey(units_stmt, key);
+    const auto it = index.find(store_detail::LabelsOf(key));
+    if (it == index.end()) continue;  // cannot happen: units are written with their bucket
+    store_detail::AddUnit(out[it->second].units, units_stmt.ColumnText(8),
+                          static_cast<std::uint64_t>(units_stmt.ColumnInt(9)));
+  }
+  units_stmt.Reset();
+  return Status::Ok();
+}
 
 // floor(a / b) for b > 0.
 std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
@@ -192,27 +381,62 @@ Status ConfigureWriter(Connection& db, bool fsync_every_commit) {
                  "; PRAGMA cache_size=-65536; PRAGMA foreign_keys=OFF");
 }
 
-// Creates the schema in a fresh database or checks an existing one's version.
+// Adds a tokens_<kind> column for every TokenType the table lacks (a kind
+// added after the database was written: its past counts are 0).
+Status AddTokenColumns(Connection& db) {
+  Result<Statement> info = db.Prepare("SELECT name FROM pragma_table_info('spend_buckets')");
+  if (!info.ok()) return info.status();
+  std::vector<std::string> columns;
+  for (;;) {
+    Result<bool> row = info->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    columns.push_back(info->ColumnText(0));
+  }
+  info->Reset();
+  std::string alter;
+  for (std::size_t kind = 0; kind < kTokenTypeCount; ++kind) {
+    const std::string column = TokenColumn(kind);
+    if (std::find(columns.begin(), columns.end(), column) == columns.end()) {
+      alter += "ALTER TABLE spend_buckets ADD COLUMN " + column + " INTEGER NOT NULL DEFAULT 0;";
+    }
+  }
+  if (alter.empty()) return Status::Ok();
+  return db.Exec("BEGIN IMMEDIATE;" + alter + "COMMIT;");
+}
+
+// Creates the schema in a fresh database, migrates an older one in place (one
+// transaction per version step), or refuses a newer one.
 Status EnsureSchema(Connection& db) {
   Result<std::int64_t> version = QueryInt(db, "PRAGMA user_version");
   if (!version.ok()) return version.status();
-  if (*version == kSchemaVersion) return Status::Ok();
-  if (*version == 1) {
-    return db.Exec("BEGIN IMMEDIATE;" + std::string(kMigrateV1ToV2) + "PRAGMA user_version=2; COMMIT;");
-  }
   if (*version > kSchemaVersion) {
     return Status::InvalidArgument("schema version " + std::to_string(*version) +
                                    " is newer than this exporter supports (" + std::to_string(kSchemaVersion) +
                                    "); run a newer exporter or use another --storage.path");
   }
-  if (*version != 0) return Status::InvalidArgument("unknown schema version " + std::to_string(*version));
-  return db.Exec("BEGIN IMMEDIATE;" + std::string(kSchema) + "PRAGMA user_version=" + std::to_string(kSchemaVersion) +
-                 "; COMMIT;");
+  if (*version < 0) return Status::InvalidArgument("unknown schema version " + std::to_string(*version));
+  if (*version == 0) {
+    Status created = db.Exec("BEGIN IMMEDIATE;" + std::string(kKeysDdl) + SpendBucketsDdl() + kDetailDdl +
+                             "PRAGMA user_version=" + std::to_string(kSchemaVersion) + "; COMMIT;");
+    if (!created.ok()) return created;
+    return Status::Ok();
+  }
+  if (*version == 1) {
+    Status migrated = db.Exec("BEGIN IMMEDIATE;" + std::string(kMigrateV1ToV2) + "PRAGMA user_version=2; COMMIT;");
+    if (!migrated.ok()) return migrated;
+    *version = 2;
+  }
+  if (*version == 2) {
+    Status migrated = db.Exec("BEGIN IMMEDIATE;" + MigrateV2ToV3() + "PRAGMA user_version=3; COMMIT;");
+    if (!migrated.ok()) return migrated;
+  }
+  return AddTokenColumns(db);
 }
 
 // A caller's unit of work for the writer thread.
 struct Request {
-  enum class Kind { kAppend, kPrune };
+  enum class Kind { kAppend, kPrune, kReprice };
   Kind kind = Kind::kAppend;
   std::span<const LedgerEntry> entries;
   std::int64_t time_unix_ns = 0;  // receive time (append) or now (prune)
@@ -220,8 +444,10 @@ struct Request {
   // left out of every later attempt.
   std::vector<EntryOutcome> outcomes;
   Status status;
-  bool prune_started = false;  // the in-memory generations were pruned
-  bool done = false;           // guarded by the queue mutex
+  bool prune_started = false;                   // the in-memory generations were pruned
+  const RepriceRequest* reprice = nullptr;      // kReprice: the request
+  std::optional<Result<RepriceReport>> report;  // kReprice: the answer
+  bool done = false;                            // guarded by the queue mutex
 };
 
 // One row of idempotency_keys.
@@ -239,6 +465,8 @@ class SqliteLedger final : public Ledger {
   Result<std::vector<SpendBucket>> Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const override;
   Status Prune(std::int64_t now_unix_ns) override;
   LedgerStats Stats() const override;
+  Result<RepriceReport> Reprice(const RepriceRequest& request) override;
+  Result<std::vector<RepricingAudit>> Repricings() const override;
 
  private:
   SqliteLedger(const LedgerOptions& options, DirectoryLock lock, Connection write, Connection read)
@@ -274,6 +502,9 @@ class SqliteLedger final : public Ledger {
                           std::vector<store_detail::BucketLabels>& full);
   Status ClaimKeys(Request& request, SpendAggregate& aggregate, std::vector<std::string_view>& claimed);
   Status UpsertBuckets(const SpendAggregate& aggregate, std::vector<store_detail::BucketLabels>& full);
+  // Plans and (unless a dry run) writes one re-pricing in one transaction.
+  Result<RepriceReport> RepriceOnWriter(const RepriceRequest& request);
+  Status WriteRepricing(RepriceReport& report);
   // One prune step: the in-memory rotation (first step only), then one chunk
   // of old rows. Returns true when rows older than the cutoff may remain.
   Result<bool> PruneStep(Request& request);
@@ -292,15 +523,16 @@ class SqliteLedger final : public Ledger {
 
   // Writer-thread state (also used by Initialize before the thread starts).
   Connection write_;
-  Statement begin_, commit_, rollback_, upsert_bucket_, insert_key_;
+  Statement begin_, commit_, rollback_, upsert_bucket_, upsert_unit_, insert_key_;
+  Statement select_spend_write_, select_units_write_, update_repriced_, insert_repricing_;
   Statement row_at_or_after_, last_row_, delete_through_;
   store_detail::KeyIndex index_;
   std::int64_t last_received_s_ = std::numeric_limits<std::int64_t>::min();
 
   // Spend reads.
   mutable std::mutex read_mutex_;
-  Connection read_;
-  mutable Statement select_spend_;
+  mutable Connection read_;
+  mutable Statement select_spend_, select_units_, select_repricings_;
 
   // The queue between callers and the writer.
   mutable std::mutex queue_mutex_;
@@ -344,6 +576,8 @@ Status SqliteLedger::Initialize() {
 }
 
 Status SqliteLedger::PrepareStatements() {
+  const std::string upsert_bucket_sql = UpsertBucketSql();
+  const std::string select_spend_sql = SelectSpendSql();
   struct Target {
     Statement* stmt;
     std::string_view sql;
@@ -352,7 +586,12 @@ Status SqliteLedger::PrepareStatements() {
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
       {&rollback_, "ROLLBACK"},
-      {&upsert_bucket_, kUpsertBucket},
+      {&upsert_bucket_, upsert_bucket_sql},
+      {&upsert_unit_, kUpsertUnit},
+      {&select_spend_write_, select_spend_sql},
+      {&select_units_write_, kSelectUnits},
+      {&update_repriced_, kUpdateRepriced},
+      {&insert_repricing_, kInsertRepricing},
       {&insert_key_, "INSERT INTO idempotency_keys(key, received_unix_s, fingerprint) VALUES (?1, ?2, ?3)"},
       {&row_at_or_after_,
        "SELECT rowid, received_unix_s FROM idempotency_keys WHERE rowid >= ?1 ORDER BY rowid LIMIT 1"},
@@ -364,9 +603,16 @@ Status SqliteLedger::PrepareStatements() {
     if (!stmt.ok()) return stmt.status();
     *target.stmt = std::move(stmt).value();
   }
-  Result<Statement> select = read_.Prepare(kSelectSpend);
-  if (!select.ok()) return select.status();
-  select_spend_ = std::move(select).value();
+  const Target reads[] = {
+      {&select_spend_, select_spend_sql},
+      {&select_units_, kSelectUnits},
+      {&select_repricings_, kSelectRepricings},
+  };
+  for (const Target& target : reads) {
+    Result<Statement> stmt = read_.Prepare(target.sql);
+    if (!stmt.ok()) return stmt.status();
+    *target.stmt = std::move(stmt).value();
+  }
   return Status::Ok();
 }
 
@@ -468,6 +714,14 @@ std::vector<Request*> SqliteLedger::HandleBatch(const std::vector<Request*>& bat
   }
   if (!appends.empty()) CommitAppendGroup(appends);
   for (Request* request : batch) {
+    if (request->kind == Request::Kind::kReprice) {
+      try {
+        request->report = RepriceOnWriter(*request->reprice);
+      } catch (const std::bad_alloc&) {
+        request->report = Result<RepriceReport>(Status::Internal("ledger: out of memory while re-pricing"));
+      }
+      continue;
+    }
     if (request->kind != Request::Kind::kPrune) continue;
     Result<bool> more = PruneStep(*request);
     if (!more.ok()) {
@@ -596,28 +850,126 @@ Status SqliteLedger::UpsertBuckets(const SpendAggregate& aggregate, std::vector<
   for (const auto& [labels, sums] : aggregate.buckets()) {
     const store_detail::SplitMoney cost = store_detail::Split(sums.cost);
     const store_detail::SplitMoney retry = store_detail::Split(sums.retry_cost);
-    upsert_bucket_.BindInt(1, labels.start_unix_ns);
-    upsert_bucket_.BindText(2, labels.service);
-    upsert_bucket_.BindText(3, labels.campaign_id);
-    upsert_bucket_.BindText(4, labels.vendor);
-    upsert_bucket_.BindText(5, labels.model);
-    upsert_bucket_.BindInt(6, cost.whole);
-    upsert_bucket_.BindInt(7, cost.frac);
-    upsert_bucket_.BindInt(8, retry.whole);
-    upsert_bucket_.BindInt(9, retry.frac);
-    upsert_bucket_.BindInt(10, static_cast<std::int64_t>(sums.records));
-    upsert_bucket_.BindInt(11, static_cast<std::int64_t>(sums.unpriced_records));
+    BindBucketKey(upsert_bucket_, labels);
+    upsert_bucket_.BindInt(kBucketKeyCount + 1, cost.whole);
+    upsert_bucket_.BindInt(kBucketKeyCount + 2, cost.frac);
+    upsert_bucket_.BindInt(kBucketKeyCount + 3, retry.whole);
+    upsert_bucket_.BindInt(kBucketKeyCount + 4, retry.frac);
+    upsert_bucket_.BindInt(kBucketKeyCount + 5, static_cast<std::int64_t>(sums.records));
+    upsert_bucket_.BindInt(kBucketKeyCount + 6, static_cast<std::int64_t>(sums.unpriced_records));
+    for (std::size_t kind = 0; kind < kTokenTypeCount; ++kind) {
+      upsert_bucket_.BindInt(kBucketKeyCount + 7 + static_cast<int>(kind),
+                             static_cast<std::int64_t>(sums.tokens.count[kind]));
+    }
     const Result<bool> row = upsert_bucket_.Step();
     const bool within_range = row.ok() && *row && upsert_bucket_.ColumnInt(0) == 1;
     upsert_bucket_.Reset();
     if (!row.ok()) return row.status();
     if (!within_range) full.push_back(labels);
+    for (const store_detail::UnitSum& unit : sums.units) {
+      BindBucketKey(upsert_unit_, labels);
+      upsert_unit_.BindText(kBucketKeyCount + 1, unit.unit);
+      upsert_unit_.BindInt(kBucketKeyCount + 2, static_cast<std::int64_t>(unit.count));
+      const Status status = upsert_unit_.Run();
+      upsert_unit_.Reset();
+      if (!status.ok()) return status;
+    }
   }
   if (!full.empty()) {
     return Status::InvalidArgument(std::to_string(full.size()) + " spend bucket(s) would pass " +
                                    kMaxBucketCost.ToDecimalString() + " USD");
   }
   return Status::Ok();
+}
+
+Result<RepriceReport> SqliteLedger::Reprice(const RepriceRequest& request) {
+  Request work;
+  work.kind = Request::Kind::kReprice;
+  work.reprice = &request;
+  Submit(work);
+  if (!work.status.ok()) return work.status;
+  return std::move(*work.report);
+}
+
+Result<RepriceReport> SqliteLedger::RepriceOnWriter(const RepriceRequest& request) {
+  std::optional<Result<RepriceReport>> planned;
+  const Status status = InTransaction([&]() -> Status {
+    std::vector<SpendBucket> buckets;
+    Status read = ReadSpend(select_spend_write_, select_units_write_, SpendBucket::StartOf(request.from_unix_ns),
+                            request.to_unix_ns, buckets);
+    if (!read.ok()) return read;
+    planned = store_detail::PlanRepricing(request, buckets);
+    if (!planned->ok()) return planned->status();
+    if (request.dry_run) return Status::Ok();  // committing an unchanged transaction writes nothing
+    return WriteRepricing(**planned);
+  });
+  if (!status.ok()) return status.WithContext("ledger " + db_path_);
+  return std::move(*planned);
+}
+
+Status SqliteLedger::WriteRepricing(RepriceReport& report) {
+  for (const RepricedBucket& change : report.changed) {
+    const store_detail::SplitMoney cost = store_detail::Split(change.cost);
+    const store_detail::SplitMoney retry = store_detail::Split(change.retry_cost);
+    BindBucketKey(update_repriced_, store_detail::LabelsOf(change.before));
+    update_repriced_.BindInt(9, cost.whole);
+    update_repriced_.BindInt(10, cost.frac);
+    update_repriced_.BindInt(11, retry.whole);
+    update_repriced_.BindInt(12, retry.frac);
+    const Status status = update_repriced_.Run();
+    update_repriced_.Reset();
+    if (!status.ok()) return status;
+  }
+  RepricingAudit& audit = report.audit;
+  const std::string tables = JoinLines(audit.tables);
+  const std::string refused = JoinLines(audit.refused);
+  const store_detail::SplitMoney old_total = store_detail::Split(audit.old_total);
+  const store_detail::SplitMoney new_total = store_detail::Split(audit.new_total);
+  Statement& insert = insert_repricing_;
+  insert.BindText(1, audit.who);
+  insert.BindInt(2, audit.at_unix_ns);
+  insert.BindInt(3, audit.from_unix_ns);
+  insert.BindInt(4, audit.to_unix_ns);
+  insert.BindText(5, tables);
+  insert.BindInt(6, old_total.whole);
+  insert.BindInt(7, old_total.frac);
+  insert.BindInt(8, new_total.whole);
+  insert.BindInt(9, new_total.frac);
+  insert.BindInt(10, static_cast<std::int64_t>(audit.buckets));
+  insert.BindInt(11, static_cast<std::int64_t>(audit.buckets_changed));
+  insert.BindInt(12, static_cast<std::int64_t>(audit.buckets_refused));
+  insert.BindText(13, refused);
+  const Result<bool> row = insert.Step();
+  if (row.ok() && *row) audit.id = insert.ColumnInt(0);
+  insert.Reset();
+  if (!row.ok()) return row.status();
+  return Status::Ok();
+}
+
+Result<std::vector<RepricingAudit>> SqliteLedger::Repricings() const {
+  std::vector<RepricingAudit> out;
+  std::lock_guard lock(read_mutex_);
+  Statement& select = select_repricings_;
+  for (;;) {
+    Result<bool> row = select.Step();
+    if (!row.ok()) return row.status().WithContext("ledger " + db_path_);
+    if (!*row) break;
+    RepricingAudit& audit = out.emplace_back();
+    audit.id = select.ColumnInt(0);
+    audit.who = select.ColumnText(1);
+    audit.at_unix_ns = select.ColumnInt(2);
+    audit.from_unix_ns = select.ColumnInt(3);
+    audit.to_unix_ns = select.ColumnInt(4);
+    audit.tables = SplitLines(select.ColumnText(5));
+    audit.old_total = store_detail::Join(select.ColumnInt(6), select.ColumnInt(7));
+    audit.new_total = store_detail::Join(select.ColumnInt(8), select.ColumnInt(9));
+    audit.buckets = static_cast<std::uint64_t>(select.ColumnInt(10));
+    audit.buckets_changed = static_cast<std::uint64_t>(select.ColumnInt(11));
+    audit.buckets_refused = static_cast<std::uint64_t>(select.ColumnInt(12));
+    audit.refused = SplitLines(select.ColumnText(13));
+  }
+  select.Reset();
+  return out;
 }
 
 Result<bool> SqliteLedger::PruneStep(Request& request) {
@@ -705,25 +1057,20 @@ void SqliteLedger::PublishKeyCount() {
 Result<std::vector<SpendBucket>> SqliteLedger::Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const {
   std::vector<SpendBucket> out;
   std::lock_guard lock(read_mutex_);
-  select_spend_.BindInt(1, SpendBucket::StartOf(from_unix_ns));
-  select_spend_.BindInt(2, to_unix_ns);
-  for (;;) {
-    Result<bool> row = select_spend_.Step();
-    if (!row.ok()) return row.status().WithContext("ledger " + db_path_);
-    if (!*row) break;
-    SpendBucket bucket;
-    bucket.start_unix_ns = select_spend_.ColumnInt(0);
-    bucket.service = select_spend_.ColumnText(1);
-    bucket.campaign_id = select_spend_.ColumnText(2);
-    bucket.vendor = select_spend_.ColumnText(3);
-    bucket.model = select_spend_.ColumnText(4);
-    bucket.cost = store_detail::Join(select_spend_.ColumnInt(5), select_spend_.ColumnInt(6));
-    bucket.retry_cost = store_detail::Join(select_spend_.ColumnInt(7), select_spend_.ColumnInt(8));
-    bucket.records = static_cast<std::uint64_t>(select_spend_.ColumnInt(9));
-    bucket.unpriced_records = static_cast<std::uint64_t>(select_spend_.ColumnInt(10));
-    out.push_back(std::move(bucket));
+  // One read transaction for both statements, so units match their buckets.
+  Status status = read_.Exec("BEGIN");
+  if (status.ok()) {
+    try {
+      status = ReadSpend(select_spend_, select_units_, SpendBucket::StartOf(from_unix_ns), to_unix_ns, out);
+    } catch (const std::bad_alloc&) {
+      status = Status::Internal("out of memory while reading spend");
+    }
+    select_spend_.Reset();
+    select_units_.Reset();
+    const Status ended = read_.Exec("COMMIT");
+    if (status.ok()) status = ended;
   }
-  select_spend_.Reset();
+  if (!status.ok()) return status.WithContext("ledger " + db_path_);
   return out;
 }
 

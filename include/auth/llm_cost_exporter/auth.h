@@ -11,6 +11,7 @@
 //         - id: growth-2026-11            # shown in logs and metrics, never the key
 //           sha256: 9f86d081884c7d65...   # printf %s "$TOKEN" | sha256sum
 //           campaigns: ["cmp_2026_04_*"]  # optional: narrows the project's scope
+//           scopes: [reprice]             # optional: also POST /v1/admin/reprice (unrestricted keys only)
 //
 // Several keys per project may be live at once, so keys rotate without
 // downtime: add the new key, reload, move the agents, remove the old one.
@@ -39,6 +40,9 @@ struct Principal {
   // A key's own list narrows its project's: both must match.
   std::vector<std::string> project_campaigns;
   std::vector<std::string> key_campaigns;
+  // Scope "reprice": may re-price the ledger's history (/v1/admin/reprice,
+  // /v1/admin/repricings). Only a key without campaign restrictions has it.
+  bool may_reprice = false;
 
   // Whether the key may write, check or read this campaign. A record without
   // a campaign (empty id) belongs to no budget and is allowed only for keys
@@ -67,6 +71,7 @@ struct ApiKeyEntry {
   std::string id;
   std::string sha256_hex;              // SHA-256 of the token, 64 hex digits
   std::vector<std::string> campaigns;  // optional narrowing of the project's scope
+  std::vector<std::string> scopes;     // optional: "reprice"
 };
 struct ApiProject {
   std::string name;

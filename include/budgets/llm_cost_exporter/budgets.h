@@ -118,6 +118,12 @@ class Budgets {
   void Record(std::string_view campaign_id, std::int64_t timestamp_unix_ns, Money cost, bool retry,
               std::string_view reservation_id);
 
+  // Applies a re-pricing of the campaign's spend bucket starting at
+  // `bucket_start_unix_ns`: adds `delta` (negative when the cost fell) to
+  // its spend, `retry_delta` of it to its retry spend. The ledger holds the
+  // corrected amounts already, so a restart restores the same state.
+  void Correct(std::string_view campaign_id, std::int64_t bucket_start_unix_ns, Money delta, Money retry_delta);
+
   // May the campaign spend `estimate` now? Holds nothing. A negative
   // estimate counts as 0.
   BudgetAnswer Check(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns);

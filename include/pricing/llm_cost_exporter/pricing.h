@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,9 @@ struct PriceResult {
   std::string_view model;
   // kAmbiguousVendor: two of the tables that know the model.
   std::array<std::string_view, 2> vendor_candidates;
+  // The long-context tier the tokens were priced in: its above_input_tokens
+  // threshold (never 0 in a table), 0 for the base prices or unpriced tokens.
+  std::uint64_t context_tier = 0;
 
   bool unpriced() const { return outcome != PriceOutcome::kPriced && outcome != PriceOutcome::kNothingToPrice; }
 };
@@ -84,6 +88,26 @@ class PriceBook {
   // Prices a validated record with the version in force at its timestamp.
   // Thread-safe; allocates only when the record has units.
   PriceResult Price(const UsageRecord& record) const;
+
+  // Re-pricing (docs/ledger.md "Re-pricing"): prices the summed counts of
+  // records of one vendor, model, service tier and context tier (0: base)
+  // whose timestamps lie in [from, to), with the version in force over that
+  // whole range. Fails with kUnprocessable, naming why, when a version begins
+  // inside the range, or the version in force has no price for the vendor,
+  // model, service tier, context tier or a unit. On success `*table` (when
+  // not null) names the version used, "<file>@<effective_from>" ("" when
+  // there was nothing to price). Thread-safe.
+  struct Aggregate {
+    std::string_view vendor;
+    std::string_view model;  // "" when the records had no tokens
+    std::string_view service_tier;
+    std::uint64_t context_tier = 0;
+    TokenUsage tokens;
+    std::span<const UnitCount> units;
+    std::int64_t from_unix_ns = 0;
+    std::int64_t to_unix_ns = 0;
+  };
+  Result<Money> PriceAggregate(const Aggregate& usage, std::string* table) const;
 
   // Every loaded version, sorted by provider then effective_from.
   const std::vector<PriceTableInfo>& tables() const;

@@ -25,6 +25,7 @@
 
 #include "llm_cost_exporter/money.h"
 #include "llm_cost_exporter/status.h"
+#include "llm_cost_exporter/usage_record.h"
 
 namespace lce {
 
@@ -43,6 +44,14 @@ struct LedgerEntry {
   std::uint64_t fingerprint = 0;
   bool retry = false;     // attempt > 1
   bool unpriced = false;  // some part could not be priced
+  // What the cost was computed from, kept per bucket so history can be
+  // re-priced (docs/ledger.md "Re-pricing").
+  std::string_view service_tier;  // as the record gave it ("" = the default tier)
+  // PriceResult::context_tier: the above_input_tokens threshold of the
+  // long-context tier the record was priced in, 0 = the base prices.
+  std::uint64_t context_tier = 0;
+  TokenUsage tokens;                 // zero for a record without a model
+  std::span<const UnitCount> units;  // the record's units
 };
 
 // What Append decided for one entry.
@@ -63,7 +72,16 @@ inline constexpr Money kMaxAppendCost = Money::FromAtto(Money::kOneDollar * 1'00
 inline constexpr Money kMaxBucketCost =
     Money::FromAtto(Money::kOneDollar * 1'000'000'000'000'000'000LL);  // $1e18 per 15-minute bucket
 
-// Spend of one (15-minute bucket, service, campaign, vendor, model).
+// A unit count of a spend bucket.
+struct BucketUnit {
+  std::string unit;
+  std::uint64_t count = 0;
+  bool operator==(const BucketUnit&) const = default;
+};
+
+// Spend of one (15-minute bucket, service, campaign, vendor, model, service
+// tier, context tier, retry): the labels of the spend report plus what
+// re-pricing needs. A report sums the buckets that share its labels.
 struct SpendBucket {
   static constexpr std::int64_t kWidthNs = 15LL * 60 * 1'000'000'000;
   // The start of the bucket holding `unix_ns`: floor to a multiple of
@@ -78,6 +96,77 @@ struct SpendBucket {
   Money retry_cost;
   std::uint64_t records = 0;
   std::uint64_t unpriced_records = 0;
+  std::string service_tier;
+  std::uint64_t context_tier = 0;
+  // Every record of the bucket is a retry (then retry_cost == cost), or none
+  // is (retry_cost == 0); buckets written before schema 3 mix both.
+  bool retry = false;
+  // False for buckets written before the ledger kept detail (schema < 3):
+  // their tokens and units are unknown, so they cannot be re-priced.
+  bool detailed = true;
+  // Sums of the records' counts; units sorted by name.
+  TokenUsage tokens;
+  std::vector<BucketUnit> units;
+};
+
+// Re-pricing (docs/ledger.md "Re-pricing").
+//
+// What the pricer decided for one bucket: its new cost, or why it cannot be
+// re-priced (the bucket is then left unchanged and reported).
+struct BucketPrice {
+  bool refused = false;
+  std::string reason;  // when refused
+  Money cost;          // the bucket's new cost (retries included), when not refused
+  std::string table;   // the table version that priced it, e.g. "openai.yaml@2025-01-01"; "" when none was needed
+};
+// Prices one bucket's detail with the tables in force. Called on the
+// ledger's writer thread, inside its transaction: it must be quick, must not
+// call the ledger, and must not throw.
+using BucketPricer = std::function<BucketPrice(const SpendBucket&)>;
+
+struct RepriceRequest {
+  std::int64_t from_unix_ns = 0;  // buckets whose start is in [floor(from), to), as Spend
+  std::int64_t to_unix_ns = 0;
+  bool dry_run = false;          // compute and answer, write nothing (no audit row)
+  std::string who;               // for the audit: the API key id, a user, or "cli"
+  std::int64_t now_unix_ns = 0;  // for the audit
+  BucketPricer pricer;
+};
+
+// A re-priced bucket: its old values and its new cost.
+struct RepricedBucket {
+  SpendBucket before;
+  Money cost;        // new
+  Money retry_cost;  // new: cost when before.retry, else 0
+};
+struct RefusedBucket {
+  SpendBucket bucket;
+  std::string reason;
+};
+
+// One row of the audit of re-pricings.
+struct RepricingAudit {
+  std::int64_t id = 0;  // 1, 2, ... in order; 0 for a dry run (not recorded)
+  std::string who;
+  std::int64_t at_unix_ns = 0;
+  std::int64_t from_unix_ns = 0;
+  std::int64_t to_unix_ns = 0;
+  std::vector<std::string> tables;  // distinct BucketPrice::table values used, sorted
+  Money old_total;                  // every bucket of the range before
+  Money new_total;                  // and after (refused buckets unchanged)
+  std::uint64_t buckets = 0;        // buckets in the range
+  std::uint64_t buckets_changed = 0;
+  std::uint64_t buckets_refused = 0;
+  // One line per refused bucket (at most kMaxAuditRefusals, then a count):
+  // "<bucket start, RFC 3339> <service>/<campaign_id>/<vendor>/<model>[/<service_tier>]: <reason>".
+  std::vector<std::string> refused;
+};
+inline constexpr std::size_t kMaxAuditRefusals = 100;
+
+struct RepriceReport {
+  RepricingAudit audit;
+  std::vector<RepricedBucket> changed;  // buckets whose cost changed
+  std::vector<RefusedBucket> refused;
 };
 
 struct LedgerStats {
@@ -143,6 +232,20 @@ class Ledger {
   virtual Status Prune(std::int64_t now_unix_ns) = 0;
 
   virtual LedgerStats Stats() const = 0;
+
+  // Re-prices the detailed buckets of the range with `request.pricer`, in one
+  // transaction with its audit row (unless dry_run): a bucket whose new cost
+  // differs gets it (and retry_cost accordingly; unpriced_records becomes 0,
+  // since every part was priced), refused and legacy (!detailed) buckets are
+  // left unchanged and reported. Serialized with Append (SQLite: on the
+  // writer thread, so appends wait for it). Re-pricing again with the same
+  // tables changes nothing and is audited with equal totals. Fails, having
+  // changed nothing, when a new cost is outside [0, kMaxBucketCost] or on a
+  // store error.
+  virtual Result<RepriceReport> Reprice(const RepriceRequest& request) = 0;
+
+  // Every recorded re-pricing, oldest first.
+  virtual Result<std::vector<RepricingAudit>> Repricings() const = 0;
 };
 
 Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const LedgerOptions& options);

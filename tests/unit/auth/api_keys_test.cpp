@@ -75,6 +75,26 @@ TEST_CASE("ApiKeys: bearer tokens find their key, project and scope", "[auth]") 
   CHECK(ops->MayUseCampaign("anything"));
 }
 
+TEST_CASE("ApiKeys: scope reprice only for keys without campaign restrictions", "[auth][reprice]") {
+  const std::string admin =
+      "projects:\n  - name: ops\n    keys:\n      - id: ops-admin\n        sha256: " + Sha256Hex("tok_admin") +
+      "\n        scopes: [reprice]\n      - id: ops-reader\n" + "        sha256: " + Sha256Hex("tok_reader") + "\n";
+  const ApiKeys keys = MustParse(admin);
+  AuthFailure failure{};
+  const Principal* key = keys.Authenticate("Bearer tok_admin", &failure);
+  REQUIRE(key != nullptr);
+  CHECK(key->may_reprice);
+  key = keys.Authenticate("Bearer tok_reader", &failure);
+  REQUIRE(key != nullptr);
+  CHECK_FALSE(key->may_reprice);
+  std::string unknown = admin;
+  unknown.replace(unknown.find("[reprice]"), 9, "[delete]");
+  CHECK_THAT(ParseError(unknown), Catch::Contains("unknown scope \"delete\""));
+  std::string restricted = admin;
+  restricted.replace(restricted.find("scopes: [reprice]"), 17, "scopes: [reprice]\n        campaigns: [\"c*\"]");
+  CHECK_THAT(ParseError(restricted), Catch::Contains("restrict campaigns"));
+}
+
 TEST_CASE("ApiKeys: missing, malformed and unknown credentials", "[auth]") {
   const ApiKeys keys = MustParse(KeysDocument());
   AuthFailure failure = AuthFailure::kUnknownKey;

@@ -3,6 +3,7 @@
 // by tests/e2e); here each handler's own answers, its declared route, and
 // the one Status -> HTTP mapping.
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,7 @@ struct Fixture {
   Budgets budgets{BudgetsConfig{{LimitRule("cmp_small", "1")}, std::nullopt, std::chrono::seconds(300)}};
   std::unique_ptr<BudgetCollector> decisions = NewBudgetCollector(budgets, registry.guard());
   IngestPipeline pipeline{usage, *ledger, budgets, self};
+  RepricingMetrics repricing{registry.guard()};
   std::shared_ptr<Snapshot> snapshot = std::make_shared<Snapshot>();
 
   Fixture() {
@@ -71,6 +73,15 @@ nlohmann::json JsonOf(const Response& response) {
   nlohmann::json json = nlohmann::json::parse(response.body, nullptr, false);
   REQUIRE_FALSE(json.is_discarded());
   return json;
+}
+
+Money TotalOf(const Ledger& ledger) {
+  Money total;
+  for (const SpendBucket& bucket :
+       *ledger.Spend(std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max())) {
+    total += bucket.cost;
+  }
+  return total;
 }
 
 std::string Record(const char* id, int input) {
@@ -116,6 +127,8 @@ TEST_CASE("every route declares who may call it and how much body it reads", "[s
       {MakeMetricsHandler(f.registry), "/metrics", Access::kOperator, false},
       {MakeIndexHandler("v", f.budgets), "/", Access::kOperator, false},
       {MakeReloadHandler([](std::string_view) { return Status::Ok(); }), "/-/reload", Access::kOperator, false},
+      {MakeRepriceHandler(*f.ledger, f.budgets, f.repricing, f.self), "/v1/admin/reprice", Access::kApiKey, true},
+      {MakeRepricingsHandler(*f.ledger, f.self), "/v1/admin/repricings", Access::kApiKey, false},
       {MakeHealthyHandler(), "/-/healthy", Access::kOpen, false},
       {MakeReadyHandler(ready), "/-/ready", Access::kOpen, false},
   };
@@ -191,6 +204,62 @@ TEST_CASE("spend: query parameters from the request, exact decimals", "[server][
   accept_csv.headers = {{"Accept", "text/csv"}};
   CHECK(spend->Serve(accept_csv).content_type == "text/csv; charset=utf-8");
   CHECK(spend->Serve(f.Get("group_by=colour")).status == 400);
+}
+
+TEST_CASE("reprice: needs the reprice scope, corrects spend and budgets exactly, and is audited",
+          "[server][handlers][reprice]") {
+  Fixture f;
+  auto usage = MakeUsageHandler(f.pipeline, f.self);
+  const std::string record =
+      R"({"event":"llm.call","event_id":"r1","timestamp":"2026-03-01T00:00:00Z","campaign_id":"cmp_small",)"
+      R"("vendor":"acme-ai","model":"acme-small","token_usage":{"input":100000,"output":1000}})";
+  REQUIRE(usage->Serve(f.Post(record)).status == 200);
+  CHECK(f.budgets.Check("cmp_small", Money(), 0).spent == *Money::ParseDollars("0.21"));
+  // The table is fixed (input 2 -> 3 USD per million tokens).
+  std::string fixed = kTable;
+  fixed.replace(fixed.find("input: 2"), 8, "input: 3");
+  f.snapshot->prices = *PriceBook::LoadDocuments({{"acme.yaml", fixed}});
+  auto reprice = MakeRepriceHandler(*f.ledger, f.budgets, f.repricing, f.self);
+  auto repricings = MakeRepricingsHandler(*f.ledger, f.self);
+  const std::string body = R"({"from":"2026-03-01","to":"2026-03-02"})";
+
+  Principal reader{"reader", "ops", {}, {}, false};
+  Request forbidden = f.Post(body);
+  forbidden.caller.key = &reader;
+  CHECK(reprice->Serve(forbidden).status == 403);
+  Request list_forbidden = f.Get();
+  list_forbidden.caller.key = &reader;
+  CHECK(repricings->Serve(list_forbidden).status == 403);
+
+  Principal admin{"ops-admin", "ops", {}, {}, true};
+  Request dry = f.Post(R"({"from":"2026-03-01","to":"2026-03-02","dry_run":true})");
+  dry.caller.key = &admin;
+  const nlohmann::json dry_answer = JsonOf(reprice->Serve(dry));
+  CHECK(dry_answer["new_total_usd"] == "0.31");
+  CHECK(f.budgets.Check("cmp_small", Money(), 0).spent == *Money::ParseDollars("0.21"));
+
+  Request allowed = f.Post(body);
+  allowed.caller.key = &admin;
+  const Response done = reprice->Serve(allowed);
+  REQUIRE(done.status == 200);
+  const nlohmann::json answer = JsonOf(done);
+  CHECK(answer["id"] == 1);
+  CHECK(answer["who"] == "ops-admin");
+  CHECK(answer["old_total_usd"] == "0.21");
+  CHECK(answer["new_total_usd"] == "0.31");
+  CHECK(answer["tables"] == nlohmann::json::array({"acme.yaml@2020-01-01"}));
+  CHECK(f.budgets.Check("cmp_small", Money(), 0).spent == *Money::ParseDollars("0.31"));
+  CHECK(TotalOf(*f.ledger) == *Money::ParseDollars("0.31"));
+
+  Request list = f.Get();
+  list.caller.key = &admin;
+  const nlohmann::json audits = JsonOf(repricings->Serve(list));
+  REQUIRE(audits["repricings"].size() == 1);
+  CHECK(audits["repricings"][0]["buckets_changed"] == 1);
+
+  CHECK(reprice->Serve(f.Post(R"({"from":"2026-03-02","to":"2026-03-01"})")).status == 400);
+  CHECK(reprice->Serve(f.Post(R"({"to":"2026-03-01"})")).status == 400);
+  CHECK(reprice->Serve(f.Post(R"({"from":"2026-03-01","to":"2026-03-02","dry_run":"yes"})")).status == 400);
 }
 
 TEST_CASE("reload answers with the reloader's status and the caller as actor", "[server][handlers]") {

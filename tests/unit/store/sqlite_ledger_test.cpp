@@ -130,12 +130,98 @@ TEST_CASE("SqliteLedger migrates a version 1 ledger: its keys stay duplicates, n
         std::vector<O>{O::kDuplicate, O::kConflict});
 }
 
+TEST_CASE("SqliteLedger migrates a version 2 ledger in place: old buckets stay, marked not re-priceable",
+          "[store][ledger][sqlite][reprice]") {
+  SqliteFactory factory;
+  const std::string directory = factory.dir.path() + "/data";
+  std::filesystem::create_directories(directory);
+  // The version 2 schema, as an exporter before re-pricing detail wrote it:
+  // one bucket of $1.5 (0.5 of it retries), 3 records.
+  RawExec(directory + "/ledger.db",
+          "CREATE TABLE idempotency_keys(key TEXT NOT NULL, received_unix_s INTEGER NOT NULL,"
+          " fingerprint INTEGER NOT NULL DEFAULT 0);"
+          "CREATE TABLE spend_buckets(bucket_start_unix_ns INTEGER NOT NULL, service TEXT NOT NULL,"
+          " campaign_id TEXT NOT NULL, vendor TEXT NOT NULL, model TEXT NOT NULL, cost_whole INTEGER NOT NULL,"
+          " cost_frac INTEGER NOT NULL, retry_cost_whole INTEGER NOT NULL, retry_cost_frac INTEGER NOT NULL,"
+          " records INTEGER NOT NULL, unpriced_records INTEGER NOT NULL,"
+          " PRIMARY KEY (bucket_start_unix_ns, service, campaign_id, vendor, model)) WITHOUT ROWID;"
+          "INSERT INTO idempotency_keys VALUES ('old', 1775124900, 7);"
+          "INSERT INTO spend_buckets VALUES (1775124900000000000, 'svc', 'cmp_a', 'openai', 'gpt-4o', 1,"
+          " 500000000000000000, 0, 500000000000000000, 3, 0);"
+          "PRAGMA user_version=2;");
+  {
+    auto ledger = factory.Open();
+    LedgerEntry fresh = Keyed("new", 8, Dollars("0.25"));
+    fresh.tokens[TokenType::kInput] = 10;
+    using O = EntryOutcome;
+    CHECK(AppendOutcomes(*ledger, {Keyed("old", 7, Dollars("1")), fresh}) == std::vector<O>{O::kDuplicate, O::kNew});
+  }
+  auto ledger = factory.Open();  // a version 3 file opens as it is
+  const std::vector<SpendBucket> buckets = SpendOk(*ledger, kT0, kT0 + kWidth);
+  REQUIRE(buckets.size() == 2);
+  const SpendBucket& legacy = buckets[0].detailed ? buckets[1] : buckets[0];
+  const SpendBucket& detailed = buckets[0].detailed ? buckets[0] : buckets[1];
+  CHECK_FALSE(legacy.detailed);
+  CHECK(legacy.cost == Dollars("1.5"));
+  CHECK(legacy.retry_cost == Dollars("0.5"));
+  CHECK(legacy.records == 3);
+  CHECK(detailed.detailed);
+  CHECK(detailed.cost == Dollars("0.25"));
+  CHECK(detailed.tokens[TokenType::kInput] == 10);
+  RepriceRequest request;
+  request.from_unix_ns = kT0;
+  request.to_unix_ns = kT0 + kWidth;
+  request.who = "test";
+  request.pricer = [](const SpendBucket& bucket) {
+    return BucketPrice{false, "", Dollars("0.1") * bucket.tokens[TokenType::kInput], "t.yaml@2026-01-01"};
+  };
+  Result<RepriceReport> report = ledger->Reprice(request);
+  REQUIRE(report.ok());
+  CHECK(report->audit.buckets_refused == 1);
+  CHECK(report->audit.buckets_changed == 1);
+  CHECK(report->audit.old_total == Dollars("1.75"));
+  CHECK(report->audit.new_total == Dollars("2.5"));
+  REQUIRE(report->refused.size() == 1);
+  CHECK(report->refused[0].reason.find("not re-priceable") != std::string::npos);
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + kWidth)) == Dollars("2.5"));
+}
+
+TEST_CASE("SqliteLedger keeps its audit of re-pricings across a reopen", "[store][ledger][sqlite][reprice]") {
+  SqliteFactory factory;
+  {
+    auto ledger = factory.Open();
+    AppendOk(*ledger, {Entry("a", kT0, Dollars("1"))});
+    RepriceRequest request;
+    request.from_unix_ns = kT0;
+    request.to_unix_ns = kT0 + kWidth;
+    request.who = "ops";
+    request.now_unix_ns = kT0 + 5;
+    request.pricer = [](const SpendBucket&) { return BucketPrice{false, "", Dollars("2"), "a.yaml@2026-01-01"}; };
+    REQUIRE(ledger->Reprice(request).ok());
+  }
+  auto ledger = factory.Open();
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + kWidth)) == Dollars("2"));
+  const Result<std::vector<RepricingAudit>> audits = ledger->Repricings();
+  REQUIRE(audits.ok());
+  REQUIRE(audits->size() == 1);
+  CHECK((*audits)[0].who == "ops");
+  CHECK((*audits)[0].at_unix_ns == kT0 + 5);
+  CHECK((*audits)[0].old_total == Dollars("1"));
+  CHECK((*audits)[0].new_total == Dollars("2"));
+  CHECK((*audits)[0].tables == std::vector<std::string>{"a.yaml@2026-01-01"});
+  CHECK((*audits)[0].refused.empty());
+}
+
 // Fills the bucket of Entry(..., kT0, ...) of campaign `campaign` to
 // kMaxBucketCost less `room`, directly in the file (no Append call may add
 // more than kMaxAppendCost).
 void FillBucket(const std::string& db_path, const char* campaign, const char* room_frac) {
-  RawExec(db_path, "INSERT INTO spend_buckets VALUES (" + std::to_string(kT0) + ", 'svc', '" + campaign +
-                       "', 'openai', 'gpt-4o', 999999999999999999, " + room_frac + ", 0, 0, 1, 0)");
+  RawExec(db_path,
+          "INSERT INTO spend_buckets(bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier,"
+          " context_tier, retry, cost_whole, cost_frac, retry_cost_whole, retry_cost_frac, records, unpriced_records)"
+          " VALUES (" +
+              std::to_string(kT0) + ", 'svc', '" + campaign + "', 'openai', 'gpt-4o', '', 0, 0, 999999999999999999, " +
+              room_frac + ", 0, 0, 1, 0)");
 }
 
 TEST_CASE("SqliteLedger: entries that would take a bucket past kMaxBucketCost are out of range alone",
