@@ -180,9 +180,11 @@ struct Budgets::Impl {
     answer.reservation_expires_unix_ns = expires;
   }
 
-  BudgetAnswer Decide(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns, bool reserve) {
+  BudgetAnswer Decide(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns, bool reserve,
+                      bool unpriced = false) {
     BudgetAnswer answer;
     answer.estimate = std::max(estimate, Money());
+    answer.unpriced_estimate = unpriced;
     // Checks of campaigns without a budget create no state (a client cannot
     // grow memory by asking about made-up ids); records do (see Record).
     CampaignState* found = FindState(campaign_id);
@@ -194,6 +196,9 @@ struct Budgets::Impl {
     if (rule == nullptr) return answer;
     const Money spent = state.window_spent();
     answer.decision = DecideFor(rule->rule, spent + state.reserved() + answer.estimate);
+    if (unpriced && rule->rule.action == BudgetAction::kDeny && state.deny_unpriced_estimates()) {
+      answer.decision = BudgetDecision::kDeny;
+    }
     if (reserve && answer.decision != BudgetDecision::kDeny) Hold(state, answer.estimate, now_unix_ns, answer);
     Describe(state, answer);
     return answer;
@@ -336,6 +341,14 @@ BudgetAnswer Budgets::Check(std::string_view campaign_id, Money estimate, std::i
 
 BudgetAnswer Budgets::Reserve(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns) {
   return impl_->Decide(campaign_id, estimate, now_unix_ns, true);
+}
+
+BudgetAnswer Budgets::CheckUnpriced(std::string_view campaign_id, std::int64_t now_unix_ns) {
+  return impl_->Decide(campaign_id, Money(), now_unix_ns, false, true);
+}
+
+BudgetAnswer Budgets::ReserveUnpriced(std::string_view campaign_id, std::int64_t now_unix_ns) {
+  return impl_->Decide(campaign_id, Money(), now_unix_ns, true, true);
 }
 
 bool Budgets::Release(std::string_view reservation_id, std::int64_t now_unix_ns) {

@@ -52,6 +52,7 @@ class CampaignState {
   void Bind(std::shared_ptr<const RuleSet> rules);
   const CompiledRule* rule() const { return rule_; }
   std::int64_t reservation_ttl_ns() const { return rules_ ? rules_->reservation_ttl_ns : 0; }
+  bool deny_unpriced_estimates() const { return rules_ == nullptr || rules_->deny_unpriced_estimates; }
 
   // Moves the state to `now`: drops buckets older than the retention, drops
   // holds expired at `now` (appended to *expired so the caller can unindex

@@ -57,6 +57,7 @@ std::shared_ptr<const RuleSet> CompileRules(const BudgetsConfig& config, std::ui
   for (const BudgetRule& rule : config.rules) set->rules.push_back(Compile(rule));
   if (config.default_rule) set->default_rule = Compile(*config.default_rule);
   set->reservation_ttl_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(config.reservation_ttl).count();
+  set->deny_unpriced_estimates = config.on_unpriced_estimate == UnpricedEstimate::kDeny;
   set->generation = generation;
   return set;
 }

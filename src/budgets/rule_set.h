@@ -25,6 +25,7 @@ struct RuleSet {
   std::vector<CompiledRule> rules;
   std::optional<CompiledRule> default_rule;
   std::int64_t reservation_ttl_ns = 0;
+  bool deny_unpriced_estimates = true;  // BudgetsConfig::on_unpriced_estimate == kDeny
   std::uint64_t generation = 0;
 
   // The first rule whose pattern matches, else the default rule, else null.

@@ -204,7 +204,17 @@ Result<BudgetRule> ReadBudgetRule(const YAML::Node& node, const std::string& pat
 
 Result<BudgetsConfig> ReadBudgets(const YAML::Node& node, const std::string& path) {
   BudgetsConfig out;
-  if (Status s = RequireSection(node, path, {"reservation_ttl", "default", "campaigns"}); !s.ok()) return s;
+  if (Status s = RequireSection(node, path, {"reservation_ttl", "on_unpriced_estimate", "default", "campaigns"});
+      !s.ok()) {
+    return s;
+  }
+  const auto unpriced = [](const YAML::Node& value, const std::string& at) -> Result<UnpricedEstimate> {
+    const Result<std::string> text = ReadScalar<std::string>(value, at, "deny or allow");
+    if (!text.ok()) return text.status();
+    if (*text != "deny" && *text != "allow") return Invalid(value, at, " must be deny or allow");
+    return *text == "deny" ? UnpricedEstimate::kDeny : UnpricedEstimate::kAllow;
+  };
+  if (Status s = ReadIf(node, path, "on_unpriced_estimate", out.on_unpriced_estimate, unpriced); !s.ok()) return s;
   const auto ttl = [](const YAML::Node& value, const std::string& at) { return ReadPositiveDuration(value, at, "5m"); };
   if (Status s = ReadIf(node, path, "reservation_ttl", out.reservation_ttl, ttl); !s.ok()) return s;
   const auto default_rule = [](const YAML::Node& value, const std::string& at) {

@@ -8,8 +8,9 @@
 // (PriceBudgetEstimate, budgets module; this file only translates JSON). They
 // answer 200 with the decision (allow / warn / deny), the estimate, limit,
 // spend, holds, remaining budget and the period's bounds; 400 for a malformed
-// request, 413 for a body over 64 KiB, 422 for an estimate the price tables
-// cannot price.
+// request, 413 for a body over 64 KiB. An estimate the price tables cannot
+// price is denied by a `deny` budget (budgets.on_unpriced_estimate: deny, the
+// default) or decided as $0, and the answer's unpriced_estimate says why.
 // release takes {"reservation_id": ...}: 200 when freed, 404 when unknown,
 // settled or expired.
 #include <nlohmann/json.hpp>
@@ -136,12 +137,17 @@ class DecisionHandler final : public Handler {
     Result<BudgetEstimate> described = ReadEstimate(*json, snapshot.config.ingest.max_label_length);
     if (!described.ok()) return Response::FromStatus(described.status());
     Result<Money> estimate = PriceBudgetEstimate(*described, *snapshot.prices, now);
-    if (!estimate.ok()) return Response::FromStatus(estimate.status());
+    const bool unpriced = !estimate.ok() && estimate.status().code() == Status::Code::kUnprocessable;
+    if (!estimate.ok() && !unpriced) return Response::FromStatus(estimate.status());
     const BudgetAnswer answer =
-        reserve_ ? budgets_.Reserve(*campaign, *estimate, now) : budgets_.Check(*campaign, *estimate, now);
+        unpriced ? (reserve_ ? budgets_.ReserveUnpriced(*campaign, now) : budgets_.CheckUnpriced(*campaign, now))
+                 : (reserve_ ? budgets_.Reserve(*campaign, *estimate, now) : budgets_.Check(*campaign, *estimate, now));
     decisions_.CountDecision(*campaign, answer.decision);
     if (reserve_) log::Audit(request.caller.Actor(), "reserve", *campaign, BudgetDecisionName(answer.decision));
-    return Response::Json(200, AnswerJson(*campaign, answer).dump());
+    nlohmann::ordered_json reply = AnswerJson(*campaign, answer);
+    // Why the estimate could not be priced ("cannot price the estimate: unknown_model").
+    if (unpriced) reply["unpriced_estimate"] = estimate.status().message();
+    return Response::Json(200, reply.dump());
   }
 
  private:

@@ -70,6 +70,45 @@ class Budgets(unittest.TestCase):
         self.assertEqual(gauge(text, "campaign_budget_reserved_usd", "cmp_race"), Decimal("0.99"))
         self.assertIn('budget_decisions_total{campaign_id="cmp_race",decision="deny"} 127', text)
 
+    def test_long_prompts_are_reserved_at_their_tier_price(self):
+        # acme-long: $1 / $2 per 1M, above 100k input tokens $2 / $4 (fixtures/pricing/acme.yaml).
+        # 150,000 input + 10,000 output: $0.34 at the tier price ($0.17 at the base price, at
+        # which all five would fit under the $1.00 limit); exactly two fit.
+        answers = []
+        lock = threading.Lock()
+
+        def client():
+            status, answer = post(self.exporter, "/v1/budget/reserve",
+                                  {"campaign_id": "cmp_long_a", "vendor": "acme-ai", "model": "acme-long",
+                                   "input_tokens": 150_000, "max_output_tokens": 10_000})
+            with lock:
+                answers.append((status, answer))
+
+        threads = [threading.Thread(target=client) for _ in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual([s for s, _ in answers], [200] * 5)
+        self.assertEqual({a["estimate_usd"] for _, a in answers}, {"0.34"})
+        self.assertEqual(sum("reservation_id" in a for _, a in answers), 2)
+        self.assertEqual(sum(a["decision"] == "deny" for _, a in answers), 3)
+
+    def test_an_unpriced_estimate_is_denied_by_a_deny_budget(self):
+        status, answer = post(self.exporter, "/v1/budget/reserve",
+                              {"campaign_id": "cmp_long_b", "vendor": "acme-ai", "model": "acme-unknown",
+                               "input_tokens": 10, "max_output_tokens": 10})
+        self.assertEqual(status, 200)
+        self.assertEqual(answer["decision"], "deny")
+        self.assertNotIn("reservation_id", answer)
+        self.assertEqual(answer["unpriced_estimate"], "cannot price the estimate: unknown_model")
+        # alert_only budgets allow it ($0), and say so.
+        status, answer = post(self.exporter, "/v1/budget/check",
+                              {"campaign_id": "cmp_soft", "vendor": "acme-ai", "model": "acme-unknown",
+                               "input_tokens": 10})
+        self.assertNotEqual(answer["decision"], "deny")
+        self.assertIn("unpriced_estimate", answer)
+
     def test_a_usage_record_settles_its_hold_even_when_larger(self):
         status, hold = post(self.exporter, "/v1/budget/reserve",
                             {"campaign_id": "cmp_settle_a", "vendor": "acme-ai", "model": "acme-small",
@@ -124,10 +163,12 @@ class Budgets(unittest.TestCase):
     def test_bad_requests(self):
         self.assertEqual(post(self.exporter, "/v1/budget/check", {"estimate_usd": "1"})[0], 400)
         self.assertEqual(post(self.exporter, "/v1/budget/check", {"campaign_id": "a@b.com", "estimate_usd": "1"})[0], 400)
+        # An estimate the tables cannot price is a decision, not an error: campaigns without
+        # a deny budget are allowed at $0, and the answer says why it was not priced.
         status, answer = post(self.exporter, "/v1/budget/check",
                               {"campaign_id": "cmp_x", "vendor": "acme-ai", "model": "nope", "input_tokens": 1})
-        self.assertEqual(status, 422)
-        self.assertIn("unknown_model", answer["error"])
+        self.assertEqual(status, 200)
+        self.assertEqual(answer["unpriced_estimate"], "cannot price the estimate: unknown_model")
 
     def test_a_body_over_64_kib_is_413_and_counted(self):
         def limited():

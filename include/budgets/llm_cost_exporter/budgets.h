@@ -50,10 +50,18 @@ struct BudgetRule {
   bool count_retries = true;  // attempt > 1 counts toward the limit
 };
 
+// What a check or reservation does when the price tables cannot price its
+// estimate (unknown model, vendor, service tier or unit).
+enum class UnpricedEstimate {
+  kDeny,   // a `deny` budget denies it (an unpriced call must not pass at $0); alert_only allows
+  kAllow,  // decided as an estimate of $0
+};
+
 struct BudgetsConfig {
   std::vector<BudgetRule> rules;              // the first matching rule applies
   std::optional<BudgetRule> default_rule;     // for campaigns no rule matches (pattern ignored)
   std::chrono::seconds reservation_ttl{300};  // unsettled holds expire after this
+  UnpricedEstimate on_unpriced_estimate = UnpricedEstimate::kDeny;
 };
 
 // The answer to a check or a reservation.
@@ -70,6 +78,7 @@ struct BudgetAnswer {
   std::int64_t period_end_unix_ns = 0;  // exclusive; INT64_MAX for kTotal
   std::string reservation_id;           // set when Reserve granted a hold
   std::int64_t reservation_expires_unix_ns = 0;
+  bool unpriced_estimate = false;  // decided by CheckUnpriced / ReserveUnpriced
 };
 
 // One campaign's state for metrics and the status page.
@@ -130,6 +139,12 @@ class Budgets {
   // Like Check, and on allow / warn holds the estimate until it is settled,
   // released, or expires (reservation_ttl).
   BudgetAnswer Reserve(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns);
+  // A check or reservation whose estimate the tables cannot price: denied
+  // when the campaign's rule is `deny` and on_unpriced_estimate is kDeny
+  // (nothing held); otherwise decided like an estimate of $0 (a reservation
+  // then holds $0 until settled). The answer says unpriced_estimate.
+  BudgetAnswer CheckUnpriced(std::string_view campaign_id, std::int64_t now_unix_ns);
+  BudgetAnswer ReserveUnpriced(std::string_view campaign_id, std::int64_t now_unix_ns);
   // Frees a hold; false when it is unknown, settled or expired.
   bool Release(std::string_view reservation_id, std::int64_t now_unix_ns);
   // The campaign holding a live (or expired, not yet dropped) reservation;

@@ -73,6 +73,38 @@ TEST_CASE("alert_only budgets warn but never deny, and still hold", "[budgets][l
   CHECK(answer.remaining == Dollars("-5"));
 }
 
+TEST_CASE("An estimate the tables cannot price is denied by deny budgets unless configured otherwise",
+          "[budgets][limits]") {
+  BudgetsConfig config = OneRule(Rule("cmp", "1"));
+  {
+    Budgets budgets(config);
+    const BudgetAnswer check = budgets.CheckUnpriced("cmp", kNoon);
+    CHECK(check.decision == BudgetDecision::kDeny);  // even with the whole budget left
+    CHECK(check.unpriced_estimate);
+    CHECK(check.remaining == Dollars("1"));
+    const BudgetAnswer reserve = budgets.ReserveUnpriced("cmp", kNoon);
+    CHECK(reserve.decision == BudgetDecision::kDeny);
+    CHECK(reserve.reservation_id.empty());
+    CHECK(budgets.CheckUnpriced("no-budget", kNoon).decision == BudgetDecision::kAllow);
+  }
+  {
+    config.on_unpriced_estimate = UnpricedEstimate::kAllow;
+    Budgets budgets(config);
+    const BudgetAnswer reserve = budgets.ReserveUnpriced("cmp", kNoon);
+    CHECK(reserve.decision == BudgetDecision::kAllow);  // decided as $0
+    CHECK(reserve.unpriced_estimate);
+    CHECK_FALSE(reserve.reservation_id.empty());
+    budgets.Record("cmp", kNoon, Dollars("2"), false, "");
+    CHECK(budgets.CheckUnpriced("cmp", kNoon).decision == BudgetDecision::kDeny);  // over the limit already
+  }
+  {
+    BudgetRule alert = Rule("cmp", "1");
+    alert.action = BudgetAction::kAlertOnly;
+    Budgets budgets(OneRule(alert));
+    CHECK(budgets.CheckUnpriced("cmp", kNoon).decision == BudgetDecision::kAllow);
+  }
+}
+
 TEST_CASE("A record at 23:59:59.999 local counts in the old day, one at 00:00 in the new", "[budgets][rollover]") {
   Budgets budgets(OneRule(Rule("cmp", "100", BudgetPeriod::kDaily, "America/New_York")));
   const std::int64_t midnight = Utc(2025, 11, 21, 5);                    // 2025-11-21 00:00 EST

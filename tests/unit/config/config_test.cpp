@@ -147,6 +147,16 @@ TEST_CASE("the storage section sets retention and fsync", "[config]") {
   CHECK_FALSE(ParseConfig("storage: {idempotency_retention: 0s}", "s.yml").ok());
 }
 
+TEST_CASE("budgets.on_unpriced_estimate is deny or allow", "[config][budgets]") {
+  auto allow = ParseConfig("budgets: {on_unpriced_estimate: allow}", "b.yml");
+  REQUIRE(allow.ok());
+  CHECK(allow->budgets.on_unpriced_estimate == lce::UnpricedEstimate::kAllow);
+  auto bad = ParseConfig("budgets: {on_unpriced_estimate: maybe}", "b.yml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(),
+             Catch::Contains("budgets.on_unpriced_estimate") && Catch::Contains("must be deny or allow"));
+}
+
 TEST_CASE("budgets are read with their defaults", "[config][budgets]") {
   auto config = ParseConfig(R"(
 budgets:
@@ -161,6 +171,7 @@ budgets:
   REQUIRE(config.ok());
   const lce::BudgetsConfig& budgets = config->budgets;
   CHECK(budgets.reservation_ttl == std::chrono::minutes(2));
+  CHECK(budgets.on_unpriced_estimate == lce::UnpricedEstimate::kDeny);  // the default
   REQUIRE(budgets.default_rule.has_value());
   CHECK(budgets.default_rule->action == lce::BudgetAction::kAlertOnly);
   CHECK(budgets.default_rule->period == lce::BudgetPeriod::kMonthly);

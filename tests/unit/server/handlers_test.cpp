@@ -185,8 +185,18 @@ TEST_CASE("budget check: decisions, bad requests and unpriceable estimates", "[s
       f.Post(R"({"campaign_id":"cmp_small","vendor":"acme-ai","model":"acme-small","input_tokens":1000000})"));
   CHECK(JsonOf(priced)["estimate_usd"] == "2");
   CHECK(check->Serve(f.Post(R"({"estimate_usd":"1"})")).status == 400);
-  CHECK(check->Serve(f.Post(R"({"campaign_id":"cmp_small","vendor":"acme-ai","model":"nope","input_tokens":1})"))
-            .status == 422);
+  // An estimate the tables cannot price: a deny budget denies it rather than letting it pass at $0.
+  const Response unpriced =
+      check->Serve(f.Post(R"({"campaign_id":"cmp_small","vendor":"acme-ai","model":"nope","input_tokens":1})"));
+  CHECK(unpriced.status == 200);
+  CHECK(JsonOf(unpriced)["decision"] == "deny");
+  CHECK(JsonOf(unpriced)["unpriced_estimate"] == "cannot price the estimate: unknown_model");
+  // Without a budget there is nothing to protect: allowed, and still said.
+  const Response free =
+      check->Serve(f.Post(R"({"campaign_id":"cmp_free","vendor":"nobody","model":"nope","input_tokens":1})"));
+  CHECK(JsonOf(free)["decision"] == "allow");
+  CHECK(JsonOf(free)["unpriced_estimate"] == "cannot price the estimate: unknown_vendor");
+  CHECK(JsonOf(priced).count("unpriced_estimate") == 0);
 }
 
 TEST_CASE("spend: query parameters from the request, exact decimals", "[server][handlers]") {
