@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include "llm_cost_exporter/allocator.h"
 #include "llm_cost_exporter/pipeline.h"
 #include "workload.h"
 
@@ -80,6 +81,7 @@ void BM_ParseValidate(benchmark::State& state) {
 BENCHMARK(BM_ParseValidate)->Unit(benchmark::kMillisecond);
 
 void BM_FullPipeline(benchmark::State& state) {
+  lce::ConfigureAllocatorForBatches();  // as the exporter's main does
   auto prices = lce::PriceBook::LoadDirectory(LCE_SOURCE_DIR "/pricing");
   if (!prices.ok()) {
     state.SkipWithError(prices.status().message().c_str());

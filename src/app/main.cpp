@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "flags.h"
+#include "llm_cost_exporter/allocator.h"
 #include "llm_cost_exporter/catalogue.h"
 #include "llm_cost_exporter/exporter.h"
 #include "llm_cost_exporter/log.h"
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "pricing") {
     return lce::catalogue::RunPricingCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   }
+  lce::ConfigureAllocatorForBatches();
   const sigset_t signals = BlockSignals();
   auto flags = lce::ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
   if (!flags.ok()) {
