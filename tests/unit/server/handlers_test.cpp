@@ -6,6 +6,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -76,11 +77,12 @@ nlohmann::json JsonOf(const Response& response) {
 }
 
 Money TotalOf(const Ledger& ledger) {
+  // Bound first: a range-for over *ledger.Spend(...) would iterate a destroyed temporary.
+  const Result<std::vector<SpendBucket>> buckets =
+      ledger.Spend(std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
+  REQUIRE(buckets.ok());
   Money total;
-  for (const SpendBucket& bucket :
-       *ledger.Spend(std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max())) {
-    total += bucket.cost;
-  }
+  for (const SpendBucket& bucket : *buckets) total += bucket.cost;
   return total;
 }
 
