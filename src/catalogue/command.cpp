@@ -16,9 +16,9 @@ constexpr const char* kUsage =
     "  --genai-prices=FILE    genai-prices data.json (v2)\n"
     "  --litellm=FILE         LiteLLM model_prices_and_context_window.json\n"
     "  --pricing.dir=DIR      the price tables to update\n"
-    "  --providers=a,b        only these (provider names or file stems; default: all 14):\n"
+    "  --providers=a,b        only these (provider names or file stems; default: all 15):\n"
     "                         anthropic azure bedrock cohere deepseek fireworks google groq mistral openai\n"
-    "                         openrouter perplexity together xai\n"
+    "                         openrouter perplexity together vertex xai\n"
     "  --effective-from=DATE  date of undated prices (default: today, UTC)\n"
     "  --prefer=SOURCE        catalogue that wins a disagreement on a model the table lacks (genai-prices)\n"
     "  --emit-prefixes        write genai-prices starts_with rules as model prefixes\n";

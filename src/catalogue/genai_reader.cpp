@@ -183,6 +183,12 @@ void KeepFreeNames(Model& model, std::set<std::string>& taken, std::vector<std::
   model.aliases = std::move(kept);
 }
 
+bool SkippedByMapping(const std::string& id, const ProviderMapping& mapping) {
+  const std::string lower = Lowercase(id);
+  return std::any_of(mapping.genai_skip_prefixes.begin(), mapping.genai_skip_prefixes.end(),
+                     [&](std::string_view prefix) { return lower.starts_with(prefix); });
+}
+
 }  // namespace
 
 std::string Lowercase(std::string_view text) {
@@ -240,6 +246,10 @@ CatalogueProvider ReadGenaiPrices(const JsonNode& root, const ProviderMapping& m
     Result<CatalogueModel> model = ReadModel(node, out.messages);
     const JsonNode* id = node.Find("id");
     const std::string name = id != nullptr ? id->text : "?";
+    if (SkippedByMapping(name, mapping)) {
+      out.messages.push_back(name + ": skipped: not served by this provider (another table takes it)");
+      continue;
+    }
     if (!model.ok() && model.status().code() == Status::Code::kNotFound) {
       out.messages.push_back(name + ": skipped: " + model.status().message());
       continue;

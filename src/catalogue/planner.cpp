@@ -73,17 +73,33 @@ class Merger {
   }
 
   // The genai-prices model a LiteLLM id resolves to: exact name or alias,
-  // else the first whose prefixes or rules match it.
-  std::optional<std::size_t> Resolve(const std::string& id) {
-    if (const auto it = index_.find(Lowercase(id)); it != index_.end()) return it->second;
+  // else (by_rule) the first whose prefixes or rules match it.
+  struct Resolved {
+    std::size_t model = 0;
+    bool by_rule = false;
+  };
+  std::optional<Resolved> Resolve(const std::string& id) {
+    if (const auto it = index_.find(Lowercase(id)); it != index_.end()) return Resolved{it->second, false};
     for (std::size_t i = 0; i < models_.size(); ++i) {
       const CatalogueModel& g = models_[i];
       if ((g.has_rules || !g.model.prefixes.empty()) && g.match != nullptr && ClauseMatches(*g.match, id)) {
         expanded_.insert(i);
-        return i;
+        return Resolved{i, true};
       }
     }
     return std::nullopt;
+  }
+
+  // A LiteLLM id that only a broad genai-prices rule takes (a "contains"
+  // rule taking Azure's "us/o4-mini-2025-04-16") but whose prices differ is a
+  // variant with prices of its own (a data zone, a region): imported as its
+  // own model at LiteLLM's prices, the more specific entry.
+  void AddVariant(const CatalogueModel& l, const CatalogueModel& rule_owner) {
+    plan_.messages.push_back(std::string(in_.mapping->provider) + "/" + l.model.name +
+                             ": matched by a genai-prices rule of " + rule_owner.model.name +
+                             " but priced differently: imported as its own model with LiteLLM's prices");
+    index_[Lowercase(l.model.name)] = models_.size();
+    models_.push_back(l);
   }
 
   // The table's model `name` in force on the import date (the date the
@@ -96,23 +112,26 @@ class Merger {
 
   void MergeOne(const CatalogueModel& l) {
     const std::string& id = l.model.name;
-    const std::optional<std::size_t> at = Resolve(id);
-    if (!at) {
+    const std::optional<Resolved> resolved = Resolve(id);
+    if (!resolved) {
       index_.emplace(Lowercase(id), models_.size());
       models_.push_back(l);
       return;
     }
-    CatalogueModel& g = models_[*at];
+    const std::size_t at = resolved->model;
+    CatalogueModel& g = models_[at];
     const bool same_name = g.model.name == id;
     Schedule& genai = ScheduleAt(g, in_.default_date);
     const Schedule& litellm = l.model.schedule;
     if (same_name && g.model.service_tiers.empty()) g.model.service_tiers = l.model.service_tiers;
     if (genai.SameAs(litellm)) {
-      if (!same_name && index_.emplace(Lowercase(id), *at).second) g.model.aliases.push_back(id);
+      if (!same_name && index_.emplace(Lowercase(id), at).second) g.model.aliases.push_back(id);
       return;
     }
     const Model* table = TableModel(id);
-    if (table != nullptr && table->name != g.model.name) {
+    if (table == nullptr && resolved->by_rule) {
+      AddVariant(l, g);  // after this, g may have moved
+    } else if (table != nullptr && table->name != g.model.name) {
       Settle(id, genai, litellm, table);  // reports; the table's own model stays as it is
       DropAlias(g, id);
     } else if (table == nullptr && !same_name && in_.prefer == Source::kLitellm) {
@@ -122,7 +141,7 @@ class Merger {
       models_.push_back(l);
     } else if (table == nullptr && !same_name) {
       Settle(id, genai, litellm, nullptr);
-      if (index_.emplace(Lowercase(id), *at).second) g.model.aliases.push_back(id);
+      if (index_.emplace(Lowercase(id), at).second) g.model.aliases.push_back(id);
     } else {
       genai = Settle(id, genai, litellm, table);
     }

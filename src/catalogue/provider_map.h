@@ -23,9 +23,13 @@ struct ProviderMapping {
   std::string_view provider;  // our provider name, "openai"
   std::string_view genai_id;  // genai-prices provider id, "openai"
   std::vector<LitellmSource> litellm;
+  // genai-prices model ids this table does not take (they belong to another
+  // table fed by the same genai-prices provider: Claude on Vertex AI is in
+  // genai-prices' "google" but not served by the Gemini API).
+  std::vector<std::string_view> genai_skip_prefixes = {};
 };
 
-// The 14 providers, in file name order.
+// The 15 providers, in file name order.
 const std::vector<ProviderMapping>& ProviderMappings();
 
 // The mapping whose provider or file stem (file without ".yaml") is `name`, or nullptr.

@@ -340,11 +340,36 @@ Result<AuthConfig> ReadAuth(const YAML::Node& node, const std::string& path) {
   return out;
 }
 
+// pricing.model_aliases: a mapping of vendors, each a mapping of names to
+// the table model they mean. Whether the vendor and model exist is checked
+// when the price tables load (PriceBook::LoadDirectory).
+Result<std::vector<ModelAlias>> ReadModelAliases(const YAML::Node& node, const std::string& path) {
+  const auto names = [](const YAML::Node& value, const std::string& at) {
+    return ReadMapOf<std::string>(value, at, Scalar<std::string>("a model name"));
+  };
+  Result<std::map<std::string, std::map<std::string, std::string>>> vendors =
+      ReadMapOf<std::map<std::string, std::string>>(node, path, names);
+  if (!vendors.ok()) return vendors.status();
+  std::vector<ModelAlias> out;
+  for (const auto& [vendor, aliases] : *vendors) {
+    for (const auto& [name, model] : aliases) out.push_back({vendor, name, model});
+  }
+  return out;
+}
+
+Result<PricingConfig> ReadPricing(const YAML::Node& node, const std::string& path) {
+  PricingConfig out;
+  if (Status s = RequireSection(node, path, {"model_aliases"}); !s.ok()) return s;
+  if (Status s = ReadIf(node, path, "model_aliases", out.model_aliases, ReadModelAliases); !s.ok()) return s;
+  return out;
+}
+
 Result<Config> ParseRoot(const YAML::Node& root) {
   Config config;
   if (!root || root.IsNull()) return config;
   if (Status s = RequireMap(root, "(document)"); !s.ok()) return s;
-  if (Status s = RejectUnknownKeys(root, "", {"server", "storage", "budgets", "ingest", "metrics", "otlp", "auth"});
+  if (Status s =
+          RejectUnknownKeys(root, "", {"server", "storage", "budgets", "ingest", "metrics", "otlp", "auth", "pricing"});
       !s.ok()) {
     return s;
   }
@@ -355,6 +380,7 @@ Result<Config> ParseRoot(const YAML::Node& root) {
   if (Status s = ReadIf(root, "", "metrics", config.metrics, ReadMetrics); !s.ok()) return s;
   if (Status s = ReadIf(root, "", "otlp", config.otlp, ReadOtlp); !s.ok()) return s;
   if (Status s = ReadIf(root, "", "auth", config.auth, ReadAuth); !s.ok()) return s;
+  if (Status s = ReadIf(root, "", "pricing", config.pricing, ReadPricing); !s.ok()) return s;
   return config;
 }
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <system_error>
 #include <tuple>
@@ -46,10 +47,7 @@ Status RegisterVendor(const std::string& name, std::size_t index, PriceBook::Imp
   };
   const auto exact = impl.vendor_index.emplace(name, index);
   if (!exact.second) return taken(exact.first->second, false);
-  std::string folded = name;
-  for (char& c : folded) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  std::string folded = pricing::LowerCase(name);
   if (folded == name) return Status::Ok();
   // The lower-cased form may repeat another name of the same provider ("Acme", "acme").
   const auto lower = impl.vendor_index.emplace(std::move(folded), index);
@@ -77,10 +75,44 @@ Result<std::unique_ptr<PriceBook::Impl>> Assemble(std::vector<pricing::ProviderT
   return impl;
 }
 
+// Adds one configured model alias to every version of its table that knows
+// the model, as an exact and a lower-cased name (so it matches like a table
+// alias: before any prefix rule).
+Status AddModelAlias(const ModelAlias& alias, PriceBook::Impl& impl) {
+  const std::string where = "pricing.model_aliases: vendor '" + alias.vendor + "', name '" + alias.name + "'";
+  if (alias.name.empty() || alias.name.size() > pricing::kMaxNameLength) {
+    return Status::InvalidArgument(where + ": the name must be 1 to " + std::to_string(pricing::kMaxNameLength) +
+                                   " characters");
+  }
+  const std::optional<std::size_t> index = impl.FindProvider(alias.vendor);
+  if (!index) {
+    return Status::InvalidArgument(where + ": no price table has the provider name or alias '" + alias.vendor + "'");
+  }
+  pricing::ProviderTable& table = impl.providers[*index];
+  const std::string folded = pricing::LowerCase(alias.name);
+  bool known = false;
+  for (pricing::VersionPrices& version : table.versions) {
+    if (version.model_index.count(alias.name) != 0 || version.folded_index.count(folded) != 0) {
+      return Status::InvalidArgument(where + ": " + table.file + " already has a model or alias '" + alias.name +
+                                     "' (version " + version.effective_from + ")");
+    }
+    const pricing::ModelPrices* model = version.FindModel(alias.model);
+    if (model == nullptr) continue;
+    const auto position = static_cast<std::size_t>(model - version.models.data());
+    version.model_index.emplace(alias.name, position);
+    version.folded_index.emplace(folded, position);
+    known = true;
+  }
+  if (!known) {
+    return Status::InvalidArgument(where + ": no version of " + table.file + " has the model '" + alias.model + "'");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const PriceBook>> PriceBook::LoadDocuments(
-    const std::vector<std::pair<std::string, std::string>>& documents) {
+    const std::vector<std::pair<std::string, std::string>>& documents, std::span<const ModelAlias> model_aliases) {
   std::vector<pricing::ProviderTable> providers;
   for (const auto& [file, text] : documents) {
     Result<pricing::ProviderTable> table = pricing::ParsePriceTable(file, text);
@@ -89,10 +121,14 @@ Result<std::shared_ptr<const PriceBook>> PriceBook::LoadDocuments(
   }
   Result<std::unique_ptr<Impl>> impl = Assemble(std::move(providers));
   if (!impl.ok()) return impl.status();
+  for (const ModelAlias& alias : model_aliases) {
+    if (Status s = AddModelAlias(alias, **impl); !s.ok()) return s;
+  }
   return std::shared_ptr<const PriceBook>(new PriceBook(std::move(*impl)));
 }
 
-Result<std::shared_ptr<const PriceBook>> PriceBook::LoadDirectory(const std::string& dir) {
+Result<std::shared_ptr<const PriceBook>> PriceBook::LoadDirectory(const std::string& dir,
+                                                                  std::span<const ModelAlias> model_aliases) {
   std::error_code ec;
   std::vector<fs::path> files;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -107,7 +143,7 @@ Result<std::shared_ptr<const PriceBook>> PriceBook::LoadDirectory(const std::str
     if (!text.ok()) return text.status();
     documents.emplace_back(path.filename().string(), std::move(*text));
   }
-  return LoadDocuments(documents);
+  return LoadDocuments(documents, model_aliases);
 }
 
 }  // namespace lce

@@ -93,6 +93,14 @@ struct ModelPrices {
 // Names are 1..kMaxNameLength characters (the loader and ingest check it).
 inline constexpr std::size_t kMaxNameLength = 128;
 
+// `text` lower-cased (ASCII): the form folded_index and vendor_index keys take.
+inline std::string LowerCase(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
 // `text` lower-cased (ASCII) into `buffer`; nullopt when it has no upper-case
 // letter (so a second lookup would find nothing new) or is too long.
 std::optional<std::string_view> FoldCase(std::string_view text, std::array<char, kMaxNameLength>& buffer);

@@ -83,13 +83,6 @@ struct ParsedModel {
   std::vector<NamedNode> prefixes;
 };
 
-std::string Lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
-
 class TableParser {
  public:
   explicit TableParser(const std::string& file) : file_(file) {}
@@ -438,9 +431,9 @@ Status TableParser::AddModel(ParsedModel model, const YAML::Node& name_node, con
                    Quote(names[i].name) + " already names model " + Quote(owner) + " in this version");
     }
   }
-  for (const NamedNode& name : names) version.folded_index.emplace(Lower(name.name), index);
+  for (const NamedNode& name : names) version.folded_index.emplace(LowerCase(name.name), index);
   for (std::size_t i = 0; i < model.prefixes.size(); ++i) {
-    std::string prefix = Lower(model.prefixes[i].name);
+    std::string prefix = LowerCase(model.prefixes[i].name);
     const auto taken = std::find_if(version.prefixes.begin(), version.prefixes.end(),
                                     [&](const ModelPrefix& rule) { return rule.prefix == prefix; });
     if (taken != version.prefixes.end()) {

@@ -35,7 +35,10 @@ Status CheckConfig(const std::string& config_file, const std::string& pricing_di
     out << (web.ok() ? "  SUCCESS: " + web_config_file + " is valid\n" : "  FAILED: " + web.message() + "\n");
   }
   out << "Checking " << pricing_dir << "\n";
-  Result<std::shared_ptr<const PriceBook>> prices = PriceBook::LoadDirectory(pricing_dir);
+  // The configuration's model aliases are checked against the tables they name.
+  const std::vector<ModelAlias> no_aliases;
+  Result<std::shared_ptr<const PriceBook>> prices =
+      PriceBook::LoadDirectory(pricing_dir, config.ok() ? config->pricing.model_aliases : no_aliases);
   if (prices.ok()) {
     out << "  SUCCESS: " << prices.value()->tables().size() << " price table versions found\n";
   } else {

@@ -7,7 +7,8 @@ namespace lce {
 Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_file, const std::string& pricing_dir) {
   Result<Config> config = LoadConfigFile(config_file);
   if (!config.ok()) return config.status();
-  Result<std::shared_ptr<const PriceBook>> prices = PriceBook::LoadDirectory(pricing_dir);
+  Result<std::shared_ptr<const PriceBook>> prices =
+      PriceBook::LoadDirectory(pricing_dir, config->pricing.model_aliases);
   if (!prices.ok()) return prices.status();
   std::shared_ptr<const ApiKeys> api_keys;
   if (!config->auth.api_keys_file.empty()) {

@@ -8,12 +8,14 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "llm_cost_exporter/auth.h"
 #include "llm_cost_exporter/budgets.h"
 #include "llm_cost_exporter/ingest.h"
 #include "llm_cost_exporter/metrics.h"
 #include "llm_cost_exporter/otlp.h"
+#include "llm_cost_exporter/pricing.h"
 #include "llm_cost_exporter/status.h"
 #include "llm_cost_exporter/web_config.h"
 
@@ -59,6 +61,14 @@ struct AuthConfig {
   std::string api_keys_file;
 };
 
+// What the price tables need from the configuration (the tables themselves
+// are the --pricing.dir files).
+struct PricingConfig {
+  // pricing.model_aliases: {<vendor>: {<name records send>: <table model>}},
+  // e.g. Azure OpenAI deployment names; checked when the tables load.
+  std::vector<ModelAlias> model_aliases;
+};
+
 struct Config {
   ServerConfig server;
   StorageConfig storage;
@@ -67,6 +77,7 @@ struct Config {
   MetricsOptions metrics;
   OtlpOptions otlp;
   AuthConfig auth;
+  PricingConfig pricing;
 };
 
 // Parses YAML text; `source` names the document in error messages.

@@ -72,18 +72,33 @@ struct PriceTableInfo {
   std::size_t model_count = 0;
 };
 
+// A name that records send for a model of one table, from the
+// configuration's pricing.model_aliases: an Azure OpenAI deployment name
+// ("prod-chat") meaning the model it deploys ("gpt-4o"). The name then
+// matches like an alias written in the table, in every version that knows
+// the model, and the record is priced and labelled as that model.
+struct ModelAlias {
+  std::string vendor;  // a provider name or alias of a table, any case
+  std::string name;    // the name records send
+  std::string model;   // a model name or alias of that table (prefix rules apply)
+};
+
 class PriceBook {
  public:
   // Loads every *.yaml / *.yml file of `dir`. Fails with a message naming the
   // file and the offending key on any error: unknown fields, negative or
   // malformed prices, versions out of order or duplicated, alias collisions,
   // tier thresholds not ascending, a currency other than USD, a service-tier
-  // multiplier whose product with a price is not exact at Money's scale.
-  static Result<std::shared_ptr<const PriceBook>> LoadDirectory(const std::string& dir);
+  // multiplier whose product with a price is not exact at Money's scale;
+  // a model alias whose vendor has no table, whose model no version of the
+  // table knows, or whose name the table already has.
+  static Result<std::shared_ptr<const PriceBook>> LoadDirectory(const std::string& dir,
+                                                                std::span<const ModelAlias> model_aliases = {});
 
   // Same, from in-memory documents (file name, YAML text); for tests and tools.
   static Result<std::shared_ptr<const PriceBook>> LoadDocuments(
-      const std::vector<std::pair<std::string, std::string>>& documents);
+      const std::vector<std::pair<std::string, std::string>>& documents,
+      std::span<const ModelAlias> model_aliases = {});
 
   // Prices a validated record with the version in force at its timestamp.
   // Thread-safe; allocates only when the record has units.

@@ -162,6 +162,26 @@ TEST_CASE("catalogue import: a disagreement on a model the table lacks takes --p
              Contains("      gpt-4o-2024-05-13:\n        per_million_tokens: {input: 5, output: 15}\n"));
 }
 
+TEST_CASE("catalogue import: an id a broad rule takes but priced differently is a variant of its own") {
+  const ImportPlan plan = Plan(Options(TempDir(false), {"azure"}));
+  const std::string& text = Change(plan, "azure.yaml").text;
+  // Same prices under the rule: an alias. Different (a Data Zone): its own model at LiteLLM's prices.
+  CHECK_THAT(text, Contains("      o4-mini:\n        aliases: [o4-mini-2025-04-16]\n"
+                            "        per_million_tokens: {input: 1.1, output: 4.4}\n"));
+  CHECK_THAT(text, Contains("      us/o4-mini-2025-04-16:\n        per_million_tokens: {input: 1.21, output: 4.84}\n"));
+  CHECK_THAT(plan.report, Contains("azure.ai.openai/us/o4-mini-2025-04-16: matched by a genai-prices rule of o4-mini "
+                                   "but priced differently: imported as its own model with LiteLLM's prices"));
+}
+
+TEST_CASE("catalogue import: Claude in genai-prices' google goes to vertex.yaml, not the Gemini API's table") {
+  const ImportPlan plan = Plan(Options(TempDir(false), {"google", "vertex"}));
+  CHECK_THAT(Change(plan, "google.yaml").text, !Contains("claude"));
+  CHECK_THAT(plan.report, Contains("claude-sonnet-4-5: skipped: not served by this provider (another table takes it)"));
+  CHECK_THAT(Change(plan, "vertex.yaml").text,
+             Contains("      claude-sonnet-4-5:\n        per_million_tokens: {input: 3, output: 15}\n"));
+  CHECK_THAT(Change(plan, "vertex.yaml").text, Contains("      gemini-2.5-pro:"));
+}
+
 TEST_CASE("catalogue import: a dated change becomes a dated version") {
   const ImportPlan plan = Plan(Options(TempDir(false), {"openai"}));
   const std::string& text = Change(plan, "openai.yaml").text;

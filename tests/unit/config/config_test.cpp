@@ -147,6 +147,37 @@ TEST_CASE("the storage section sets retention and fsync", "[config]") {
   CHECK_FALSE(ParseConfig("storage: {idempotency_retention: 0s}", "s.yml").ok());
 }
 
+TEST_CASE("pricing.model_aliases maps names per vendor", "[config][pricing]") {
+  auto config = ParseConfig(
+      "pricing:\n  model_aliases:\n    azure.ai.openai:\n      prod-chat: gpt-4o\n      eu-chat: eu/gpt-5.4\n"
+      "    bedrock: {claude: anthropic.claude-sonnet-4-5-20250929-v1:0}\n",
+      "p.yml");
+  INFO(config.status().message());
+  REQUIRE(config.ok());
+  const std::vector<lce::ModelAlias>& aliases = config->pricing.model_aliases;
+  REQUIRE(aliases.size() == 3);
+  CHECK(aliases[0].vendor == "azure.ai.openai");
+  CHECK(aliases[0].name == "eu-chat");
+  CHECK(aliases[0].model == "eu/gpt-5.4");
+  CHECK(aliases[1].name == "prod-chat");
+  CHECK(aliases[1].model == "gpt-4o");
+  CHECK(aliases[2].vendor == "bedrock");
+  CHECK(aliases[2].model == "anthropic.claude-sonnet-4-5-20250929-v1:0");
+  CHECK(ParseConfig("", "p.yml")->pricing.model_aliases.empty());
+  const auto error = [](const char* text) {
+    auto bad = ParseConfig(text, "p.yml");
+    REQUIRE_FALSE(bad.ok());
+    return bad.status().message();
+  };
+  CHECK_THAT(error("pricing: {aliases: {}}"), Catch::Contains("unknown key \"pricing.aliases\""));
+  CHECK_THAT(error("pricing: {model_aliases: [a]}"),
+             Catch::Contains("\"pricing.model_aliases\" (line 1) must be a mapping"));
+  CHECK_THAT(error("pricing: {model_aliases: {azure: [gpt-4o]}}"),
+             Catch::Contains("\"pricing.model_aliases.azure\" (line 1) must be a mapping"));
+  CHECK_THAT(error("pricing: {model_aliases: {azure: {prod: [gpt-4o]}}}"),
+             Catch::Contains("\"pricing.model_aliases.azure.prod\" (line 1) must be a model name"));
+}
+
 TEST_CASE("budgets.on_unpriced_estimate is deny or allow", "[config][budgets]") {
   auto allow = ParseConfig("budgets: {on_unpriced_estimate: allow}", "b.yml");
   REQUIRE(allow.ok());

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "llm_cost_exporter/pricing.h"
 
@@ -63,23 +64,26 @@ std::shared_ptr<const PriceBook> Book() {
   return book;
 }
 
-PriceResult PriceOf(std::string_view vendor, std::string_view model) {
+PriceResult PriceIn(const PriceBook& book, std::string_view vendor, std::string_view model, std::int64_t at) {
   UsageRecord record;
   record.event = "llm.call";
   record.vendor = vendor;
   record.model = model;
-  record.timestamp_unix_ns = kAt;
+  record.timestamp_unix_ns = at;
   record.has_token_usage = true;
   record.tokens[TokenType::kInput] = 1'000'000;
-  return Book()->Price(record);
+  return book.Price(record);
 }
 
+PriceResult PriceOf(std::string_view vendor, std::string_view model) { return PriceIn(*Book(), vendor, model, kAt); }
+
 // "<vendor>/<model> <cost>" as priced, or the outcome's name.
-std::string Priced(std::string_view vendor, std::string_view model) {
-  const PriceResult result = PriceOf(vendor, model);
+std::string Described(const PriceResult& result) {
   if (result.outcome != PriceOutcome::kPriced) return std::string(PriceOutcomeName(result.outcome));
   return std::string(result.vendor) + "/" + std::string(result.model) + " " + result.total.ToDecimalString();
 }
+
+std::string Priced(std::string_view vendor, std::string_view model) { return Described(PriceOf(vendor, model)); }
 
 TEST_CASE("vendors match by name or alias in any case, and are reported as the table's name", "[pricing][matching]") {
   CHECK(Priced("acme.ai", "large") == "acme.ai/large 2");
@@ -149,6 +153,78 @@ TEST_CASE("matching rules are checked at load", "[pricing][matching]") {
   std::string flag = kReseller;
   flag.replace(flag.find("false"), 5, "nope");
   CHECK_THAT(error(flag, other), Contains("matches_vendorless_records: expected true or false"));
+}
+
+// The reseller in two versions: "large" from 2025, "large-2" only from 2026.
+constexpr const char* kPlatform = R"(provider: platform
+currency: USD
+aliases: [plat]
+matches_vendorless_records: false
+versions:
+  - effective_from: 2025-01-01
+    models:
+      large: {per_million_tokens: {input: 4, output: 4}}
+      eu/large: {per_million_tokens: {input: 4.4, output: 4.4}}
+  - effective_from: 2026-01-01
+    inherit: true
+    models:
+      large-2: {per_million_tokens: {input: 6, output: 6}}
+)";
+
+Result<std::shared_ptr<const PriceBook>> WithAliases(const std::vector<ModelAlias>& aliases) {
+  return PriceBook::LoadDocuments({{"acme.yaml", kAcme}, {"platform.yaml", kPlatform}}, aliases);
+}
+
+std::string PricedIn(const PriceBook& book, std::string_view vendor, std::string_view model, std::int64_t at) {
+  return Described(PriceIn(book, vendor, model, at));
+}
+
+TEST_CASE("configured model aliases (deployment names) price and label as the table model", "[pricing][matching]") {
+  constexpr std::int64_t k2026 = 1'780'000'000'000'000'000;  // 2026-05-28
+  const auto book = WithAliases({{"PLAT", "prod-chat", "large"},
+                                 {"platform", "eu-chat", "eu/large"},
+                                 {"platform", "next-chat", "large-2"},
+                                 {"acme", "vision-prod", "large-vision-0301"}});
+  INFO(book.status().message());
+  REQUIRE(book.ok());
+  const PriceBook& prices = **book;
+  CHECK(PricedIn(prices, "platform", "prod-chat", kAt) == "platform/large 4");
+  CHECK(PricedIn(prices, "azure-like", "prod-chat", kAt) == "unknown_vendor");
+  CHECK(PricedIn(prices, "plat", "PROD-CHAT", kAt) == "platform/large 4");       // any case, like a table alias
+  CHECK(PricedIn(prices, "plat", "plat/prod-chat", kAt) == "platform/large 4");  // routed
+  CHECK(PricedIn(prices, "platform", "eu-chat", kAt) == "platform/eu/large 4.4");
+  // Only the versions that know the target: large-2 from 2026.
+  CHECK(PricedIn(prices, "platform", "next-chat", kAt) == "unknown_model");
+  CHECK(PricedIn(prices, "platform", "next-chat", k2026) == "platform/large-2 6");
+  CHECK(PricedIn(prices, "platform", "prod-chat", k2026) == "platform/large 4");  // inherited versions too
+  // A target found by a prefix rule is that model.
+  CHECK(PricedIn(prices, "acme", "vision-prod", kAt) == "acme.ai/large-vision 3");
+  // The alias is the vendor's: a vendorless record does not use it, nor another table.
+  CHECK(PricedIn(prices, "", "prod-chat", kAt) == "unknown_model");
+  CHECK(PricedIn(prices, "acme", "prod-chat", kAt) == "unknown_model");
+  // Without the configuration nothing is known of the name.
+  const auto plain = WithAliases({});
+  REQUIRE(plain.ok());
+  CHECK(PricedIn(**plain, "platform", "prod-chat", kAt) == "unknown_model");
+}
+
+TEST_CASE("configured model aliases are refused when they cannot mean one table model", "[pricing][matching]") {
+  const auto error = [](ModelAlias alias) {
+    const auto book = WithAliases({std::move(alias)});
+    REQUIRE_FALSE(book.ok());
+    return book.status().message();
+  };
+  CHECK_THAT(error({"nobody", "prod", "large"}),
+             Contains("pricing.model_aliases: vendor 'nobody', name 'prod': no price table has the provider name "
+                      "or alias 'nobody'"));
+  CHECK_THAT(error({"platform", "prod", "larger"}),
+             Contains("vendor 'platform', name 'prod': no version of platform.yaml has the model 'larger'"));
+  CHECK_THAT(error({"platform", "Large", "large-2"}),
+             Contains("name 'Large': platform.yaml already has a model or alias 'Large' (version 2025-01-01)"));
+  CHECK_THAT(error({"platform", "", "large"}), Contains("the name must be 1 to 128 characters"));
+  const auto twice = WithAliases({{"platform", "prod", "large"}, {"plat", "prod", "large-2"}});
+  REQUIRE_FALSE(twice.ok());
+  CHECK_THAT(twice.status().message(), Contains("already has a model or alias 'prod'"));
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ struct Tokens {
   std::uint64_t output = 0;
   std::uint64_t cached_input = 0;
   std::uint64_t cache_write = 0;
+  std::uint64_t cache_write_1h = 0;
 };
 
 std::string TokenCost(std::string_view vendor, std::string_view model, const Tokens& t, std::int64_t at = kNow,
@@ -52,6 +53,7 @@ std::string TokenCost(std::string_view vendor, std::string_view model, const Tok
   record.tokens[TokenType::kOutput] = t.output;
   record.tokens[TokenType::kCachedInput] = t.cached_input;
   record.tokens[TokenType::kCacheWrite] = t.cache_write;
+  record.tokens[TokenType::kCacheWrite1h] = t.cache_write_1h;
   const PriceResult result = Shipped()->Price(record);
   INFO(std::string(vendor) << "/" << std::string(model) << ": " << PriceOutcomeName(result.outcome));
   REQUIRE(result.outcome == PriceOutcome::kPriced);
@@ -76,6 +78,7 @@ TEST_CASE("the shipped pricing directory loads", "[pricing][shipped]") {
   for (const PriceTableInfo& table : Shipped()->tables()) provider_of_file[table.file] = table.provider;
   CHECK(provider_of_file == std::map<std::string, std::string>{{"amazon_ses.yaml", "amazon_ses"},
                                                                {"anthropic.yaml", "anthropic"},
+                                                               {"azure.yaml", "azure.ai.openai"},
                                                                {"bedrock.yaml", "aws.bedrock"},
                                                                {"cohere.yaml", "cohere"},
                                                                {"deepseek.yaml", "deepseek"},
@@ -89,6 +92,7 @@ TEST_CASE("the shipped pricing directory loads", "[pricing][shipped]") {
                                                                {"perplexity.yaml", "perplexity"},
                                                                {"sendgrid.yaml", "sendgrid"},
                                                                {"together.yaml", "together_ai"},
+                                                               {"vertex.yaml", "gcp.vertex_ai"},
                                                                {"xai.yaml", "x_ai"}});
   const auto& tables = Shipped()->tables();
   // History kept: launch, 2024-10-02, the o3 cut of 2025-06-10, 2026-07-30, the import.
@@ -128,11 +132,13 @@ TEST_CASE("shipped tables take vendors as OpenTelemetry and common clients spell
     return std::string(result.vendor) + " " + std::string(result.model);
   };
   CHECK(vendor_of("OpenAI", "openai/gpt-4o") == "openai gpt-4o");
-  CHECK(vendor_of("azure.ai.openai", "GPT-4o") == "openai gpt-4o");
-  CHECK(vendor_of("azure", "gpt-4o-2024-11-20") == "openai gpt-4o");
-  CHECK(vendor_of("gcp.vertex_ai", "gemini-2.5-pro") == "google gemini-2.5-pro");
+  CHECK(vendor_of("azure.ai.openai", "GPT-4o") == "azure.ai.openai gpt-4o");
+  CHECK(vendor_of("azure", "azure/us/gpt-5.4") == "azure.ai.openai us/gpt-5.4");
+  CHECK(vendor_of("AZURE_OPENAI", "gpt-4o-2024-11-20") == "azure.ai.openai gpt-4o-2024-11-20");
+  CHECK(vendor_of("gcp.vertex_ai", "gemini-2.5-pro") == "gcp.vertex_ai gemini-2.5-pro");
+  CHECK(vendor_of("vertex_ai", "vertex_ai/claude-sonnet-4-5") == "gcp.vertex_ai claude-sonnet-4-5");
   CHECK(vendor_of("gcp.gemini", "gemini/gemini-2.5-flash") == "google gemini-2.5-flash");
-  CHECK(vendor_of("vertex_ai", "gemini-2.5-flash") == "google gemini-2.5-flash");
+  CHECK(vendor_of("vertex_ai", "gemini-2.5-flash") == "gcp.vertex_ai gemini-2.5-flash");
   CHECK(vendor_of("aws.bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0") ==
         "aws.bedrock regional.anthropic.claude-sonnet-4-5-20250929-v1:0");
   CHECK(vendor_of("bedrock", "bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0") ==
@@ -147,6 +153,21 @@ TEST_CASE("shipped tables take vendors as OpenTelemetry and common clients spell
   CHECK(vendor_of("", "gpt-5.4") == "openai gpt-5.4");
   CHECK(vendor_of("", "claude-sonnet-4-5-20250929") == "anthropic claude-sonnet-4-5");
   CHECK(vendor_of("", "gemini-2.5-flash") == "google gemini-2.5-flash");
+  // Resellers (Azure, Vertex, OpenRouter...) list these names too but take no vendorless record.
+  CHECK(vendor_of("", "claude-sonnet-4-5") == "anthropic claude-sonnet-4-5");
+  CHECK(vendor_of("", "gpt-4o-mini") == "openai gpt-4o-mini");
+  CHECK(vendor_of("", "claude-opus-4-5") == "anthropic claude-opus-4-5");
+  CHECK(vendor_of("", "anthropic/claude-sonnet-4-5") == "anthropic claude-sonnet-4-5");
+}
+
+TEST_CASE("Vertex AI spot checks: its own Gemini prices, Claude on Vertex", "[pricing][shipped]") {
+  // LiteLLM vertex_ai gemini-2.0-flash-001: 0.15 / 0.6 (the Gemini API's: 0.1 / 0.4).
+  CHECK(TokenCost("gcp.vertex_ai", "gemini-2.0-flash-001", {.input = 1'000'000, .output = 1'000'000}) == "0.75");
+  CHECK(TokenCost("google", "gemini-2.0-flash-001", {.input = 1'000'000, .output = 1'000'000}) == "0.5");
+  // Claude Sonnet 4.5 on Vertex: Anthropic's prices, long context above 200K, 1-hour writes doubled there.
+  CHECK(TokenCost("vertex_ai", "claude-sonnet-4-5", {.input = 100'000, .output = 10'000}) == "0.45");
+  CHECK(TokenCost("vertex_ai", "claude-sonnet-4-5",
+                  {.input = 300'000, .cache_write = 100'000, .cache_write_1h = 100'000}) == "2.4");
 }
 
 TEST_CASE("Anthropic spot checks", "[pricing][shipped]") {
@@ -185,7 +206,17 @@ TEST_CASE("OpenAI spot checks, including real price changes", "[pricing][shipped
   CHECK(TokenCost("openai", "gpt-5", {.input = 1'000'000}, kNow, "priority") == "2.5");
   CHECK(TokenCost("openai", "gpt-4.1", {.input = 1'000'000}, kNow, "priority") == "3.5");
   CHECK(TokenCost("openai", "gpt-4o-mini", {.input = 1'000'000, .output = 1'000'000}, kNow, "default") == "0.75");
+}
+
+TEST_CASE("Azure OpenAI spot checks: Global and Data Zone deployments", "[pricing][shipped]") {
+  // Azure's price page: Global and Data Zone (about 10% above) per 1M tokens.
   CHECK(TokenCost("azure.ai.openai", "gpt-4.1-mini", {.input = 1'000'000}) == "0.4");
+  CHECK(TokenCost("azure.ai.openai", "gpt-4o-mini", {.input = 1'000'000, .output = 1'000'000}) == "0.75");
+  CHECK(TokenCost("azure.ai.openai", "gpt-5.4", {.input = 100'000, .output = 1'000'000}) == "15.25");
+  CHECK(TokenCost("azure.ai.openai", "us/gpt-5.4", {.input = 100'000, .output = 1'000'000}) == "16.775");
+  CHECK(TokenCost("azure.ai.openai", "gpt-5.4", {.input = 300'000}) == "1.5");  // above 272k: 5 per 1M
+  CHECK(TokenCost("azure.ai.openai", "eu/gpt-4o-2024-08-06", {.input = 1'000'000}) == "2.75");
+  CHECK(TokenCost("azure.ai.openai", "o3", {.input = 1'000'000, .output = 1'000'000}) == "10");
 }
 
 TEST_CASE("Google spot checks", "[pricing][shipped]") {
