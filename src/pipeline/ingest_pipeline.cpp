@@ -35,11 +35,11 @@ RecordError ErrorAt(std::size_t index, RejectReason reason, std::string field, c
 
 // A record with a model and no vendor that several tables price: rejected
 // alone, since guessing would put its cost on the wrong vendor.
-RecordError AmbiguousVendorError(const UsageRecord& record, const PriceResult& price, std::size_t index) {
+RecordError AmbiguousVendorError(const UsageRecord& record, const PriceBook& prices, std::size_t index) {
+  const std::array<std::string_view, 2> candidates = prices.VendorsKnowing(record);
   return ErrorAt(index, RejectReason::kMissingField, "vendor",
-                 "is required: model \"" + std::string(record.model) + "\" is priced by " +
-                     std::string(price.vendor_candidates[0]) + " and " + std::string(price.vendor_candidates[1]) +
-                     " (and maybe others); give the vendor");
+                 "is required: model \"" + std::string(record.model) + "\" is priced by " + std::string(candidates[0]) +
+                     " and " + std::string(candidates[1]) + " (and maybe others); give the vendor");
 }
 
 // The field that made a record's cost: its tokens, unless its units cost more.
@@ -109,7 +109,7 @@ Result<IngestSummary> IngestPipeline::Ingest(Batch&& batch, const PriceBook& pri
     const UsageRecord& record = batch.records[i];
     priced.push_back(prices.Price(record));
     if (priced.back().outcome == PriceOutcome::kAmbiguousVendor) {
-      late_errors.push_back(AmbiguousVendorError(record, priced.back(), batch.record_index[i]));
+      late_errors.push_back(AmbiguousVendorError(record, prices, batch.record_index[i]));
       continue;
     }
     if (std::optional<RecordError> error = CostError(record, priced.back(), batch_cost, batch.record_index[i])) {

@@ -92,6 +92,10 @@ PriceBook::~PriceBook() = default;
 
 const std::vector<PriceTableInfo>& PriceBook::tables() const { return impl_->tables; }
 
+std::array<std::string_view, 2> PriceBook::VendorsKnowing(const UsageRecord& record) const {
+  return impl_->Resolve(record).candidates;
+}
+
 PriceResult PriceBook::Price(const UsageRecord& record) const {
   PriceResult result;
   result.vendor = record.vendor;
@@ -105,7 +109,6 @@ PriceResult PriceBook::Price(const UsageRecord& record) const {
   const PriceOutcome lookup = match.failure;
   if (match.provider != nullptr) result.vendor = match.provider->name;
   if (model != nullptr) result.model = model->name;
-  result.vendor_candidates = match.candidates;
   std::optional<PriceOutcome> first_failure;
   if (has_tokens) {
     result.token_outcome =

@@ -40,25 +40,26 @@ struct UnitCost {
   bool priced = false;
 };
 
+// One per record of a batch, so its members are ordered to leave no padding
+// (112 bytes): the pipeline writes a batch's worth of them per request.
 struct PriceResult {
-  // Outcome for the token part (kNothingToPrice when the record has no model).
-  PriceOutcome token_outcome = PriceOutcome::kNothingToPrice;
   Money token_cost;             // zero unless token_outcome == kPriced
+  Money total;                  // token_cost + every priced unit cost
   std::vector<UnitCost> units;  // one per record unit, same order
-  // First non-priced outcome of the record (tokens first, then units), or
-  // kPriced / kNothingToPrice. A record with any unpriced part is "unpriced".
-  PriceOutcome outcome = PriceOutcome::kNothingToPrice;
-  Money total;  // token_cost + every priced unit cost
   // The vendor and model as priced: the table's provider name and model name
   // when they matched (views into the PriceBook, valid while it lives), else
   // the record's own values. Metrics labels and the ledger use these.
   std::string_view vendor;
   std::string_view model;
-  // kAmbiguousVendor: two of the tables that know the model.
-  std::array<std::string_view, 2> vendor_candidates;
   // The long-context tier the tokens were priced in: its above_input_tokens
   // threshold (never 0 in a table), 0 for the base prices or unpriced tokens.
   std::uint64_t context_tier = 0;
+  // Outcome for the token part (kNothingToPrice when the record has no model).
+  PriceOutcome token_outcome = PriceOutcome::kNothingToPrice;
+  // First non-priced outcome of the record (tokens first, then units), or
+  // kPriced / kNothingToPrice. A record with any unpriced part is "unpriced".
+  // kAmbiguousVendor: PriceBook::VendorsKnowing names the candidates.
+  PriceOutcome outcome = PriceOutcome::kNothingToPrice;
 
   bool unpriced() const { return outcome != PriceOutcome::kPriced && outcome != PriceOutcome::kNothingToPrice; }
 };
@@ -103,6 +104,10 @@ class PriceBook {
   // Prices a validated record with the version in force at its timestamp.
   // Thread-safe; allocates only when the record has units.
   PriceResult Price(const UsageRecord& record) const;
+
+  // For a record Price() found kAmbiguousVendor: two of the tables (provider
+  // names) whose version in force knows its model. Thread-safe.
+  std::array<std::string_view, 2> VendorsKnowing(const UsageRecord& record) const;
 
   // Re-pricing (docs/ledger.md "Re-pricing"): prices the summed counts of
   // records of one vendor, model, service tier and context tier (0: base)

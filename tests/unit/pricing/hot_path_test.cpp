@@ -46,5 +46,14 @@ versions:
   CHECK(with_units.units.size() == 1);
 }
 
+TEST_CASE("a PriceResult stays small: the pipeline writes one per record of a batch", "[pricing][hot_path]") {
+  // Two Money (32), the units vector (24), two names as priced (32), the tier (8) and two
+  // outcomes, rounded up to Money's 16-byte alignment: 112 on x86-64 with libstdc++ (it
+  // was 160 with the ambiguous vendors' candidates inside and padding between the outcomes).
+  constexpr std::size_t kUnpadded = 2 * sizeof(Money) + sizeof(std::vector<UnitCost>) + 2 * sizeof(std::string_view) +
+                                    sizeof(std::uint64_t) + 2 * sizeof(PriceOutcome);
+  CHECK(sizeof(PriceResult) == (kUnpadded + alignof(PriceResult) - 1) / alignof(PriceResult) * alignof(PriceResult));
+}
+
 }  // namespace
 }  // namespace lce

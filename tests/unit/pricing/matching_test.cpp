@@ -128,8 +128,14 @@ TEST_CASE("a record without vendor takes it from the one table that knows the mo
   CHECK(ambiguous.outcome == PriceOutcome::kAmbiguousVendor);
   CHECK(ambiguous.unpriced());
   CHECK(ambiguous.total.is_zero());
-  CHECK(ambiguous.vendor_candidates[0] == "acme.ai");
-  CHECK(ambiguous.vendor_candidates[1] == "other");
+  UsageRecord record;
+  record.event = "llm.call";
+  record.model = "shared-model";
+  record.timestamp_unix_ns = kAt;
+  record.has_token_usage = true;
+  const std::array<std::string_view, 2> candidates = Book()->VendorsKnowing(record);
+  CHECK(candidates[0] == "acme.ai");
+  CHECK(candidates[1] == "other");
   CHECK(PriceOutcomeName(PriceOutcome::kAmbiguousVendor) == "ambiguous_vendor");
 }
 
