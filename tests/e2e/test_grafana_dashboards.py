@@ -17,6 +17,12 @@ as a concrete multi-value selection), and must return at least one finite
 value. No Grafana server is involved: this checks the PromQL, metric and
 label names and units of time, not the rendering.
 
+After the workload a price table is fixed and the history re-priced (as
+tests/e2e/test_reprice.py does), so the re-pricing corrections are live: the
+corrected-spend panels must return exactly the spend counted at ingest plus
+the correction the exporter counted, and campaigns without a correction
+exactly their spend counted at ingest.
+
 It also checks tests/grafana/exposed_metrics.txt (the lint's list of what
 the exporter exposes) against the live /metrics: every family listed is
 exposed with that type and exactly those label names, so the list cannot rot.
@@ -26,12 +32,16 @@ import json
 import math
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 import unittest
 import urllib.parse
+from decimal import Decimal
 
 import harness
+import test_reprice
 
 sys.path.insert(0, os.path.join(harness.REPO, "tests", "grafana"))
 import lint_dashboards  # noqa: E402
@@ -53,6 +63,14 @@ CAMPAIGNS = ("cmp_2026_04_springpromo", "cmp_test_ab", "cmp_2026_05_winback")
 # multi-value variable for Prometheus.
 SELECTED_CAMPAIGNS = "(cmp_2026_04_springpromo|cmp_test_ab)"
 SELECTED_SERVICE = "email_orchestrator"
+
+# Re-pricing: a test table (acme.yaml of tests/e2e/test_reprice.py) is added to
+# a copy of pricing/, wrong; the workload has calls on it; then it is fixed.
+REPRICED_CAMPAIGN = "cmp_2026_04_springpromo"
+UNCORRECTED_CAMPAIGN = "cmp_test_ab"
+REPRICED_INCREASE = ROUNDS * (Decimal("0.05") - Decimal("0.0375"))  # acme-small: 1M input tokens per round
+REPRICED_DECREASE = ROUNDS * Decimal("0.3")  # acme-large: 300k input tokens (long-context tier) per round
+TOLERANCE = 1e-9  # float sums of the same samples in another order
 
 
 def llm_call(event_id, campaign, service, operation, vendor, model, tokens, latency_ms, status=200,
@@ -98,6 +116,11 @@ def workload_round(r, campaign):
         # A model no price table knows: counted, shown as unpriced.
         llm_call(f"{k}-unknown", campaign, crm, "llm.summarize_account", "openai", "gpt-9-preview",
                  {"input": 700, "output": 70}, 450),
+        # Calls priced by the test table that is fixed and re-priced after the workload.
+        *([llm_call(f"{k}-acme-small", campaign, eo, "llm.generate_subject_line", "acme-ai", "acme-small",
+                    {"input": 1_000_000, "output": 0}, 400),
+           llm_call(f"{k}-acme-large", campaign, eo, "llm.write_body", "acme-ai", "acme-large",
+                    {"input": 300_000, "output": 1_000}, 2100)] if campaign == REPRICED_CAMPAIGN else []),
         # Outcomes: e-mails sent through SendGrid (priced per unit), replies,
         # qualified leads, meetings, and an event without a family of its own.
         business_event(f"{k}-sent-1", "email.sent", campaign, vendor="sendgrid", units={"emails": 1},
@@ -128,16 +151,29 @@ def finite_values(result):
 class GrafanaDashboards(unittest.TestCase):
     def setUp(self):
         self.assertTrue(DASHBOARDS, "no dashboards in grafana/dashboards/")
-        self.exporter = harness.Exporter(config=CONFIG, pricing=PRICING)
+        self.pricing = os.path.join(tempfile.mkdtemp(prefix="lce-dash-pricing-"), "pricing")
+        shutil.copytree(PRICING, self.pricing)
+        self.write_acme_table(test_reprice.WRONG)
+        try:
+            self.exporter = harness.Exporter(config=CONFIG, pricing=self.pricing)
+        except BaseException:
+            shutil.rmtree(os.path.dirname(self.pricing), ignore_errors=True)
+            raise
         try:
             self.prometheus = harness.Prometheus([f"127.0.0.1:{self.exporter.port}"], rule_files=[RULES])
         except BaseException:
             self.exporter.stop()
+            shutil.rmtree(os.path.dirname(self.pricing), ignore_errors=True)
             raise
 
     def tearDown(self):
         self.prometheus.stop()
         self.exporter.stop()
+        shutil.rmtree(os.path.dirname(self.pricing), ignore_errors=True)
+
+    def write_acme_table(self, text):
+        with open(os.path.join(self.pricing, "acme.yaml"), "w") as f:
+            f.write(text)
 
     # ------------------------------------------------------------ helpers
     def post_json(self, path, body):
@@ -191,6 +227,88 @@ class GrafanaDashboards(unittest.TestCase):
             if r + 1 < ROUNDS:
                 time.sleep(ROUND_GAP)
 
+    def drive_repricing(self, started):
+        """Fixes the acme table in place, reloads and re-prices the test's
+        history; returns the correction the exporter made (new - old total)."""
+        self.write_acme_table(test_reprice.FIXED)
+        status, _, body = harness.http("POST", self.exporter.url + "/-/reload")
+        self.assertEqual(status, 200, body)
+        rfc3339 = "%Y-%m-%dT%H:%M:%SZ"
+        status, done = self.post_json("/v1/admin/reprice", {
+            "from": time.strftime(rfc3339, time.gmtime(started - 3600)),
+            "to": time.strftime(rfc3339, time.gmtime(time.time() + 3600))})
+        self.assertEqual(status, 200, done)
+        self.assertGreater(done["buckets_changed"], 0, done)
+        net = Decimal(done["new_total_usd"]) - Decimal(done["old_total_usd"])
+        self.assertEqual(net, REPRICED_INCREASE - REPRICED_DECREASE, done)
+        # The exporter counts the correction apart (counters never go back).
+        repriced = {series: value for series, value in test_reprice.counters(self.exporter.metrics_text()).items()
+                    if series.startswith("llm_cost_exporter_repriced_cost_usd_total{")}
+        labels = f'service="email_orchestrator",campaign_id="{REPRICED_CAMPAIGN}",vendor="acme-ai"'
+        self.assertEqual(repriced, {
+            f'llm_cost_exporter_repriced_cost_usd_total{{{labels},model="acme-small",direction="increase"}}':
+                REPRICED_INCREASE,
+            f'llm_cost_exporter_repriced_cost_usd_total{{{labels},model="acme-large",direction="decrease"}}':
+                REPRICED_DECREASE})
+        return net
+
+    def panel_expr(self, dashboard, title):
+        panels = [p for p in lint_dashboards.iter_panels(dashboard["panels"]) if p.get("title") == title]
+        self.assertEqual(len(panels), 1, f"one panel titled {title!r}")
+        return panels[0]["targets"][0]["expr"]
+
+    def instant(self, expr, at):
+        """{campaign_id or "": value} of an instant query at `at`."""
+        return {r["metric"].get("campaign_id", ""): float(r["value"][1])
+                for r in self.api("/api/v1/query", query=expr, time=at)["result"]}
+
+    def check_corrected_spend(self, started, net):
+        """The corrected-spend panels, on the values Prometheus scraped: spend
+        counted at ingest plus exactly the exporter's correction."""
+        with open(os.path.join(harness.REPO, "grafana", "dashboards", "llm-cost.json")) as f:
+            dashboard = json.load(f)
+        corrected = self.panel_expr(dashboard, "Total spend (corrected)")
+        by_campaign = self.panel_expr(dashboard, "Spend by campaign, corrected (selected range)")
+        ingest = self.panel_expr(dashboard, "Spend as counted at ingest (selected range)")
+        correction = self.panel_expr(dashboard, "Re-pricing corrections, net (selected range)")
+
+        def query(expr, at, campaign=".*"):
+            return self.instant(self.substitute(expr, campaign, ".*", int(at - started) + 60), at)
+
+        # Ready: at a time `at` Prometheus had scraped the correction and the
+        # rules had evaluated it. Every query below is at that same `at`, one
+        # second back so that no scrape or evaluation older than it is still
+        # being appended: they all read the same samples.
+        rule = f'campaign:llm_repriced_cost_usd:rate5m{{campaign_id="{REPRICED_CAMPAIGN}"}}'
+
+        def ready():
+            at = time.time() - 1
+            scraped = query(correction, at).get("", 0) != 0
+            return at if scraped and self.instant(rule, at).get(REPRICED_CAMPAIGN) else None
+
+        at = harness.wait_until(ready, QUERY_TIMEOUT, f"the correction and {rule} after the re-pricing",
+                                interval=0.5)
+        self.assertAlmostEqual(query(correction, at)[""], float(net), delta=TOLERANCE)
+        total = query(corrected, at)[""]
+        self.assertAlmostEqual(total, query(ingest, at)[""] + float(net), delta=TOLERANCE)
+        self.assertGreater(total, 0)
+        per_campaign = query(by_campaign, at)
+        self.assertEqual(set(per_campaign), set(CAMPAIGNS) | {""}, per_campaign)
+        self.assertAlmostEqual(sum(per_campaign.values()), total, delta=TOLERANCE)
+        for campaign in CAMPAIGNS:
+            expected = query(ingest, at, campaign)[""] + (float(net) if campaign == REPRICED_CAMPAIGN else 0)
+            self.assertAlmostEqual(per_campaign[campaign], expected, delta=TOLERANCE, msg=campaign)
+        self.assertEqual(query(correction, at, UNCORRECTED_CAMPAIGN)[""], 0)
+
+        # The recording rules: a correction born inside the 5m / 1d window
+        # counts in full over it; a campaign without one counts 0.
+        net_5m = self.instant("campaign:llm_repriced_cost_usd:rate5m", at)
+        self.assertAlmostEqual(net_5m[REPRICED_CAMPAIGN] * 300, float(net), delta=TOLERANCE)
+        self.assertEqual(net_5m[UNCORRECTED_CAMPAIGN], 0)
+        corrected_1d = self.instant("campaign:spend_corrected_usd:rate1d - campaign:spend_usd:rate1d", at)
+        self.assertAlmostEqual(corrected_1d[REPRICED_CAMPAIGN] * 86400, float(net), delta=TOLERANCE)
+        self.assertEqual(corrected_1d[UNCORRECTED_CAMPAIGN], 0)
+
     def substitute(self, expr, campaign, service, range_s):
         values = {
             "campaign": campaign, "service": service,
@@ -228,6 +346,8 @@ class GrafanaDashboards(unittest.TestCase):
     def test_every_dashboard_query_returns_data(self):
         started = time.time()
         self.drive_workload()
+        net = self.drive_repricing(started)
+        self.check_corrected_spend(started, net)
         deadline = time.monotonic() + QUERIES_DEADLINE
 
         # The allow-list of the lint is what the live exporter exposes.
