@@ -1,13 +1,12 @@
 // MetricRegistry, MetricSink and the self-metric cells, over prometheus-cpp's
-// MetricFamily model and its text serializer (the 0.0.4 format), with our
-// own OpenMetrics writer (openmetrics_writer.cpp).
+// MetricFamily model, with our own writers of the 0.0.4 format
+// (text004_writer.cpp) and of OpenMetrics (openmetrics_writer.cpp).
 #include "llm_cost_exporter/metric_registry.h"
 
 #include <algorithm>
 #include <cassert>
-#include <sstream>
-
-#include <prometheus/text_serializer.h>
+#include <cstdint>
+#include <limits>
 
 #include "scrape.h"
 
@@ -45,13 +44,60 @@ prometheus::MetricFamily NewFamily(const MetricDesc& desc) {
   return family;
 }
 
+namespace {
+
+// The order of std::vector<Label>::operator< (by name, then value, label by
+// label; a prefix first) with one three-way comparison per string, where the
+// operator compares each name twice.
+bool LabelsLess(const std::vector<prometheus::ClientMetric::Label>& a,
+                const std::vector<prometheus::ClientMetric::Label>& b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (const int c = a[i].name.compare(b[i].name); c != 0) return c < 0;
+    if (const int c = a[i].value.compare(b[i].value); c != 0) return c < 0;
+  }
+  return a.size() < b.size();
+}
+
+// The same order for samples that all have the same label names in the same
+// order (every family a MetricDesc describes): by values alone.
+bool ValuesLess(const std::vector<prometheus::ClientMetric::Label>& a,
+                const std::vector<prometheus::ClientMetric::Label>& b) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (const int c = a[i].value.compare(b[i].value); c != 0) return c < 0;
+  }
+  return false;
+}
+
+bool SameLabelNames(const std::vector<prometheus::ClientMetric>& samples) {
+  const std::vector<prometheus::ClientMetric::Label>& first = samples.front().label;
+  return std::all_of(samples.begin(), samples.end(), [&](const prometheus::ClientMetric& sample) {
+    return sample.label.size() == first.size() &&
+           std::equal(first.begin(), first.end(), sample.label.begin(),
+                      [](const auto& a, const auto& b) { return a.name == b.name; });
+  });
+}
+
+// Sorts the samples by their labels, stably. A ClientMetric is large (every
+// metric type's fields), so positions are sorted and each sample moved once.
+void SortSamples(std::vector<prometheus::ClientMetric>& samples) {
+  if (samples.size() < 2) return;
+  std::vector<std::uint32_t> order(samples.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+  const auto less = SameLabelNames(samples) ? ValuesLess : LabelsLess;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return less(samples[a].label, samples[b].label); });
+  std::vector<prometheus::ClientMetric> sorted;
+  sorted.reserve(samples.size());
+  for (const std::uint32_t i : order) sorted.push_back(std::move(samples[i]));
+  samples = std::move(sorted);
+}
+
+}  // namespace
+
 void FinishScrape(std::vector<prometheus::MetricFamily>& families) {
   std::erase_if(families, [](const prometheus::MetricFamily& family) { return family.metric.empty(); });
-  for (prometheus::MetricFamily& family : families) {
-    std::stable_sort(
-        family.metric.begin(), family.metric.end(),
-        [](const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) { return a.label < b.label; });
-  }
+  for (prometheus::MetricFamily& family : families) SortSamples(family.metric);
 }
 
 std::vector<prometheus::MetricFamily> CollectFamilies(const Collector& collector, ExemplarIndex* exemplars) {
@@ -127,9 +173,7 @@ std::string MetricRegistry::Render(ExpositionFormat format) const {
   for (const Collector* collector : collectors) collector->Collect(sink);
   metrics::FinishScrape(scrape.families);
   if (openmetrics) return SerializeOpenMetrics(scrape.families, exemplars);
-  std::ostringstream text;
-  prometheus::TextSerializer().Serialize(text, scrape.families);
-  return text.str();
+  return SerializeText004(scrape.families);
 }
 
 Counter& CounterFamily::With(std::initializer_list<std::string_view> values) {

@@ -20,6 +20,7 @@
 #include "llm_cost_exporter/metrics.h"
 #include "scrape.h"
 #include "series_store.h"
+#include "text_format.h"
 
 namespace lce {
 namespace {
@@ -28,6 +29,10 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 using Labels = std::vector<ClientMetric::Label>;
+using metrics::AppendDouble;
+using metrics::AppendEscaped;
+using metrics::AppendInteger;
+using metrics::AppendLabel;
 
 // Per the specification, the label names and values of an exemplar together
 // hold at most 128 UTF-8 characters.
@@ -54,24 +59,6 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-void AppendDouble(std::string& out, double value) {
-  if (std::isnan(value)) {
-    out += "NaN";
-  } else if (std::isinf(value)) {
-    out += value < 0 ? "-Inf" : "+Inf";
-  } else {
-    std::array<char, 40> buf;
-    const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::general, 16);
-    out.append(buf.data(), result.ptr);
-  }
-}
-
-void AppendInteger(std::string& out, std::uint64_t value) {
-  std::array<char, 24> buf;
-  const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), value);
-  out.append(buf.data(), result.ptr);
-}
-
 // Unix milliseconds as OpenMetrics seconds ("1764590400.123").
 void AppendTimestamp(std::string& out, std::int64_t unix_ms) {
   if (unix_ms < 0) {
@@ -84,26 +71,6 @@ void AppendTimestamp(std::string& out, std::int64_t unix_ms) {
   out += static_cast<char>('0' + ms / 100);
   out += static_cast<char>('0' + ms / 10 % 10);
   out += static_cast<char>('0' + ms % 10);
-}
-
-// Label values and HELP text escape backslash, double quote and newline.
-void AppendEscaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
-    }
-  }
-}
-
-void AppendLabel(std::string& out, bool first, std::string_view name, std::string_view value) {
-  if (!first) out += ',';
-  out += name;
-  out += "=\"";
-  AppendEscaped(out, value);
-  out += '"';
 }
 
 // ` # {trace_id="...",span_id="..."} value timestamp`, or nothing when the
@@ -155,16 +122,7 @@ class Writer {
   }
 
  private:
-  static std::string_view TypeName(MetricType type) {
-    switch (type) {
-      case MetricType::Counter: return "counter";
-      case MetricType::Gauge: return "gauge";
-      case MetricType::Summary: return "summary";
-      case MetricType::Histogram: return "histogram";
-      case MetricType::Untyped: break;
-    }
-    return "unknown";
-  }
+  static std::string_view TypeName(MetricType type) { return metrics::TypeName(type, "unknown"); }
 
   void Metadata(std::string_view help, std::string_view name, MetricType type) {
     if (!help.empty()) {

@@ -58,6 +58,19 @@ prometheus::MetricFamily NewFamily(const MetricDesc& desc);
 // without samples dropped, samples sorted by labels.
 std::vector<prometheus::MetricFamily> CollectFamilies(const Collector& collector, ExemplarIndex* exemplars = nullptr);
 
+// The TYPE line's word for `type`; `untyped` is the format's word for an
+// untyped family ("untyped" in 0.0.4, "unknown" in OpenMetrics).
+inline std::string_view TypeName(prometheus::MetricType type, std::string_view untyped) {
+  switch (type) {
+    case prometheus::MetricType::Counter: return "counter";
+    case prometheus::MetricType::Gauge: return "gauge";
+    case prometheus::MetricType::Summary: return "summary";
+    case prometheus::MetricType::Histogram: return "histogram";
+    case prometheus::MetricType::Untyped: break;
+  }
+  return untyped;
+}
+
 // Finishes a scrape (see CollectFamilies).
 void FinishScrape(std::vector<prometheus::MetricFamily>& families);
 
@@ -68,5 +81,11 @@ void FinishScrape(std::vector<prometheus::MetricFamily>& families);
 // `exemplars`, ending in "# EOF". The values and `le` bounds are formatted as
 // in the 0.0.4 text format, so a series is the same in both formats.
 std::string SerializeOpenMetrics(const std::vector<prometheus::MetricFamily>& families, const ExemplarIndex& exemplars);
+
+// The Prometheus text format 0.0.4 of `families`, byte for byte what
+// prometheus-cpp 1.0's TextSerializer writes (HELP unescaped, NaN as "Nan",
+// histograms and summaries as _count, _sum, then buckets or quantiles,
+// timestamps in integer milliseconds), without its ostream.
+std::string SerializeText004(const std::vector<prometheus::MetricFamily>& families);
 
 }  // namespace lce
