@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "llm_cost_exporter/header_values.h"
 #include "llm_cost_exporter/metrics.h"
 #include "scrape.h"
 #include "series_store.h"
@@ -232,24 +233,12 @@ class Writer {
   const ExemplarIndex& exemplars_;
 };
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x >= 'A' && x <= 'Z' ? x - 'A' + 'a' : x) == (y >= 'A' && y <= 'Z' ? y - 'A' + 'a' : y);
-         });
-}
-
 // Splits `s` at `sep`, calling f(part) for each part (trimmed).
 template <typename F>
 void ForEachPart(std::string_view s, char sep, F&& f) {
   for (;;) {
     const std::size_t at = s.find(sep);
-    f(Trim(s.substr(0, at)));
+    f(TrimOws(s.substr(0, at)));
     if (at == std::string_view::npos) return;
     s.remove_prefix(at + 1);
   }
@@ -290,8 +279,8 @@ bool PrefersOpenMetrics(std::string_view accept_header) {
       }
       const std::size_t eq = part.find('=');
       if (eq == std::string_view::npos) return;
-      const std::string_view key = Trim(part.substr(0, eq));
-      const std::string_view value = Trim(part.substr(eq + 1));
+      const std::string_view key = TrimOws(part.substr(0, eq));
+      const std::string_view value = TrimOws(part.substr(eq + 1));
       if (EqualsIgnoreCase(key, "q")) {
         if (std::from_chars(value.data(), value.data() + value.size(), q).ec != std::errc()) q = 0;
       } else if (EqualsIgnoreCase(key, "version")) {

@@ -120,7 +120,8 @@ class Exemplars(unittest.TestCase):
                                              headers={"Accept": PROMETHEUS_ACCEPT})
         self.assertEqual(status, 200)
         self.assertEqual(headers["Content-Type"], OPENMETRICS)
-        self.assertEqual(headers["Vary"], "Accept")
+        self.assertEqual(headers["Vary"], "Accept, Accept-Encoding")
+        self.assertNotIn("Content-Encoding", headers)  # not asked for
         text = body.decode()
         self.assertTrue(text.endswith("\n# EOF\n"))
         self.assertIn("# TYPE llm_cost_usd counter\n", text)

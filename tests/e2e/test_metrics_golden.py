@@ -8,6 +8,7 @@ value or ordering shows up as a diff here and is reviewed like code.
 
 To accept an intended change: LCE_UPDATE_GOLDEN=1 python3 -m unittest test_metrics_golden
 """
+import gzip
 import os
 import re
 import unittest
@@ -36,6 +37,14 @@ class MetricsGolden(unittest.TestCase):
             self.assertEqual(exporter.post_usage(BATCH_1)[0], 200)
             self.assertEqual(exporter.post_usage(BATCH_2, ndjson=True)[0], 200)
             got = normalize(exporter.metrics_text())
+            # Asked as Prometheus asks, the same exposition comes gzipped.
+            status, headers, payload = harness.http("GET", exporter.url + "/metrics",
+                                                    headers={"Accept-Encoding": "gzip"})
+            self.assertEqual(status, 200)
+            self.assertEqual(headers.get("Content-Encoding"), "gzip")
+            self.assertIn("Accept-Encoding", headers.get("Vary", ""))
+            self.assertLess(len(payload), len(got) / 4)
+            got_gzipped = normalize(gzip.decompress(payload).decode())
         finally:
             exporter.stop()
         if os.environ.get("LCE_UPDATE_GOLDEN") == "1":
@@ -45,6 +54,7 @@ class MetricsGolden(unittest.TestCase):
             want = f.read()
         self.maxDiff = None
         self.assertEqual(got, want)
+        self.assertEqual(got_gzipped, want)
 
 
 if __name__ == "__main__":
