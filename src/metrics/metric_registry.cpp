@@ -172,8 +172,17 @@ std::string MetricRegistry::Render(ExpositionFormat format) const {
   MetricSink sink(scrape);
   for (const Collector* collector : collectors) collector->Collect(sink);
   metrics::FinishScrape(scrape.families);
-  if (openmetrics) return SerializeOpenMetrics(scrape.families, exemplars);
-  return SerializeText004(scrape.families);
+  // The last exposition's size (plus an eighth for growth) is reserved, so
+  // the text is written without reallocating and copying what it holds.
+  std::string out;
+  out.reserve(last_size_.load(std::memory_order_relaxed) / 8 * 9);
+  if (openmetrics) {
+    AppendOpenMetrics(scrape.families, exemplars, out);
+  } else {
+    AppendText004(scrape.families, out);
+  }
+  last_size_.store(out.size(), std::memory_order_relaxed);
+  return out;
 }
 
 Counter& CounterFamily::With(std::initializer_list<std::string_view> values) {

@@ -255,11 +255,15 @@ const Exemplar* ExemplarIndex::Find(std::string_view family, const Labels& label
   return it == by_sample_.end() ? nullptr : &it->second;
 }
 
-std::string SerializeOpenMetrics(const std::vector<MetricFamily>& families, const ExemplarIndex& exemplars) {
-  std::string out;
+void AppendOpenMetrics(const std::vector<MetricFamily>& families, const ExemplarIndex& exemplars, std::string& out) {
   Writer writer(out, exemplars);
   for (const MetricFamily& family : families) writer.Family(family);
   out += "# EOF\n";
+}
+
+std::string SerializeOpenMetrics(const std::vector<MetricFamily>& families, const ExemplarIndex& exemplars) {
+  std::string out;
+  AppendOpenMetrics(families, exemplars, out);
   return out;
 }
 

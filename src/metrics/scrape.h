@@ -81,11 +81,16 @@ void FinishScrape(std::vector<prometheus::MetricFamily>& families);
 // `exemplars`, ending in "# EOF". The values and `le` bounds are formatted as
 // in the 0.0.4 text format, so a series is the same in both formats.
 std::string SerializeOpenMetrics(const std::vector<prometheus::MetricFamily>& families, const ExemplarIndex& exemplars);
+// The same, appended to `out` (whose capacity the caller may have reserved).
+void AppendOpenMetrics(const std::vector<prometheus::MetricFamily>& families, const ExemplarIndex& exemplars,
+                       std::string& out);
 
 // The Prometheus text format 0.0.4 of `families`, byte for byte what
 // prometheus-cpp 1.0's TextSerializer writes (HELP unescaped, NaN as "Nan",
 // histograms and summaries as _count, _sum, then buckets or quantiles,
 // timestamps in integer milliseconds), without its ostream.
 std::string SerializeText004(const std::vector<prometheus::MetricFamily>& families);
+// The same, appended to `out` (whose capacity the caller may have reserved).
+void AppendText004(const std::vector<prometheus::MetricFamily>& families, std::string& out);
 
 }  // namespace lce

@@ -136,10 +136,14 @@ class Writer {
 
 }  // namespace
 
-std::string SerializeText004(const std::vector<MetricFamily>& families) {
-  std::string out;
+void AppendText004(const std::vector<MetricFamily>& families, std::string& out) {
   Writer writer(out);
   for (const MetricFamily& family : families) writer.Family(family);
+}
+
+std::string SerializeText004(const std::vector<MetricFamily>& families) {
+  std::string out;
+  AppendText004(families, out);
   return out;
 }
 

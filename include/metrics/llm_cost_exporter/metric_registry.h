@@ -112,6 +112,7 @@ class MetricRegistry {
   CardinalityGuard guard_;
   mutable std::mutex mutex_;
   std::vector<const Collector*> collectors_;
+  mutable std::atomic<std::size_t> last_size_{0};  // bytes of the last exposition, a capacity hint
 };
 
 // Cells for modules that count outside the metrics module (self-metrics).
