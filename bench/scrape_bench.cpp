@@ -7,7 +7,10 @@
 // docs/benchmarks.md "Scrape".
 //
 // The families are those of a large deployment: llm_cost_usd_total and
-// llm_tokens_total{type} over campaigns x 4 models, one series per label set.
+// llm_tokens_total{type} over campaigns x 4 models, one series per label set
+// (BM_Render_*). BM_Render_UsageFamilies renders the exporter's own usage
+// families (UsageMetrics) after one LLM call per campaign and model: the
+// issue's "4,500 campaigns x 4 models" case, every family a record reaches.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -22,6 +25,7 @@
 
 #include "../tests/unit/allocation_tracking.h"  // counts this binary's allocations
 #include "llm_cost_exporter/metric_registry.h"
+#include "llm_cost_exporter/metrics.h"
 
 namespace {
 
@@ -159,6 +163,60 @@ void BM_Baseline_PrometheusCppSerializer(benchmark::State& state) {
   Report(state, series / 3 * 3, bytes, lce::test::g_allocations - before);
 }
 
+// The exporter's usage families after one priced LLM call (input, output,
+// latency, 200) per campaign and model.
+void BM_Render_UsageFamilies(benchmark::State& state) {
+  const auto campaigns = static_cast<std::size_t>(state.range(0));
+  lce::MetricsOptions options;
+  options.cardinality.default_limit = 10 * campaigns + 1000;  // nothing folds
+  lce::MetricRegistry registry(options.cardinality);
+  lce::Result<std::unique_ptr<lce::UsageMetrics>> created = lce::UsageMetrics::Create(options, registry);
+  if (!created.ok()) {
+    state.SkipWithError(created.status().message().c_str());
+    return;
+  }
+  const std::unique_ptr<lce::UsageMetrics> usage = std::move(created).value();
+  registry.Register(*usage);
+  std::vector<std::string> names;
+  names.reserve(campaigns);
+  for (std::size_t c = 0; c < campaigns; ++c) names.push_back("cmp_" + std::to_string(100000 + c));
+  for (std::size_t c = 0; c < campaigns; ++c) {
+    for (std::size_t m = 0; m < 4; ++m) {
+      lce::UsageRecord record;
+      record.event = "llm.call";
+      record.service = "outreach";
+      record.operation = "llm.write_email";
+      record.campaign_id = names[c];
+      record.vendor = kVendors[m];
+      record.model = kModels[m];
+      record.has_token_usage = true;
+      record.tokens[lce::TokenType::kInput] = 1200 + c;
+      record.tokens[lce::TokenType::kOutput] = 300;
+      record.has_latency = true;
+      record.latency_us = 850'000;
+      record.vendor_status = 200;
+      lce::PriceResult price;
+      price.outcome = price.token_outcome = lce::PriceOutcome::kPriced;
+      price.token_cost = price.total = lce::Money::FromAtto(1'234'567'000'000'000 + static_cast<std::int64_t>(c));
+      price.vendor = record.vendor;
+      price.model = record.model;
+      usage->Observe(record, price);
+    }
+  }
+  std::size_t bytes = 0;
+  std::size_t series = 0;
+  const std::size_t before = lce::test::g_allocations;
+  for (auto _ : state) {
+    std::string text = registry.Render(lce::ExpositionFormat::kText004);
+    bytes = text.size();
+    benchmark::DoNotOptimize(text.data());
+    if (series == 0) {
+      for (const char c : text) series += c == '\n' ? 1 : 0;  // lines: samples plus a few HELP / TYPE
+    }
+  }
+  Report(state, series, bytes, lce::test::g_allocations - before);
+}
+
 void Sizes(benchmark::internal::Benchmark* b) {
   b->Arg(10'000)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 }
@@ -167,6 +225,7 @@ BENCHMARK(BM_Baseline_Memcpy)->Apply(Sizes);
 BENCHMARK(BM_Baseline_PrometheusCppSerializer)->Apply(Sizes);
 BENCHMARK(BM_Render_Text004)->Apply(Sizes);
 BENCHMARK(BM_Render_OpenMetrics)->Apply(Sizes);
+BENCHMARK(BM_Render_UsageFamilies)->Arg(450)->Arg(4500)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -62,8 +62,8 @@ std::string BusinessFamilies::HelpFor(const std::string& family) const {
 
 void BusinessFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
   std::map<std::string, prometheus::MetricFamily> families;
-  events_.ForEach([&](const std::vector<std::string>& values, const EventSeries& series) {
-    const std::string& name = values[0];
+  events_.ForEach([&](const std::vector<std::string_view>& values, const EventSeries& series) {
+    const std::string name(values[0]);
     const bool generic = name == kBusinessEventsFamily;
     auto [it, inserted] = families.try_emplace(name);
     if (inserted) {

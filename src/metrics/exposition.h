@@ -17,7 +17,7 @@ namespace lce::metrics {
 // A sample of `desc`'s family: its first labels valued by `key` (a series
 // key, in the order of desc.labels), the remaining ones by `tail`. Requires
 // key.size() + tail.size() == desc.label_count().
-prometheus::ClientMetric NewSample(const MetricDesc& desc, const std::vector<std::string>& key,
+prometheus::ClientMetric NewSample(const MetricDesc& desc, std::span<const std::string_view> key,
                                    std::initializer_list<std::string_view> tail = {});
 
 // Adds the exemplar `cell` holds (if any) to `index` (if any) for the sample

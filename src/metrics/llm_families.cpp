@@ -139,7 +139,7 @@ void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out, Exemp
   auto tokens = NewFamily(kTokens);
   auto cost = NewFamily(kCost);
   auto retry = NewFamily(kRetryCost);
-  spend_.ForEach([&](const std::vector<std::string>& values, const SpendSeries& series) {
+  spend_.ForEach([&](const std::vector<std::string_view>& values, const SpendSeries& series) {
     for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
       const std::uint64_t count = series.tokens[t].Load();
       if (count == 0) continue;
@@ -163,7 +163,7 @@ void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out, Exemp
 
 void LlmFamilies::CollectRequests(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
   auto requests = NewFamily(kRequests);
-  requests_.ForEach([&](const std::vector<std::string>& values, const RequestSeries& series) {
+  requests_.ForEach([&](const std::vector<std::string_view>& values, const RequestSeries& series) {
     for (std::size_t s = 0; s < kStatusClassCount; ++s) {
       const std::uint64_t count = series.by_status[s].Load();
       if (count == 0) continue;
@@ -178,7 +178,7 @@ void LlmFamilies::CollectRequests(std::vector<prometheus::MetricFamily>& out, Ex
 
 void LlmFamilies::CollectTokensPerRequest(std::vector<prometheus::MetricFamily>& out) const {
   auto family = NewFamily(kTokensPerRequest);
-  tokens_per_request_.ForEach([&](const std::vector<std::string>& values, const TokensPerRequestSeries& series) {
+  tokens_per_request_.ForEach([&](const std::vector<std::string_view>& values, const TokensPerRequestSeries& series) {
     for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
       if (!series.histograms.Observed(t)) continue;
       auto sample = NewSample(kTokensPerRequest, values, {kTokenTypeNames[t]});
@@ -191,7 +191,7 @@ void LlmFamilies::CollectTokensPerRequest(std::vector<prometheus::MetricFamily>&
 
 void LlmFamilies::CollectUnpriced(std::vector<prometheus::MetricFamily>& out) const {
   auto family = NewFamily(kUnpriced);
-  unpriced_.ForEach([&](const std::vector<std::string>& values, const UnpricedSeries& series) {
+  unpriced_.ForEach([&](const std::vector<std::string_view>& values, const UnpricedSeries& series) {
     for (std::size_t o = 0; o < kPriceOutcomeCount; ++o) {
       const std::uint64_t count = series.by_outcome[o].Load();
       if (count == 0) continue;
@@ -205,7 +205,7 @@ void LlmFamilies::CollectUnpriced(std::vector<prometheus::MetricFamily>& out) co
 
 void LlmFamilies::CollectReleases(std::vector<prometheus::MetricFamily>& out) const {
   auto family = NewFamily(kRelease);
-  releases_.ForEach([&](const std::vector<std::string>& values, const ReleaseSeries& series) {
+  releases_.ForEach([&](const std::vector<std::string_view>& values, const ReleaseSeries& series) {
     const std::int64_t first_seen = series.first_seen_unix_ns.load(std::memory_order_relaxed);
     if (first_seen == std::numeric_limits<std::int64_t>::max()) return;  // resolved, not yet observed
     auto sample = NewSample(kRelease, values);

@@ -20,16 +20,21 @@ void SeriesKey::Encode(std::span<const std::string_view> values, std::string& ou
   }
 }
 
-std::vector<std::string> SeriesKey::Decode(std::string_view key) {
-  std::vector<std::string> values;
+void SeriesKey::Decode(std::string_view key, std::vector<std::string_view>& values) {
+  values.clear();
   while (key.size() >= sizeof(std::uint32_t)) {
     std::uint32_t size = 0;
     std::memcpy(&size, key.data(), sizeof size);
     key.remove_prefix(sizeof size);
-    values.emplace_back(key.substr(0, size));
+    values.push_back(key.substr(0, size));
     key.remove_prefix(std::min<std::size_t>(size, key.size()));
   }
-  return values;
+}
+
+std::vector<std::string> SeriesKey::Decode(std::string_view key) {
+  std::vector<std::string_view> views;
+  Decode(key, views);
+  return {views.begin(), views.end()};
 }
 
 }  // namespace lce::metrics

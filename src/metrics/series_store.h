@@ -33,6 +33,9 @@ class SeriesKey {
  public:
   static void Encode(std::span<const std::string_view> values, std::string& out);
   static std::vector<std::string> Decode(std::string_view key);
+  // The same as views into `key`, into `values` (cleared first): no allocation
+  // once `values` has room.
+  static void Decode(std::string_view key, std::vector<std::string_view>& values);
 };
 
 template <typename Series>
@@ -61,11 +64,16 @@ class SeriesStore {
   }
 
   // Calls f(label values, series) for every series, under a shared lock:
-  // concurrent hits proceed, new series wait until it returns.
+  // concurrent hits proceed, new series wait until it returns. The values
+  // are views into the store's keys, valid during the call.
   template <typename F>
   void ForEach(F&& f) const {
     std::shared_lock lock(mutex_);
-    for (const auto& [key, series] : map_) f(SeriesKey::Decode(key), series);
+    std::vector<std::string_view> values;
+    for (const auto& [key, series] : map_) {
+      SeriesKey::Decode(key, values);
+      f(std::as_const(values), series);
+    }
   }
 
   std::size_t size() const {

@@ -41,7 +41,7 @@ void SpanFamilies::Observe(const Handle& handle, std::int64_t latency_us, bool f
 void SpanFamilies::Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
   auto latency = NewFamily(kLatency);
   auto errors = NewFamily(kErrors);
-  series_.ForEach([&](const std::vector<std::string>& values, const SpanSeries& series) {
+  series_.ForEach([&](const std::vector<std::string_view>& values, const SpanSeries& series) {
     auto sample = NewSample(kLatency, values);
     // A 0 sample from the series' first record on: the error ratio needs no `or`.
     auto error_sample = sample;

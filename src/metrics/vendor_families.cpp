@@ -58,7 +58,7 @@ void VendorFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
 void VendorFamilies::CollectUnits(std::vector<prometheus::MetricFamily>& out) const {
   auto units = NewFamily(kUnits);
   auto cost = NewFamily(kUnitCost);
-  units_.ForEach([&](const std::vector<std::string>& values, const UnitSeries& series) {
+  units_.ForEach([&](const std::vector<std::string_view>& values, const UnitSeries& series) {
     auto sample = NewSample(kUnits, values);
     const CostCell::Snapshot spent = series.cost.Load();
     if (spent.priced) {
@@ -74,7 +74,7 @@ void VendorFamilies::CollectUnits(std::vector<prometheus::MetricFamily>& out) co
 
 void VendorFamilies::CollectErrors(std::vector<prometheus::MetricFamily>& out) const {
   auto errors = NewFamily(kErrors);
-  errors_.ForEach([&](const std::vector<std::string>& values, const ErrorSeries& series) {
+  errors_.ForEach([&](const std::vector<std::string_view>& values, const ErrorSeries& series) {
     auto sample = NewSample(kErrors, values);
     sample.counter.value = static_cast<double>(series.errors.Load());
     errors.metric.push_back(std::move(sample));
