@@ -76,6 +76,9 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &*value_; }
   T& operator*() & { return *value_; }
   const T& operator*() const& { return *value_; }
+  // On a temporary, the value itself (moved out), not a reference into the
+  // dying Result: `for (auto& x : *Load())` then iterates a live value.
+  T operator*() && { return std::move(*value_); }
 
  private:
   std::optional<T> value_;
