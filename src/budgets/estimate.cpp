@@ -1,6 +1,7 @@
 // PriceBudgetEstimate: the most an estimated call can cost, priced like a
 // record (a "budget.estimate" event at `now`) with every input token uncached
 // and every output token used.
+#include <array>
 #include <string>
 
 #include "llm_cost_exporter/budgets.h"
@@ -26,6 +27,11 @@ Result<Money> PriceBudgetEstimate(const BudgetEstimate& estimate, const PriceBoo
   record.units.reserve(estimate.units.size());
   for (const auto& [unit, count] : estimate.units) record.units.push_back({unit, count});  // views into `estimate`
   const PriceResult price = prices.Price(record);
+  if (price.outcome == PriceOutcome::kAmbiguousVendor) {
+    const std::array<std::string_view, 2> vendors = prices.VendorsKnowing(record);
+    return Status::InvalidArgument("field \"vendor\" is required: model \"" + estimate.model + "\" is priced by " +
+                                   std::string(vendors[0]) + " and " + std::string(vendors[1]) + " (and maybe others)");
+  }
   if (price.unpriced()) {
     return Status::Unprocessable(std::string("cannot price the estimate: ") +
                                  std::string(PriceOutcomeName(price.outcome)));

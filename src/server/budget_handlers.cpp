@@ -1,7 +1,7 @@
 // POST /v1/budget/check, /v1/budget/reserve, /v1/budget/release.
 //
 // check / reserve take {"campaign_id": ..., and an estimate}: either
-//   "vendor" + "model" + "input_tokens" + "max_output_tokens" (+ "service_tier"),
+//   "model" (+ "vendor") + "input_tokens" + "max_output_tokens" (+ "service_tier"),
 //   "vendor" + "units": {"emails": 1000}, or "estimate_usd": "0.25".
 // The estimate is priced now with the tables in force, every input token
 // uncached and every output token used: the most the call can cost
@@ -67,8 +67,10 @@ Result<BudgetEstimate> ReadEstimate(const nlohmann::json& json, std::size_t max_
     estimate.usd = *money;
     return estimate;
   }
-  auto vendor = ReadLabel(json, "vendor", true, max_length);
   auto model = ReadLabel(json, "model", false, max_length);
+  // A model alone names its vendor when one table knows it (as for records);
+  // units are priced per vendor, so without a model the vendor is required.
+  auto vendor = ReadLabel(json, "vendor", !model.ok() || model->empty(), max_length);
   auto tier = ReadLabel(json, "service_tier", false, max_length);
   auto input = ReadCount(json, "input_tokens");
   auto output = ReadCount(json, "max_output_tokens");

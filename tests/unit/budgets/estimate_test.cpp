@@ -99,5 +99,26 @@ TEST_CASE("What the tables in force cannot price is unprocessable, named by outc
   CHECK(failure(unit, kNoon) == "cannot price the estimate: unknown_unit");
 }
 
+TEST_CASE("A model without vendor is priced by the one table that knows it", "[budgets][estimate]") {
+  BudgetEstimate vendorless = Call("alpha", 1'000'000, 500'000);
+  vendorless.vendor.clear();
+  const Result<Money> priced = PriceBudgetEstimate(vendorless, *Prices(), kNoon);
+  REQUIRE(priced.ok());
+  CHECK(*priced == Dollars("6"));
+  // Two tables know alpha: the vendor is required, named in a 400.
+  auto both = PriceBook::LoadDocuments({{"acme.yaml", kAcme}, {"zeta.yaml", R"(
+provider: zeta
+currency: USD
+versions:
+  - {effective_from: 2025-01-01, models: {alpha: {per_million_tokens: {input: 1, output: 1}}}}
+)"}});
+  REQUIRE(both.ok());
+  const Result<Money> ambiguous = PriceBudgetEstimate(vendorless, **both, kNoon);
+  REQUIRE_FALSE(ambiguous.ok());
+  CHECK(ambiguous.status().code() == Status::Code::kInvalidArgument);
+  CHECK(ambiguous.status().message() ==
+        "field \"vendor\" is required: model \"alpha\" is priced by acme and zeta (and maybe others)");
+}
+
 }  // namespace
 }  // namespace lce::budgets_test

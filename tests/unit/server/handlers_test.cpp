@@ -186,6 +186,15 @@ TEST_CASE("budget check: decisions, bad requests and unpriceable estimates", "[s
   const Response priced = check->Serve(
       f.Post(R"({"campaign_id":"cmp_small","vendor":"acme-ai","model":"acme-small","input_tokens":1000000})"));
   CHECK(JsonOf(priced)["estimate_usd"] == "2");
+  // A model alone: its vendor is the one table that knows it.
+  const Response vendorless =
+      check->Serve(f.Post(R"({"campaign_id":"cmp_small","model":"acme-small","input_tokens":1000000})"));
+  CHECK(vendorless.status == 200);
+  CHECK(JsonOf(vendorless)["estimate_usd"] == "2");
+  // Units need their vendor.
+  const Response units = check->Serve(f.Post(R"({"campaign_id":"cmp_small","units":{"emails":1}})"));
+  CHECK(units.status == 400);
+  CHECK(JsonOf(units)["error"] == "field \"vendor\" is required");
   CHECK(check->Serve(f.Post(R"({"estimate_usd":"1"})")).status == 400);
   // An estimate the tables cannot price: a deny budget denies it rather than letting it pass at $0.
   const Response unpriced =
