@@ -4,7 +4,10 @@
 // baseline measured in the same run: GET /-/healthy, the cheapest request the
 // same server answers.
 //
-//   decision_driver --target=127.0.0.1:9477 --connections=4 --seconds=5
+//   decision_driver --target=127.0.0.1:9477 --connections=4 --seconds=5 [--batch=100]
+//
+// With --batch=N it also sends POST /v1/budget/batch with N checks per
+// request and reports decisions (not requests) per second.
 //
 // Only loopback targets are accepted. Every loop is bounded by --seconds.
 #include <unistd.h>  // close
@@ -29,6 +32,7 @@ struct Options {
   int port = 9477;
   int connections = 4;
   double seconds = 5;
+  int batch = 0;  // checks per /v1/budget/batch request; 0: no batch part
 };
 
 bool ParseArgs(int argc, char** argv, Options& o) {
@@ -42,6 +46,8 @@ bool ParseArgs(int argc, char** argv, Options& o) {
       o.connections = std::stoi(arg.substr(14));
     } else if (arg.rfind("--seconds=", 0) == 0) {
       o.seconds = std::stod(arg.substr(10));
+    } else if (arg.rfind("--batch=", 0) == 0) {
+      o.batch = std::stoi(arg.substr(8));
     } else {
       return false;
     }
@@ -54,10 +60,38 @@ std::string Post(const Options& o, const std::string& path, const std::string& b
          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-std::string CheckRequest(const Options& o, int campaign) {
-  return Post(o, "/v1/budget/check",
-              R"({"campaign_id":"cmp_2026_04_promo_)" + std::to_string(campaign) +
-                  R"(","vendor":"openai","model":"gpt-4o","input_tokens":1200,"max_output_tokens":400})");
+std::string CheckBody(int campaign) {
+  return R"({"campaign_id":"cmp_2026_04_promo_)" + std::to_string(campaign) +
+         R"(","vendor":"openai","model":"gpt-4o","input_tokens":1200,"max_output_tokens":400})";
+}
+
+std::string CheckRequest(const Options& o, int campaign) { return Post(o, "/v1/budget/check", CheckBody(campaign)); }
+
+// `size` checks, for campaigns from `first` on (of 40).
+std::string BatchRequest(const Options& o, int first, int size) {
+  std::string body = R"({"requests":[)";
+  for (int i = 0; i < size; ++i) {
+    if (i > 0) body += ',';
+    body += R"({"action":"check",)" + CheckBody((first + i) % 40).substr(1);
+  }
+  return Post(o, "/v1/budget/batch", body + "]}");
+}
+
+// Sends one batch and counts its items answered 200 (the timed runs check
+// only each request's status).
+std::size_t ItemsDecided(const Options& o, const std::string& batch) {
+  const int fd = lce::bench::Connect(o.host, o.port);
+  if (fd < 0) return 0;
+  std::string response;
+  std::size_t decided = 0;
+  if (lce::bench::SendAll(fd, batch) && lce::bench::ReadResponse(fd, response) == 200) {
+    for (std::size_t at = response.find(R"({"status":200,"decision")"); at != std::string::npos;
+         at = response.find(R"({"status":200,"decision")", at + 1)) {
+      ++decided;
+    }
+  }
+  close(fd);
+  return decided;
 }
 
 struct Run {
@@ -122,7 +156,8 @@ void Print(const char* name, const Run& run) {
 int main(int argc, char** argv) {
   Options o;
   if (!ParseArgs(argc, argv, o)) {
-    std::fprintf(stderr, "usage: decision_driver --target=127.0.0.1:PORT [--connections=N] [--seconds=S]\n");
+    std::fprintf(stderr,
+                 "usage: decision_driver --target=127.0.0.1:PORT [--connections=N] [--seconds=S] [--batch=N]\n");
     return 2;
   }
   const std::string healthy = "GET /-/healthy HTTP/1.1\r\nHost: " + o.host + "\r\n\r\n";
@@ -137,5 +172,19 @@ int main(int argc, char** argv) {
   Print("baseline_healthy_requests", baseline);
   Print("budget_check_decisions", decisions);
   std::printf("ratio_decisions_to_baseline=%.3f\n", decisions.per_second / baseline.per_second);
-  return baseline.failures + decisions.failures == 0 ? 0 : 1;
+  if (o.batch <= 0) return baseline.failures + decisions.failures == 0 ? 0 : 1;
+
+  std::vector<std::string> batches;
+  for (int first = 0; first < 40; ++first) batches.push_back(BatchRequest(o, first, o.batch));
+  if (ItemsDecided(o, batches[0]) != static_cast<std::size_t>(o.batch)) {
+    std::fprintf(stderr, "a batch of %d checks was not decided item by item\n", o.batch);
+    return 1;
+  }
+  const Run batched = Drive(o, [&](int c, int i) -> const std::string& {
+    return batches[static_cast<std::size_t>(c * 7 + i) % batches.size()];
+  });
+  Print("budget_batch_requests", batched);
+  std::printf("batch=%d budget_batch_decisions_per_second=%.0f ratio_batch_decisions_to_baseline=%.3f\n", o.batch,
+              batched.per_second * o.batch, batched.per_second * o.batch / baseline.per_second);
+  return baseline.failures + decisions.failures + batched.failures == 0 ? 0 : 1;
 }

@@ -3,6 +3,7 @@
 #include "llm_cost_exporter/money.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -38,14 +39,24 @@ uint128 Magnitude(int128 value) {
   return value < 0 ? static_cast<uint128>(-(value + 1)) + 1 : static_cast<uint128>(value);
 }
 
-std::string DecimalDigits(uint128 magnitude) {
-  std::string digits;
+// Writes the decimal digits of `magnitude` ending at `end`; returns where
+// they begin. Two 128-bit divisions at most (by 10^19); the digits come from
+// 64-bit arithmetic, which the compiler does by multiplication, where a
+// 128-bit division per digit used to cost a library call each.
+char* DecimalDigits(uint128 magnitude, char* end) {
+  constexpr std::uint64_t kTen19 = 10'000'000'000'000'000'000ULL;
+  char* begin = end;
+  while (magnitude >= kTen19) {
+    auto chunk = static_cast<std::uint64_t>(magnitude % kTen19);
+    magnitude /= kTen19;
+    for (int i = 0; i < 19; ++i, chunk /= 10) *--begin = static_cast<char>('0' + chunk % 10);
+  }
+  auto rest = static_cast<std::uint64_t>(magnitude);
   do {
-    digits.push_back(static_cast<char>('0' + static_cast<int>(magnitude % 10)));
-    magnitude /= 10;
-  } while (magnitude != 0);
-  std::reverse(digits.begin(), digits.end());
-  return digits;
+    *--begin = static_cast<char>('0' + rest % 10);
+    rest /= 10;
+  } while (rest != 0);
+  return begin;
 }
 
 }  // namespace
@@ -86,22 +97,58 @@ Result<int128> ParseFixedPoint(std::string_view decimal, int scale_digits) {
   return -static_cast<int128>(magnitude - 1) - 1;
 }
 
-std::string FormatFixedPoint(int128 value, int scale_digits) {
-  std::string digits = DecimalDigits(Magnitude(value));
-  if (scale_digits <= 0) {
-    if (value != 0) digits.append(static_cast<std::size_t>(-scale_digits), '0');
+namespace {
+
+// Writes the text of `value` scaled by 10^scale_digits (0 to 38) at `out`,
+// which has room for kMaxFixedPointChars; returns the end of the text.
+constexpr std::size_t kMaxFixedPointChars = 1 + 39 + 1;  // sign, 2^127's digits, point
+char* WriteFixedPoint(int128 value, std::size_t scale, char* out) {
+  char buffer[40];
+  char* const end = buffer + sizeof buffer;
+  const char* const begin = DecimalDigits(Magnitude(value), end);
+  const std::string_view digits(begin, static_cast<std::size_t>(end - begin));
+  if (value < 0) *out++ = '-';
+  const std::size_t whole_digits = digits.size() > scale ? digits.size() - scale : 0;
+  // The fraction without its trailing zeros, and without its point when empty.
+  std::string_view fraction = digits.substr(whole_digits);
+  fraction = fraction.substr(0, fraction.find_last_not_of('0') + 1);
+  if (whole_digits == 0) {
+    *out++ = '0';
   } else {
-    const auto scale = static_cast<std::size_t>(scale_digits);
-    if (digits.size() <= scale) digits.insert(0, scale + 1 - digits.size(), '0');
-    digits.insert(digits.size() - scale, 1, '.');
-    digits.erase(digits.find_last_not_of('0') + 1);
-    if (digits.back() == '.') digits.pop_back();
+    out = std::copy(digits.begin(), digits.begin() + static_cast<std::ptrdiff_t>(whole_digits), out);
   }
-  if (value < 0) digits.insert(0, 1, '-');
-  return digits;
+  if (fraction.empty()) return out;
+  *out++ = '.';
+  out = std::fill_n(out, scale - (digits.size() - whole_digits), '0');
+  return std::copy(fraction.begin(), fraction.end(), out);
 }
 
-std::string Money::ToDecimalString() const { return FormatFixedPoint(atto_, kScaleDigits); }
+}  // namespace
+
+std::string FormatFixedPoint(int128 value, int scale_digits) {
+  if (scale_digits <= 0) {
+    // An integer, and -scale_digits zeros after it unless it is zero.
+    char text[kMaxFixedPointChars];
+    std::string result(text, WriteFixedPoint(value, 0, text));
+    if (value != 0) result.append(static_cast<std::size_t>(-scale_digits), '0');
+    return result;
+  }
+  // Leading zeros of the fraction: at most scale_digits of them.
+  std::string text(kMaxFixedPointChars + static_cast<std::size_t>(scale_digits), '\0');
+  text.resize(static_cast<std::size_t>(WriteFixedPoint(value, static_cast<std::size_t>(scale_digits), text.data()) -
+                                       text.data()));
+  return text;
+}
+
+std::string Money::ToDecimalString() const {
+  char text[kMaxDecimalChars];
+  return std::string(text, WriteDecimal(text));
+}
+
+std::size_t Money::WriteDecimal(char (&out)[kMaxDecimalChars]) const {
+  static_assert(kMaxDecimalChars >= kMaxFixedPointChars + kScaleDigits, "room for the fraction's leading zeros");
+  return static_cast<std::size_t>(WriteFixedPoint(atto_, kScaleDigits, out) - out);
+}
 
 double Money::ToDouble() const {
   // Whole dollars and the fraction apart: each converts with a relative error

@@ -13,189 +13,211 @@
 // default) or decided as $0, and the answer's unpriced_estimate says why.
 // release takes {"reservation_id": ...}: 200 when freed, 404 when unknown,
 // settled or expired.
-#include <nlohmann/json.hpp>
-
+// POST /v1/budget/batch takes {"requests": [...]}, up to 1,000 of the above,
+// each with its "action", and answers 200 with {"answers": [...]}: one per
+// item, in order, each with the "status" its single endpoint would have
+// answered and that endpoint's members. Items are decided one after another,
+// each atomically: a reservation is held before the next item is decided,
+// and a bad item is refused alone.
+//
+// Requests are read by decision_request.h and answers written with
+// JsonWriter: on this path both cost more than the decision (see
+// docs/benchmarks.md, "Budget decisions").
+#include "decision_request.h"
 #include "handlers.h"
+#include "json_writer.h"
 #include "llm_cost_exporter/log.h"
-#include "scope.h"
 #include "llm_cost_exporter/timestamp.h"
+#include "scope.h"
 
 namespace lce {
 namespace {
 
 constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+constexpr std::size_t kMaxBatchBytes = 1024 * 1024;
+constexpr std::size_t kMaxBatchDecisions = 1000;
 
-// Parses the JSON body; a Status names what is wrong.
-Result<nlohmann::json> ParseJsonBody(const std::string& body) {
-  nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) return Status::InvalidArgument("the body must be a JSON object");
-  return json;
+// Amounts and instants are formatted on the stack: an answer allocates
+// nothing beyond its body.
+void WriteMoney(http::JsonWriter& out, std::string_view key, Money amount) {
+  char text[Money::kMaxDecimalChars];
+  out.Member(key, std::string_view(text, amount.WriteDecimal(text)));
 }
 
-Result<std::string> ReadLabel(const nlohmann::json& json, const char* field, bool required, std::size_t max_length) {
-  const auto it = json.find(field);
-  if (it == json.end()) {
-    if (required) return Status::InvalidArgument(std::string("field \"") + field + "\" is required");
-    return std::string();
-  }
-  if (!it->is_string()) return Status::InvalidArgument(std::string("field \"") + field + "\" must be a string");
-  std::string value = it->get<std::string>();
-  if (std::optional<FieldError> error = ValidateLabelValue(value, max_length)) {
-    return Status::InvalidArgument(std::string("field \"") + field + "\": " + error->message);
-  }
-  return value;
+void WriteInstant(http::JsonWriter& out, std::string_view key, std::int64_t unix_ns) {
+  char text[kRfc3339Chars];
+  WriteRfc3339(unix_ns, text);
+  out.Member(key, std::string_view(text, sizeof text));
 }
 
-Result<std::uint64_t> ReadCount(const nlohmann::json& json, const char* field) {
-  const auto it = json.find(field);
-  if (it == json.end()) return std::uint64_t{0};
-  if (!it->is_number_unsigned()) {
-    return Status::InvalidArgument(std::string("field \"") + field + "\" must be a non-negative integer");
-  }
-  return it->get<std::uint64_t>();
-}
-
-// Reads the estimate fields of a check / reserve body (PriceBudgetEstimate
-// prices them).
-Result<BudgetEstimate> ReadEstimate(const nlohmann::json& json, std::size_t max_length) {
-  BudgetEstimate estimate;
-  if (const auto direct = json.find("estimate_usd"); direct != json.end()) {
-    if (!direct->is_string()) return Status::InvalidArgument("field \"estimate_usd\" must be a decimal string");
-    auto money = Money::ParseDollars(direct->get<std::string>());
-    if (!money.ok() || money->atto() < 0)
-      return Status::InvalidArgument("field \"estimate_usd\" must be a non-negative decimal");
-    estimate.usd = *money;
-    return estimate;
-  }
-  auto model = ReadLabel(json, "model", false, max_length);
-  // A model alone names its vendor when one table knows it (as for records);
-  // units are priced per vendor, so without a model the vendor is required.
-  auto vendor = ReadLabel(json, "vendor", !model.ok() || model->empty(), max_length);
-  auto tier = ReadLabel(json, "service_tier", false, max_length);
-  auto input = ReadCount(json, "input_tokens");
-  auto output = ReadCount(json, "max_output_tokens");
-  for (const Status& s : {vendor.status(), model.status(), tier.status(), input.status(), output.status()}) {
-    if (!s.ok()) return s;
-  }
-  estimate.vendor = std::move(*vendor);
-  estimate.model = std::move(*model);
-  estimate.service_tier = std::move(*tier);
-  estimate.input_tokens = *input;
-  estimate.max_output_tokens = *output;
-  if (const auto units = json.find("units"); units != json.end()) {
-    if (!units->is_object()) return Status::InvalidArgument("field \"units\" must be an object");
-    estimate.units.reserve(units->size());
-    for (const auto& [name, count] : units->items()) {
-      if (!count.is_number_unsigned())
-        return Status::InvalidArgument("units." + name + " must be a non-negative integer");
-      estimate.units.emplace_back(name, count.get<std::uint64_t>());
-    }
-  }
-  return estimate;
-}
-
-nlohmann::ordered_json AnswerJson(std::string_view campaign_id, const BudgetAnswer& a) {
-  nlohmann::ordered_json json = {{"decision", BudgetDecisionName(a.decision)},
-                                 {"campaign_id", campaign_id},
-                                 {"has_budget", a.has_budget},
-                                 {"estimate_usd", a.estimate.ToDecimalString()}};
+// The members of a check / reserve answer, in the order they always had.
+void WriteAnswer(http::JsonWriter& out, std::string_view campaign_id, const BudgetAnswer& a) {
+  out.Member("decision", BudgetDecisionName(a.decision)).Member("campaign_id", campaign_id);
+  out.Member("has_budget", a.has_budget);
+  WriteMoney(out, "estimate_usd", a.estimate);
   if (a.has_budget) {
-    json["limit_usd"] = a.limit.ToDecimalString();
-    json["spent_usd"] = a.spent.ToDecimalString();
-    json["reserved_usd"] = a.reserved.ToDecimalString();
-    json["remaining_usd"] = a.remaining.ToDecimalString();
-    json["period"] = BudgetPeriodName(a.period);
+    WriteMoney(out, "limit_usd", a.limit);
+    WriteMoney(out, "spent_usd", a.spent);
+    WriteMoney(out, "reserved_usd", a.reserved);
+    WriteMoney(out, "remaining_usd", a.remaining);
+    out.Member("period", BudgetPeriodName(a.period));
     if (a.period != BudgetPeriod::kTotal) {
-      json["period_start"] = FormatRfc3339(a.period_start_unix_ns);
-      json["period_end"] = FormatRfc3339(a.period_end_unix_ns);
+      WriteInstant(out, "period_start", a.period_start_unix_ns);
+      WriteInstant(out, "period_end", a.period_end_unix_ns);
     }
   }
   if (!a.reservation_id.empty()) {
-    json["reservation_id"] = a.reservation_id;
-    json["reservation_expires"] = FormatRfc3339(a.reservation_expires_unix_ns);
+    out.Member("reservation_id", a.reservation_id);
+    WriteInstant(out, "reservation_expires", a.reservation_expires_unix_ns);
   }
-  return json;
 }
 
-class DecisionHandler final : public Handler {
- public:
-  DecisionHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self, bool reserve)
-      : Handler(Route{reserve ? "budget_reserve" : "budget_check", reserve ? "/v1/budget/reserve" : "/v1/budget/check",
-                      "POST", Access::kApiKey, kMaxRequestBytes}),
-        budgets_(budgets),
-        decisions_(decisions),
-        self_(self),
-        reserve_(reserve) {}
+int WriteError(http::JsonWriter& out, int status, std::string_view message) {
+  out.Member("error", message);
+  return status;
+}
 
-  Response Serve(const Request& request) override {
-    const std::int64_t now = NowUnixNs();
-    const Snapshot& snapshot = *request.snapshot;
-    Result<nlohmann::json> json = ParseJsonBody(request.body);
-    Result<std::string> campaign = json.ok()
-                                       ? ReadLabel(*json, "campaign_id", true, snapshot.config.ingest.max_label_length)
-                                       : Result<std::string>(json.status());
-    if (!campaign.ok()) return Response::FromStatus(campaign.status());
-    if (!request.caller.MayUseCampaign(*campaign)) return Forbid(request.caller, route().name, *campaign, self_);
-    Result<BudgetEstimate> described = ReadEstimate(*json, snapshot.config.ingest.max_label_length);
-    if (!described.ok()) return Response::FromStatus(described.status());
-    Result<Money> estimate = PriceBudgetEstimate(*described, *snapshot.prices, now);
+// Decides parsed requests for the caller, writing each answer's members;
+// shared by the single endpoints and the batch. Thread-safe (Budgets,
+// BudgetCollector and SelfMetrics are).
+class Decider {
+ public:
+  Decider(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self)
+      : budgets_(budgets), decisions_(decisions), self_(self) {}
+
+  // The HTTP status of the answer, whose members are written to `out`.
+  // `handler` names the route in audit events and refusal counts.
+  int Decide(const DecisionRequest& decision, const Request& request, std::string_view handler, std::int64_t now,
+             http::JsonWriter& out) {
+    if (decision.action == DecisionAction::kRelease) return Release(decision, request, handler, now, out);
+    const std::string& campaign = decision.campaign_id;
+    if (!request.caller.MayUseCampaign(campaign)) {
+      return WriteError(out, 403, RefuseCampaign(request.caller, handler, campaign, self_));
+    }
+    if (!decision.estimate.ok()) return WriteError(out, 400, decision.estimate.status().message());
+    const Result<Money> estimate = PriceBudgetEstimate(*decision.estimate, *request.snapshot->prices, now);
     const bool unpriced = !estimate.ok() && estimate.status().code() == Status::Code::kUnprocessable;
-    if (!estimate.ok() && !unpriced) return Response::FromStatus(estimate.status());
+    if (!estimate.ok() && !unpriced) {
+      return WriteError(out, HttpStatusFor(estimate.status().code()), estimate.status().message());
+    }
+    const bool reserve = decision.action == DecisionAction::kReserve;
     const BudgetAnswer answer =
-        unpriced ? (reserve_ ? budgets_.ReserveUnpriced(*campaign, now) : budgets_.CheckUnpriced(*campaign, now))
-                 : (reserve_ ? budgets_.Reserve(*campaign, *estimate, now) : budgets_.Check(*campaign, *estimate, now));
-    decisions_.CountDecision(*campaign, answer.decision);
-    if (reserve_) log::Audit(request.caller.Actor(), "reserve", *campaign, BudgetDecisionName(answer.decision));
-    nlohmann::ordered_json reply = AnswerJson(*campaign, answer);
+        unpriced ? (reserve ? budgets_.ReserveUnpriced(campaign, now) : budgets_.CheckUnpriced(campaign, now))
+                 : (reserve ? budgets_.Reserve(campaign, *estimate, now) : budgets_.Check(campaign, *estimate, now));
+    decisions_.CountDecision(campaign, answer.decision);
+    if (reserve) log::Audit(request.caller.Actor(), "reserve", campaign, BudgetDecisionName(answer.decision));
+    WriteAnswer(out, campaign, answer);
     // Why the estimate could not be priced ("cannot price the estimate: unknown_model").
-    if (unpriced) reply["unpriced_estimate"] = estimate.status().message();
-    return Response::Json(200, reply.dump());
+    if (unpriced) out.Member("unpriced_estimate", estimate.status().message());
+    return 200;
   }
 
  private:
+  int Release(const DecisionRequest& decision, const Request& request, std::string_view handler, std::int64_t now,
+              http::JsonWriter& out) {
+    const std::optional<std::string> campaign = budgets_.ReservationCampaign(decision.reservation_id);
+    if (campaign && !request.caller.MayUseCampaign(*campaign)) {
+      return WriteError(out, 403, RefuseCampaign(request.caller, handler, *campaign, self_));
+    }
+    const bool released = budgets_.Release(decision.reservation_id, now);
+    log::Audit(request.caller.Actor(), "release", campaign.value_or(""), released ? "released" : "not_found");
+    out.Member("released", released);
+    return released ? 200 : 404;
+  }
+
   Budgets& budgets_;
   BudgetCollector& decisions_;
   SelfMetrics& self_;
-  const bool reserve_;
 };
 
-class ReleaseHandler final : public Handler {
+Route SingleRoute(DecisionAction action) {
+  switch (action) {
+    case DecisionAction::kCheck: return {"budget_check", "/v1/budget/check", "POST", Access::kApiKey, kMaxRequestBytes};
+    case DecisionAction::kReserve:
+      return {"budget_reserve", "/v1/budget/reserve", "POST", Access::kApiKey, kMaxRequestBytes};
+    case DecisionAction::kRelease:
+      return {"budget_release", "/v1/budget/release", "POST", Access::kApiKey, kMaxRequestBytes};
+  }
+  return {};
+}
+
+// POST /v1/budget/check, /reserve, /release: one decision per request.
+class DecisionHandler final : public Handler {
  public:
-  ReleaseHandler(Budgets& budgets, SelfMetrics& self)
-      : Handler(Route{"budget_release", "/v1/budget/release", "POST", Access::kApiKey, kMaxRequestBytes}),
-        budgets_(budgets),
-        self_(self) {}
+  DecisionHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self, DecisionAction action)
+      : Handler(SingleRoute(action)), decider_(budgets, decisions, self), action_(action) {}
 
   Response Serve(const Request& request) override {
-    Result<nlohmann::json> json = ParseJsonBody(request.body);
-    if (!json.ok() || !json->contains("reservation_id") || !(*json)["reservation_id"].is_string()) {
-      return Response::Error(400, "the body must be {\"reservation_id\": \"rsv_...\"}");
+    const std::int64_t now = NowUnixNs();
+    Result<DecisionRequest> decision =
+        ParseDecisionBody(request.body, action_, request.snapshot->config.ingest.max_label_length);
+    if (!decision.ok()) {
+      if (action_ == DecisionAction::kRelease) {
+        return Response::Error(400, "the body must be {\"reservation_id\": \"rsv_...\"}");
+      }
+      return Response::FromStatus(decision.status());
     }
-    const std::string reservation_id = (*json)["reservation_id"].get<std::string>();
-    const std::optional<std::string> campaign = budgets_.ReservationCampaign(reservation_id);
-    if (campaign && !request.caller.MayUseCampaign(*campaign)) {
-      return Forbid(request.caller, route().name, *campaign, self_);
-    }
-    const bool released = budgets_.Release(reservation_id, NowUnixNs());
-    log::Audit(request.caller.Actor(), "release", campaign.value_or(""), released ? "released" : "not_found");
-    return Response::Json(released ? 200 : 404, nlohmann::json{{"released", released}}.dump());
+    std::string body;
+    body.reserve(512);
+    http::JsonWriter out(body);
+    out.BeginObject();
+    const int status = decider_.Decide(*decision, request, route().name, now, out);
+    out.EndObject().Finish();
+    return Response::Json(status, std::move(body));
   }
 
  private:
-  Budgets& budgets_;
-  SelfMetrics& self_;
+  Decider decider_;
+  const DecisionAction action_;
+};
+
+// POST /v1/budget/batch: several decisions in one request.
+class BatchDecisionHandler final : public Handler {
+ public:
+  BatchDecisionHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self)
+      : Handler(Route{"budget_batch", "/v1/budget/batch", "POST", Access::kApiKey, kMaxBatchBytes}),
+        decider_(budgets, decisions, self) {}
+
+  Response Serve(const Request& request) override {
+    const std::int64_t now = NowUnixNs();
+    Result<std::vector<Result<DecisionRequest>>> decisions =
+        ParseDecisionBatch(request.body, request.snapshot->config.ingest.max_label_length, kMaxBatchDecisions);
+    if (!decisions.ok()) return Response::FromStatus(decisions.status());
+    std::string body;
+    body.reserve(64 + decisions->size() * 384);
+    http::JsonWriter out(body);
+    out.BeginObject().Key("answers").BeginArray();
+    std::string members;  // one item's, reused: its status is known only once it is decided
+    for (const Result<DecisionRequest>& decision : *decisions) {
+      members.clear();
+      http::JsonWriter item(members);
+      const int status = decision.ok()
+                             ? decider_.Decide(*decision, request, route().name, now, item)
+                             : WriteError(item, HttpStatusFor(decision.status().code()), decision.status().message());
+      item.Finish();
+      out.BeginObject().Member("status", std::int64_t{status}).Members(members).EndObject();
+    }
+    out.EndArray().EndObject().Finish();
+    return Response::Json(200, std::move(body));
+  }
+
+ private:
+  Decider decider_;
 };
 
 }  // namespace
 
 std::unique_ptr<Handler> MakeBudgetCheckHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self) {
-  return std::make_unique<DecisionHandler>(budgets, decisions, self, false);
+  return std::make_unique<DecisionHandler>(budgets, decisions, self, DecisionAction::kCheck);
 }
 std::unique_ptr<Handler> MakeBudgetReserveHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self) {
-  return std::make_unique<DecisionHandler>(budgets, decisions, self, true);
+  return std::make_unique<DecisionHandler>(budgets, decisions, self, DecisionAction::kReserve);
 }
-std::unique_ptr<Handler> MakeBudgetReleaseHandler(Budgets& budgets, SelfMetrics& self) {
-  return std::make_unique<ReleaseHandler>(budgets, self);
+std::unique_ptr<Handler> MakeBudgetReleaseHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self) {
+  return std::make_unique<DecisionHandler>(budgets, decisions, self, DecisionAction::kRelease);
+}
+std::unique_ptr<Handler> MakeBudgetBatchHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self) {
+  return std::make_unique<BatchDecisionHandler>(budgets, decisions, self);
 }
 
 }  // namespace lce

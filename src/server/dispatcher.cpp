@@ -137,7 +137,7 @@ bool Dispatcher::Dispatch(const char* method, mg_connection* conn) {
   std::optional<Response> answer = Admit(method, conn, request);
   const Response response = answer ? std::move(*answer) : handler_->Serve(request);
   if (response.close_connection) mg_disable_connection_keep_alive(conn);
-  http::Send(conn, response.status, response.content_type, response.body, response.headers);
+  http::Send(conn, response.status, response.content_type, response.body, response.headers, response.close_connection);
   edge_.self->CountHttpRequest(handler_->route().name, response.status);
   return true;
 }

@@ -25,10 +25,12 @@ std::unique_ptr<Handler> MakeTracesHandler(IngestPipeline& pipeline, SelfMetrics
 std::unique_ptr<Handler> MakeMetricsHandler(const MetricRegistry& registry);
 // GET /v1/spend: exact spend from the ledger.
 std::unique_ptr<Handler> MakeSpendHandler(const Ledger& ledger);
-// POST /v1/budget/check, /v1/budget/reserve, /v1/budget/release.
+// POST /v1/budget/check, /v1/budget/reserve, /v1/budget/release, and
+// /v1/budget/batch (several of them in one request).
 std::unique_ptr<Handler> MakeBudgetCheckHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self);
 std::unique_ptr<Handler> MakeBudgetReserveHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self);
-std::unique_ptr<Handler> MakeBudgetReleaseHandler(Budgets& budgets, SelfMetrics& self);
+std::unique_ptr<Handler> MakeBudgetReleaseHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self);
+std::unique_ptr<Handler> MakeBudgetBatchHandler(Budgets& budgets, BudgetCollector& decisions, SelfMetrics& self);
 // GET /-/healthy, GET /-/ready (200 while `ready`), POST /-/reload.
 std::unique_ptr<Handler> MakeHealthyHandler();
 std::unique_ptr<Handler> MakeReadyHandler(const std::atomic<bool>& ready);

@@ -1,6 +1,10 @@
 #include "http_util.h"
 
+#include <ctime>
+
 #include <nlohmann/json.hpp>
+
+#include "llm_cost_exporter/header_values.h"
 
 namespace lce::http {
 
@@ -23,17 +27,67 @@ Result<std::string> ReadBody(mg_connection* conn, std::size_t max_bytes) {
   return body;
 }
 
+namespace {
+
+// Bodies up to this size go out in the same write as the headers; a larger
+// one (a scrape) is written from where it is rather than copied.
+constexpr std::size_t kCopiedBodyBytes = 64 * 1024;
+
+// The HTTP version CivetWeb answers in: the request's when 1.0 or 1.1.
+std::string_view ResponseVersion(const mg_request_info* info) {
+  const std::string_view version = info->http_version != nullptr ? info->http_version : "";
+  return version == "1.1" ? "1.1" : "1.0";
+}
+
+// Whether the connection stays open after this answer, as CivetWeb decides
+// it (keep-alive is on): HTTP/1.1 unless the client said close, HTTP/1.0
+// only when the client asked for keep-alive.
+bool StaysOpen(mg_connection* conn, const mg_request_info* info, bool close_connection) {
+  if (close_connection) return false;
+  const char* header = mg_get_header(conn, "Connection");
+  const std::string_view connection = header != nullptr ? header : "";
+  if (ResponseVersion(info) == "1.1") return !ContainsTokenIgnoreCase(connection, "close");
+  return ContainsTokenIgnoreCase(connection, "keep-alive");
+}
+
+// "Date: Thu, 03 Dec 2026 05:52:19 GMT", formatted once per second per thread.
+std::string_view DateHeader() {
+  thread_local std::time_t formatted_second = -1;
+  thread_local char text[64];
+  thread_local std::size_t length = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_second) {
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    length = std::strftime(text, sizeof text, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &utc);
+    formatted_second = now;
+  }
+  return {text, length};
+}
+
+}  // namespace
+
 void Send(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
-          std::string_view extra_headers) {
-  // The header API lets CivetWeb know the status and length, so keep-alive
-  // connections stay usable after the response.
-  mg_response_header_start(conn, status);
-  mg_response_header_add(conn, "Content-Type", content_type.data(), static_cast<int>(content_type.size()));
-  const std::string length = std::to_string(body.size());
-  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
-  if (!extra_headers.empty()) mg_response_header_add_lines(conn, std::string(extra_headers).c_str());
-  mg_response_header_send(conn);
-  mg_write(conn, body.data(), body.size());
+          std::string_view extra_headers, bool close_connection) {
+  // The status line and headers CivetWeb's header API would write, in its
+  // order, but in one buffer: its API sends each header line with a write
+  // of its own (seven per answer with the body), which cost more than
+  // deciding a budget check. The body follows in the same write unless large.
+  const mg_request_info* info = mg_get_request_info(conn);
+  const char* reason = mg_get_response_code_text(conn, status);
+  std::string out;
+  const bool copy_body = body.size() <= kCopiedBodyBytes;
+  out.reserve(160 + content_type.size() + extra_headers.size() + (copy_body ? body.size() : 0));
+  out.append("HTTP/").append(ResponseVersion(info)).push_back(' ');
+  out.append(std::to_string(status)).push_back(' ');
+  out.append(reason != nullptr ? reason : "").append("\r\nContent-Type: ").append(content_type);
+  out.append("\r\nContent-Length: ").append(std::to_string(body.size())).append("\r\n");
+  out.append(extra_headers);
+  out.append(DateHeader());
+  out.append(StaysOpen(conn, info, close_connection) ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+  if (copy_body) out.append(body);
+  mg_write(conn, out.data(), out.size());
+  if (!copy_body) mg_write(conn, body.data(), body.size());
 }
 
 std::string ErrorJson(const std::string& message) {

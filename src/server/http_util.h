@@ -16,10 +16,12 @@ namespace lce::http {
 // reading a byte when its Content-Length says so).
 Result<std::string> ReadBody(mg_connection* conn, std::size_t max_bytes);
 
-// Writes a complete response with Content-Length. extra_headers are
-// "Name: value" lines separated by \r\n.
+// Writes a complete response with Content-Length, Date and Connection, in
+// one write when the body is small. extra_headers are "Name: value\r\n"
+// lines. `close_connection`: the answer says Connection: close (the caller
+// also tells CivetWeb, mg_disable_connection_keep_alive).
 void Send(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
-          std::string_view extra_headers = {});
+          std::string_view extra_headers = {}, bool close_connection = false);
 // {"error": message}; invalid UTF-8 in the message becomes U+FFFD instead of
 // throwing (a message may carry text derived from a request).
 std::string ErrorJson(const std::string& message);

@@ -15,7 +15,8 @@ void RegisterHandlers(Exporter::Impl& impl) {
   handlers.push_back(MakeSpendHandler(*impl.ledger));
   handlers.push_back(MakeBudgetCheckHandler(impl.budgets, *impl.budget_metrics, impl.self));
   handlers.push_back(MakeBudgetReserveHandler(impl.budgets, *impl.budget_metrics, impl.self));
-  handlers.push_back(MakeBudgetReleaseHandler(impl.budgets, impl.self));
+  handlers.push_back(MakeBudgetReleaseHandler(impl.budgets, *impl.budget_metrics, impl.self));
+  handlers.push_back(MakeBudgetBatchHandler(impl.budgets, *impl.budget_metrics, impl.self));
   handlers.push_back(MakeRepriceHandler(*impl.ledger, impl.budgets, *impl.repricing_metrics, impl.self));
   handlers.push_back(MakeRepricingsHandler(*impl.ledger, impl.self));
   handlers.push_back(MakeHealthyHandler());

@@ -8,11 +8,15 @@
 
 namespace lce {
 
-Response Forbid(const Caller& caller, std::string_view handler, std::string_view campaign_id, SelfMetrics& self) {
+std::string RefuseCampaign(const Caller& caller, std::string_view handler, std::string_view campaign_id,
+                           SelfMetrics& self) {
   self.CountAuthFailure(handler, "forbidden_campaign");
   log::Audit(caller.Actor(), handler, campaign_id, "forbidden_campaign");
-  return Response::Error(
-      403, "API key " + std::string(caller.Actor()) + " may not use campaign \"" + std::string(campaign_id) + "\"");
+  return "API key " + std::string(caller.Actor()) + " may not use campaign \"" + std::string(campaign_id) + "\"";
+}
+
+Response Forbid(const Caller& caller, std::string_view handler, std::string_view campaign_id, SelfMetrics& self) {
+  return Response::Error(403, RefuseCampaign(caller, handler, campaign_id, self));
 }
 
 bool RejectOutOfScope(const Caller& caller, std::string_view handler, Batch* batch, SelfMetrics& self) {

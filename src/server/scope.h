@@ -4,6 +4,7 @@
 // audited. Private to the server module; thread-safe (SelfMetrics is).
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,7 +14,11 @@
 
 namespace lce {
 
-// 403 for a campaign outside the caller's key; counted and audited under `handler`.
+// Counts and audits the refusal of a campaign outside the caller's key under
+// `handler`; returns the message that says so (a batch item's 403 error).
+std::string RefuseCampaign(const Caller& caller, std::string_view handler, std::string_view campaign_id,
+                           SelfMetrics& self);
+// 403 for a campaign outside the caller's key (RefuseCampaign's message).
 Response Forbid(const Caller& caller, std::string_view handler, std::string_view campaign_id, SelfMetrics& self);
 
 // Rejects the records of campaigns the caller's key may not write (reason

@@ -1,5 +1,6 @@
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 #include "llm_cost_exporter/timestamp.h"
 
@@ -30,12 +31,36 @@ std::int64_t NowUnixNs() {
   return duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string FormatRfc3339(std::int64_t unix_ns) {
+namespace {
+
+// Writes `value` as exactly `width` decimal digits at `out` (value < 10^width).
+void PutDigits(char* out, unsigned long long value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+}  // namespace
+
+void WriteRfc3339(std::int64_t unix_ns, char (&out)[kRfc3339Chars]) {
   const UtcFields f = Split(unix_ns);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", f.year, f.month, f.day, f.hour, f.minute,
-                f.second);
-  return buf;
+  // Without snprintf: answers that carry period bounds write two of these
+  // per request. An int64 of nanoseconds spans the years 1677 to 2262, four
+  // digits always.
+  std::memcpy(out, "0000-00-00T00:00:00Z", kRfc3339Chars);
+  PutDigits(out, static_cast<unsigned long long>(f.year), 4);
+  PutDigits(out + 5, f.month, 2);
+  PutDigits(out + 8, f.day, 2);
+  PutDigits(out + 11, static_cast<unsigned long long>(f.hour), 2);
+  PutDigits(out + 14, static_cast<unsigned long long>(f.minute), 2);
+  PutDigits(out + 17, static_cast<unsigned long long>(f.second), 2);
+}
+
+std::string FormatRfc3339(std::int64_t unix_ns) {
+  char text[kRfc3339Chars];
+  WriteRfc3339(unix_ns, text);
+  return std::string(text, sizeof text);
 }
 
 std::string FormatIsoDate(std::int64_t unix_ns) {

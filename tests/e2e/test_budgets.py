@@ -184,6 +184,50 @@ class Budgets(unittest.TestCase):
         self.assertIn("64 KiB", answer["error"])
         self.assertEqual(limited(), before + 1)
 
+    def test_batches_of_reservations_never_exceed_the_limit(self):
+        # 8 clients x 5 batches x 10 holds of $0.03 against $1.00: exactly 33 fit.
+        answers, statuses = [], []
+        lock = threading.Lock()
+        item = {"action": "reserve", "campaign_id": "cmp_batch_race", "estimate_usd": "0.03"}
+
+        def client():
+            for _ in range(5):
+                status, answer = post(self.exporter, "/v1/budget/batch", {"requests": [item] * 10})
+                with lock:
+                    statuses.append(status)
+                    answers.extend(answer["answers"])
+
+        threads = [threading.Thread(target=client) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual(statuses, [200] * 40)
+        self.assertEqual(len(answers), 400)
+        self.assertTrue(all(a["status"] == 200 for a in answers))
+        granted = [a["reservation_id"] for a in answers if "reservation_id" in a]
+        self.assertEqual(len(granted), 33)
+        self.assertEqual(len(set(granted)), 33)
+        text = self.exporter.metrics_text()
+        self.assertEqual(gauge(text, "campaign_budget_reserved_usd", "cmp_batch_race"), Decimal("0.99"))
+        self.assertIn('budget_decisions_total{campaign_id="cmp_batch_race",decision="deny"} 367', text)
+        self.assertIn('llm_cost_exporter_http_requests_total{handler="budget_batch",code="200"} 40', text)
+
+        # One batch releases every hold and checks, in that order: the check sees them gone.
+        releases = [{"action": "release", "reservation_id": r} for r in granted]
+        check = {"action": "check", "campaign_id": "cmp_batch_race", "estimate_usd": "0.40"}
+        status, answer = post(self.exporter, "/v1/budget/batch", {"requests": releases + [check, {"action": "x"}]})
+        self.assertEqual(status, 200)
+        self.assertEqual(answer["answers"][:33], [{"status": 200, "released": True}] * 33)
+        self.assertEqual((answer["answers"][33]["decision"], answer["answers"][33]["reserved_usd"]), ("allow", "0"))
+        self.assertEqual(answer["answers"][34]["status"], 400)
+        self.assertIn("requests[34]", answer["answers"][34]["error"])
+
+    def test_a_batch_over_1000_decisions_is_413(self):
+        status, answer = post(self.exporter, "/v1/budget/batch",
+                              {"requests": [{"action": "check", "campaign_id": "cmp_x", "estimate_usd": "1"}] * 1001})
+        self.assertEqual((status, answer["error"]), (413, "a batch holds at most 1000 decisions"))
+
 
 class BudgetRestart(unittest.TestCase):
     def test_spend_is_restored_from_the_ledger(self):

@@ -45,6 +45,11 @@ class Money {
 
   // Exact decimal, trailing zeros trimmed: "0.0000375", "12", "-3.5".
   std::string ToDecimalString() const;
+  // Room for any ToDecimalString text (a sign, 39 digits, a point, and the
+  // fraction's leading zeros), with some to spare.
+  static constexpr std::size_t kMaxDecimalChars = 64;
+  // Writes the ToDecimalString text to `out` without allocating; returns its length.
+  std::size_t WriteDecimal(char (&out)[kMaxDecimalChars]) const;
   // Nearest double, for the Prometheus exposition format only.
   double ToDouble() const;
 

@@ -3,6 +3,7 @@
 // zone database.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +31,9 @@ std::int64_t NowUnixNs();
 // Formats Unix nanoseconds as RFC 3339 in UTC, whole seconds: "2026-04-02T10:15:00Z"
 // (the fraction is truncated; instants before the epoch round down).
 std::string FormatRfc3339(std::int64_t unix_ns);
+// The same text written to `out` without allocating (no terminating NUL).
+constexpr std::size_t kRfc3339Chars = 20;
+void WriteRfc3339(std::int64_t unix_ns, char (&out)[kRfc3339Chars]);
 // The UTC calendar date of an instant: "2026-04-02".
 std::string FormatIsoDate(std::int64_t unix_ns);
 

@@ -21,4 +21,16 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
+// Whether the comma-separated list `value` (e.g. a Connection header: "keep-alive, Upgrade")
+// holds `token`, in any case.
+inline bool ContainsTokenIgnoreCase(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    if (EqualsIgnoreCase(TrimOws(value.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 }  // namespace lce

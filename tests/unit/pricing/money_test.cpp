@@ -83,6 +83,24 @@ TEST_CASE("FormatFixedPoint prints exact decimals with trailing zeros trimmed", 
   CHECK(FormatFixedPoint(123, 0) == "123");
   CHECK(FormatFixedPoint(123, -3) == "123000");
   CHECK(FormatFixedPoint(37'500'000'000, 12) == "0.0375");
+  // Across the 19-digit chunks the digits are computed in: zeros inside a chunk stay.
+  const int128 ten19 = static_cast<int128>(10'000'000'000'000'000'000ULL);
+  CHECK(FormatFixedPoint(ten19, 18) == "10");
+  CHECK(FormatFixedPoint(ten19 + 7, 0) == "10000000000000000007");
+  CHECK(FormatFixedPoint(ten19 * ten19, 38) == "1");
+  CHECK(FormatFixedPoint(ten19 * ten19 + ten19, 0) == "100000000000000000010000000000000000000");
+  CHECK(FormatFixedPoint(1, 38) == "0." + std::string(37, '0') + "1");
+}
+
+TEST_CASE("WriteDecimal writes ToDecimalString's text without allocating", "[money]") {
+  for (const char* dollars : {"0", "0.007", "1000", "-3.5", "0.000000000000000001"}) {
+    char text[Money::kMaxDecimalChars];
+    const Money amount = *Money::ParseDollars(dollars);
+    CHECK(std::string(text, amount.WriteDecimal(text)) == dollars);
+  }
+  char text[Money::kMaxDecimalChars];
+  CHECK(std::string(text, Money::FromAtto(kInt128Min).WriteDecimal(text)) ==
+        "-170141183460469231731.687303715884105728");
 }
 
 TEST_CASE("Parse and format round trip", "[money]") {

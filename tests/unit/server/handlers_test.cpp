@@ -125,7 +125,8 @@ TEST_CASE("every route declares who may call it and how much body it reads", "[s
       {MakeSpendHandler(*f.ledger), "/v1/spend", Access::kApiKey, false},
       {MakeBudgetCheckHandler(f.budgets, *f.decisions, f.self), "/v1/budget/check", Access::kApiKey, true},
       {MakeBudgetReserveHandler(f.budgets, *f.decisions, f.self), "/v1/budget/reserve", Access::kApiKey, true},
-      {MakeBudgetReleaseHandler(f.budgets, f.self), "/v1/budget/release", Access::kApiKey, true},
+      {MakeBudgetReleaseHandler(f.budgets, *f.decisions, f.self), "/v1/budget/release", Access::kApiKey, true},
+      {MakeBudgetBatchHandler(f.budgets, *f.decisions, f.self), "/v1/budget/batch", Access::kApiKey, true},
       {MakeMetricsHandler(f.registry), "/metrics", Access::kOperator, false},
       {MakeIndexHandler("v", f.budgets), "/", Access::kOperator, false},
       {MakeReloadHandler([](std::string_view) { return Status::Ok(); }), "/-/reload", Access::kOperator, false},
@@ -208,6 +209,91 @@ TEST_CASE("budget check: decisions, bad requests and unpriceable estimates", "[s
   CHECK(JsonOf(free)["decision"] == "allow");
   CHECK(JsonOf(free)["unpriced_estimate"] == "cannot price the estimate: unknown_vendor");
   CHECK(JsonOf(priced).count("unpriced_estimate") == 0);
+}
+
+TEST_CASE("budget batch: items answered in order, each decided on its own, holds taken in turn", "[server][handlers]") {
+  Fixture f;
+  auto batch = MakeBudgetBatchHandler(f.budgets, *f.decisions, f.self);
+  const Response first = batch->Serve(f.Post(R"({"requests":[
+      {"action":"reserve","campaign_id":"cmp_small","estimate_usd":"0.6"},
+      {"action":"reserve","campaign_id":"cmp_small","estimate_usd":"0.6"},
+      {"action":"check","campaign_id":"cmp_small","estimate_usd":"0.1"},
+      {"action":"check","estimate_usd":"0.4"},
+      {"action":"check","campaign_id":"cmp_small","model":"acme-small","input_tokens":100000},
+      {"action":"check","campaign_id":"cmp_small","vendor":"acme-ai","model":"nope","input_tokens":1},
+      {"action":"release","reservation_id":"rsv_unknown"}]})"));
+  REQUIRE(first.status == 200);
+  const nlohmann::json answers = JsonOf(first)["answers"];
+  REQUIRE(answers.size() == 7);
+  // The first hold counts against the second: $1 cannot hold 0.6 twice.
+  CHECK(answers[0]["status"] == 200);
+  CHECK(answers[0]["decision"] == "allow");
+  CHECK(answers[0]["reserved_usd"] == "0.6");  // its own hold included
+  const std::string held = answers[0]["reservation_id"];
+  CHECK(answers[1]["decision"] == "deny");
+  CHECK(answers[1]["reserved_usd"] == "0.6");
+  CHECK(answers[1].count("reservation_id") == 0);
+  CHECK(answers[2]["decision"] == "allow");
+  CHECK(answers[2]["remaining_usd"] == "0.4");
+  // A bad item is refused alone, with the status its endpoint would answer.
+  CHECK(answers[3] == nlohmann::json{{"status", 400}, {"error", "requests[3]: field \"campaign_id\" is required"}});
+  CHECK(answers[4]["estimate_usd"] == "0.2");  // priced like a single check: 100k tokens at $2/M
+  CHECK(answers[5]["decision"] == "deny");
+  CHECK(answers[5]["unpriced_estimate"] == "cannot price the estimate: unknown_model");
+  CHECK(answers[6] == nlohmann::json{{"status", 404}, {"released", false}});
+  CHECK(f.budgets.Check("cmp_small", Money(), 0).reserved == *Money::ParseDollars("0.6"));
+
+  // The hold released in a later batch; the next item already sees it gone.
+  const Response second =
+      batch->Serve(f.Post(R"({"requests":[{"action":"release","reservation_id":")" + held +
+                          R"("},{"action":"check","campaign_id":"cmp_small","estimate_usd":"0.5"}]})"));
+  const nlohmann::json after = JsonOf(second)["answers"];
+  CHECK(after[0] == nlohmann::json{{"status", 200}, {"released", true}});
+  CHECK(after[1]["decision"] == "allow");
+  CHECK(after[1]["reserved_usd"] == "0");
+}
+
+TEST_CASE("budget batch: the envelope, its size, and campaigns outside the key", "[server][handlers]") {
+  Fixture f;
+  auto batch = MakeBudgetBatchHandler(f.budgets, *f.decisions, f.self);
+  CHECK(batch->route().body_limit == 1024 * 1024);
+  CHECK(batch->Serve(f.Post("not json")).status == 400);
+  CHECK(JsonOf(batch->Serve(f.Post(R"({"checks":[]})")))["error"] ==
+        "the body must be {\"requests\": [...]}, an array of decisions");
+  std::string too_many = R"({"requests":[)";
+  for (int i = 0; i <= 1000; ++i) too_many += std::string(i ? "," : "") + R"({"action":"check"})";
+  const Response refused = batch->Serve(f.Post(too_many + "]}"));
+  CHECK(refused.status == 413);
+  CHECK(JsonOf(refused)["error"] == "a batch holds at most 1000 decisions");
+
+  // A key limited to cmp_small: the other campaign's item is 403, the rest decided.
+  Principal key{"agent-7", "growth", {}, {"cmp_small"}, false};
+  Request scoped = f.Post(R"({"requests":[{"action":"check","campaign_id":"cmp_other","estimate_usd":"1"},
+                                          {"action":"check","campaign_id":"cmp_small","estimate_usd":"0.5"}]})");
+  scoped.caller.key = &key;
+  const nlohmann::json answers = JsonOf(batch->Serve(scoped))["answers"];
+  CHECK(answers[0] == nlohmann::json{{"status", 403}, {"error", "API key agent-7 may not use campaign \"cmp_other\""}});
+  CHECK(answers[1]["decision"] == "allow");
+}
+
+TEST_CASE("single decisions answer as before: members in order, errors as {\"error\"}", "[server][handlers]") {
+  Fixture f;
+  auto reserve = MakeBudgetReserveHandler(f.budgets, *f.decisions, f.self);
+  const Response held = reserve->Serve(f.Post(R"({"campaign_id":"cmp_small","estimate_usd":"0.25"})"));
+  const nlohmann::ordered_json answer = nlohmann::ordered_json::parse(held.body);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : answer.items()) keys.push_back(key);
+  CHECK(keys == std::vector<std::string>{"decision", "campaign_id", "has_budget", "estimate_usd", "limit_usd",
+                                         "spent_usd", "reserved_usd", "remaining_usd", "period", "reservation_id",
+                                         "reservation_expires"});
+  CHECK(answer["reservation_expires"].get<std::string>().size() == 20);  // 2026-04-02T10:15:00Z
+  auto release = MakeBudgetReleaseHandler(f.budgets, *f.decisions, f.self);
+  const std::string body = R"({"reservation_id":")" + answer["reservation_id"].get<std::string>() + "\"}";
+  CHECK(release->Serve(f.Post(body)).body == R"({"released":true})");
+  CHECK(release->Serve(f.Post(body)).status == 404);
+  const Response bad = release->Serve(f.Post("[]"));
+  CHECK(bad.status == 400);
+  CHECK(bad.body == R"({"error":"the body must be {\"reservation_id\": \"rsv_...\"}"})");
 }
 
 TEST_CASE("spend: query parameters from the request, exact decimals", "[server][handlers]") {

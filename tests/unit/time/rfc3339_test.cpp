@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "llm_cost_exporter/timestamp.h"
@@ -98,6 +99,12 @@ TEST_CASE("formatting is the inverse of parsing, in UTC whole seconds", "[time][
   CHECK(FormatRfc3339(MustParse("2026-04-02T12:15:00+02:00")) == "2026-04-02T10:15:00Z");
   CHECK(FormatIsoDate(MustParse("2026-04-02T23:59:59.999999999Z")) == "2026-04-02");
   CHECK(FormatIsoDate(-1) == "1969-12-31");
+  // The ends of the int64 range (years 1677 and 2262: four digits).
+  CHECK(FormatRfc3339(std::numeric_limits<std::int64_t>::min()) == "1677-09-21T00:12:43Z");
+  CHECK(FormatRfc3339(std::numeric_limits<std::int64_t>::max()) == "2262-04-11T23:47:16Z");
+  char text[kRfc3339Chars];
+  WriteRfc3339(MustParse("2026-12-31T23:59:59Z"), text);
+  CHECK(std::string(text, sizeof text) == "2026-12-31T23:59:59Z");
 }
 
 }  // namespace
