@@ -806,6 +806,7 @@ Status SqliteLedger::TryCommit(const std::vector<Request*>& group, std::vector<s
   }
   stats_.commit_seconds_sum += seconds;
   stats_.idempotency_keys = index_.size();
+  stats_.idempotency_index_bytes = index_.bytes();
   return status;
 }
 
@@ -1052,6 +1053,7 @@ Result<std::optional<std::int64_t>> SqliteLedger::LastRowidBefore(std::int64_t c
 void SqliteLedger::PublishKeyCount() {
   std::lock_guard lock(stats_mutex_);
   stats_.idempotency_keys = index_.size();
+  stats_.idempotency_index_bytes = index_.bytes();
 }
 
 Result<std::vector<SpendBucket>> SqliteLedger::Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const {

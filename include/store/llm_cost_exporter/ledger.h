@@ -7,8 +7,8 @@
 // Two implementations: SQLite in WAL mode under --storage.path (the embedded
 // default) and an in-memory one (tests, benchmarks, --storage.path="").
 // Both decide new vs duplicate vs conflict against an in-memory key index
-// (about key bytes + 48 bytes per remembered key, its content fingerprint
-// included); SQLite also logs every new key with its fingerprint, in the
+// (a 16-byte digest slot per remembered key, 20 to 30 bytes a key with the
+// free slots; no key bytes); SQLite also logs every new key with its fingerprint, in the
 // same transaction as its spend, and reloads the log on open.
 // Thread safety: every method may be called from any thread. Append calls
 // that overlap in time share one transaction (group commit).
@@ -170,12 +170,13 @@ struct RepriceReport {
 };
 
 struct LedgerStats {
-  std::uint64_t commits = 0;            // committed transactions (one per group of Append calls)
-  std::uint64_t commit_errors = 0;      // failed transactions (every Append of the group failed)
-  std::uint64_t committed_entries = 0;  // entries of committed Append calls, duplicates included
-  double commit_seconds_sum = 0;        // wall time of transactions, BEGIN to COMMIT (0 in memory)
-  std::uint64_t size_bytes = 0;         // ledger.db + ledger.db-wal on disk (0 in memory)
-  std::uint64_t idempotency_keys = 0;   // keys remembered now
+  std::uint64_t commits = 0;                  // committed transactions (one per group of Append calls)
+  std::uint64_t commit_errors = 0;            // failed transactions (every Append of the group failed)
+  std::uint64_t committed_entries = 0;        // entries of committed Append calls, duplicates included
+  double commit_seconds_sum = 0;              // wall time of transactions, BEGIN to COMMIT (0 in memory)
+  std::uint64_t size_bytes = 0;               // ledger.db + ledger.db-wal on disk (0 in memory)
+  std::uint64_t idempotency_keys = 0;         // keys remembered now
+  std::uint64_t idempotency_index_bytes = 0;  // memory of the in-memory key index (its slot arrays)
   // Append calls committed in a transaction of their own after the shared
   // one they were grouped into failed (SQLite group commit isolation).
   std::uint64_t isolated_appends = 0;
