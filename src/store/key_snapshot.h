@@ -16,7 +16,9 @@
 // "LCEKEYS1", format 1, slot size 16, last_rowid, last_row_check, generation
 // start, both tables' capacity and size, an XXH3-64 of the slot bytes, an
 // XXH3-64 of the header before it), then the current generation's slots, then
-// the older generation's.
+// the older generation's. The slots are read back where they were, so the
+// digest (KeyIndex::Digest), the fold and the home slot rule
+// (DigestSet::Home) are part of the format: changing any needs format 2.
 //
 // Thread safety: plain functions; the caller serializes access to the index.
 #pragma once
