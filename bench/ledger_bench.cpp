@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger_labels.h"
 #include "llm_cost_exporter/ledger.h"
 
 namespace {
@@ -41,13 +42,7 @@ std::string MakeTempDir() {
   return pattern;
 }
 
-// A 64-bit mix (splitmix64 finalizer): unique inputs give unique, randomly
-// ordered outputs.
-std::uint64_t Mix(std::uint64_t x) {
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+using lce_bench::Mix;
 
 // "evt_<thread>_<16 hex digits>": unique per (thread, n), random order.
 void FormatKey(std::string& out, int thread, std::uint64_t n) {
@@ -66,21 +61,16 @@ struct Batch {
   std::vector<std::string> campaigns;
 
   Batch() {
-    static const std::array<const char*, 4> kServices = {"email_orchestrator", "lead_scorer", "reply_classifier",
-                                                         "copy_writer"};
-    // The vendor follows from the model, as in real records.
-    static const std::array<const char*, 6> kVendors = {"openai",    "openai", "anthropic",
-                                                        "anthropic", "google", "mistral"};
-    static const std::array<const char*, 6> kModels = {"gpt-4o-2024-08-06",          "gpt-4o-mini",
-                                                       "claude-sonnet-4-5-20250929", "claude-haiku-4-5",
-                                                       "gemini-2.5-flash",           "mistral-large-latest"};
-    for (int c = 0; c < 40; ++c) campaigns.push_back("cmp_2026_04_campaign_" + std::to_string(c));
+    using lce_bench::kLedgerModels;
+    using lce_bench::kLedgerServices;
+    using lce_bench::kLedgerVendors;
+    campaigns = lce_bench::LedgerCampaigns();
     for (std::size_t i = 0; i < kBatch; ++i) {
       lce::LedgerEntry& entry = entries[i];
-      entry.service = kServices[i % kServices.size()];
+      entry.service = kLedgerServices[i % kLedgerServices.size()];
       entry.campaign_id = campaigns[i % campaigns.size()];
-      entry.vendor = kVendors[i % kModels.size()];
-      entry.model = kModels[i % kModels.size()];
+      entry.vendor = kLedgerVendors[i % kLedgerModels.size()];
+      entry.model = kLedgerModels[i % kLedgerModels.size()];
       entry.timestamp_unix_ns = kTimestamp + static_cast<std::int64_t>(i) * 1'000'000;
       entry.cost = lce::Money::FromAtto(static_cast<lce::int128>(21'000'000'000'000'000) + static_cast<lce::int128>(i));
       entry.retry = i % 20 == 0;

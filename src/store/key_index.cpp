@@ -1,15 +1,30 @@
 #include "key_index.h"
 
-#include <functional>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <utility>
 
 namespace lce::store_detail {
 
-std::uint64_t KeyIndex::Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
+KeyDigest KeyIndex::Digest(std::string_view key) {
+  // XXH3-128 is a fixed specification: digests stay valid across builds
+  // and restarts (the snapshot stores them).
+  const XXH128_hash_t hash = XXH3_128bits(key.data(), key.size());
+  KeyDigest digest{hash.high64, static_cast<std::uint32_t>(hash.low64)};
+  if (digest.high == 0 && digest.low == 0) digest.low = 1;  // all zero marks an empty slot
+  return digest;
+}
+
+std::uint32_t KeyIndex::Fold(std::uint64_t fingerprint) {
+  if (fingerprint == 0) return 0;
+  const auto folded = static_cast<std::uint32_t>(fingerprint ^ (fingerprint >> 32));
+  return folded == 0 ? 1 : folded;
+}
 
 namespace {
 
-KeyIndex::Claimed Compare(std::uint64_t stored, std::uint64_t fingerprint) {
+KeyIndex::Claimed Compare(std::uint32_t stored, std::uint32_t fingerprint) {
   const bool same = stored == fingerprint || stored == 0 || fingerprint == 0;
   return same ? KeyIndex::Claimed::kDuplicate : KeyIndex::Claimed::kConflict;
 }
@@ -17,23 +32,30 @@ KeyIndex::Claimed Compare(std::uint64_t stored, std::uint64_t fingerprint) {
 }  // namespace
 
 KeyIndex::Claimed KeyIndex::Claim(std::string_view key, std::uint64_t fingerprint) {
-  const std::uint64_t hash = Hash(key);
-  if (const std::optional<std::uint64_t> older = older_.Find(key, hash)) return Compare(*older, fingerprint);
-  const KeySet::InsertResult inserted = current_.Insert(key, hash, fingerprint);
-  return inserted.inserted ? Claimed::kNew : Compare(inserted.fingerprint, fingerprint);
+  const KeyDigest digest = Digest(key);
+  const std::uint32_t folded = Fold(fingerprint);
+  if (const std::optional<std::uint32_t> older = older_.Find(digest)) return Compare(*older, folded);
+  const DigestSet::InsertResult inserted = current_.Insert(digest, folded);
+  return inserted.inserted ? Claimed::kNew : Compare(inserted.fingerprint, folded);
 }
 
-void KeyIndex::Unclaim(std::string_view key) noexcept { current_.Erase(key, Hash(key)); }
+void KeyIndex::Unclaim(std::string_view key) noexcept { current_.Erase(Digest(key)); }
 
 void KeyIndex::Prune(std::int64_t now_unix_ns, std::int64_t retention_ns) {
   switch (generations_.Decide(now_unix_ns, retention_ns)) {
     case KeyGenerations::Action::kNone: return;
     case KeyGenerations::Action::kStart: generations_.start_unix_ns = now_unix_ns; return;
     case KeyGenerations::Action::kRotate:
-      older_ = std::exchange(current_, KeySet());
+      older_ = std::exchange(current_, DigestSet());
       generations_.start_unix_ns = now_unix_ns;
       return;
   }
+}
+
+void KeyIndex::Restore(DigestSet current, DigestSet older, KeyGenerations generations) noexcept {
+  current_ = std::move(current);
+  older_ = std::move(older);
+  generations_ = generations;
 }
 
 }  // namespace lce::store_detail

@@ -1,8 +1,16 @@
 // KeyIndex: the idempotency keys a ledger remembers, in memory, in two
-// generations of KeySet (see KeyGenerations in ledger_common.h). A key is a
-// duplicate when either generation holds it; new keys go to the current one.
-// Memory is bounded by the keys of at most two retention periods, about
-// (key bytes + 48) bytes per key (the fingerprint is 8 of them).
+// generations of DigestSet (see KeyGenerations in ledger_common.h). A key is
+// a duplicate when either generation holds it; new keys go to the current
+// one. No key bytes are kept: a key is its digest, 96 bits of XXH3-128 of
+// its bytes, and its content fingerprint is folded to 32 bits (Fold), 16
+// bytes a key in a slot, 20 to 30 bytes a key with the free slots (see
+// digest_set.h). What that costs, stated: two different keys with the same
+// 96-bit digest make the second a duplicate (with n keys remembered, odds of
+// n / 2^96 per new key: 1.3e-21 at 10^8 keys), and a re-sent key whose other
+// content folds to the same 32 bits is a duplicate instead of a conflict
+// (odds 2^-32 per conflicting re-send; it is then counted once, as before
+// fingerprints existed). Memory is bounded by the keys of at most two
+// retention periods.
 //
 // Not thread-safe: the owning ledger serializes every call (the memory
 // ledger under its mutex, the SQLite ledger on its writer thread).
@@ -12,7 +20,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "key_set.h"
+#include "digest_set.h"
 #include "ledger_common.h"
 
 namespace lce::store_detail {
@@ -31,12 +39,27 @@ class KeyIndex {
   void Unclaim(std::string_view key) noexcept;
   // Applies the generation rule at `now` (start, rotate, or nothing).
   void Prune(std::int64_t now_unix_ns, std::int64_t retention_ns);
+  // Makes room for `keys` more keys in the current generation.
+  void Reserve(std::size_t keys) { current_.Reserve(current_.size() + keys); }
+
   std::size_t size() const { return current_.size() + older_.size(); }
+  // Bytes of the slot arrays (the index's memory, but for a few dozen bytes).
+  std::size_t bytes() const { return current_.bytes() + older_.bytes(); }
+
+  // The parts, for the snapshot (key_snapshot.h).
+  const DigestSet& current() const { return current_; }
+  const DigestSet& older() const { return older_; }
+  const KeyGenerations& generations() const { return generations_; }
+  void Restore(DigestSet current, DigestSet older, KeyGenerations generations) noexcept;
+
+  // The digest of a key's bytes: never all zero.
+  static KeyDigest Digest(std::string_view key);
+  // A 64-bit content fingerprint in 32 bits; 0 (unknown) only for 0.
+  static std::uint32_t Fold(std::uint64_t fingerprint);
 
  private:
-  static std::uint64_t Hash(std::string_view key);
-  KeySet current_;
-  KeySet older_;
+  DigestSet current_;
+  DigestSet older_;
   KeyGenerations generations_;
 };
 

@@ -80,6 +80,7 @@ class MemoryLedger final : public Ledger {
     std::lock_guard lock(mutex_);
     LedgerStats stats = stats_;
     stats.idempotency_keys = keys_.size();
+    stats.idempotency_index_bytes = keys_.bytes();
     return stats;
   }
 

@@ -319,6 +319,18 @@ class IdempotencyConflicts(unittest.TestCase):
         self.assertEqual(Decimal(rows_after["cmp_idem"]["cost_usd"]), expected + large_cost(ORIGINAL["token_usage"]))
         self.assertEqual(rows_after["cmp_idem_no_time"], rows["cmp_idem_no_time"])
 
+        # The clean stops saved the key index (docs/ledger.md "Restart"). Without
+        # it the next start loads every key from the ledger, and answers the same.
+        self.assertEqual(self.exporter.stop(), 0)
+        snapshot = os.path.join(self.storage, "ledger.keys")
+        self.assertTrue(os.path.exists(snapshot))
+        os.remove(snapshot)
+        self.exporter = harness.Exporter(storage=self.storage)
+        self.conflicts = 0
+        self.assertEqual(self.spend(), (total_after, rows_after))
+        self.assertDuplicate([ORIGINAL, no_time, fresh_a, fresh_b, changed({}, event_id="evt_idem_c")])
+        self.assertConflict(changed(CHANGES["token_usage"]))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

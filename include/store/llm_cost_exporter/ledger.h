@@ -7,9 +7,12 @@
 // Two implementations: SQLite in WAL mode under --storage.path (the embedded
 // default) and an in-memory one (tests, benchmarks, --storage.path="").
 // Both decide new vs duplicate vs conflict against an in-memory key index
-// (about key bytes + 48 bytes per remembered key, its content fingerprint
-// included); SQLite also logs every new key with its fingerprint, in the
-// same transaction as its spend, and reloads the log on open.
+// (a 16-byte digest slot per remembered key, 20 to 30 bytes a key with the
+// free slots; no key bytes); SQLite also logs every new key with its
+// fingerprint, in the same transaction as its spend, saves the index to a
+// key snapshot when it closes, and on open reads the snapshot and the log
+// rows after it (or the whole log when the snapshot is missing or does not
+// match).
 // Thread safety: every method may be called from any thread. Append calls
 // that overlap in time share one transaction (group commit).
 #pragma once
@@ -170,12 +173,18 @@ struct RepriceReport {
 };
 
 struct LedgerStats {
-  std::uint64_t commits = 0;            // committed transactions (one per group of Append calls)
-  std::uint64_t commit_errors = 0;      // failed transactions (every Append of the group failed)
-  std::uint64_t committed_entries = 0;  // entries of committed Append calls, duplicates included
-  double commit_seconds_sum = 0;        // wall time of transactions, BEGIN to COMMIT (0 in memory)
-  std::uint64_t size_bytes = 0;         // ledger.db + ledger.db-wal on disk (0 in memory)
-  std::uint64_t idempotency_keys = 0;   // keys remembered now
+  std::uint64_t commits = 0;                  // committed transactions (one per group of Append calls)
+  std::uint64_t commit_errors = 0;            // failed transactions (every Append of the group failed)
+  std::uint64_t committed_entries = 0;        // entries of committed Append calls, duplicates included
+  double commit_seconds_sum = 0;              // wall time of transactions, BEGIN to COMMIT (0 in memory)
+  std::uint64_t size_bytes = 0;               // ledger.db + ledger.db-wal on disk (0 in memory)
+  std::uint64_t idempotency_keys = 0;         // keys remembered now
+  std::uint64_t idempotency_index_bytes = 0;  // memory of the in-memory key index (its slot arrays)
+  // How the last open rebuilt the key index (SQLite; 0 in memory): keys read
+  // from the key snapshot, and rows of the ledger's key log claimed after it
+  // (every row when there was no usable snapshot).
+  std::uint64_t open_snapshot_keys = 0;
+  std::uint64_t open_replayed_keys = 0;
   // Append calls committed in a transaction of their own after the shared
   // one they were grouped into failed (SQLite group commit isolation).
   std::uint64_t isolated_appends = 0;
@@ -226,9 +235,10 @@ class Ledger {
   // younger one), though memory may hold them a while longer. Stored keys (SQLite) are deleted exactly by that rule.
   // The in-memory index keeps two generations: the first Prune starts one, and a Prune at least `retention` after the
   // current generation began drops the older generation and starts a new one; so a key leaves memory within 2 *
-  // retention + 2 * (the interval between Prune calls), or at the next open if it was deleted from disk. Call it
-  // periodically (e.g. every minute) with the clock that gives Append its receive times. SQLite deletes in chunks of
-  // 100,000 keys, letting queued Appends commit between chunks.
+  // retention + 2 * (the interval between Prune calls). The generations survive a restart through the key snapshot
+  // (SQLite); an open without a usable snapshot reloads only the keys still stored. Call it periodically (e.g. every
+  // minute) with the clock that gives Append its receive times. SQLite deletes in chunks of 100,000 keys, letting
+  // queued Appends commit between chunks.
   virtual Status Prune(std::int64_t now_unix_ns) = 0;
 
   virtual LedgerStats Stats() const = 0;

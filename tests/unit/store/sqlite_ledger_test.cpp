@@ -70,12 +70,31 @@ TEST_CASE("SqliteLedger Prune deletes stored keys received before now - retentio
     CHECK(ledger->Stats().idempotency_keys == 250'002);
     CHECK(AppendOk(*ledger, {Entry("old_7", kT0, cost)}, kT0 + 2 * kHour) == std::vector<bool>{false});
   }
-  auto ledger = factory.Open(std::chrono::hours(1));
-  CHECK(ledger->Stats().idempotency_keys == 2);
-  CHECK(AppendOk(*ledger, {Entry("old_7", kT0, cost), Entry("edge", kT0, cost), Entry("new", kT0, cost)}) ==
-        std::vector<bool>{true, false, false});
-  // Spend is never pruned.
-  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == Dollars("250.003"));
+  const std::string snapshot = factory.dir.path() + "/data/ledger.keys";
+  REQUIRE(std::filesystem::exists(snapshot));
+
+  SECTION("a restart from the key snapshot keeps the generations, which then drop the pruned keys") {
+    auto ledger = factory.Open(std::chrono::hours(1));
+    CHECK(ledger->Stats().open_snapshot_keys == 250'002);
+    CHECK(ledger->Stats().open_replayed_keys == 0);
+    CHECK(AppendOk(*ledger, {Entry("old_7", kT0, cost)}, kT0 + 2 * kHour) == std::vector<bool>{false});
+    REQUIRE(ledger->Prune(kT0 + 3 * kHour).ok());  // the generation begun before the restart ends
+    CHECK(AppendOk(*ledger, {Entry("old_8", kT0, cost)}, kT0 + 3 * kHour) == std::vector<bool>{false});
+    REQUIRE(ledger->Prune(kT0 + 4 * kHour).ok());  // and is dropped
+    CHECK(ledger->Stats().idempotency_keys == 0);
+    CHECK(AppendOk(*ledger, {Entry("old_7", kT0, cost)}, kT0 + 4 * kHour) == std::vector<bool>{true});
+  }
+  SECTION("a restart without the snapshot reloads only the keys still stored") {
+    std::filesystem::remove(snapshot);
+    auto ledger = factory.Open(std::chrono::hours(1));
+    CHECK(ledger->Stats().idempotency_keys == 2);
+    CHECK(ledger->Stats().open_snapshot_keys == 0);
+    CHECK(ledger->Stats().open_replayed_keys == 2);
+    CHECK(AppendOk(*ledger, {Entry("old_7", kT0, cost), Entry("edge", kT0, cost), Entry("new", kT0, cost)}) ==
+          std::vector<bool>{true, false, false});
+    // Spend is never pruned.
+    CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == Dollars("250.003"));
+  }
 }
 
 TEST_CASE("SqliteLedger survives repeated reopen while data exists", "[store][ledger][sqlite]") {
