@@ -7,7 +7,10 @@
 //   decision_driver --target=127.0.0.1:9477 --connections=4 --seconds=5 [--batch=100]
 //
 // With --batch=N it also sends POST /v1/budget/batch with N checks per
-// request and reports decisions (not requests) per second.
+// request and reports decisions (not requests) per second. With --rounds=R
+// the parts alternate R times (seconds / R each) and the ratios are also
+// given per round (median, min, max): on a noisy machine a baseline measured
+// seconds apart from what it is compared with drifts with the machine.
 //
 // Only loopback targets are accepted. Every loop is bounded by --seconds.
 #include <unistd.h>  // close
@@ -32,7 +35,8 @@ struct Options {
   int port = 9477;
   int connections = 4;
   double seconds = 5;
-  int batch = 0;  // checks per /v1/budget/batch request; 0: no batch part
+  int batch = 0;   // checks per /v1/budget/batch request; 0: no batch part
+  int rounds = 1;  // the parts alternate this many times, seconds / rounds each
 };
 
 bool ParseArgs(int argc, char** argv, Options& o) {
@@ -48,6 +52,8 @@ bool ParseArgs(int argc, char** argv, Options& o) {
       o.seconds = std::stod(arg.substr(10));
     } else if (arg.rfind("--batch=", 0) == 0) {
       o.batch = std::stoi(arg.substr(8));
+    } else if (arg.rfind("--rounds=", 0) == 0) {
+      o.rounds = std::max(1, std::stoi(arg.substr(9)));
     } else {
       return false;
     }
@@ -95,21 +101,29 @@ std::size_t ItemsDecided(const Options& o, const std::string& batch) {
 }
 
 struct Run {
-  double per_second = 0;
-  double p50_us = 0;
-  double p99_us = 0;
+  std::vector<double> latencies_us;
+  double elapsed_seconds = 0;
   std::size_t failures = 0;
+
+  double PerSecond() const {
+    return elapsed_seconds > 0 ? static_cast<double>(latencies_us.size()) / elapsed_seconds : 0;
+  }
+  void Add(Run other) {
+    latencies_us.insert(latencies_us.end(), other.latencies_us.begin(), other.latencies_us.end());
+    elapsed_seconds += other.elapsed_seconds;
+    failures += other.failures;
+  }
 };
 
 // Sends `request(connection, i)` in a loop on every connection until the
 // deadline; every answer must be 200.
 template <typename MakeRequest>
-Run Drive(const Options& o, MakeRequest make_request) {
+Run Drive(const Options& o, double seconds, MakeRequest make_request) {
   std::mutex mutex;
   std::vector<double> latencies_us;
   std::size_t failures = 0;
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration<double>(o.seconds);
+  const auto deadline = start + std::chrono::duration<double>(seconds);
   std::vector<std::thread> threads;
   for (int c = 0; c < o.connections; ++c) {
     threads.emplace_back([&, c] {
@@ -135,20 +149,27 @@ Run Drive(const Options& o, MakeRequest make_request) {
     });
   }
   for (auto& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   Run run;
+  run.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   run.failures = failures;
-  if (latencies_us.empty()) return run;
-  std::sort(latencies_us.begin(), latencies_us.end());
-  run.per_second = static_cast<double>(latencies_us.size()) / elapsed;
-  run.p50_us = latencies_us[latencies_us.size() / 2];
-  run.p99_us = latencies_us[latencies_us.size() * 99 / 100];
+  run.latencies_us = std::move(latencies_us);
   return run;
 }
 
-void Print(const char* name, const Run& run) {
-  std::printf("%s_per_second=%.0f p50_us=%.1f p99_us=%.1f failures=%zu\n", name, run.per_second, run.p50_us, run.p99_us,
+void Print(const char* name, Run run) {
+  std::sort(run.latencies_us.begin(), run.latencies_us.end());
+  const auto at = [&run](std::size_t per_hundred) {
+    return run.latencies_us.empty() ? 0.0 : run.latencies_us[run.latencies_us.size() * per_hundred / 100];
+  };
+  std::printf("%s_per_second=%.0f p50_us=%.1f p99_us=%.1f failures=%zu\n", name, run.PerSecond(), at(50), at(99),
               run.failures);
+}
+
+// Median, min and max of per-round ratios.
+void PrintRatios(const char* name, std::vector<double> ratios) {
+  std::sort(ratios.begin(), ratios.end());
+  std::printf("%s_median=%.3f min=%.3f max=%.3f rounds=%zu\n", name, ratios[ratios.size() / 2], ratios.front(),
+              ratios.back(), ratios.size());
 }
 
 }  // namespace
@@ -157,34 +178,49 @@ int main(int argc, char** argv) {
   Options o;
   if (!ParseArgs(argc, argv, o)) {
     std::fprintf(stderr,
-                 "usage: decision_driver --target=127.0.0.1:PORT [--connections=N] [--seconds=S] [--batch=N]\n");
+                 "usage: decision_driver --target=127.0.0.1:PORT [--connections=N] [--seconds=S] [--batch=N] "
+                 "[--rounds=R]\n");
     return 2;
   }
   const std::string healthy = "GET /-/healthy HTTP/1.1\r\nHost: " + o.host + "\r\n\r\n";
   std::vector<std::string> checks;
   for (int campaign = 0; campaign < 40; ++campaign) checks.push_back(CheckRequest(o, campaign));
 
-  const Run baseline = Drive(o, [&](int, int) -> const std::string& { return healthy; });
-  const Run decisions = Drive(o, [&](int c, int i) -> const std::string& {
-    return checks[static_cast<std::size_t>(c * 7 + i) % checks.size()];
-  });
-  std::printf("connections=%d seconds=%.1f\n", o.connections, o.seconds);
-  Print("baseline_healthy_requests", baseline);
-  Print("budget_check_decisions", decisions);
-  std::printf("ratio_decisions_to_baseline=%.3f\n", decisions.per_second / baseline.per_second);
-  if (o.batch <= 0) return baseline.failures + decisions.failures == 0 ? 0 : 1;
-
   std::vector<std::string> batches;
-  for (int first = 0; first < 40; ++first) batches.push_back(BatchRequest(o, first, o.batch));
-  if (ItemsDecided(o, batches[0]) != static_cast<std::size_t>(o.batch)) {
+  for (int first = 0; o.batch > 0 && first < 40; ++first) batches.push_back(BatchRequest(o, first, o.batch));
+  if (o.batch > 0 && ItemsDecided(o, batches[0]) != static_cast<std::size_t>(o.batch)) {
     std::fprintf(stderr, "a batch of %d checks was not decided item by item\n", o.batch);
     return 1;
   }
-  const Run batched = Drive(o, [&](int c, int i) -> const std::string& {
-    return batches[static_cast<std::size_t>(c * 7 + i) % batches.size()];
-  });
+  const auto cycle = [](const std::vector<std::string>& requests) {
+    return [&requests](int c, int i) -> const std::string& {
+      return requests[static_cast<std::size_t>(c * 7 + i) % requests.size()];
+    };
+  };
+  const double window = o.seconds / o.rounds;
+  Run baseline, decisions, batched;
+  std::vector<double> decision_ratios, batch_ratios;
+  for (int round = 0; round < o.rounds; ++round) {
+    Run healthy_round = Drive(o, window, [&](int, int) -> const std::string& { return healthy; });
+    Run check_round = Drive(o, window, cycle(checks));
+    decision_ratios.push_back(check_round.PerSecond() / healthy_round.PerSecond());
+    if (o.batch > 0) {
+      Run batch_round = Drive(o, window, cycle(batches));
+      batch_ratios.push_back(batch_round.PerSecond() * o.batch / healthy_round.PerSecond());
+      batched.Add(std::move(batch_round));
+    }
+    baseline.Add(std::move(healthy_round));
+    decisions.Add(std::move(check_round));
+  }
+  std::printf("connections=%d seconds=%.1f rounds=%d\n", o.connections, o.seconds, o.rounds);
+  Print("baseline_healthy_requests", baseline);
+  Print("budget_check_decisions", decisions);
+  std::printf("ratio_decisions_to_baseline=%.3f\n", decisions.PerSecond() / baseline.PerSecond());
+  PrintRatios("ratio_decisions_to_baseline_per_round", decision_ratios);
+  if (o.batch <= 0) return baseline.failures + decisions.failures == 0 ? 0 : 1;
   Print("budget_batch_requests", batched);
   std::printf("batch=%d budget_batch_decisions_per_second=%.0f ratio_batch_decisions_to_baseline=%.3f\n", o.batch,
-              batched.per_second * o.batch, batched.per_second * o.batch / baseline.per_second);
+              batched.PerSecond() * o.batch, batched.PerSecond() * o.batch / baseline.PerSecond());
+  PrintRatios("ratio_batch_decisions_to_baseline_per_round", batch_ratios);
   return baseline.failures + decisions.failures + batched.failures == 0 ? 0 : 1;
 }

@@ -33,9 +33,11 @@ done
 build/bench/load_driver --target=127.0.0.1:$port --connections="$connections" --batch="$batch" \
   --rounds="$rounds" --seconds=20
 [[ -n ${LCE_BENCH_INGEST_ONLY:-} ]] && exit 0
-# Budget decisions (POST /v1/budget/check, 40 campaigns) beside GET /-/healthy
-# on the same server, each for 5 seconds.
-build/bench/decision_driver --target=127.0.0.1:$port --connections="$connections" --seconds=5
+# Budget decisions (POST /v1/budget/check, 40 campaigns; POST /v1/budget/batch,
+# 100 checks a request) beside GET /-/healthy on the same server: ten rounds of
+# 1 s windows each, alternating, with per-round ratios.
+build/bench/decision_driver --target=127.0.0.1:$port --connections="$connections" --seconds=10 --rounds=10 \
+  --batch=100
 curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^llm_cost_exporter_records_(accepted|rejected)_total' | grep -v ' 0$'
 
 # Baseline in the same run: the store's raw per-row insert rate (plain SQLite
