@@ -13,12 +13,17 @@ struct UtcFields {
   long long hour, minute, second;
 };
 
+// a / b rounded toward negative infinity (b > 0).
+long long FloorDiv(long long a, long long b) { return a / b - (a % b < 0 ? 1 : 0); }
+
 UtcFields Split(std::int64_t unix_ns) {
   using namespace std::chrono;
-  const sys_time<nanoseconds> instant{nanoseconds(unix_ns)};
-  const sys_days day = floor<days>(instant);
-  const year_month_day date{day};
-  const long long second_of_day = floor<seconds>(instant - day).count();
+  // In whole seconds, not nanoseconds: the day the earliest instants fall in
+  // begins before the int64 nanosecond range does.
+  const long long unix_seconds = FloorDiv(unix_ns, 1'000'000'000);
+  const long long day_number = FloorDiv(unix_seconds, 86'400);
+  const year_month_day date{sys_days{days{day_number}}};
+  const long long second_of_day = unix_seconds - day_number * 86'400;
   return {static_cast<int>(date.year()),     static_cast<unsigned>(date.month()),
           static_cast<unsigned>(date.day()), second_of_day / 3600,
           second_of_day / 60 % 60,           second_of_day % 60};
