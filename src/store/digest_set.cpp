@@ -31,13 +31,17 @@ std::size_t DigestSet::Probe(const KeyDigest& digest) const {
 }
 
 DigestSet::InsertResult DigestSet::Insert(const KeyDigest& digest, std::uint32_t fingerprint) {
+  std::size_t at = 0;
   if (capacity_ != 0) {
-    if (const Slot& existing = slots_[Probe(digest)]; existing.occupied()) return {false, existing.fingerprint};
+    at = Probe(digest);
+    if (const Slot& existing = slots_[at]; existing.occupied()) return {false, existing.fingerprint};
   }
-  // Grow first so that the slot found below stays valid.
-  if (!WithinLoad(size_ + 1, capacity_)) Rehash(std::max(kInitialSlots, capacity_ + capacity_ / 2));
-  Slot& slot = slots_[Probe(digest)];
-  slot = Slot{digest.high, digest.low, fingerprint};
+  // A new key: probed again only when growing moved the slots.
+  if (!WithinLoad(size_ + 1, capacity_)) {
+    Rehash(std::max(kInitialSlots, capacity_ + capacity_ / 2));
+    at = Probe(digest);
+  }
+  slots_[at] = Slot{digest.high, digest.low, fingerprint};
   ++size_;
   return {true, fingerprint};
 }
