@@ -2,7 +2,7 @@
 
 #include <mutex>
 
-#include "exposition.h"
+#include "text_format.h"
 
 namespace lce::metrics {
 namespace {
@@ -18,7 +18,17 @@ constexpr MetricDesc kMappedEvents{"", "", MetricType::kCounter, {"campaign_id",
 
 }  // namespace
 
-BusinessFamilies::BusinessFamilies(const std::map<std::string, std::string>& families) { SetFamilies(families); }
+namespace {
+
+// The store's key names: the family name and (mapped families) the empty
+// event are not rendered labels.
+constexpr std::array<std::string_view, 4> kEventKeyLabels = {"", "", "campaign_id", "audience_id"};
+
+}  // namespace
+
+BusinessFamilies::BusinessFamilies(const std::map<std::string, std::string>& families) : events_(kEventKeyLabels) {
+  SetFamilies(families);
+}
 
 void BusinessFamilies::SetFamilies(const std::map<std::string, std::string>& families) {
   std::unique_lock lock(config_mutex_);
@@ -60,23 +70,36 @@ std::string BusinessFamilies::HelpFor(const std::string& family) const {
   return "Business events " + events + " (event name mapped to this family) by campaign and audience.";
 }
 
-void BusinessFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
-  std::map<std::string, prometheus::MetricFamily> families;
-  events_.ForEach([&](const std::vector<std::string_view>& values, const EventSeries& series) {
-    const std::string name(values[0]);
-    const bool generic = name == kBusinessEventsFamily;
-    auto [it, inserted] = families.try_emplace(name);
-    if (inserted) {
-      it->second = NewFamily(generic ? kBusinessEvents : kMappedEvents);
-      it->second.name = name;
-      if (!generic) it->second.help = HelpFor(name);
-    }
-    prometheus::ClientMetric sample = generic ? NewSample(kBusinessEvents, {values.begin() + 1, values.end()})
-                                              : NewSample(kMappedEvents, {values.begin() + 2, values.end()});
-    sample.counter.value = static_cast<double>(series.events.Load());
-    it->second.metric.push_back(std::move(sample));
-  });
-  for (auto& [name, family] : families) AppendFamily(out, std::move(family));
+// The store's order is the families' (by name), then each family's samples'
+// (event, campaign, audience): one walk writes them all.
+void BusinessFamilies::Collect(Scrape& scrape) const {
+  LineWriter lines = Lines(scrape);
+  std::string family;  // the one being written
+  std::string help;    // a mapped family's
+  std::string labels;  // business_events_total: the event label, then the rendered ones
+  events_.ForEachInOrderWithValues(
+      [&](const std::vector<std::string_view>& values, std::string_view rendered, const EventSeries& series) {
+        const bool generic = values[0] == kBusinessEventsFamily;
+        if (family.empty() || values[0] != family) {
+          family.assign(values[0]);
+          if (generic) {
+            lines.Family(kBusinessEvents);
+          } else {
+            help = HelpFor(family);
+            lines.Family(family, help, MetricType::kCounter);
+          }
+        }
+        const auto count = static_cast<double>(series.events.Load());
+        if (!generic) {
+          lines.Value(rendered, {}, count);
+          return;
+        }
+        labels.clear();
+        AppendLabel(labels, true, "event", values[1]);
+        labels += ',';
+        labels += rendered;
+        lines.Value(labels, {}, count);
+      });
 }
 
 }  // namespace lce::metrics

@@ -18,9 +18,8 @@
 #include <string>
 #include <vector>
 
-#include <prometheus/metric_family.h>
-
 #include "cells.h"
+#include "line_writer.h"
 #include "record_labels.h"
 #include "series_store.h"
 
@@ -39,10 +38,12 @@ class BusinessFamilies {
   // Counts one business event: in its mapped family, else (unless the record
   // is an LLM call) in business_events_total.
   void Observe(const AdmittedLabels& labels, std::string_view event, bool llm_call, RecordLabeler& labeler);
-  void Collect(std::vector<prometheus::MetricFamily>& out) const;
+  // Writes the families' lines into `scrape`, families in name order.
+  void Collect(Scrape& scrape) const;
 
  private:
-  // Key {family, event ("" in mapped families), campaign_id, audience_id}.
+  // Key {family, event ("" in mapped families), campaign_id, audience_id};
+  // the rendered labels hold campaign_id and audience_id.
   struct EventSeries {
     CountCell events;
   };

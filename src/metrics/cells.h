@@ -106,10 +106,24 @@ class BasicExemplarCell {
   }
   // The last exemplar stored, or none (scrape time: allocates).
   std::optional<Exemplar> Load() const {
-    std::lock_guard lock(lock_);
-    if (trace_len_ == 0) return std::nullopt;
-    return Exemplar{std::string(trace_, trace_len_), std::string(span_, span_len_), ToDouble(value_),
-                    unix_ns_ / 1'000'000};
+    Exemplar exemplar;
+    if (!LoadInto(exemplar)) return std::nullopt;
+    return exemplar;
+  }
+  // The same into `out`, reusing its strings' capacity; false (and `out`
+  // unchanged) when nothing was stored yet.
+  bool LoadInto(Exemplar& out) const {
+    Value value;
+    {
+      std::lock_guard lock(lock_);
+      if (trace_len_ == 0) return false;
+      out.trace_id.assign(trace_, trace_len_);
+      out.span_id.assign(span_, span_len_);
+      value = value_;
+      out.timestamp_ms = unix_ns_ / 1'000'000;
+    }
+    out.value = ToDouble(value);  // outside the lock: a Money conversion divides 128 bits
+    return true;
   }
 
  private:

@@ -1,7 +1,6 @@
 #include "histogram.h"
 
 #include <algorithm>
-#include <limits>
 
 namespace lce::metrics {
 
@@ -26,19 +25,13 @@ bool HistogramSet::Observed(std::size_t which) const {
   return false;
 }
 
-void HistogramSet::Fill(std::size_t which, const BucketLayout& layout, double sum_divisor,
-                        prometheus::ClientMetric::Histogram& out) const {
-  std::uint64_t cumulative = 0;
-  out.bucket.clear();
-  for (std::size_t b = 0; b < bucket_count_; ++b) {
-    cumulative += buckets_[which * bucket_count_ + b].load(std::memory_order_relaxed);
-    prometheus::ClientMetric::Bucket bucket;
-    bucket.cumulative_count = cumulative;
-    bucket.upper_bound = b < layout.bounds().size() ? layout.bounds()[b] : std::numeric_limits<double>::infinity();
-    out.bucket.push_back(bucket);
+std::int64_t HistogramSet::Cumulative(std::size_t which, std::span<std::uint64_t> cumulative) const {
+  std::uint64_t running = 0;
+  for (std::size_t b = 0; b < bucket_count_ && b < cumulative.size(); ++b) {
+    running += buckets_[which * bucket_count_ + b].load(std::memory_order_relaxed);
+    cumulative[b] = running;
   }
-  out.sample_count = cumulative;
-  out.sample_sum = static_cast<double>(sums_[which].load(std::memory_order_relaxed)) / sum_divisor;
+  return sums_[which].load(std::memory_order_relaxed);
 }
 
 }  // namespace lce::metrics

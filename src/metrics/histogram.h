@@ -5,9 +5,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
-
-#include <prometheus/client_metric.h>
 
 namespace lce::metrics {
 
@@ -36,9 +35,10 @@ class HistogramSet {
   void Observe(std::size_t which, std::size_t bucket, std::int64_t amount);
   // Whether histogram `which` has had any observation.
   bool Observed(std::size_t which) const;
-  // Fills cumulative buckets, count and sum (the integer sum divided by sum_divisor).
-  void Fill(std::size_t which, const BucketLayout& layout, double sum_divisor,
-            prometheus::ClientMetric::Histogram& out) const;
+  // Writes histogram `which`'s cumulative bucket counts into `cumulative`
+  // (bucket_count() of them: the last is the count) and returns its integer sum.
+  std::int64_t Cumulative(std::size_t which, std::span<std::uint64_t> cumulative) const;
+  std::size_t bucket_count() const { return bucket_count_; }
 
  private:
   std::size_t bucket_count_;

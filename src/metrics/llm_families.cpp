@@ -2,7 +2,6 @@
 
 #include <cassert>
 
-#include "exposition.h"
 #include "llm_cost_exporter/timestamp.h"
 
 namespace lce::metrics {
@@ -63,8 +62,27 @@ bool HasPricedPart(const PriceResult& price) {
   return false;
 }
 
+namespace {
+
+std::array<std::string_view, kPriceOutcomeCount> PriceOutcomeNames() {
+  std::array<std::string_view, kPriceOutcomeCount> names;
+  for (std::size_t o = 0; o < names.size(); ++o) names[o] = PriceOutcomeName(static_cast<PriceOutcome>(o));
+  return names;
+}
+
+}  // namespace
+
 LlmFamilies::LlmFamilies(std::vector<double> tokens_per_request_buckets)
-    : tokens_layout_(std::move(tokens_per_request_buckets)) {}
+    : tokens_layout_(std::move(tokens_per_request_buckets)),
+      tokens_bounds_(RenderedBounds(tokens_layout_.bounds())),
+      token_type_("type", kTokenTypeNames),
+      status_class_("status", kStatusClassNames),
+      price_outcome_("reason", PriceOutcomeNames()),
+      spend_(LeadingLabels(kCost)),
+      requests_(LeadingLabels(kRequests, 4)),
+      tokens_per_request_(LeadingLabels(kTokensPerRequest, 2)),
+      unpriced_(LeadingLabels(kUnpriced, 2)),
+      releases_(LeadingLabels(kRelease)) {}
 
 LlmFamilies::Handles LlmFamilies::Resolve(const AdmittedLabels& labels, bool has_token_usage) {
   Handles series;
@@ -127,92 +145,78 @@ void LlmFamilies::ObserveUnpriced(const AdmittedLabels& labels, PriceOutcome out
   unpriced_.Get(key).by_outcome[reason].Add(1);
 }
 
-void LlmFamilies::Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
-  CollectSpend(out, exemplars);
-  CollectRequests(out, exemplars);
-  CollectTokensPerRequest(out);
-  CollectUnpriced(out);
-  CollectReleases(out);
+void LlmFamilies::Collect(Scrape& scrape) const {
+  LineWriter lines = Lines(scrape);
+  CollectSpend(lines);
+  CollectRequests(lines);
+  CollectTokensPerRequest(lines);
+  CollectUnpriced(lines);
+  CollectReleases(lines);
 }
 
-void LlmFamilies::CollectSpend(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
-  auto tokens = NewFamily(kTokens);
-  auto cost = NewFamily(kCost);
-  auto retry = NewFamily(kRetryCost);
-  spend_.ForEach([&](const std::vector<std::string_view>& values, const SpendSeries& series) {
-    for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
+// Three families from one store: tokens by type, then cost and retry cost
+// (the priced series only), each its own pass in exposition order.
+void LlmFamilies::CollectSpend(LineWriter& lines) const {
+  lines.Family(kTokens);
+  spend_.ForEachInOrder([&](std::string_view labels, const SpendSeries& series) {
+    for (const std::size_t t : token_type_.order()) {
       const std::uint64_t count = series.tokens[t].Load();
-      if (count == 0) continue;
-      auto sample = NewSample(kTokens, values, {kTokenTypeNames[t]});
-      sample.counter.value = static_cast<double>(count);
-      tokens.metric.push_back(std::move(sample));
+      if (count != 0) lines.Value(labels, token_type_.rendered(t), static_cast<double>(count));
     }
+  });
+  lines.Family(kCost);
+  spend_.ForEachInOrder([&](std::string_view labels, const SpendSeries& series) {
     const CostCell::Snapshot spent = series.cost.Load();
-    if (!spent.priced) return;
-    auto sample = NewSample(kCost, values);
-    sample.counter.value = spent.total.ToDouble();
-    AddExemplar(exemplars, cost, sample, ExemplarIndex::kNoBucket, series.cost_exemplar);
-    cost.metric.push_back(sample);
-    sample.counter.value = series.retry_cost.Load().total.ToDouble();
-    retry.metric.push_back(std::move(sample));
+    if (spent.priced) lines.Value(labels, {}, spent.total.ToDouble(), lines.Load(series.cost_exemplar));
   });
-  AppendFamily(out, std::move(tokens));
-  AppendFamily(out, std::move(cost));
-  AppendFamily(out, std::move(retry));
+  lines.Family(kRetryCost);
+  spend_.ForEachInOrder([&](std::string_view labels, const SpendSeries& series) {
+    if (!series.cost.Load().priced) return;
+    lines.Value(labels, {}, series.retry_cost.Load().total.ToDouble());
+  });
 }
 
-void LlmFamilies::CollectRequests(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
-  auto requests = NewFamily(kRequests);
-  requests_.ForEach([&](const std::vector<std::string_view>& values, const RequestSeries& series) {
-    for (std::size_t s = 0; s < kStatusClassCount; ++s) {
+void LlmFamilies::CollectRequests(LineWriter& lines) const {
+  lines.Family(kRequests);
+  requests_.ForEachInOrder([&](std::string_view labels, const RequestSeries& series) {
+    for (const std::size_t s : status_class_.order()) {
       const std::uint64_t count = series.by_status[s].Load();
-      if (count == 0) continue;
-      auto sample = NewSample(kRequests, values, {kStatusClassNames[s]});
-      sample.counter.value = static_cast<double>(count);
-      AddExemplar(exemplars, requests, sample, ExemplarIndex::kNoBucket, series.exemplars[s]);
-      requests.metric.push_back(std::move(sample));
+      if (count != 0) {
+        lines.Value(labels, status_class_.rendered(s), static_cast<double>(count), lines.Load(series.exemplars[s]));
+      }
     }
   });
-  AppendFamily(out, std::move(requests));
 }
 
-void LlmFamilies::CollectTokensPerRequest(std::vector<prometheus::MetricFamily>& out) const {
-  auto family = NewFamily(kTokensPerRequest);
-  tokens_per_request_.ForEach([&](const std::vector<std::string_view>& values, const TokensPerRequestSeries& series) {
-    for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
-      if (!series.histograms.Observed(t)) continue;
-      auto sample = NewSample(kTokensPerRequest, values, {kTokenTypeNames[t]});
-      series.histograms.Fill(t, tokens_layout_, 1.0, sample.histogram);
-      family.metric.push_back(std::move(sample));
+void LlmFamilies::CollectTokensPerRequest(LineWriter& lines) const {
+  lines.Family(kTokensPerRequest);
+  std::vector<std::uint64_t> cumulative(tokens_layout_.bucket_count());
+  tokens_per_request_.ForEachInOrder([&](std::string_view labels, const TokensPerRequestSeries& series) {
+    for (const std::size_t t : token_type_.order()) {
+      const std::int64_t sum = series.histograms.Cumulative(t, cumulative);
+      if (cumulative.back() == 0) continue;  // no observation of this type
+      lines.Histogram(labels, token_type_.rendered(t), tokens_bounds_, cumulative, static_cast<double>(sum));
     }
   });
-  AppendFamily(out, std::move(family));
 }
 
-void LlmFamilies::CollectUnpriced(std::vector<prometheus::MetricFamily>& out) const {
-  auto family = NewFamily(kUnpriced);
-  unpriced_.ForEach([&](const std::vector<std::string_view>& values, const UnpricedSeries& series) {
-    for (std::size_t o = 0; o < kPriceOutcomeCount; ++o) {
+void LlmFamilies::CollectUnpriced(LineWriter& lines) const {
+  lines.Family(kUnpriced);
+  unpriced_.ForEachInOrder([&](std::string_view labels, const UnpricedSeries& series) {
+    for (const std::size_t o : price_outcome_.order()) {
       const std::uint64_t count = series.by_outcome[o].Load();
-      if (count == 0) continue;
-      auto sample = NewSample(kUnpriced, values, {PriceOutcomeName(static_cast<PriceOutcome>(o))});
-      sample.counter.value = static_cast<double>(count);
-      family.metric.push_back(std::move(sample));
+      if (count != 0) lines.Value(labels, price_outcome_.rendered(o), static_cast<double>(count));
     }
   });
-  AppendFamily(out, std::move(family));
 }
 
-void LlmFamilies::CollectReleases(std::vector<prometheus::MetricFamily>& out) const {
-  auto family = NewFamily(kRelease);
-  releases_.ForEach([&](const std::vector<std::string_view>& values, const ReleaseSeries& series) {
+void LlmFamilies::CollectReleases(LineWriter& lines) const {
+  lines.Family(kRelease);
+  releases_.ForEachInOrder([&](std::string_view labels, const ReleaseSeries& series) {
     const std::int64_t first_seen = series.first_seen_unix_ns.load(std::memory_order_relaxed);
     if (first_seen == std::numeric_limits<std::int64_t>::max()) return;  // resolved, not yet observed
-    auto sample = NewSample(kRelease, values);
-    sample.gauge.value = UnixNsToSeconds(first_seen);
-    family.metric.push_back(std::move(sample));
+    lines.Value(labels, {}, UnixNsToSeconds(first_seen));
   });
-  AppendFamily(out, std::move(family));
 }
 
 }  // namespace lce::metrics

@@ -11,11 +11,10 @@
 #include <limits>
 #include <vector>
 
-#include <prometheus/metric_family.h>
-
 #include "cells.h"
 #include "histogram.h"
 #include "label_values.h"
+#include "line_writer.h"
 #include "llm_cost_exporter/pricing.h"
 #include "llm_cost_exporter/usage_record.h"
 #include "record_labels.h"
@@ -51,8 +50,9 @@ class LlmFamilies {
   // Requires price.unpriced().
   void ObserveUnpriced(const AdmittedLabels& labels, PriceOutcome outcome);
 
-  // Adds the exemplars of llm_cost_usd_total and llm_requests_total to `exemplars` when given.
-  void Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars = nullptr) const;
+  // Writes the families' lines into `scrape` (with the exemplars of
+  // llm_cost_usd_total and llm_requests_total in OpenMetrics).
+  void Collect(Scrape& scrape) const;
 
  private:
   // {service, campaign_id, vendor, model}
@@ -87,13 +87,17 @@ class LlmFamilies {
   void ObserveSpend(SpendSeries& series, const UsageRecord& record, const PriceResult& price,
                     const ExemplarIds& exemplar);
   void ObserveTokensPerRequest(TokensPerRequestSeries& series, const TokenUsage& tokens);
-  void CollectSpend(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const;
-  void CollectRequests(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const;
-  void CollectTokensPerRequest(std::vector<prometheus::MetricFamily>& out) const;
-  void CollectUnpriced(std::vector<prometheus::MetricFamily>& out) const;
-  void CollectReleases(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectSpend(LineWriter& lines) const;
+  void CollectRequests(LineWriter& lines) const;
+  void CollectTokensPerRequest(LineWriter& lines) const;
+  void CollectUnpriced(LineWriter& lines) const;
+  void CollectReleases(LineWriter& lines) const;
 
   BucketLayout tokens_layout_;
+  std::vector<std::string> tokens_bounds_;  // rendered le labels of tokens_layout_
+  TailLabel token_type_;
+  TailLabel status_class_;
+  TailLabel price_outcome_;
   SeriesStore<SpendSeries> spend_;
   SeriesStore<RequestSeries> requests_;
   SeriesStore<TokensPerRequestSeries> tokens_per_request_;

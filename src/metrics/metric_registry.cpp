@@ -1,6 +1,8 @@
-// MetricRegistry, MetricSink and the self-metric cells, over prometheus-cpp's
-// MetricFamily model, with our own writers of the 0.0.4 format
-// (text004_writer.cpp) and of OpenMetrics (openmetrics_writer.cpp).
+// MetricRegistry, MetricSink and the self-metric cells. MetricSink's families
+// go through prometheus-cpp's MetricFamily model and our own writers of the
+// 0.0.4 format (text004_writer.cpp) and of OpenMetrics
+// (openmetrics_writer.cpp); the usage families write their lines directly
+// (line_writer.h) into the same Scrape.
 #include "llm_cost_exporter/metric_registry.h"
 
 #include <algorithm>
@@ -100,13 +102,20 @@ void FinishScrape(std::vector<prometheus::MetricFamily>& families) {
   for (prometheus::MetricFamily& family : families) SortSamples(family.metric);
 }
 
-std::vector<prometheus::MetricFamily> CollectFamilies(const Collector& collector, ExemplarIndex* exemplars) {
-  Scrape scrape;
-  scrape.exemplars = exemplars;
-  MetricSink sink(scrape);
-  collector.Collect(sink);
-  FinishScrape(scrape.families);
-  return std::move(scrape.families);
+void Scrape::WriteFamilies() {
+  if (families.empty()) return;
+  FinishScrape(families);
+  if (openmetrics) {
+    AppendOpenMetricsFamilies(families, exemplars, out);
+  } else {
+    AppendText004(families, out);
+  }
+  families.clear();
+}
+
+void Scrape::Finish() {
+  WriteFamilies();
+  if (openmetrics) out += "# EOF\n";
 }
 
 }  // namespace metrics
@@ -165,24 +174,15 @@ std::string MetricRegistry::Render(ExpositionFormat format) const {
     std::lock_guard lock(mutex_);
     collectors = collectors_;
   }
-  const bool openmetrics = format == ExpositionFormat::kOpenMetrics;
-  ExemplarIndex exemplars;
-  metrics::Scrape scrape;
-  scrape.exemplars = openmetrics ? &exemplars : nullptr;
-  MetricSink sink(scrape);
-  for (const Collector* collector : collectors) collector->Collect(sink);
-  metrics::FinishScrape(scrape.families);
+  metrics::Scrape scrape(format == ExpositionFormat::kOpenMetrics);
   // The last exposition's size (plus an eighth for growth) is reserved, so
   // the text is written without reallocating and copying what it holds.
-  std::string out;
-  out.reserve(last_size_.load(std::memory_order_relaxed) / 8 * 9);
-  if (openmetrics) {
-    AppendOpenMetrics(scrape.families, exemplars, out);
-  } else {
-    AppendText004(scrape.families, out);
-  }
-  last_size_.store(out.size(), std::memory_order_relaxed);
-  return out;
+  scrape.out.reserve(last_size_.load(std::memory_order_relaxed) / 8 * 9);
+  MetricSink sink(scrape);
+  for (const Collector* collector : collectors) collector->Collect(sink);
+  scrape.Finish();
+  last_size_.store(scrape.out.size(), std::memory_order_relaxed);
+  return std::move(scrape.out);
 }
 
 Counter& CounterFamily::With(std::initializer_list<std::string_view> values) {

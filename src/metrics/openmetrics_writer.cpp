@@ -32,14 +32,10 @@ using prometheus::MetricType;
 using Labels = std::vector<ClientMetric::Label>;
 using metrics::AppendDouble;
 using metrics::AppendEscaped;
+using metrics::AppendExemplar;
 using metrics::AppendInteger;
 using metrics::AppendLabel;
-
-// Per the specification, the label names and values of an exemplar together
-// hold at most 128 UTF-8 characters.
-constexpr std::size_t kMaxExemplarLabelChars = 128;
-// Units declared by a UNIT line when the family name ends in _<unit>.
-constexpr std::array<std::string_view, 3> kUnits = {"seconds", "bytes", "usd"};
+using metrics::AppendTimestamp;
 
 std::string SampleKey(std::string_view family, const Labels& labels, std::size_t bucket) {
   std::vector<std::string_view> parts;
@@ -58,38 +54,6 @@ std::string SampleKey(std::string_view family, const Labels& labels, std::size_t
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// Unix milliseconds as OpenMetrics seconds ("1764590400.123").
-void AppendTimestamp(std::string& out, std::int64_t unix_ms) {
-  if (unix_ms < 0) {
-    AppendDouble(out, static_cast<double>(unix_ms) / 1000.0);
-    return;
-  }
-  AppendInteger(out, static_cast<std::uint64_t>(unix_ms / 1000));
-  const auto ms = static_cast<int>(unix_ms % 1000);
-  out += '.';
-  out += static_cast<char>('0' + ms / 100);
-  out += static_cast<char>('0' + ms / 10 % 10);
-  out += static_cast<char>('0' + ms % 10);
-}
-
-// ` # {trace_id="...",span_id="..."} value timestamp`, or nothing when the
-// exemplar's label set is empty or longer than the specification allows.
-void AppendExemplar(std::string& out, const Exemplar* exemplar) {
-  if (exemplar == nullptr || exemplar->trace_id.empty()) return;
-  std::size_t chars = std::string_view("trace_id").size() + exemplar->trace_id.size();
-  if (!exemplar->span_id.empty()) chars += std::string_view("span_id").size() + exemplar->span_id.size();
-  if (chars > kMaxExemplarLabelChars) return;  // ids are bytes; a byte count bounds the character count
-  out += " # {";
-  AppendLabel(out, true, "trace_id", exemplar->trace_id);
-  if (!exemplar->span_id.empty()) AppendLabel(out, false, "span_id", exemplar->span_id);
-  out += "} ";
-  AppendDouble(out, exemplar->value);
-  if (exemplar->timestamp_ms != 0) {
-    out += ' ';
-    AppendTimestamp(out, exemplar->timestamp_ms);
-  }
 }
 
 class Writer {
@@ -138,16 +102,7 @@ class Writer {
     out_ += ' ';
     out_ += TypeName(type);
     out_ += '\n';
-    for (std::string_view unit : kUnits) {
-      if (name.size() > unit.size() && EndsWith(name, unit) && name[name.size() - unit.size() - 1] == '_') {
-        out_ += "# UNIT ";
-        out_ += name;
-        out_ += ' ';
-        out_ += unit;
-        out_ += '\n';
-        break;
-      }
-    }
+    metrics::AppendUnitLine(out_, name);
   }
 
   const lce::Exemplar* FindExemplar(const MetricFamily& family, const ClientMetric& sample, std::size_t bucket) const {
@@ -255,9 +210,14 @@ const Exemplar* ExemplarIndex::Find(std::string_view family, const Labels& label
   return it == by_sample_.end() ? nullptr : &it->second;
 }
 
-void AppendOpenMetrics(const std::vector<MetricFamily>& families, const ExemplarIndex& exemplars, std::string& out) {
+void AppendOpenMetricsFamilies(const std::vector<MetricFamily>& families, const ExemplarIndex& exemplars,
+                               std::string& out) {
   Writer writer(out, exemplars);
   for (const MetricFamily& family : families) writer.Family(family);
+}
+
+void AppendOpenMetrics(const std::vector<MetricFamily>& families, const ExemplarIndex& exemplars, std::string& out) {
+  AppendOpenMetricsFamilies(families, exemplars, out);
   out += "# EOF\n";
 }
 

@@ -1,7 +1,9 @@
-// A scrape under construction: prometheus-cpp's MetricFamily model (the
-// metrics module's private exposition model) plus the exemplars found on the
-// way. MetricSink writes into it; the module's own collectors append families
-// to it directly. Private to src/metrics (and its white-box tests).
+// A scrape under construction: the exposition text written so far, and
+// families in prometheus-cpp's MetricFamily model (the metrics module's
+// private model for small families) not yet written. MetricSink writes into
+// the model; the usage families write their lines straight into the text
+// (line_writer.h), after the model's families collected before them. Private
+// to src/metrics (and its white-box tests).
 #pragma once
 
 #include <cstdint>
@@ -46,17 +48,23 @@ class ExemplarIndex {
 namespace metrics {
 
 struct Scrape {
+  explicit Scrape(bool openmetrics_format) : openmetrics(openmetrics_format) {}
+
+  // Writes `families` to `out`, finished (families without samples dropped,
+  // samples sorted by labels), and clears them: what comes next follows them.
+  void WriteFamilies();
+  // Writes what is left and ends the exposition (OpenMetrics: "# EOF").
+  void Finish();
+
+  bool openmetrics;  // else the text format 0.0.4
+  std::string out;
   std::vector<prometheus::MetricFamily> families;
-  ExemplarIndex* exemplars = nullptr;   // null: the format carries none, do not look them up
+  ExemplarIndex exemplars;              // of `families`, written only in OpenMetrics
   const MetricDesc* current = nullptr;  // the family MetricSink writes to (families.back())
 };
 
 // A family of `desc` with no sample yet.
 prometheus::MetricFamily NewFamily(const MetricDesc& desc);
-
-// What `collector` writes, finished as the registry finishes a scrape: families
-// without samples dropped, samples sorted by labels.
-std::vector<prometheus::MetricFamily> CollectFamilies(const Collector& collector, ExemplarIndex* exemplars = nullptr);
 
 // The TYPE line's word for `type`; `untyped` is the format's word for an
 // untyped family ("untyped" in 0.0.4, "unknown" in OpenMetrics).
@@ -71,7 +79,7 @@ inline std::string_view TypeName(prometheus::MetricType type, std::string_view u
   return untyped;
 }
 
-// Finishes a scrape (see CollectFamilies).
+// Drops the families without samples and sorts each family's samples by labels.
 void FinishScrape(std::vector<prometheus::MetricFamily>& families);
 
 }  // namespace metrics
@@ -84,6 +92,9 @@ std::string SerializeOpenMetrics(const std::vector<prometheus::MetricFamily>& fa
 // The same, appended to `out` (whose capacity the caller may have reserved).
 void AppendOpenMetrics(const std::vector<prometheus::MetricFamily>& families, const ExemplarIndex& exemplars,
                        std::string& out);
+// The same without the final "# EOF" line: a part of an exposition.
+void AppendOpenMetricsFamilies(const std::vector<prometheus::MetricFamily>& families, const ExemplarIndex& exemplars,
+                               std::string& out);
 
 // The Prometheus text format 0.0.4 of `families`, byte for byte what
 // prometheus-cpp 1.0's TextSerializer writes (HELP unescaped, NaN as "Nan",

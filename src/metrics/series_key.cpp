@@ -31,6 +31,32 @@ void SeriesKey::Decode(std::string_view key, std::vector<std::string_view>& valu
   }
 }
 
+namespace {
+
+// The first value of `key`, removed from it (the rest when it is malformed).
+std::string_view TakeValue(std::string_view& key) {
+  std::uint32_t size = 0;
+  if (key.size() < sizeof size) {
+    const std::string_view rest = key;
+    key = {};
+    return rest;
+  }
+  std::memcpy(&size, key.data(), sizeof size);
+  key.remove_prefix(sizeof size);
+  const std::string_view value = key.substr(0, size);
+  key.remove_prefix(value.size());
+  return value;
+}
+
+}  // namespace
+
+bool SeriesKey::Less(std::string_view a, std::string_view b) {
+  while (!a.empty() && !b.empty()) {
+    if (const int c = TakeValue(a).compare(TakeValue(b)); c != 0) return c < 0;
+  }
+  return a.empty() && !b.empty();
+}
+
 std::vector<std::string> SeriesKey::Decode(std::string_view key) {
   std::vector<std::string_view> views;
   Decode(key, views);

@@ -1,7 +1,5 @@
 #include "span_families.h"
 
-#include "exposition.h"
-
 namespace lce::metrics {
 namespace {
 
@@ -20,7 +18,10 @@ constexpr MetricDesc kErrors{
 
 }  // namespace
 
-SpanFamilies::SpanFamilies(std::vector<double> latency_buckets_seconds) : layout_(std::move(latency_buckets_seconds)) {}
+SpanFamilies::SpanFamilies(std::vector<double> latency_buckets_seconds)
+    : layout_(std::move(latency_buckets_seconds)),
+      bounds_(RenderedBounds(layout_.bounds())),
+      series_(LeadingLabels(kLatency)) {}
 
 SpanFamilies::Handle SpanFamilies::Resolve(const AdmittedLabels& labels) {
   const std::array<std::string_view, 2> key = {labels.service, labels.operation};
@@ -38,23 +39,20 @@ void SpanFamilies::Observe(const Handle& handle, std::int64_t latency_us, bool f
   if (failed) handle.series->errors.Add(1);
 }
 
-void SpanFamilies::Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars) const {
-  auto latency = NewFamily(kLatency);
-  auto errors = NewFamily(kErrors);
-  series_.ForEach([&](const std::vector<std::string_view>& values, const SpanSeries& series) {
-    auto sample = NewSample(kLatency, values);
-    // A 0 sample from the series' first record on: the error ratio needs no `or`.
-    auto error_sample = sample;
-    error_sample.counter.value = static_cast<double>(series.errors.Load());
-    errors.metric.push_back(std::move(error_sample));
-    series.histogram.Fill(0, layout_, kMicrosPerSecond, sample.histogram);
-    for (std::size_t b = 0; b < layout_.bucket_count(); ++b) {
-      AddExemplar(exemplars, latency, sample, b, series.exemplars[b]);
-    }
-    latency.metric.push_back(std::move(sample));
+void SpanFamilies::Collect(Scrape& scrape) const {
+  LineWriter lines = Lines(scrape);
+  lines.Family(kLatency);
+  std::vector<std::uint64_t> cumulative(layout_.bucket_count());
+  series_.ForEachInOrder([&](std::string_view labels, const SpanSeries& series) {
+    const std::int64_t sum_us = series.histogram.Cumulative(0, cumulative);
+    lines.Histogram(labels, {}, bounds_, cumulative, static_cast<double>(sum_us) / kMicrosPerSecond,
+                    series.exemplars.get());
   });
-  AppendFamily(out, std::move(latency));
-  AppendFamily(out, std::move(errors));
+  // A 0 sample from the series' first record on: the error ratio needs no `or`.
+  lines.Family(kErrors);
+  series_.ForEachInOrder([&](std::string_view labels, const SpanSeries& series) {
+    lines.Value(labels, {}, static_cast<double>(series.errors.Load()));
+  });
 }
 
 }  // namespace lce::metrics

@@ -12,10 +12,9 @@
 #include <memory>
 #include <vector>
 
-#include <prometheus/metric_family.h>
-
 #include "cells.h"
 #include "histogram.h"
+#include "line_writer.h"
 #include "record_labels.h"
 #include "series_store.h"
 
@@ -39,8 +38,9 @@ class SpanFamilies {
   // are relaxed atomics. A non-empty `exemplar` becomes the last exemplar of
   // the bucket the latency fell in.
   void Observe(const Handle& handle, std::int64_t latency_us, bool failed, const ExemplarIds& exemplar = {});
-  // Adds the exemplars of span_latency_seconds' buckets to `exemplars` when given.
-  void Collect(std::vector<prometheus::MetricFamily>& out, ExemplarIndex* exemplars = nullptr) const;
+  // Writes the families' lines into `scrape` (with the exemplars of
+  // span_latency_seconds' buckets in OpenMetrics).
+  void Collect(Scrape& scrape) const;
 
  private:
   struct SpanSeries {
@@ -52,6 +52,7 @@ class SpanFamilies {
   };
 
   BucketLayout layout_;
+  std::vector<std::string> bounds_;  // rendered le labels of layout_
   SeriesStore<SpanSeries> series_;
 };
 

@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include "business_families.h"
-#include "exposition.h"
 #include "label_guard.h"
 #include "llm_families.h"
 #include "options_validation.h"
@@ -112,10 +111,10 @@ Status UsageMetrics::Reconfigure(const MetricsOptions& options) {
 
 void UsageMetrics::Collect(MetricSink& sink) const {
   metrics::Scrape& scrape = sink.scrape();
-  impl_->llm.Collect(scrape.families, scrape.exemplars);
-  impl_->vendor.Collect(scrape.families);
-  impl_->spans.Collect(scrape.families, scrape.exemplars);
-  impl_->business.Collect(scrape.families);
+  impl_->llm.Collect(scrape);
+  impl_->vendor.Collect(scrape);
+  impl_->spans.Collect(scrape);
+  impl_->business.Collect(scrape);
   impl_->CollectFolds(sink);
 }
 

@@ -1,6 +1,5 @@
 #include "vendor_families.h"
 
-#include "exposition.h"
 #include "label_values.h"
 
 namespace lce::metrics {
@@ -28,6 +27,8 @@ const UnitCost* PricedUnit(const PriceResult& price, std::size_t i, std::string_
 
 }  // namespace
 
+VendorFamilies::VendorFamilies() : units_(LeadingLabels(kUnits)), errors_(LeadingLabels(kErrors)) {}
+
 void VendorFamilies::Observe(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price,
                              RecordLabeler& labeler) {
   ObserveUnits(labels, record, price, labeler);
@@ -50,36 +51,29 @@ void VendorFamilies::ObserveUnits(const AdmittedLabels& labels, const UsageRecor
   }
 }
 
-void VendorFamilies::Collect(std::vector<prometheus::MetricFamily>& out) const {
-  CollectUnits(out);
-  CollectErrors(out);
+void VendorFamilies::Collect(Scrape& scrape) const {
+  LineWriter lines = Lines(scrape);
+  CollectUnits(lines);
+  CollectErrors(lines);
 }
 
-void VendorFamilies::CollectUnits(std::vector<prometheus::MetricFamily>& out) const {
-  auto units = NewFamily(kUnits);
-  auto cost = NewFamily(kUnitCost);
-  units_.ForEach([&](const std::vector<std::string_view>& values, const UnitSeries& series) {
-    auto sample = NewSample(kUnits, values);
+void VendorFamilies::CollectUnits(LineWriter& lines) const {
+  lines.Family(kUnitCost);
+  units_.ForEachInOrder([&](std::string_view labels, const UnitSeries& series) {
     const CostCell::Snapshot spent = series.cost.Load();
-    if (spent.priced) {
-      sample.counter.value = spent.total.ToDouble();
-      cost.metric.push_back(sample);
-    }
-    sample.counter.value = static_cast<double>(series.units.Load());
-    units.metric.push_back(std::move(sample));
+    if (spent.priced) lines.Value(labels, {}, spent.total.ToDouble());
   });
-  AppendFamily(out, std::move(cost));
-  AppendFamily(out, std::move(units));
+  lines.Family(kUnits);
+  units_.ForEachInOrder([&](std::string_view labels, const UnitSeries& series) {
+    lines.Value(labels, {}, static_cast<double>(series.units.Load()));
+  });
 }
 
-void VendorFamilies::CollectErrors(std::vector<prometheus::MetricFamily>& out) const {
-  auto errors = NewFamily(kErrors);
-  errors_.ForEach([&](const std::vector<std::string_view>& values, const ErrorSeries& series) {
-    auto sample = NewSample(kErrors, values);
-    sample.counter.value = static_cast<double>(series.errors.Load());
-    errors.metric.push_back(std::move(sample));
+void VendorFamilies::CollectErrors(LineWriter& lines) const {
+  lines.Family(kErrors);
+  errors_.ForEachInOrder([&](std::string_view labels, const ErrorSeries& series) {
+    lines.Value(labels, {}, static_cast<double>(series.errors.Load()));
   });
-  AppendFamily(out, std::move(errors));
 }
 
 }  // namespace lce::metrics

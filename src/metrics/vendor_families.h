@@ -4,9 +4,8 @@
 
 #include <vector>
 
-#include <prometheus/metric_family.h>
-
 #include "cells.h"
+#include "line_writer.h"
 #include "llm_cost_exporter/pricing.h"
 #include "llm_cost_exporter/usage_record.h"
 #include "record_labels.h"
@@ -16,12 +15,15 @@ namespace lce::metrics {
 
 class VendorFamilies {
  public:
+  VendorFamilies();
+
   // Requires !record.vendor.empty(). Units with a zero count are skipped; a
   // unit's cost counts when price.units has it (same position) as priced.
   void Observe(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price,
                RecordLabeler& labeler);
 
-  void Collect(std::vector<prometheus::MetricFamily>& out) const;
+  // Writes the families' lines into `scrape`.
+  void Collect(Scrape& scrape) const;
 
  private:
   // {service, campaign_id, vendor, unit}
@@ -36,8 +38,8 @@ class VendorFamilies {
 
   void ObserveUnits(const AdmittedLabels& labels, const UsageRecord& record, const PriceResult& price,
                     RecordLabeler& labeler);
-  void CollectUnits(std::vector<prometheus::MetricFamily>& out) const;
-  void CollectErrors(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectUnits(LineWriter& lines) const;
+  void CollectErrors(LineWriter& lines) const;
 
   SeriesStore<UnitSeries> units_;
   SeriesStore<ErrorSeries> errors_;

@@ -10,7 +10,6 @@
 #include <catch2/catch.hpp>
 #include <prometheus/text_serializer.h>
 
-#include "exposition.h"
 #include "label_values.h"
 #include "test_support.h"
 

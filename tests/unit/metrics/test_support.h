@@ -1,6 +1,6 @@
 // Helpers for the metrics tests: building records and prices, reading samples
-// back from what UsageMetrics collects (as prometheus-cpp families: these are
-// white-box tests of the module, see scrape.h).
+// back from what UsageMetrics writes into a scrape (parsed into prometheus-cpp
+// families: these are white-box tests of the module, see scrape.h).
 #pragma once
 
 #include <map>
@@ -14,11 +14,22 @@
 
 #include "llm_cost_exporter/metric_registry.h"
 #include "llm_cost_exporter/metrics.h"
+#include "exposition_parser.h"
 #include "scrape.h"
 
 namespace lce::test {
 
 using Labels = std::map<std::string, std::string>;
+
+// What `collector` writes into an OpenMetrics scrape, read back into the model.
+inline std::vector<prometheus::MetricFamily> CollectFamilies(const Collector& collector,
+                                                             ExemplarIndex* exemplars = nullptr) {
+  metrics::Scrape scrape(/*openmetrics_format=*/true);
+  MetricSink sink(scrape);
+  collector.Collect(sink);
+  scrape.Finish();
+  return ParseOpenMetrics(scrape.out, exemplars);
+}
 
 // UsageMetrics over a registry of its own, with the methods the tests use.
 class Usage {
@@ -27,10 +38,11 @@ class Usage {
 
   void Observe(const UsageRecord& record, const PriceResult& price) { usage_->Observe(record, price); }
   Status Reconfigure(const MetricsOptions& options) { return usage_->Reconfigure(options); }
-  // The families, finished as a scrape finishes them (empty ones dropped, samples sorted).
-  std::vector<prometheus::MetricFamily> Collect() const { return metrics::CollectFamilies(*usage_); }
+  // The families as a scrape writes them (OpenMetrics, read back: empty ones
+  // dropped, samples sorted), with their exemplars when asked.
+  std::vector<prometheus::MetricFamily> Collect() const { return CollectFamilies(*usage_); }
   std::vector<prometheus::MetricFamily> Collect(ExemplarIndex& exemplars) const {
-    return metrics::CollectFamilies(*usage_, &exemplars);
+    return CollectFamilies(*usage_, &exemplars);
   }
   MetricRegistry& registry() { return registry_; }
   UsageMetrics& usage() { return *usage_; }
