@@ -3,9 +3,11 @@
 #include "llm_cost_exporter/money.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace lce {
 namespace {
@@ -145,9 +147,37 @@ std::string Money::ToDecimalString() const {
   return std::string(text, WriteDecimal(text));
 }
 
+// WriteFixedPoint's text for scale 18, on the request path of every budget
+// answer (five amounts each): one 128-bit division splits dollars from the
+// fraction, which fits 64 bits; its trailing zeros go by 10^8, 10^4 and 10
+// at a time, and the digits left are written right to left.
 std::size_t Money::WriteDecimal(char (&out)[kMaxDecimalChars]) const {
   static_assert(kMaxDecimalChars >= kMaxFixedPointChars + kScaleDigits, "room for the fraction's leading zeros");
-  return static_cast<std::size_t>(WriteFixedPoint(atto_, kScaleDigits, out) - out);
+  constexpr std::uint64_t kAttoPerDollar = 1'000'000'000'000'000'000ULL;
+  const uint128 magnitude = Magnitude(atto_);
+  const uint128 whole = magnitude / kAttoPerDollar;
+  auto fraction = static_cast<std::uint64_t>(magnitude - whole * kAttoPerDollar);
+  char* p = out;
+  if (atto_ < 0) *p++ = '-';
+  if (whole <= UINT64_MAX) {
+    p = std::to_chars(p, out + kMaxDecimalChars, static_cast<std::uint64_t>(whole)).ptr;
+  } else {
+    char digits[40];
+    const char* begin = DecimalDigits(whole, digits + sizeof digits);
+    p = std::copy(begin, static_cast<const char*>(digits + sizeof digits), p);
+  }
+  if (fraction == 0) return static_cast<std::size_t>(p - out);
+  int fraction_digits = kScaleDigits;
+  for (const auto [power, digits] : {std::pair{100'000'000ULL, 8}, std::pair{10'000ULL, 4}, std::pair{10ULL, 1}}) {
+    while (fraction % power == 0) {
+      fraction /= power;
+      fraction_digits -= digits;
+    }
+  }
+  *p++ = '.';
+  char* const end = p + fraction_digits;
+  for (char* q = end; q != p; fraction /= 10) *--q = static_cast<char>('0' + fraction % 10);
+  return static_cast<std::size_t>(end - out);
 }
 
 double Money::ToDouble() const {

@@ -41,18 +41,18 @@ constexpr std::size_t kMaxBatchDecisions = 1000;
 // nothing beyond its body.
 void WriteMoney(http::JsonWriter& out, std::string_view key, Money amount) {
   char text[Money::kMaxDecimalChars];
-  out.Member(key, std::string_view(text, amount.WriteDecimal(text)));
+  out.Key(key).PlainString(std::string_view(text, amount.WriteDecimal(text)));
 }
 
 void WriteInstant(http::JsonWriter& out, std::string_view key, std::int64_t unix_ns) {
   char text[kRfc3339Chars];
   WriteRfc3339(unix_ns, text);
-  out.Member(key, std::string_view(text, sizeof text));
+  out.Key(key).PlainString(std::string_view(text, sizeof text));
 }
 
 // The members of a check / reserve answer, in the order they always had.
 void WriteAnswer(http::JsonWriter& out, std::string_view campaign_id, const BudgetAnswer& a) {
-  out.Member("decision", BudgetDecisionName(a.decision)).Member("campaign_id", campaign_id);
+  out.Key("decision").PlainString(BudgetDecisionName(a.decision)).Member("campaign_id", campaign_id);
   out.Member("has_budget", a.has_budget);
   WriteMoney(out, "estimate_usd", a.estimate);
   if (a.has_budget) {
@@ -60,7 +60,7 @@ void WriteAnswer(http::JsonWriter& out, std::string_view campaign_id, const Budg
     WriteMoney(out, "spent_usd", a.spent);
     WriteMoney(out, "reserved_usd", a.reserved);
     WriteMoney(out, "remaining_usd", a.remaining);
-    out.Member("period", BudgetPeriodName(a.period));
+    out.Key("period").PlainString(BudgetPeriodName(a.period));
     if (a.period != BudgetPeriod::kTotal) {
       WriteInstant(out, "period_start", a.period_start_unix_ns);
       WriteInstant(out, "period_end", a.period_end_unix_ns);

@@ -57,6 +57,19 @@ class JsonWriter {
     return *this;
   }
   JsonWriter& String(std::string_view value);
+  // A string the caller knows needs no escape (our own digits and names: an
+  // amount, an instant, an enum's name): quoted as it is, not scanned.
+  JsonWriter& PlainString(std::string_view value) {
+    char* at = Room(value.size() + 3);
+    if (after_value_) *at++ = ',';
+    *at++ = '"';
+    std::memcpy(at, value.data(), value.size());
+    at += value.size();
+    *at++ = '"';
+    cursor_ = at;
+    after_value_ = true;
+    return *this;
+  }
   JsonWriter& Bool(bool value) { return Raw(value ? std::string_view("true") : std::string_view("false")); }
   JsonWriter& Int(std::int64_t value);
   // Members another writer wrote (Key/value pairs, no braces), appended

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <array>
 #include <cstdio>
 #include <cstring>
 
@@ -46,9 +47,7 @@ void PutDigits(char* out, unsigned long long value, int width) {
   }
 }
 
-}  // namespace
-
-void WriteRfc3339(std::int64_t unix_ns, char (&out)[kRfc3339Chars]) {
+void FormatRfc3339Fields(std::int64_t unix_ns, char (&out)[kRfc3339Chars]) {
   const UtcFields f = Split(unix_ns);
   // Without snprintf: answers that carry period bounds write two of these
   // per request. An int64 of nanoseconds spans the years 1677 to 2262, four
@@ -60,6 +59,33 @@ void WriteRfc3339(std::int64_t unix_ns, char (&out)[kRfc3339Chars]) {
   PutDigits(out + 11, static_cast<unsigned long long>(f.hour), 2);
   PutDigits(out + 14, static_cast<unsigned long long>(f.minute), 2);
   PutDigits(out + 17, static_cast<unsigned long long>(f.second), 2);
+}
+
+// The last two instants each thread formatted: a budget answer writes its
+// period's start and end, the same two for every request in the period.
+struct FormattedInstant {
+  std::int64_t unix_ns = 0;
+  bool valid = false;
+  char text[kRfc3339Chars];
+};
+thread_local std::array<FormattedInstant, 2> t_recent;
+thread_local std::size_t t_next = 0;
+
+}  // namespace
+
+void WriteRfc3339(std::int64_t unix_ns, char (&out)[kRfc3339Chars]) {
+  for (const FormattedInstant& recent : t_recent) {
+    if (recent.valid && recent.unix_ns == unix_ns) {
+      std::memcpy(out, recent.text, kRfc3339Chars);
+      return;
+    }
+  }
+  FormatRfc3339Fields(unix_ns, out);
+  FormattedInstant& slot = t_recent[t_next];
+  t_next = (t_next + 1) % t_recent.size();
+  slot.unix_ns = unix_ns;
+  slot.valid = true;
+  std::memcpy(slot.text, out, kRfc3339Chars);
 }
 
 std::string FormatRfc3339(std::int64_t unix_ns) {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,30 @@ TEST_CASE("WriteDecimal writes ToDecimalString's text without allocating", "[mon
   char text[Money::kMaxDecimalChars];
   CHECK(std::string(text, Money::FromAtto(kInt128Min).WriteDecimal(text)) ==
         "-170141183460469231731.687303715884105728");
+}
+
+TEST_CASE("WriteDecimal writes what the general fixed-point formatter writes", "[money]") {
+  std::mt19937_64 random(2026);
+  std::vector<int128> values = {0,
+                                1,
+                                -1,
+                                Money::kOneDollar,
+                                -Money::kOneDollar,
+                                kInt128Min,
+                                -(kInt128Min + 1),
+                                static_cast<int128>(UINT64_MAX) * Money::kOneDollar,
+                                (static_cast<int128>(UINT64_MAX) + 1) * Money::kOneDollar + 10};
+  for (int i = 0; i < 20000; ++i) {
+    const int128 wide = (static_cast<int128>(random()) << 64) | random();
+    const int128 cents = static_cast<int128>(random() % 10'000'000) * 10'000'000'000'000'000;  // trailing zeros
+    const int128 atto = static_cast<int128>(random() % 1'000'000'000'000'000'000ULL);
+    for (const int128 v : {wide, wide >> (random() % 120), cents, atto, -cents, -atto}) values.push_back(v);
+  }
+  for (const int128 v : values) {
+    char text[Money::kMaxDecimalChars];
+    const std::string written(text, Money::FromAtto(v).WriteDecimal(text));
+    REQUIRE(written == FormatFixedPoint(v, Money::kScaleDigits));
+  }
 }
 
 TEST_CASE("Parse and format round trip", "[money]") {

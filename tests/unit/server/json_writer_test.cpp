@@ -59,6 +59,35 @@ TEST_CASE("strings are escaped byte for byte as nlohmann dumps them", "[server][
   }
 }
 
+TEST_CASE("escapes anywhere in long plain runs are found, at every offset", "[server][json]") {
+  // Plain text is skipped 8 bytes a step: each byte that needs an escape is
+  // put at every position of strings of every length around that width.
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\0'}) {
+    for (std::size_t length = 1; length <= 40; ++length) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string text(length, 'a');
+        text[at] = special;
+        if (at + 9 < length) text[at + 9] = '"';
+        const std::string ours = Written([&](JsonWriter& w) { w.BeginObject().Member("v", text).EndObject(); });
+        REQUIRE(ours == nlohmann::json{{"v", text}}.dump());
+      }
+    }
+  }
+  for (const char plain : {' ', '~', '!', '#', '[', ']', '\x7f', '0'}) {  // neighbours of the special bytes
+    const std::string text(37, plain);
+    CHECK(Written([&](JsonWriter& w) { w.BeginObject().Member("v", text).EndObject(); }) ==
+          nlohmann::json{{"v", text}}.dump());
+  }
+}
+
+TEST_CASE("a plain string is written as String writes a string without escapes", "[server][json]") {
+  for (const std::string_view text : {"0.0047", "2026-04-01T00:00:00Z", "allow", ""}) {
+    CHECK(Written([&](JsonWriter& w) {
+            w.BeginObject().Key("a").PlainString(text).Key("b").PlainString(text).EndObject();
+          }) == Written([&](JsonWriter& w) { w.BeginObject().Member("a", text).Member("b", text).EndObject(); }));
+  }
+}
+
 TEST_CASE("the text is appended after what the string held, and grows as needed", "[server][json]") {
   std::string out = "prefix:";
   out.reserve(8);

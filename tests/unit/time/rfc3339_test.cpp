@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "llm_cost_exporter/timestamp.h"
 
@@ -105,6 +106,21 @@ TEST_CASE("formatting is the inverse of parsing, in UTC whole seconds", "[time][
   char text[kRfc3339Chars];
   WriteRfc3339(MustParse("2026-12-31T23:59:59Z"), text);
   CHECK(std::string(text, sizeof text) == "2026-12-31T23:59:59Z");
+}
+
+TEST_CASE("formatting the same instants again and again gives each its own text", "[time][format]") {
+  // Three instants in turn, repeated: the per-thread memory of the last two
+  // formatted must never hand one instant another's text.
+  const std::int64_t a = MustParse("2026-04-01T00:00:00Z");
+  const std::int64_t b = MustParse("2026-05-01T00:00:00Z");
+  const std::int64_t c = MustParse("2026-04-01T00:00:01Z");
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [ns, text] : {std::pair{a, "2026-04-01T00:00:00Z"}, std::pair{b, "2026-05-01T00:00:00Z"},
+                                   std::pair{a, "2026-04-01T00:00:00Z"}, std::pair{c, "2026-04-01T00:00:01Z"},
+                                   std::pair{b, "2026-05-01T00:00:00Z"}, std::pair{c, "2026-04-01T00:00:01Z"}}) {
+      CHECK(FormatRfc3339(ns) == text);
+    }
+  }
 }
 
 }  // namespace
