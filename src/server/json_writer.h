@@ -47,10 +47,7 @@ class JsonWriter {
   JsonWriter& Key(std::string_view key) {
     char* at = Room(key.size() + 4);
     if (after_value_) *at++ = ',';
-    *at++ = '"';
-    std::memcpy(at, key.data(), key.size());
-    at += key.size();
-    *at++ = '"';
+    at = Quoted(at, key);
     *at++ = ':';
     cursor_ = at;
     after_value_ = false;
@@ -62,11 +59,7 @@ class JsonWriter {
   JsonWriter& PlainString(std::string_view value) {
     char* at = Room(value.size() + 3);
     if (after_value_) *at++ = ',';
-    *at++ = '"';
-    std::memcpy(at, value.data(), value.size());
-    at += value.size();
-    *at++ = '"';
-    cursor_ = at;
+    cursor_ = Quoted(at, value);
     after_value_ = true;
     return *this;
   }
@@ -99,6 +92,14 @@ class JsonWriter {
     ++cursor_;
     after_value_ = true;
     return *this;
+  }
+  // `text` in double quotes at `at` (room for text.size() + 2), as it is; returns the end.
+  static char* Quoted(char* at, std::string_view text) {
+    *at++ = '"';
+    std::memcpy(at, text.data(), text.size());
+    at += text.size();
+    *at++ = '"';
+    return at;
   }
   // A value that needs no escaping (a literal, digits), after a comma when due.
   JsonWriter& Raw(std::string_view text) {
