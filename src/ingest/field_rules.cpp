@@ -21,6 +21,7 @@ enum CharClass : std::uint8_t {
   kHexChar = 1u << 2,    // [0-9A-Fa-f]
   kPhoneChar = 1u << 3,  // [0-9+().\- ] (digits and phone separators)
   kDigitChar = 1u << 4,  // [0-9]
+  kAlnumChar = 1u << 5,  // [A-Za-z0-9]
 };
 
 constexpr std::array<std::uint8_t, 256> MakeCharTable() {
@@ -28,9 +29,9 @@ constexpr std::array<std::uint8_t, 256> MakeCharTable() {
   auto add = [&table](char c, std::uint8_t bits) {
     table[static_cast<unsigned char>(c)] = static_cast<std::uint8_t>(table[static_cast<unsigned char>(c)] | bits);
   };
-  for (char c = 'a'; c <= 'z'; ++c) add(c, kLabelChar | kIdChar);
-  for (char c = 'A'; c <= 'Z'; ++c) add(c, kLabelChar | kIdChar);
-  for (char c = '0'; c <= '9'; ++c) add(c, kLabelChar | kIdChar | kHexChar | kPhoneChar | kDigitChar);
+  for (char c = 'a'; c <= 'z'; ++c) add(c, kLabelChar | kIdChar | kAlnumChar);
+  for (char c = 'A'; c <= 'Z'; ++c) add(c, kLabelChar | kIdChar | kAlnumChar);
+  for (char c = '0'; c <= '9'; ++c) add(c, kLabelChar | kIdChar | kHexChar | kPhoneChar | kDigitChar | kAlnumChar);
   for (char c = 'a'; c <= 'f'; ++c) add(c, kHexChar);
   for (char c = 'A'; c <= 'F'; ++c) add(c, kHexChar);
   add('_', kLabelChar | kIdChar);
@@ -161,18 +162,23 @@ RunScan ScanRuns(std::string_view text, std::size_t mixed_length) noexcept {
 
 }  // namespace
 
+// LooksLikeSecret needs a run of letters and digits at least this long
+// (its mixed rule 32, its prefix rule 16 after the prefix).
+constexpr std::size_t kMinSecretRun = 16;
+
 bool LooksLikeSecret(std::string_view value) noexcept {
   if (value.size() < kMinSecretLength) return false;
   // One pass decides the common case: label values are short runs between
   // separators, so no run is long enough for either rule.
   const RunScan whole = ScanRuns(value, 32);
   if (whole.mixed) return true;
-  if (whole.longest < 16) return false;
+  if (whole.longest < kMinSecretRun) return false;
   static constexpr std::string_view kPrefixes[] = {
       "sk-",   "sk_live_", "sk_test_", "rk_live_", "pk_live_", "ghp_",   "gho_", "ghs_", "github_pat_", "xoxb-",
       "xoxp-", "xoxa-",    "AKIA",     "ASIA",     "AIza",     "glpat-", "SG.",  "key-", "Bearer"};
   for (std::string_view prefix : kPrefixes) {
-    if (value.substr(0, prefix.size()) == prefix && ScanRuns(value.substr(prefix.size()), 0).longest >= 16) return true;
+    if (value.substr(0, prefix.size()) == prefix && ScanRuns(value.substr(prefix.size()), 0).longest >= kMinSecretRun)
+      return true;
   }
   return false;
 }
@@ -217,10 +223,14 @@ std::optional<FieldError> ValidateLabelValue(std::string_view value, std::size_t
   try {
     std::uint8_t common = 0xff;  // class bits shared by every character
     std::size_t digits = 0;
+    std::size_t run = 0;      // letters and digits in a row, up to here
+    std::size_t longest = 0;  // the longest such run: below 16, no secret rule can match
     for (char c : value) {
       const std::uint8_t cls = ClassOf(c);
       common &= cls;
       digits += (cls & kDigitChar) != 0 ? 1 : 0;
+      run = (cls & kAlnumChar) != 0 ? run + 1 : 0;
+      longest = std::max(longest, run);
     }
     if (!value.empty() && (common & kLabelChar) != 0) {
       if ((common & kPhoneChar) != 0 && digits >= 7 && digits <= 15) {
@@ -228,7 +238,7 @@ std::optional<FieldError> ValidateLabelValue(std::string_view value, std::size_t
                           "looks like a phone number; personal data is not allowed here"};
       }
       if (value.size() <= max_length && !(value.size() >= 2 && value[0] == '_' && value[1] == '_') &&
-          (value.size() < kMinSecretLength || !LooksLikeSecret(value))) {
+          (value.size() < kMinSecretLength || longest < kMinSecretRun || !LooksLikeSecret(value))) {
         return std::nullopt;
       }
     }
