@@ -74,18 +74,18 @@ std::string BusinessFamilies::HelpFor(const std::string& family) const {
 // (event, campaign, audience): one walk writes them all.
 void BusinessFamilies::Collect(Scrape& scrape) const {
   LineWriter lines = Lines(scrape);
-  std::string family;  // the one being written
-  std::string help;    // a mapped family's
-  std::string labels;  // business_events_total: the event label, then the rendered ones
+  std::string_view family;  // the one being written (a view into the store's key, which stays)
+  std::string help;         // a mapped family's
+  std::string labels;       // business_events_total: the event label, then the rendered ones
   events_.ForEachInOrderWithValues(
       [&](const std::vector<std::string_view>& values, std::string_view rendered, const EventSeries& series) {
         const bool generic = values[0] == kBusinessEventsFamily;
-        if (family.empty() || values[0] != family) {
-          family.assign(values[0]);
+        if (values[0] != family) {
+          family = values[0];
           if (generic) {
             lines.Family(kBusinessEvents);
           } else {
-            help = HelpFor(family);
+            help = HelpFor(std::string(family));
             lines.Family(family, help, MetricType::kCounter);
           }
         }

@@ -18,13 +18,6 @@ void HistogramSet::Observe(std::size_t which, std::size_t bucket, std::int64_t a
   sums_[which].fetch_add(amount, std::memory_order_relaxed);
 }
 
-bool HistogramSet::Observed(std::size_t which) const {
-  for (std::size_t b = 0; b < bucket_count_; ++b) {
-    if (buckets_[which * bucket_count_ + b].load(std::memory_order_relaxed) != 0) return true;
-  }
-  return false;
-}
-
 std::int64_t HistogramSet::Cumulative(std::size_t which, std::span<std::uint64_t> cumulative) const {
   std::uint64_t running = 0;
   for (std::size_t b = 0; b < bucket_count_ && b < cumulative.size(); ++b) {

@@ -33,12 +33,9 @@ class HistogramSet {
   HistogramSet(std::size_t histograms, std::size_t bucket_count);
 
   void Observe(std::size_t which, std::size_t bucket, std::int64_t amount);
-  // Whether histogram `which` has had any observation.
-  bool Observed(std::size_t which) const;
   // Writes histogram `which`'s cumulative bucket counts into `cumulative`
   // (bucket_count() of them: the last is the count) and returns its integer sum.
   std::int64_t Cumulative(std::size_t which, std::span<std::uint64_t> cumulative) const;
-  std::size_t bucket_count() const { return bucket_count_; }
 
  private:
   std::size_t bucket_count_;

@@ -11,8 +11,13 @@ namespace {
 
 constexpr std::string_view kTotal = "_total";
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+std::string_view TypeWord(MetricType type, bool openmetrics, bool total_suffix) {
+  switch (type) {
+    case MetricType::kCounter: return !openmetrics || total_suffix ? "counter" : "unknown";
+    case MetricType::kGauge: return "gauge";
+    case MetricType::kHistogram: return "histogram";
+  }
+  return "unknown";
 }
 
 }  // namespace
@@ -49,29 +54,11 @@ void LineWriter::Family(std::string_view name, std::string_view help, MetricType
   help_ = help;
   type_ = type;
   header_written_ = false;
-  if (openmetrics_ && type == MetricType::kCounter && EndsWith(name, kTotal)) {
+  if (openmetrics_ && type == MetricType::kCounter && name.ends_with(kTotal)) {
     name_.remove_suffix(kTotal.size());
     suffix_ = kTotal;
   }
 }
-
-namespace {
-
-char* Put(char* p, std::string_view text) {
-  text.copy(p, text.size());
-  return p + text.size();
-}
-
-std::string_view TypeWord(MetricType type, bool openmetrics, bool total_suffix) {
-  switch (type) {
-    case MetricType::kCounter: return !openmetrics || total_suffix ? "counter" : "unknown";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
-  }
-  return "unknown";
-}
-
-}  // namespace
 
 // The model's writers: 0.0.4 writes HELP as is, OpenMetrics escapes it and
 // names a counter without _total (a counter named otherwise is `unknown`),
@@ -79,26 +66,22 @@ std::string_view TypeWord(MetricType type, bool openmetrics, bool total_suffix) 
 void LineWriter::Header() {
   header_written_ = true;
   constexpr std::size_t kFixed = 64;  // "# HELP ", "# TYPE ", the type word, spaces, newlines
-  char* const start = Room(kFixed + 2 * name_.size() + 2 * help_.size());
+  char* const start = Room(kFixed + 2 * name_.size() + 2 * help_.size() + UnitLineRoom(name_));
   char* p = start;
   if (!help_.empty()) {
-    p = Put(p, "# HELP ");
-    p = Put(p, name_);
+    p = WriteText(p, "# HELP ");
+    p = WriteText(p, name_);
     *p++ = ' ';
-    p = openmetrics_ ? WriteEscaped(p, help_) : Put(p, help_);
+    p = openmetrics_ ? WriteEscaped(p, help_) : WriteText(p, help_);
     *p++ = '\n';
   }
-  p = Put(p, "# TYPE ");
-  p = Put(p, name_);
+  p = WriteText(p, "# TYPE ");
+  p = WriteText(p, name_);
   *p++ = ' ';
-  p = Put(p, TypeWord(type_, openmetrics_, !suffix_.empty()));
+  p = WriteText(p, TypeWord(type_, openmetrics_, !suffix_.empty()));
   *p++ = '\n';
+  if (openmetrics_) p = WriteUnitLine(p, name_);
   pos_ += static_cast<std::size_t>(p - start);
-  if (openmetrics_) {
-    out_.resize(pos_);  // AppendUnitLine appends
-    AppendUnitLine(out_, name_);
-    pos_ = out_.size();
-  }
 }
 
 // Room grows by chunks: resize zero-fills what it adds, and std::string
@@ -119,21 +102,21 @@ std::size_t LineWriter::LineRoom(std::string_view labels, std::string_view extra
 
 char* LineWriter::SeriesName(char* p, std::string_view suffix, std::string_view labels, std::string_view extra,
                              std::string_view last) const {
-  p = Put(p, name_);
-  p = Put(p, suffix);
+  p = WriteText(p, name_);
+  p = WriteText(p, suffix);
   if (labels.empty() && extra.empty() && last.empty()) {
     *p++ = ' ';
     return p;
   }
   *p++ = '{';
-  p = Put(p, labels);
+  p = WriteText(p, labels);
   if (!extra.empty()) {
     if (!labels.empty()) *p++ = ',';
-    p = Put(p, extra);
+    p = WriteText(p, extra);
   }
   if (!last.empty()) {
     if (!labels.empty() || !extra.empty()) *p++ = ',';
-    p = Put(p, last);
+    p = WriteText(p, last);
   }
   *p++ = '}';
   *p++ = ' ';
@@ -142,7 +125,7 @@ char* LineWriter::SeriesName(char* p, std::string_view suffix, std::string_view 
 
 // %.16g; NaN is "Nan" in 0.0.4 (prometheus-cpp's spelling), "NaN" in OpenMetrics.
 char* LineWriter::Number(char* p, double value) const {
-  if (!openmetrics_ && std::isnan(value)) return Put(p, "Nan");
+  if (!openmetrics_ && std::isnan(value)) return WriteText(p, "Nan");
   return WriteDouble(p, value);
 }
 

@@ -69,8 +69,6 @@ class LineWriter {
   void Histogram(std::string_view labels, std::string_view extra, std::span<const std::string> bounds,
                  std::span<const std::uint64_t> cumulative, double sum, const ExemplarCell* exemplars = nullptr);
 
-  bool openmetrics() const { return openmetrics_; }
-
   // The exemplar `cell` holds, loaded into a buffer of the writer's (valid
   // until the next call), or null: none stored, or not OpenMetrics.
   template <typename V>

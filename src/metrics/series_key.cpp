@@ -1,6 +1,5 @@
 #include "series_store.h"
 
-#include <algorithm>
 #include <cstring>
 
 namespace lce::metrics {
@@ -17,17 +16,6 @@ void SeriesKey::Encode(std::span<const std::string_view> values, std::string& ou
     p += sizeof size;
     if (size != 0) std::memcpy(p, value.data(), size);
     p += size;
-  }
-}
-
-void SeriesKey::Decode(std::string_view key, std::vector<std::string_view>& values) {
-  values.clear();
-  while (key.size() >= sizeof(std::uint32_t)) {
-    std::uint32_t size = 0;
-    std::memcpy(&size, key.data(), sizeof size);
-    key.remove_prefix(sizeof size);
-    values.push_back(key.substr(0, size));
-    key.remove_prefix(std::min<std::size_t>(size, key.size()));
   }
 }
 
@@ -49,6 +37,11 @@ std::string_view TakeValue(std::string_view& key) {
 }
 
 }  // namespace
+
+void SeriesKey::Decode(std::string_view key, std::vector<std::string_view>& values) {
+  values.clear();
+  while (key.size() >= sizeof(std::uint32_t)) values.push_back(TakeValue(key));
+}
 
 bool SeriesKey::Less(std::string_view a, std::string_view b) {
   while (!a.empty() && !b.empty()) {

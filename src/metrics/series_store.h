@@ -62,7 +62,7 @@ class SeriesStore {
   // values, in order (static storage: the store keeps views); a value whose
   // name is empty is left out of the rendered labels.
   explicit SeriesStore(std::span<const std::string_view> label_names)
-      : label_names_(label_names.begin(), label_names.end()), scraped_(true) {}
+      : label_names_(label_names.begin(), label_names.end()) {}
 
   // Returns the series for `values`, creating it from `args` on first use.
   template <typename... Args>
@@ -75,7 +75,7 @@ class SeriesStore {
     }
     std::unique_lock lock(mutex_);
     const auto [it, created] = map_.try_emplace(key, std::forward<Args>(args)...);
-    if (created && scraped_) {
+    if (created && scraped()) {
       bool first = true;
       for (std::size_t i = 0; i < values.size() && i < label_names_.size(); ++i) {
         if (label_names_[i].empty()) continue;  // a value the scrape writes otherwise (a family name)
@@ -103,24 +103,19 @@ class SeriesStore {
   // Requires a store built with label names.
   template <typename F>
   void ForEachInOrder(F&& f) const {
-    assert(scraped_);
-    std::lock_guard order_lock(order_mutex_);
-    TakeUnordered();
-    for (const Entry* entry : ordered_) f(std::string_view(entry->second.labels), std::as_const(entry->second.series));
+    VisitInOrder(
+        [&](const Entry& entry) { f(std::string_view(entry.second.labels), std::as_const(entry.second.series)); });
   }
 
   // The same, calling f(label values, rendered labels, series): the values
   // are views into the store's keys.
   template <typename F>
   void ForEachInOrderWithValues(F&& f) const {
-    assert(scraped_);
-    std::lock_guard order_lock(order_mutex_);
-    TakeUnordered();
     std::vector<std::string_view> values;
-    for (const Entry* entry : ordered_) {
-      SeriesKey::Decode(entry->first, values);
-      f(std::as_const(values), std::string_view(entry->second.labels), std::as_const(entry->second.series));
-    }
+    VisitInOrder([&](const Entry& entry) {
+      SeriesKey::Decode(entry.first, values);
+      f(std::as_const(values), std::string_view(entry.second.labels), std::as_const(entry.second.series));
+    });
   }
 
   std::size_t size() const {
@@ -137,6 +132,18 @@ class SeriesStore {
   };
   using Map = std::unordered_map<std::string, Slot, TransparentStringHash, std::equal_to<>>;
   using Entry = typename Map::value_type;
+
+  // Built with label names: the scrape walks the store.
+  bool scraped() const { return !label_names_.empty(); }
+
+  // Calls g(entry) for every entry in exposition order (see ForEachInOrder).
+  template <typename G>
+  void VisitInOrder(G&& g) const {
+    assert(scraped());
+    std::lock_guard order_lock(order_mutex_);
+    TakeUnordered();
+    for (const Entry* entry : ordered_) g(*entry);
+  }
 
   // Merges the series created since the last call into ordered_. Requires order_mutex_.
   void TakeUnordered() const {
@@ -157,7 +164,6 @@ class SeriesStore {
   }
 
   std::vector<std::string_view> label_names_;
-  bool scraped_ = false;
   mutable std::shared_mutex mutex_;  // map_ and unordered_
   Map map_;
   mutable std::vector<const Entry*> unordered_;  // created, not yet in ordered_

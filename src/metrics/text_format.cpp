@@ -11,10 +11,6 @@ constexpr std::size_t kMaxExemplarLabelChars = 128;
 // Units declared by a UNIT line when the family name ends in _<unit>.
 constexpr std::array<std::string_view, 3> kUnits = {"seconds", "bytes", "usd"};
 
-}  // namespace
-
-namespace {
-
 char* WriteTimestamp(char* p, std::int64_t unix_ms) {
   if (unix_ms < 0) return WriteDouble(p, static_cast<double>(unix_ms) / 1000.0);
   p = WriteInteger(p, static_cast<std::uint64_t>(unix_ms / 1000));
@@ -24,11 +20,6 @@ char* WriteTimestamp(char* p, std::int64_t unix_ms) {
   *p++ = static_cast<char>('0' + ms / 10 % 10);
   *p++ = static_cast<char>('0' + ms % 10);
   return p;
-}
-
-char* Put(char* p, std::string_view text) {
-  text.copy(p, text.size());
-  return p + text.size();
 }
 
 }  // namespace
@@ -49,13 +40,13 @@ std::size_t ExemplarRoom(const Exemplar* exemplar) {
 
 char* WriteExemplar(char* p, const Exemplar* exemplar) {
   if (ExemplarRoom(exemplar) == 0) return p;
-  p = Put(p, " # {trace_id=\"");
+  p = WriteText(p, " # {trace_id=\"");
   p = WriteEscaped(p, exemplar->trace_id);
   if (!exemplar->span_id.empty()) {
-    p = Put(p, "\",span_id=\"");
+    p = WriteText(p, "\",span_id=\"");
     p = WriteEscaped(p, exemplar->span_id);
   }
-  p = Put(p, "\"} ");
+  p = WriteText(p, "\"} ");
   p = WriteDouble(p, exemplar->value);
   if (exemplar->timestamp_ms != 0) {
     *p++ = ' ';
@@ -73,17 +64,25 @@ void AppendExemplar(std::string& out, const Exemplar* exemplar) {
   out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
-void AppendUnitLine(std::string& out, std::string_view name) {
+char* WriteUnitLine(char* p, std::string_view name) {
   for (std::string_view unit : kUnits) {
     if (name.size() > unit.size() && name.ends_with(unit) && name[name.size() - unit.size() - 1] == '_') {
-      out += "# UNIT ";
-      out += name;
-      out += ' ';
-      out += unit;
-      out += '\n';
-      return;
+      p = WriteText(p, "# UNIT ");
+      p = WriteText(p, name);
+      *p++ = ' ';
+      p = WriteText(p, unit);
+      *p++ = '\n';
+      return p;
     }
   }
+  return p;
+}
+
+void AppendUnitLine(std::string& out, std::string_view name) {
+  const std::size_t start = out.size();
+  out.resize(start + UnitLineRoom(name));
+  char* end = WriteUnitLine(out.data() + start, name);
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 }  // namespace lce::metrics

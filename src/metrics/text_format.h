@@ -16,6 +16,12 @@ struct Exemplar;
 
 namespace lce::metrics {
 
+// Copies `text` to `p` and returns the end.
+inline char* WriteText(char* p, std::string_view text) {
+  text.copy(p, text.size());
+  return p + text.size();
+}
+
 // Bytes WriteDouble and WriteInteger may write.
 inline constexpr std::size_t kMaxNumberChars = 32;
 
@@ -121,5 +127,9 @@ char* WriteExemplar(char* p, const Exemplar* exemplar);
 // OpenMetrics: `# UNIT name unit` when the family name ends in _<unit> of a
 // unit we declare (seconds, bytes, usd), else nothing.
 void AppendUnitLine(std::string& out, std::string_view name);
+// The bytes WriteUnitLine may write for `name`.
+inline std::size_t UnitLineRoom(std::string_view name) { return 2 * name.size() + 16; }
+// The same as AppendUnitLine at `p` (room for UnitLineRoom(name)); returns the end.
+char* WriteUnitLine(char* p, std::string_view name);
 
 }  // namespace lce::metrics

@@ -3,7 +3,6 @@
 #include "llm_cost_exporter/money.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -159,13 +158,9 @@ std::size_t Money::WriteDecimal(char (&out)[kMaxDecimalChars]) const {
   auto fraction = static_cast<std::uint64_t>(magnitude - whole * kAttoPerDollar);
   char* p = out;
   if (atto_ < 0) *p++ = '-';
-  if (whole <= UINT64_MAX) {
-    p = std::to_chars(p, out + kMaxDecimalChars, static_cast<std::uint64_t>(whole)).ptr;
-  } else {
-    char digits[40];
-    const char* begin = DecimalDigits(whole, digits + sizeof digits);
-    p = std::copy(begin, static_cast<const char*>(digits + sizeof digits), p);
-  }
+  char digits[40];
+  const char* const digits_end = digits + sizeof digits;
+  p = std::copy(static_cast<const char*>(DecimalDigits(whole, digits + sizeof digits)), digits_end, p);
   if (fraction == 0) return static_cast<std::size_t>(p - out);
   int fraction_digits = kScaleDigits;
   for (const auto [power, digits] : {std::pair{100'000'000ULL, 8}, std::pair{10'000ULL, 4}, std::pair{10ULL, 1}}) {
