@@ -96,14 +96,14 @@ std::string RecordMessage(std::size_t index, std::string_view field, std::string
 // Appends records and errors to a batch in body order.
 class BatchWriter {
  public:
-  BatchWriter(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns)
-      : batch_(*batch), parser_(options, receive_time_unix_ns) {}
+  BatchWriter(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns, std::size_t first_index)
+      : batch_(*batch), parser_(options, receive_time_unix_ns), first_index_(first_index) {}
 
   RecordParser& parser() { return parser_; }
 
   // Starts the next record: its slot in `records` and its batch position.
   UsageRecord* Begin() {
-    index_ = batch_.total++;
+    index_ = first_index_ + batch_.total++;
     problem_ = Problem{};
     return &batch_.records.emplace_back();
   }
@@ -138,6 +138,7 @@ class BatchWriter {
 
   Batch& batch_;
   RecordParser parser_;
+  const std::size_t first_index_;
   Problem problem_;
   std::size_t index_ = 0;
 };
@@ -188,10 +189,11 @@ Status ReadJsonArray(BatchWriter* writer, od::document& doc, std::string_view bo
 }
 
 // kJson: one object (record 0) or an array of records.
-Status ReadJsonBody(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns) {
+Status ReadJsonBody(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns,
+                    std::size_t first_index) {
   const simdjson::padded_string& buffer = batch->buffer->body;
   const std::string_view body(buffer.data(), buffer.size());
-  BatchWriter writer(batch, options, receive_time_unix_ns);
+  BatchWriter writer(batch, options, receive_time_unix_ns, first_index);
   RecordParser& parser = writer.parser();
 
   od::document doc;
@@ -233,11 +235,12 @@ void ReadNdjsonLine(BatchWriter* writer, std::string_view line, std::size_t capa
 }
 
 // kNdjson: one JSON value per line; blank lines are ignored, "\r\n" is fine.
-void ReadNdjsonBody(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns) {
+void ReadNdjsonBody(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns,
+                    std::size_t first_index) {
   const simdjson::padded_string& buffer = batch->buffer->body;
   const char* const data = buffer.data();
   const std::size_t size = buffer.size();
-  BatchWriter writer(batch, options, receive_time_unix_ns);
+  BatchWriter writer(batch, options, receive_time_unix_ns, first_index);
   std::size_t pos = 0;
   while (pos < size) {
     const auto* newline = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
@@ -252,7 +255,7 @@ void ReadNdjsonBody(Batch* batch, const IngestOptions& options, std::int64_t rec
 }  // namespace ingest_detail
 
 Result<Batch> ParseBatch(std::string_view body, BodyFormat format, const IngestOptions& options,
-                         std::int64_t receive_time_unix_ns) {
+                         std::int64_t receive_time_unix_ns, std::size_t first_index) {
   using namespace ingest_detail;
   try {
     Batch batch;
@@ -262,9 +265,9 @@ Result<Batch> ParseBatch(std::string_view body, BodyFormat format, const IngestO
     batch.records.reserve(body.size() / 256 + 1);
     Status status;
     if (format == BodyFormat::kJson) {
-      status = ReadJsonBody(&batch, options, receive_time_unix_ns);
+      status = ReadJsonBody(&batch, options, receive_time_unix_ns, first_index);
     } else {
-      ReadNdjsonBody(&batch, options, receive_time_unix_ns);
+      ReadNdjsonBody(&batch, options, receive_time_unix_ns, first_index);
     }
     TrimThreadParser();
     if (!status.ok()) return status;
@@ -304,6 +307,31 @@ void RejectRecords(Batch* batch, RejectReason reason, std::string_view field,
              std::make_move_iterator(rejected.begin()), std::make_move_iterator(rejected.end()),
              std::back_inserter(merged), [](const RecordError& a, const RecordError& b) { return a.index < b.index; });
   batch->errors = std::move(merged);
+}
+
+std::vector<std::string_view> SplitNdjson(std::string_view body, std::size_t part_bytes) {
+  std::vector<std::string_view> parts;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    const std::size_t cut =
+        body.size() - pos <= part_bytes ? std::string_view::npos : body.find('\n', pos + part_bytes);
+    const std::size_t end = cut == std::string_view::npos ? body.size() : cut + 1;
+    parts.push_back(body.substr(pos, end - pos));
+    pos = end;
+  }
+  return parts;
+}
+
+std::size_t CountNdjsonRecords(std::string_view body) {
+  std::size_t records = 0;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    std::size_t end = body.find('\n', pos);
+    if (end == std::string_view::npos) end = body.size();
+    if (!ingest_detail::IsBlankLine(body.substr(pos, end - pos))) ++records;
+    pos = end + 1;
+  }
+  return records;
 }
 
 }  // namespace lce

@@ -95,64 +95,116 @@ std::vector<RecordError> MergeErrors(std::vector<RecordError> parsed, std::vecto
 
 }  // namespace
 
-Result<IngestSummary> IngestPipeline::Ingest(Batch&& batch, const PriceBook& prices, std::int64_t receive_unix_ns) {
-  const std::size_t count = batch.records.size();
-  std::vector<PriceResult> priced;
-  std::vector<LedgerEntry> entries;
-  std::vector<std::size_t> entry_record;  // entries[j] is batch.records[entry_record[j]]
-  std::vector<RecordError> late_errors;   // cost beyond the ledger's range, conflicts, full buckets
-  priced.reserve(count);
-  entries.reserve(count);
-  entry_record.reserve(count);
-  Money batch_cost;
+// A stream's state. Parts are kept whole (their records, prices and
+// entries) until Finish: the ledger reads the entries, which view the
+// records, until it has committed.
+struct IngestPipeline::Stream::State {
+  struct Part {
+    Batch batch;
+    std::vector<PriceResult> priced;
+    std::vector<LedgerEntry> entries;
+    std::vector<std::size_t> entry_record;  // entries[j] is batch.records[entry_record[j]]
+  };
+
+  State(IngestPipeline& owner, const PriceBook& price_book, std::int64_t receive_unix_ns)
+      : pipeline(owner), prices(price_book), ledger(owner.ledger_.OpenAppend(receive_unix_ns)) {}
+
+  IngestPipeline& pipeline;
+  const PriceBook& prices;
+  std::unique_ptr<AppendStream> ledger;
+  std::vector<std::unique_ptr<Part>> parts;
+  std::vector<RecordError> parsed_errors;  // the parts' own, in body order
+  std::vector<RecordError> late_errors;    // cost beyond the ledger's range, conflicts, full buckets
+  Money batch_cost;                        // of the entries handed to the ledger so far
+  Status failed;
+};
+
+IngestPipeline::Stream::Stream(std::unique_ptr<State> state) : state_(std::move(state)) {}
+IngestPipeline::Stream::Stream(Stream&&) noexcept = default;
+IngestPipeline::Stream::~Stream() = default;
+
+IngestPipeline::Stream IngestPipeline::Open(const PriceBook& prices, std::int64_t receive_unix_ns) {
+  return Stream(std::make_unique<Stream::State>(*this, prices, receive_unix_ns));
+}
+
+Status IngestPipeline::Stream::Add(Batch&& batch) {
+  State& s = *state_;
+  if (!s.failed.ok()) return s.failed;
+  State::Part& part = *s.parts.emplace_back(std::make_unique<State::Part>());
+  part.batch = std::move(batch);
+  const std::size_t count = part.batch.records.size();
+  part.priced.reserve(count);
+  part.entries.reserve(count);
+  part.entry_record.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    const UsageRecord& record = batch.records[i];
-    priced.push_back(prices.Price(record));
-    if (priced.back().outcome == PriceOutcome::kAmbiguousVendor) {
-      late_errors.push_back(AmbiguousVendorError(record, prices, batch.record_index[i]));
+    const UsageRecord& record = part.batch.records[i];
+    const std::size_t index = part.batch.record_index[i];
+    part.priced.push_back(s.prices.Price(record));
+    if (part.priced.back().outcome == PriceOutcome::kAmbiguousVendor) {
+      s.late_errors.push_back(AmbiguousVendorError(record, s.prices, index));
       continue;
     }
-    if (std::optional<RecordError> error = CostError(record, priced.back(), batch_cost, batch.record_index[i])) {
-      late_errors.push_back(std::move(*error));
+    if (std::optional<RecordError> error = CostError(record, part.priced.back(), s.batch_cost, index)) {
+      s.late_errors.push_back(std::move(*error));
       continue;
     }
-    batch_cost += priced.back().total;
-    entries.push_back(EntryFor(record, priced.back()));
-    entry_record.push_back(i);
+    s.batch_cost += part.priced.back().total;
+    part.entries.push_back(EntryFor(record, part.priced.back()));
+    part.entry_record.push_back(i);
   }
-  Result<std::vector<EntryOutcome>> outcomes = ledger_.Append(entries, receive_unix_ns);
+  std::move(part.batch.errors.begin(), part.batch.errors.end(), std::back_inserter(s.parsed_errors));
+  part.batch.errors.clear();
+  s.failed = s.ledger->Add(part.entries);
+  return s.failed;
+}
+
+Result<IngestSummary> IngestPipeline::Stream::Finish() {
+  State& s = *state_;
+  if (!s.failed.ok()) return s.failed;
+  Result<std::vector<EntryOutcome>> outcomes = s.ledger->Finish();
   if (!outcomes.ok()) return outcomes.status();
 
+  IngestPipeline& pipeline = s.pipeline;
   IngestSummary summary;
-  for (std::size_t j = 0; j < entries.size(); ++j) {
-    const std::size_t i = entry_record[j];
-    UsageRecord& record = batch.records[i];
-    switch ((*outcomes)[j]) {
-      case EntryOutcome::kNew: break;
-      case EntryOutcome::kDuplicate: ++summary.duplicate; continue;
-      case EntryOutcome::kConflict:
-      case EntryOutcome::kOutOfRange:
-        late_errors.push_back(LedgerError(record, (*outcomes)[j], batch.record_index[i]));
-        continue;
+  std::size_t outcome = 0;  // outcomes are over every part's entries, in order
+  for (const std::unique_ptr<State::Part>& part : s.parts) {
+    for (std::size_t j = 0; j < part->entries.size(); ++j, ++outcome) {
+      const std::size_t i = part->entry_record[j];
+      UsageRecord& record = part->batch.records[i];
+      const PriceResult& price = part->priced[i];
+      switch ((*outcomes)[outcome]) {
+        case EntryOutcome::kNew: break;
+        case EntryOutcome::kDuplicate: ++summary.duplicate; continue;
+        case EntryOutcome::kConflict:
+        case EntryOutcome::kOutOfRange:
+          s.late_errors.push_back(LedgerError(record, (*outcomes)[outcome], part->batch.record_index[i]));
+          continue;
+      }
+      // A record without campaign_id belongs to no budget.
+      if (!record.campaign_id.empty()) {
+        pipeline.budgets_.Record(record.campaign_id, record.timestamp_unix_ns, price.total, record.is_retry(),
+                                 record.reservation_id);
+      }
+      // Labels as priced (the fingerprint, computed above, saw the record as sent).
+      record.vendor = price.vendor;
+      record.model = price.model;
+      pipeline.usage_.Observe(record, price);
+      ++summary.accepted;
+      if (price.unpriced()) ++summary.unpriced;
     }
-    // A record without campaign_id belongs to no budget.
-    if (!record.campaign_id.empty()) {
-      budgets_.Record(record.campaign_id, record.timestamp_unix_ns, priced[i].total, record.is_retry(),
-                      record.reservation_id);
-    }
-    // Labels as priced (the fingerprint, computed above, saw the record as sent).
-    record.vendor = priced[i].vendor;
-    record.model = priced[i].model;
-    usage_.Observe(record, priced[i]);
-    ++summary.accepted;
-    if (priced[i].unpriced()) ++summary.unpriced;
   }
-  summary.errors = MergeErrors(std::move(batch.errors), std::move(late_errors));
-  for (const RecordError& error : summary.errors) self_.CountRejected(error.reason);
+  summary.errors = MergeErrors(std::move(s.parsed_errors), std::move(s.late_errors));
+  for (const RecordError& error : summary.errors) pipeline.self_.CountRejected(error.reason);
   summary.rejected = summary.errors.size();
-  self_.CountAccepted(summary.accepted);
-  self_.CountDuplicate(summary.duplicate);
+  pipeline.self_.CountAccepted(summary.accepted);
+  pipeline.self_.CountDuplicate(summary.duplicate);
   return summary;
+}
+
+Result<IngestSummary> IngestPipeline::Ingest(Batch&& batch, const PriceBook& prices, std::int64_t receive_unix_ns) {
+  Stream stream = Open(prices, receive_unix_ns);
+  if (Status added = stream.Add(std::move(batch)); !added.ok()) return added;
+  return stream.Finish();
 }
 
 }  // namespace lce

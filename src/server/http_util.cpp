@@ -1,6 +1,8 @@
 #include "http_util.h"
 
+#include <algorithm>
 #include <ctime>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -16,7 +18,19 @@ Result<std::string> ReadBody(mg_connection* conn, std::size_t max_bytes) {
   // Refused before a byte is read when the declared length is over.
   if (declared > 0 && static_cast<unsigned long long>(declared) > max_bytes) return too_large();
   std::string body;
-  if (declared > 0) body.reserve(static_cast<std::size_t>(declared));
+  if (declared > 0) {
+    // Read straight into the body: a large batch is copied once, not twice.
+    body.resize(static_cast<std::size_t>(declared));
+    std::size_t filled = 0;
+    while (filled < body.size()) {
+      const std::size_t want = std::min<std::size_t>(body.size() - filled, std::numeric_limits<int>::max());
+      const int n = mg_read(conn, body.data() + filled, want);
+      if (n <= 0) break;
+      filled += static_cast<std::size_t>(n);
+    }
+    body.resize(filled);  // a client that stopped early: what it sent
+    return body;
+  }
   char chunk[64 * 1024];
   for (;;) {
     const int n = mg_read(conn, chunk, sizeof chunk);

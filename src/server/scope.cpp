@@ -20,8 +20,14 @@ Response Forbid(const Caller& caller, std::string_view handler, std::string_view
 }
 
 bool RejectOutOfScope(const Caller& caller, std::string_view handler, Batch* batch, SelfMetrics& self) {
+  const std::size_t forbidden = RejectOutOfScopeRecords(caller, batch);
+  CountOutOfScope(caller, handler, forbidden, self);
+  return forbidden > 0;
+}
+
+std::size_t RejectOutOfScopeRecords(const Caller& caller, Batch* batch) {
   const Principal* key = caller.key;
-  if (key == nullptr) return false;
+  if (key == nullptr) return 0;
   const std::size_t before = batch->errors.size();
   RejectRecords(batch, RejectReason::kForbiddenCampaign, "campaign_id",
                 [key](const UsageRecord& record) -> std::optional<std::string> {
@@ -30,11 +36,13 @@ bool RejectOutOfScope(const Caller& caller, std::string_view handler, Batch* bat
                          (record.campaign_id.empty() ? std::string("records without a campaign")
                                                      : "campaign \"" + std::string(record.campaign_id) + "\"");
                 });
-  const std::size_t forbidden = batch->errors.size() - before;
-  if (forbidden == 0) return false;
+  return batch->errors.size() - before;
+}
+
+void CountOutOfScope(const Caller& caller, std::string_view handler, std::size_t forbidden, SelfMetrics& self) {
+  if (forbidden == 0 || caller.key == nullptr) return;
   self.CountAuthFailure(handler, "forbidden_campaign");
-  log::Audit(key->key_id, handler, std::to_string(forbidden) + " records", "forbidden_campaign");
-  return true;
+  log::Audit(caller.key->key_id, handler, std::to_string(forbidden) + " records", "forbidden_campaign");
 }
 
 bool OnlyForbidden(const std::vector<RecordError>& errors) {

@@ -25,6 +25,10 @@ Response Forbid(const Caller& caller, std::string_view handler, std::string_view
 // forbidden_campaign; the others are kept), counts and audits them. True
 // when any record was rejected.
 bool RejectOutOfScope(const Caller& caller, std::string_view handler, Batch* batch, SelfMetrics& self);
+// The same in two steps, for a body ingested in parts: the rejection per
+// part (returns how many records it rejected), then the count and audit once.
+std::size_t RejectOutOfScopeRecords(const Caller& caller, Batch* batch);
+void CountOutOfScope(const Caller& caller, std::string_view handler, std::size_t forbidden, SelfMetrics& self);
 
 // Whether every error is forbidden_campaign (a batch refused only for scope
 // answers 403 rather than 400).

@@ -54,20 +54,65 @@ class UsageHandler final : public Handler {
 
   Response Serve(const Request& request) override {
     const auto started = std::chrono::steady_clock::now();
+    const BodyFormat format = FormatFor(request.Header("Content-Type"));
+    if (format == BodyFormat::kNdjson && request.body.size() > kPartBytes) return IngestInParts(request, started);
+    return IngestWhole(request, format, started);
+  }
+
+ private:
+  using Started = std::chrono::steady_clock::time_point;
+
+  // NDJSON bodies larger than this are ingested in parts of about this size
+  // (IngestPipeline::Stream), so the ledger writes each part while the next
+  // is parsed; the answer is the same as for the body in one piece.
+  static constexpr std::size_t kPartBytes = 256 * 1024;
+
+  Response IngestWhole(const Request& request, BodyFormat format, Started started) {
     const Snapshot& snapshot = *request.snapshot;
     const std::int64_t received = NowUnixNs();
-    Result<Batch> batch =
-        ParseBatch(request.body, FormatFor(request.Header("Content-Type")), snapshot.config.ingest, received);
+    Result<Batch> batch = ParseBatch(request.body, format, snapshot.config.ingest, received);
     if (!batch.ok()) return Response::FromStatus(batch.status());
-    if (batch->total == 0) return Response::Error(400, "the body holds no records");
+    if (batch->total == 0) return NoRecords();
     if (const std::size_t max = snapshot.config.ingest.max_records_per_batch; batch->total > max) {
-      self_.CountLimited(route().name, "records_per_batch");
-      return Response::Error(413, "the body holds " + std::to_string(batch->total) + " records; at most " +
-                                      std::to_string(max) +
-                                      " per request (ingest.max_records_per_batch): split it, nothing was counted");
+      return TooManyRecords(batch->total, max);
     }
     const bool forbidden = RejectOutOfScope(request.caller, route().name, &batch.value(), self_);
-    Result<IngestSummary> ingested = pipeline_.Ingest(std::move(batch).value(), *snapshot.prices, received);
+    return Answer(pipeline_.Ingest(std::move(batch).value(), *snapshot.prices, received), forbidden, started);
+  }
+
+  Response IngestInParts(const Request& request, Started started) {
+    const Snapshot& snapshot = *request.snapshot;
+    const IngestOptions& options = snapshot.config.ingest;
+    const std::int64_t received = NowUnixNs();
+    const std::vector<std::string_view> parts = SplitNdjson(request.body, kPartBytes);
+    IngestPipeline::Stream stream = pipeline_.Open(*snapshot.prices, received);
+    std::size_t total = 0;
+    std::size_t forbidden = 0;
+    for (std::size_t p = 0; p < parts.size(); ++p) {
+      Result<Batch> batch = ParseBatch(parts[p], BodyFormat::kNdjson, options, received, total);
+      if (!batch.ok()) return Response::FromStatus(batch.status());
+      total += batch->total;
+      if (total > options.max_records_per_batch) {  // the stream, dropped, counts nothing
+        for (std::size_t rest = p + 1; rest < parts.size(); ++rest) total += CountNdjsonRecords(parts[rest]);
+        return TooManyRecords(total, options.max_records_per_batch);
+      }
+      forbidden += RejectOutOfScopeRecords(request.caller, &batch.value());
+      if (Status added = stream.Add(std::move(batch).value()); !added.ok()) return Answer(added, false, started);
+    }
+    if (total == 0) return NoRecords();
+    CountOutOfScope(request.caller, route().name, forbidden, self_);
+    return Answer(stream.Finish(), forbidden > 0, started);
+  }
+
+  static Response NoRecords() { return Response::Error(400, "the body holds no records"); }
+
+  Response TooManyRecords(std::size_t total, std::size_t max) {
+    self_.CountLimited(route().name, "records_per_batch");
+    return Response::Error(413, "the body holds " + std::to_string(total) + " records; at most " + std::to_string(max) +
+                                    " per request (ingest.max_records_per_batch): split it, nothing was counted");
+  }
+
+  Response Answer(const Result<IngestSummary>& ingested, bool forbidden, Started started) {
     if (!ingested.ok()) {
       log::Warn("ledger commit failed; answered 503", {{"handler", "usage"}, {"err", ingested.status().message()}});
       // Whatever failed inside the ledger, the answer is about the store: 503, retry.
@@ -82,7 +127,6 @@ class UsageHandler final : public Handler {
     return Response::Json(status, SummaryJson(summary));
   }
 
- private:
   IngestPipeline& pipeline_;
   SelfMetrics& self_;
 };

@@ -22,8 +22,14 @@ static_assert(kMinBucketStart == kMinTimestampUnixNs, "records are validated aga
 
 Status ValidateEntries(std::span<const LedgerEntry> entries) {
   Money total;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const LedgerEntry& entry = entries[i];
+  return ValidateEntries(entries, total, 0);
+}
+
+Status ValidateEntries(std::span<const LedgerEntry> entries, Money& running_total, std::size_t first) {
+  Money total = running_total;
+  for (std::size_t at = 0; at < entries.size(); ++at) {
+    const LedgerEntry& entry = entries[at];
+    const std::size_t i = first + at;
     if (entry.cost < Money() || entry.cost > kMaxEntryCost) {
       return Status::InvalidArgument("ledger entry " + std::to_string(i) + ": cost " + entry.cost.ToDecimalString() +
                                      " USD is outside [0, " + kMaxEntryCost.ToDecimalString() + "]");
@@ -38,6 +44,7 @@ Status ValidateEntries(std::span<const LedgerEntry> entries) {
                                      std::to_string(entry.timestamp_unix_ns) + " ns is out of range");
     }
   }
+  running_total = total;
   return Status::Ok();
 }
 
@@ -80,7 +87,7 @@ BucketLabels LabelsOf(const SpendBucket& bucket) {
 }
 
 void MarkFullBuckets(std::span<const LedgerEntry> entries, std::span<const BucketLabels> full,
-                     std::vector<EntryOutcome>& outcomes) {
+                     std::span<EntryOutcome> outcomes) {
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const BucketLabels labels = LabelsOf(entries[i]);
     if (std::find(full.begin(), full.end(), labels) != full.end()) outcomes[i] = EntryOutcome::kOutOfRange;

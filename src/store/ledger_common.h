@@ -23,6 +23,9 @@ namespace lce::store_detail {
 // most kMaxAppendCost, and every timestamp's bucket start is representable;
 // otherwise names the first bad entry.
 Status ValidateEntries(std::span<const LedgerEntry> entries);
+// The same for the next part of a stream: `total` holds the costs of the
+// parts before and, when Ok, this part's added. `first` numbers its entries.
+Status ValidateEntries(std::span<const LedgerEntry> entries, Money& total, std::size_t first);
 
 // A Money amount split for storage as two int64 columns:
 // atto = whole * 1e18 + frac, frac in [0, 1e18). Requires atto >= 0 and
@@ -58,7 +61,7 @@ BucketLabels LabelsOf(const LedgerEntry& entry);
 // (a bucket kMaxBucketCost would be exceeded in), so the next attempt at the
 // call leaves them out.
 void MarkFullBuckets(std::span<const LedgerEntry> entries, std::span<const BucketLabels> full,
-                     std::vector<EntryOutcome>& outcomes);
+                     std::span<EntryOutcome> outcomes);
 
 // True when a bucket holding `stored` can take `added` more.
 bool BucketHasRoom(Money stored, Money added);

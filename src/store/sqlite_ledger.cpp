@@ -6,6 +6,14 @@
 // result. An SQLite error rolls the whole group back (see Isolation for what
 // happens then). Prune runs on the writer too, in its own transaction.
 //
+// Streams (OpenAppend): a stream's request is queued with its first part,
+// and the writer claims keys and inserts rows for each part as it arrives,
+// inside the group's transaction, which commits once every stream of the
+// group is sealed. So a large request's store work overlaps its caller's
+// parsing of the next part. Requests queued while a group waits for a
+// stream's parts form the next group. An abandoned stream fails its group's
+// transaction, whose other requests are then committed alone.
+//
 // Isolation: nothing about one request's content can fail a transaction
 // (the pipeline validates entries before Append, and a bucket that would
 // pass kMaxBucketCost is detected by the upsert itself). Still, when a
@@ -446,10 +454,22 @@ Status EnsureSchema(Connection& db) {
 struct Request {
   enum class Kind { kAppend, kPrune, kReprice };
   Kind kind = Kind::kAppend;
-  std::span<const LedgerEntry> entries;
   std::int64_t time_unix_ns = 0;  // receive time (append) or now (prune)
-  // Set by Append (all kNew), then by the writer; kOutOfRange entries are
-  // left out of every later attempt.
+  // kAppend: the entries in the parts handed over (Append: one; a stream
+  // adds parts while the writer works). Guarded by the queue mutex, as are
+  // `sealed` (no part will follow) and `abandoned` (commit nothing).
+  std::vector<std::span<const LedgerEntry>> parts;
+  bool sealed = true;
+  bool abandoned = false;
+  // Writer-only until done: the parts taken from `parts`, each with the
+  // index of its first entry in `outcomes`.
+  struct TakenPart {
+    std::span<const LedgerEntry> entries;
+    std::size_t first = 0;
+  };
+  std::vector<TakenPart> taken;
+  // One per taken entry: kNew when taken, then the writer's decision;
+  // kOutOfRange entries are left out of every later attempt.
   std::vector<EntryOutcome> outcomes;
   Status status;
   bool prune_started = false;                   // the in-memory generations were pruned
@@ -459,6 +479,8 @@ struct Request {
 };
 
 // One row of idempotency_keys.
+class SqliteAppendStream;
+
 struct KeyRow {
   std::int64_t rowid = 0;
   std::int64_t received_unix_s = 0;
@@ -470,6 +492,7 @@ class SqliteLedger final : public Ledger {
   ~SqliteLedger() override;
 
   Result<std::vector<EntryOutcome>> Append(std::span<const LedgerEntry> entries, std::int64_t receive_unix_ns) override;
+  std::unique_ptr<AppendStream> OpenAppend(std::int64_t receive_unix_ns) override;
   Result<std::vector<SpendBucket>> Spend(std::int64_t from_unix_ns, std::int64_t to_unix_ns) const override;
   Status Prune(std::int64_t now_unix_ns) override;
   LedgerStats Stats() const override;
@@ -477,6 +500,8 @@ class SqliteLedger final : public Ledger {
   Result<std::vector<RepricingAudit>> Repricings() const override;
 
  private:
+  friend class SqliteAppendStream;  // AddPart, EndStream
+
   SqliteLedger(const LedgerOptions& options, DirectoryLock lock, Connection write, Connection read)
       : db_path_(options.directory + "/ledger.db"),
         snapshot_path_(options.directory + "/ledger.keys"),
@@ -500,6 +525,16 @@ class SqliteLedger final : public Ledger {
 
   // Enqueues `request` and blocks until the writer has handled it.
   void Submit(Request& request);
+  // A stream's part: enqueues the request with its first part, or hands the
+  // writer one more. Fails when the ledger is closing.
+  Status AddPart(Request& request, std::span<const LedgerEntry> entries, bool first);
+  // Seals (or abandons) a stream's request and blocks until it is handled.
+  void EndStream(Request& request, bool abandon);
+  // Moves the parts added since the last call into each request's `taken`,
+  // waiting while a stream of `group` may still add one. True when it took
+  // a part; false when every request is sealed and taken; fails when a
+  // stream was abandoned (abandoned_in_group_) or the ledger is closing.
+  Result<bool> TakeParts(const std::vector<Request*>& group);
   void WriterLoop();
   // Handles one drained queue: the appends as one group, then each prune.
   // Returns the prunes that have more chunks to delete.
@@ -518,7 +553,8 @@ class SqliteLedger final : public Ledger {
   // in the index, to be unclaimed if the transaction fails.
   Status WriteAppendGroup(const std::vector<Request*>& group, std::vector<std::string_view>& claimed,
                           std::vector<store_detail::BucketLabels>& full);
-  Status ClaimKeys(Request& request, SpendAggregate& aggregate, std::vector<std::string_view>& claimed);
+  Status ClaimKeys(Request& request, const Request::TakenPart& part, SpendAggregate& aggregate,
+                   std::vector<std::string_view>& claimed);
   Status UpsertBuckets(const SpendAggregate& aggregate, std::vector<store_detail::BucketLabels>& full);
   // Plans and (unless a dry run) writes one re-pricing in one transaction.
   Result<RepriceReport> RepriceOnWriter(const RepriceRequest& request);
@@ -546,7 +582,8 @@ class SqliteLedger final : public Ledger {
   Statement select_spend_write_, select_units_write_, update_repriced_, insert_repricing_;
   Statement row_at_or_after_, last_row_, delete_through_, row_by_id_;
   store_detail::KeyIndex index_;
-  bool loaded_ = false;  // the index holds every stored key: only then may it be saved
+  bool loaded_ = false;              // the index holds every stored key: only then may it be saved
+  bool abandoned_in_group_ = false;  // TakeParts failed the transaction for an abandoned stream
   std::int64_t last_received_s_ = std::numeric_limits<std::int64_t>::min();
 
   // Spend reads.
@@ -744,9 +781,8 @@ Result<std::vector<EntryOutcome>> SqliteLedger::Append(std::span<const LedgerEnt
   if (Status valid = store_detail::ValidateEntries(entries); !valid.ok()) return valid;
   Request request;
   request.kind = Request::Kind::kAppend;
-  request.entries = entries;
+  request.parts.push_back(entries);
   request.time_unix_ns = receive_unix_ns;
-  request.outcomes.assign(entries.size(), EntryOutcome::kNew);
   Submit(request);
   if (!request.status.ok()) return request.status;
   return std::move(request.outcomes);
@@ -771,6 +807,101 @@ void SqliteLedger::Submit(Request& request) {
   if (queue_.size() == 1) queue_cv_.notify_one();
   done_cv_.wait(lock, [&] { return request.done; });
   if (request.kind == Request::Kind::kAppend) --pending_appends_;
+}
+
+// The SQLite stream: its request is queued with the first part, so the
+// writer opens the transaction and claims keys and inserts rows while the
+// caller prepares the next part; Finish seals it and waits for the commit.
+class SqliteAppendStream final : public AppendStream {
+ public:
+  SqliteAppendStream(SqliteLedger& ledger, std::int64_t receive_unix_ns) : ledger_(ledger) {
+    request_.kind = Request::Kind::kAppend;
+    request_.time_unix_ns = receive_unix_ns;
+    request_.sealed = false;
+  }
+  ~SqliteAppendStream() override {
+    if (queued_ && !finished_) ledger_.EndStream(request_, true);
+  }
+
+  Status Add(std::span<const LedgerEntry> entries) override {
+    if (!failed_.ok()) return failed_;
+    failed_ = store_detail::ValidateEntries(entries, total_, added_);
+    if (!failed_.ok() || entries.empty()) return failed_;
+    added_ += entries.size();
+    failed_ = ledger_.AddPart(request_, entries, !queued_);
+    if (failed_.ok()) queued_ = true;
+    return failed_;
+  }
+
+  Result<std::vector<EntryOutcome>> Finish() override {
+    if (!failed_.ok()) return failed_;  // the destructor abandons what was queued
+    if (!queued_) return std::vector<EntryOutcome>();
+    finished_ = true;
+    ledger_.EndStream(request_, false);
+    if (!request_.status.ok()) return request_.status;
+    return std::move(request_.outcomes);
+  }
+
+ private:
+  SqliteLedger& ledger_;
+  Request request_;
+  std::size_t added_ = 0;
+  Money total_;
+  Status failed_;
+  bool queued_ = false;
+  bool finished_ = false;
+};
+
+std::unique_ptr<AppendStream> SqliteLedger::OpenAppend(std::int64_t receive_unix_ns) {
+  return std::make_unique<SqliteAppendStream>(*this, receive_unix_ns);
+}
+
+Status SqliteLedger::AddPart(Request& request, std::span<const LedgerEntry> entries, bool first) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return Status::Internal("ledger is closing");
+    request.parts.push_back(entries);
+    if (first) {
+      queue_.push_back(&request);
+      ++pending_appends_;
+    }
+  }
+  queue_cv_.notify_one();  // the writer waits for work, or for this stream's next part
+  return Status::Ok();
+}
+
+void SqliteLedger::EndStream(Request& request, bool abandon) {
+  std::unique_lock lock(queue_mutex_);
+  request.sealed = true;
+  request.abandoned = abandon;
+  queue_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return request.done; });
+  --pending_appends_;
+}
+
+Result<bool> SqliteLedger::TakeParts(const std::vector<Request*>& group) {
+  std::unique_lock lock(queue_mutex_);
+  for (;;) {
+    bool took = false;
+    bool open = false;
+    for (Request* request : group) {
+      if (request->abandoned) {
+        abandoned_in_group_ = true;
+        return Status::Internal("an append stream was abandoned before it was finished");
+      }
+      while (request->taken.size() < request->parts.size()) {
+        const std::span<const LedgerEntry> part = request->parts[request->taken.size()];
+        request->taken.push_back(Request::TakenPart{part, request->outcomes.size()});
+        request->outcomes.resize(request->outcomes.size() + part.size(), EntryOutcome::kNew);
+        took = true;
+      }
+      open = open || !request->sealed;
+    }
+    if (took) return true;
+    if (!open) return false;
+    if (stopping_) return Status::Internal("ledger is closing");
+    queue_cv_.wait(lock);
+  }
 }
 
 void SqliteLedger::WriterLoop() {
@@ -854,6 +985,14 @@ void SqliteLedger::CommitAppendGroup(const std::vector<Request*>& group) {
 }
 
 void SqliteLedger::CommitAlone(Request& request) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (request.abandoned) {
+      request.status = Status::Internal("an append stream was abandoned before it was finished");
+      request.outcomes.clear();
+      return;
+    }
+  }
   const std::vector<Request*> alone = {&request};
   std::vector<store_detail::BucketLabels> full;
   // Each failed round with full buckets leaves those buckets' entries out,
@@ -867,12 +1006,16 @@ void SqliteLedger::CommitAlone(Request& request) {
       request.outcomes.clear();
       return;
     }
-    store_detail::MarkFullBuckets(request.entries, full, request.outcomes);
+    for (const Request::TakenPart& part : request.taken) {
+      store_detail::MarkFullBuckets(part.entries, full,
+                                    std::span(request.outcomes).subspan(part.first, part.entries.size()));
+    }
   }
 }
 
 Status SqliteLedger::TryCommit(const std::vector<Request*>& group, std::vector<store_detail::BucketLabels>& full) {
   const auto started = std::chrono::steady_clock::now();
+  abandoned_in_group_ = false;
   std::vector<std::string_view> claimed;
   Status status = InTransaction([&] {
     try {
@@ -887,13 +1030,13 @@ Status SqliteLedger::TryCommit(const std::vector<Request*>& group, std::vector<s
     status = status.WithContext("ledger " + db_path_);
   }
   std::uint64_t entries = 0;
-  for (const Request* request : group) entries += request->entries.size();
+  for (const Request* request : group) entries += request->outcomes.size();
   std::lock_guard lock(stats_mutex_);
   if (status.ok()) {
     ++stats_.commits;
     stats_.committed_entries += entries;
-  } else if (full.empty()) {
-    ++stats_.commit_errors;  // a full bucket is about content, not the store
+  } else if (full.empty() && !abandoned_in_group_) {
+    ++stats_.commit_errors;  // a full bucket is about content, an abandoned stream about its caller
   }
   stats_.commit_seconds_sum += seconds;
   stats_.idempotency_keys = index_.size();
@@ -904,20 +1047,31 @@ Status SqliteLedger::TryCommit(const std::vector<Request*>& group, std::vector<s
 Status SqliteLedger::WriteAppendGroup(const std::vector<Request*>& group, std::vector<std::string_view>& claimed,
                                       std::vector<store_detail::BucketLabels>& full) {
   SpendAggregate aggregate;
-  for (Request* request : group) {
-    if (Status status = ClaimKeys(*request, aggregate, claimed); !status.ok()) return status;
+  std::vector<std::size_t> next_part(group.size(), 0);  // per request, the first part not yet claimed
+  for (;;) {
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      Request& request = *group[g];
+      for (; next_part[g] < request.taken.size(); ++next_part[g]) {
+        const Status status = ClaimKeys(request, request.taken[next_part[g]], aggregate, claimed);
+        if (!status.ok()) return status;
+      }
+    }
+    const Result<bool> took = TakeParts(group);
+    if (!took.ok()) return took.status();
+    if (!*took) break;
   }
   return UpsertBuckets(aggregate, full);
 }
 
-Status SqliteLedger::ClaimKeys(Request& request, SpendAggregate& aggregate, std::vector<std::string_view>& claimed) {
+Status SqliteLedger::ClaimKeys(Request& request, const Request::TakenPart& part, SpendAggregate& aggregate,
+                               std::vector<std::string_view>& claimed) {
   // Receive times never decrease along rowid: Prune relies on it.
   last_received_s_ = std::max(last_received_s_, FloorDiv(request.time_unix_ns, kNanosPerSecond));
-  for (std::size_t i = 0; i < request.entries.size(); ++i) {
-    EntryOutcome& outcome = request.outcomes[i];
+  for (std::size_t i = 0; i < part.entries.size(); ++i) {
+    EntryOutcome& outcome = request.outcomes[part.first + i];
     if (outcome == EntryOutcome::kOutOfRange) continue;
     outcome = EntryOutcome::kNew;
-    const LedgerEntry& entry = request.entries[i];
+    const LedgerEntry& entry = part.entries[i];
     const std::string_view key = entry.idempotency_key;
     if (!key.empty()) {
       switch (index_.Claim(key, entry.fingerprint)) {

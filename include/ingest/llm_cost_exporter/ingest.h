@@ -91,8 +91,20 @@ class Batch {
 // whole cannot be read (for kJson: not JSON, or neither an object nor an array
 // of objects), with the parser's byte position in the message; otherwise
 // every record is either in `records` or described in `errors`.
+// `first_index` is the body position of the first record: a part of a
+// larger NDJSON body (SplitNdjson) numbers its records, in record_index and
+// in errors, from the records of the parts before it.
 Result<Batch> ParseBatch(std::string_view body, BodyFormat format, const IngestOptions& options,
-                         std::int64_t receive_time_unix_ns);
+                         std::int64_t receive_time_unix_ns, std::size_t first_index = 0);
+
+// An NDJSON body cut into parts of about `part_bytes` (at least one line
+// each), every cut just after a newline, so each part is whole lines and
+// parsing the parts in order sees exactly the records of the body.
+std::vector<std::string_view> SplitNdjson(std::string_view body, std::size_t part_bytes);
+
+// The records an NDJSON body holds (its lines that are not blank), as
+// ParseBatch counts them in Batch::total.
+std::size_t CountNdjsonRecords(std::string_view body);
 
 // Moves every valid record for which `why` returns a message into
 // batch->errors (reason `reason`, field `field`), keeping body order in both

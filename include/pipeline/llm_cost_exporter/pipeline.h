@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "llm_cost_exporter/budgets.h"
@@ -42,6 +43,29 @@ class IngestPipeline {
   // then nothing of the batch was counted and the client may safely send it
   // again.
   Result<IngestSummary> Ingest(Batch&& batch, const PriceBook& prices, std::int64_t receive_unix_ns);
+
+  // One request's records in parts, in body order (each parsed with
+  // ParseBatch's first_index = the records of the parts before): each part
+  // is priced and handed to the ledger as it is added, so the store writes
+  // it while the caller parses the next. Finish commits and counts every
+  // part at once, with exactly the outcome Ingest would give one batch
+  // holding them all. Destroyed without Finish, or after an Add that
+  // failed: nothing is counted. One caller; between the first Add and
+  // Finish it must not wait on the ledger.
+  class Stream {
+   public:
+    Stream(Stream&&) noexcept;
+    ~Stream();
+    Status Add(Batch&& part);
+    Result<IngestSummary> Finish();
+
+   private:
+    friend class IngestPipeline;
+    struct State;
+    explicit Stream(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+  };
+  Stream Open(const PriceBook& prices, std::int64_t receive_unix_ns);
 
  private:
   UsageMetrics& usage_;

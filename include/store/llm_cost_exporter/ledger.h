@@ -207,9 +207,36 @@ struct LedgerOptions {
   bool fsync_every_commit = true;
 };
 
+// One call's entries handed over in parts, so the store can write the
+// first parts while the caller prepares the next (SQLite: its writer thread
+// claims keys and inserts rows as parts arrive). Finish commits every part in
+// one transaction, with Append's outcomes and guarantees for the entries of
+// all parts in the order added. Destroyed without Finish, or after an Add
+// that failed: nothing of it is committed.
+//
+// One caller. Every added span must stay valid and unchanged until Finish
+// returns or the stream is destroyed. Between the first Add and Finish the
+// caller must not wait on the same ledger (another Append would wait for
+// this stream's transaction).
+class AppendStream {
+ public:
+  virtual ~AppendStream() = default;
+  // Fails (and the stream commits nothing) with kInvalidArgument for what
+  // Append refuses, counted over every part: a cost outside [0,
+  // kMaxEntryCost], costs summing past kMaxAppendCost, a timestamp before
+  // year 1677's first bucket.
+  virtual Status Add(std::span<const LedgerEntry> entries) = 0;
+  // Commits and returns one outcome per added entry, in the order added.
+  virtual Result<std::vector<EntryOutcome>> Finish() = 0;
+};
+
 class Ledger {
  public:
   virtual ~Ledger() = default;
+
+  // A stream for one call's entries (see AppendStream). The default keeps
+  // the parts and calls Append from Finish.
+  virtual std::unique_ptr<AppendStream> OpenAppend(std::int64_t receive_unix_ns);
 
   // Commits the entries of one request in one transaction and returns, for
   // each entry in order, its outcome: new (committed), duplicate or conflict

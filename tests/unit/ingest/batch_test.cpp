@@ -483,3 +483,52 @@ TEST_CASE("RejectRecords moves chosen records into errors, in body order", "[ing
 
 }  // namespace
 }  // namespace lce
+
+namespace lce {
+namespace {
+
+TEST_CASE("SplitNdjson cuts after newlines only, and the parts hold the body's records in order",
+          "[ingest][batch][parts]") {
+  std::string body;
+  for (int i = 0; i < 50; ++i) {
+    body += R"({"event":"email.sent","event_id":"e)" + std::to_string(i) + "\"}\n";
+    if (i % 7 == 0) body += "  \r\n";  // blank lines are no records
+  }
+  body += R"({"event":"email.sent","event_id":"last"})";  // no final newline
+  for (const std::size_t part_bytes : {std::size_t{0}, std::size_t{1}, std::size_t{100}, body.size()}) {
+    const std::vector<std::string_view> parts = SplitNdjson(body, part_bytes);
+    std::string joined;
+    std::size_t records = 0;
+    for (std::size_t p = 0; p < parts.size(); ++p) {
+      joined += parts[p];
+      if (p + 1 < parts.size()) CHECK(parts[p].back() == '\n');
+      CHECK(!parts[p].empty());
+      records += CountNdjsonRecords(parts[p]);
+    }
+    CHECK(joined == body);
+    CHECK(records == 51);
+    if (part_bytes == body.size()) CHECK(parts.size() == 1);
+  }
+  CHECK(CountNdjsonRecords(body) == 51);
+  CHECK(CountNdjsonRecords("") == 0);
+  CHECK(CountNdjsonRecords("\n \n{}") == 1);
+  CHECK(SplitNdjson("", 10).empty());
+}
+
+TEST_CASE("ParseBatch numbers a part's records and errors from first_index", "[ingest][batch][parts]") {
+  const std::string part = R"({"event":"email.sent","event_id":"a"})"
+                           "\n"
+                           R"({"event":"llm.call","token_usage":{"input":-1}})"
+                           "\n";
+  Result<Batch> batch = ParseBatch(part, BodyFormat::kNdjson, IngestOptions{}, kReceiveTime, 40);
+  REQUIRE(batch.ok());
+  CHECK(batch->total == 2);
+  REQUIRE(batch->record_index.size() == 1);
+  CHECK(batch->record_index[0] == 40);
+  REQUIRE(batch->errors.size() == 1);
+  CHECK(batch->errors[0].index == 41);
+  CHECK(batch->errors[0].message.rfind("record 41: ", 0) == 0);
+}
+
+}  // namespace
+}  // namespace lce

@@ -258,3 +258,67 @@ versions:
   REQUIRE(spend->size() == 2);
   for (const lce::SpendBucket& bucket : *spend) CHECK((bucket.vendor == "other-ai" || bucket.vendor == "acme-ai"));
 }
+
+namespace {
+
+// Ingests `parts` (consecutive pieces of one NDJSON body) as one stream.
+lce::IngestSummary IngestInParts(Fixture& f, const std::vector<std::string_view>& parts) {
+  lce::IngestPipeline::Stream stream = f.pipeline.Open(*f.prices, kReceived);
+  std::size_t seen = 0;
+  for (const std::string_view part : parts) {
+    auto batch = lce::ParseBatch(part, lce::BodyFormat::kNdjson, lce::IngestOptions{}, kReceived, seen);
+    REQUIRE(batch.ok());
+    seen += batch->total;
+    REQUIRE(stream.Add(std::move(batch).value()).ok());
+  }
+  auto summary = stream.Finish();
+  REQUIRE(summary.ok());
+  return std::move(summary).value();
+}
+
+}  // namespace
+
+TEST_CASE("a body ingested as a stream of parts is answered and counted as the body in one batch",
+          "[pipeline][stream]") {
+  std::string body = Record(1) + "\n";
+  for (int i = 2; i < 40; ++i) body += Record(i);
+  body += Record(3) + R"({"event":"llm.call","model":"x"})" + "\n" + Record(5, R"(,"attempt":2)") + Lookups(50, 1000) +
+          Lookups(51, 1000);
+  for (int i = 0; i < 1000; ++i) body += Lookups(100 + i, 1000);  // past kMaxAppendCost over the parts together
+  Fixture whole;
+  const lce::IngestSummary expected = whole.Ingest(body);
+  Fixture streamed;
+  const std::vector<std::string_view> parts = lce::SplitNdjson(body, 4096);
+  REQUIRE(parts.size() > 20);
+  const lce::IngestSummary got = IngestInParts(streamed, parts);
+  CHECK(got.accepted == expected.accepted);
+  CHECK(got.duplicate == expected.duplicate);
+  CHECK(got.rejected == expected.rejected);
+  CHECK(got.unpriced == expected.unpriced);
+  REQUIRE(got.errors.size() == expected.errors.size());
+  for (std::size_t i = 0; i < got.errors.size(); ++i) {
+    CHECK(got.errors[i].index == expected.errors[i].index);
+    CHECK(got.errors[i].message == expected.errors[i].message);
+  }
+  CHECK(expected.duplicate == 1);  // evt_3 sent again
+  // The malformed record, evt_5 again with other content (a conflict), and
+  // the three lookups past the request's bound (999 of $1e9 fit after the
+  // calls' $1.5).
+  CHECK(expected.rejected == 5);
+  CHECK(streamed.ledger->Stats().idempotency_keys == whole.ledger->Stats().idempotency_keys);
+  CHECK(streamed.registry.Render(lce::ExpositionFormat::kText004) ==
+        whole.registry.Render(lce::ExpositionFormat::kText004));
+}
+
+TEST_CASE("a stream dropped before Finish counts nothing", "[pipeline][stream]") {
+  Fixture f;
+  {
+    lce::IngestPipeline::Stream stream = f.pipeline.Open(*f.prices, kReceived);
+    auto batch = lce::ParseBatch(Record(1) + Record(2), lce::BodyFormat::kNdjson, lce::IngestOptions{}, kReceived);
+    REQUIRE(batch.ok());
+    REQUIRE(stream.Add(std::move(batch).value()).ok());
+  }
+  CHECK(f.ledger->Stats().idempotency_keys == 0);
+  CHECK(f.Sample("llm_cost_usd_total") < 0);
+  CHECK(f.Ingest(Record(1) + Record(2)).accepted == 2);
+}

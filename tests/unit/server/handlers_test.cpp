@@ -175,6 +175,51 @@ TEST_CASE("usage: counts, conflicts and limits from the request alone", "[server
   CHECK(f.ledger->Stats().idempotency_keys == 2);  // nothing of the refused requests was counted
 }
 
+TEST_CASE("usage: a large NDJSON body, ingested in parts, is answered as the same records in one piece",
+          "[server][handlers][parts]") {
+  // 4,000 records of about 165 bytes: past the 256 KiB from which NDJSON is
+  // ingested in parts. Some bad, one repeated, one over a limit.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4000; ++i) ids.push_back("p" + std::to_string(i));
+  std::string ndjson;
+  std::string array = "[";
+  for (int i = 0; i < 4000; ++i) {
+    std::string record = i % 701 == 5 ? Record(ids[static_cast<std::size_t>(i)].c_str(), -1)
+                         : i == 2000  ? Record("p7", 1000)
+                                      : Record(ids[static_cast<std::size_t>(i)].c_str(), 1000);
+    ndjson += record;
+    record.pop_back();  // its newline
+    array += (i > 0 ? "," : "") + record;
+  }
+  array += "]";
+  REQUIRE(ndjson.size() > 2 * 256 * 1024);
+  Fixture in_parts;
+  Fixture whole;
+  const Response streamed =
+      MakeUsageHandler(in_parts.pipeline, in_parts.self)->Serve(in_parts.Post(ndjson, "application/x-ndjson"));
+  const Response one_piece = MakeUsageHandler(whole.pipeline, whole.self)->Serve(whole.Post(array));
+  CHECK(streamed.status == 200);
+  CHECK(streamed.body == one_piece.body);
+  const nlohmann::json answer = JsonOf(streamed);
+  CHECK(answer["accepted"] == 3993);
+  CHECK(answer["duplicate"] == 1);
+  CHECK(answer["rejected"] == 6);
+  CHECK(answer["errors"][3]["index"] == 2108);
+  CHECK(TotalOf(*in_parts.ledger) == TotalOf(*whole.ledger));
+  CHECK(in_parts.registry.Render(ExpositionFormat::kText004) == whole.registry.Render(ExpositionFormat::kText004));
+
+  // Over max_records_per_batch: refused whole with the exact count, nothing counted.
+  Fixture limited;
+  auto snapshot = std::make_shared<Snapshot>(*limited.snapshot);
+  snapshot->config.ingest.max_records_per_batch = 1000;
+  Request too_many = limited.Post(ndjson + "\n" + ndjson, "application/x-ndjson");
+  too_many.snapshot = snapshot;
+  const Response refused = MakeUsageHandler(limited.pipeline, limited.self)->Serve(too_many);
+  CHECK(refused.status == 413);
+  CHECK_THAT(refused.body, Catch::Contains("the body holds 8000 records; at most 1000"));
+  CHECK(limited.ledger->Stats().idempotency_keys == 0);
+}
+
 TEST_CASE("budget check: decisions, bad requests and unpriceable estimates", "[server][handlers]") {
   Fixture f;
   auto check = MakeBudgetCheckHandler(f.budgets, *f.decisions, f.self);

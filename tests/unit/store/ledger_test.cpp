@@ -177,6 +177,57 @@ LEDGER_TEST("Ledger refuses a call beyond kMaxEntryCost or kMaxAppendCost before
   CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == kMaxAppendCost);
 }
 
+LEDGER_TEST("Ledger: a stream's parts get the outcomes one Append of them all would") {
+  TestType factory;
+  auto ledger = factory.Open();
+  using O = EntryOutcome;
+  AppendOk(*ledger, {Keyed("old", 1, Dollars("1"))});
+  const std::vector<LedgerEntry> first = {Keyed("a", 1, Dollars("0.5")), Keyed("old", 1, Dollars("1")),
+                                          Entry("", kT0, Dollars("0.25"))};
+  const std::vector<LedgerEntry> second = {Keyed("a", 1, Dollars("0.5")), Keyed("b", 1, Dollars("2")),
+                                           Keyed("old", 2, Dollars("1"))};
+  std::unique_ptr<AppendStream> stream = ledger->OpenAppend(kT0);
+  REQUIRE(stream->Add(first).ok());
+  REQUIRE(stream->Add({}).ok());  // an empty part changes nothing
+  REQUIRE(stream->Add(second).ok());
+  Result<std::vector<EntryOutcome>> outcomes = stream->Finish();
+  REQUIRE(outcomes.ok());
+  CHECK(*outcomes == std::vector<O>{O::kNew, O::kDuplicate, O::kNew, O::kDuplicate, O::kNew, O::kConflict});
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + kWidth)) == Dollars("3.75"));
+  CHECK(ledger->Stats().idempotency_keys == 3);
+  CHECK(AppendOk(*ledger, {Keyed("b", 1, Dollars("2"))}) == std::vector<bool>{false});
+}
+
+LEDGER_TEST("Ledger: a stream dropped before Finish, or after a refused part, commits nothing") {
+  TestType factory;
+  auto ledger = factory.Open();
+  const std::vector<LedgerEntry> part = {Entry("a", kT0, Dollars("1")), Entry("b", kT0, Dollars("2"))};
+  {
+    std::unique_ptr<AppendStream> dropped = ledger->OpenAppend(kT0);
+    REQUIRE(dropped->Add(part).ok());
+  }
+  // The costs of every part count against kMaxAppendCost.
+  std::vector<std::string> keys;
+  std::vector<LedgerEntry> at_bound;
+  for (int i = 0; i < 1000; ++i) keys.push_back("k" + std::to_string(i));
+  for (const std::string& key : keys) at_bound.push_back(Entry(key, kT0, kMaxEntryCost));
+  std::unique_ptr<AppendStream> refused = ledger->OpenAppend(kT0);
+  REQUIRE(refused->Add(at_bound).ok());
+  const std::vector<LedgerEntry> one_more = {Entry("c", kT0, Money::FromAtto(1))};
+  const Status over = refused->Add(one_more);
+  CHECK(over.code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(over.message(), Catch::Contains("entry 1000"));
+  CHECK_FALSE(refused->Finish().ok());
+  refused.reset();
+  CHECK(ledger->Stats().idempotency_keys == 0);
+  CHECK(SpendOk(*ledger, kT0, kT0 + kWidth).empty());
+  CHECK(AppendOk(*ledger, part) == std::vector<bool>{true, true});
+  std::unique_ptr<AppendStream> empty = ledger->OpenAppend(kT0);
+  Result<std::vector<EntryOutcome>> none = empty->Finish();
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+}
+
 LEDGER_TEST("Ledger accepts each key once under concurrent appends") {
   TestType factory;
   auto ledger = factory.Open();

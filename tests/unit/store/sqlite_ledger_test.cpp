@@ -368,6 +368,90 @@ TEST_CASE("SqliteLedger: when the store fails, every request of the group gets t
   CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == Dollars("1"));
 }
 
+TEST_CASE("SqliteLedger writes a stream's parts before Finish; an Append queued meanwhile commits after it",
+          "[store][ledger][sqlite][stream]") {
+  SqliteFactory factory;
+  auto ledger = factory.Open();
+  using O = EntryOutcome;
+  const std::vector<LedgerEntry> first = {Entry("s1", kT0, Dollars("1")), Entry("s2", kT0, Dollars("2"))};
+  const std::vector<LedgerEntry> second = {Entry("s3", kT0, Dollars("4"))};
+  const std::vector<LedgerEntry> other = {Entry("s3", kT0, Dollars("4")), Entry("o1", kT0, Dollars("8"))};
+  std::unique_ptr<AppendStream> stream = ledger->OpenAppend(kT0);
+  REQUIRE(stream->Add(first).ok());
+  WaitForAppends(*ledger, 1, 0);  // the writer took the stream and waits for its next part
+  Result<std::vector<EntryOutcome>> other_result = Status::Internal("not run");
+  std::thread t([&] { other_result = ledger->Append(other, kT0); });
+  WaitForAppends(*ledger, 2, 1);  // queued behind the stream's open transaction
+  CHECK(ledger->Stats().commits == 0);
+  REQUIRE(stream->Add(second).ok());
+  Result<std::vector<EntryOutcome>> outcomes = stream->Finish();
+  t.join();
+  REQUIRE(outcomes.ok());
+  CHECK(*outcomes == std::vector<O>{O::kNew, O::kNew, O::kNew});
+  REQUIRE(other_result.ok());
+  CHECK(*other_result == std::vector<O>{O::kDuplicate, O::kNew});  // the stream committed first
+  const LedgerStats stats = ledger->Stats();
+  CHECK(stats.commits == 2);
+  CHECK(stats.committed_entries == 5);
+  CHECK(stats.pending_appends == 0);
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == Dollars("15"));
+}
+
+TEST_CASE("SqliteLedger: an abandoned stream fails only itself; the Append grouped with it commits alone",
+          "[store][ledger][sqlite][stream]") {
+  SqliteFactory factory;
+  const std::string db_path = factory.dir.path() + "/data/ledger.db";
+  auto ledger = factory.Open();
+  using O = EntryOutcome;
+  const std::vector<LedgerEntry> part = {Entry("s1", kT0, Dollars("1"))};
+  const std::vector<LedgerEntry> innocent = {Entry("i1", kT0, Dollars("2"))};
+  Result<std::vector<EntryOutcome>> innocent_result = Status::Internal("not run");
+  std::thread t0, t1;
+  {
+    WriteLockHolder lock(db_path);
+    t0 = std::thread([&] { (void)ledger->Append(std::vector<LedgerEntry>{Entry("x0", kT0, Dollars("1"))}, kT0); });
+    WaitForAppends(*ledger, 1, 0);  // the writer waits in BEGIN
+    std::unique_ptr<AppendStream> stream = ledger->OpenAppend(kT0);
+    REQUIRE(stream->Add(part).ok());
+    t1 = std::thread([&] { innocent_result = ledger->Append(innocent, kT0); });
+    WaitForAppends(*ledger, 3, 2);  // the stream and the innocent Append wait together: one group
+    lock.Release();
+    t0.join();
+    WaitForAppends(*ledger, 2, 0);  // the writer holds the group's transaction open for the stream
+    stream.reset();                 // abandoned
+    t1.join();
+  }
+  REQUIRE(innocent_result.ok());
+  CHECK(*innocent_result == std::vector<O>{O::kNew});
+  const LedgerStats stats = ledger->Stats();
+  CHECK(stats.commit_errors == 0);  // an abandoned stream is not the store failing
+  CHECK(stats.idempotency_keys == 2);
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == Dollars("3"));
+  CHECK(AppendOk(*ledger, part) == std::vector<bool>{true});  // nothing of the stream was remembered
+}
+
+TEST_CASE("SqliteLedger: a stream whose store fails commits nothing and reports the error",
+          "[store][ledger][sqlite][stream]") {
+  SqliteFactory factory;
+  const std::string db_path = factory.dir.path() + "/data/ledger.db";
+  auto ledger = factory.Open();
+  AppendOk(*ledger, {Entry("before", kT0, Dollars("1"))});
+  RawExec(db_path,
+          "CREATE TRIGGER fail_late BEFORE INSERT ON idempotency_keys WHEN NEW.key = 'bad' "
+          "BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  const std::vector<LedgerEntry> good = {Entry("s1", kT0, Dollars("1"))};
+  const std::vector<LedgerEntry> bad = {Entry("bad", kT0, Dollars("1"))};
+  std::unique_ptr<AppendStream> stream = ledger->OpenAppend(kT0);
+  REQUIRE(stream->Add(good).ok());
+  REQUIRE(stream->Add(bad).ok());
+  Result<std::vector<EntryOutcome>> outcomes = stream->Finish();
+  REQUIRE_FALSE(outcomes.ok());
+  CHECK_THAT(outcomes.status().message(), Catch::Contains("injected"));
+  CHECK(ledger->Stats().idempotency_keys == 1);
+  CHECK(ledger->Stats().commit_errors == 1);
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == Dollars("1"));
+}
+
 TEST_CASE("SqliteLedger refuses a second open of the same directory", "[store][ledger][sqlite]") {
   SqliteFactory factory;
   auto first = factory.Open();
