@@ -2,7 +2,10 @@
 // send POST /v1/budget/check (or /reserve + /release pairs) for 40 campaigns
 // and report decisions per second and the latency distribution, beside a
 // baseline measured in the same run: GET /-/healthy, the cheapest request the
-// same server answers.
+// same server answers; and a second one, the POST floor: the same check
+// bodies POSTed to /-/healthy, which answers 405 without reading them as
+// JSON, so the difference from it is the handler's own cost (parse, decide,
+// answer) and not HTTP's cost of reading a POST.
 //
 //   decision_driver --target=127.0.0.1:9477 --connections=4 --seconds=5 [--batch=100]
 //
@@ -116,9 +119,9 @@ struct Run {
 };
 
 // Sends `request(connection, i)` in a loop on every connection until the
-// deadline; every answer must be 200.
+// deadline; every answer must have status `expected`.
 template <typename MakeRequest>
-Run Drive(const Options& o, double seconds, MakeRequest make_request) {
+Run Drive(const Options& o, double seconds, MakeRequest make_request, int expected = 200) {
   std::mutex mutex;
   std::vector<double> latencies_us;
   std::size_t failures = 0;
@@ -133,7 +136,7 @@ Run Drive(const Options& o, double seconds, MakeRequest make_request) {
       std::string response;
       for (int i = 0; fd >= 0 && Clock::now() < deadline; ++i) {
         const auto sent = Clock::now();
-        if (!lce::bench::SendAll(fd, make_request(c, i)) || lce::bench::ReadResponse(fd, response) != 200) {
+        if (!lce::bench::SendAll(fd, make_request(c, i)) || lce::bench::ReadResponse(fd, response) != expected) {
           ++failed;
           break;
         }
@@ -184,7 +187,11 @@ int main(int argc, char** argv) {
   }
   const std::string healthy = "GET /-/healthy HTTP/1.1\r\nHost: " + o.host + "\r\n\r\n";
   std::vector<std::string> checks;
-  for (int campaign = 0; campaign < 40; ++campaign) checks.push_back(CheckRequest(o, campaign));
+  std::vector<std::string> post_floor;  // the same bodies, to a handler that answers 405 unread
+  for (int campaign = 0; campaign < 40; ++campaign) {
+    checks.push_back(CheckRequest(o, campaign));
+    post_floor.push_back(Post(o, "/-/healthy", CheckBody(campaign)));
+  }
 
   std::vector<std::string> batches;
   for (int first = 0; o.batch > 0 && first < 40; ++first) batches.push_back(BatchRequest(o, first, o.batch));
@@ -198,12 +205,16 @@ int main(int argc, char** argv) {
     };
   };
   const double window = o.seconds / o.rounds;
-  Run baseline, decisions, batched;
-  std::vector<double> decision_ratios, batch_ratios;
+  constexpr int kMethodNotAllowed = 405;
+  Run baseline, floor, decisions, batched;
+  std::vector<double> decision_ratios, floor_ratios, batch_ratios;
   for (int round = 0; round < o.rounds; ++round) {
     Run healthy_round = Drive(o, window, [&](int, int) -> const std::string& { return healthy; });
+    Run floor_round = Drive(o, window, cycle(post_floor), kMethodNotAllowed);
     Run check_round = Drive(o, window, cycle(checks));
     decision_ratios.push_back(check_round.PerSecond() / healthy_round.PerSecond());
+    floor_ratios.push_back(check_round.PerSecond() / floor_round.PerSecond());
+    floor.Add(std::move(floor_round));
     if (o.batch > 0) {
       Run batch_round = Drive(o, window, cycle(batches));
       batch_ratios.push_back(batch_round.PerSecond() * o.batch / healthy_round.PerSecond());
@@ -214,13 +225,17 @@ int main(int argc, char** argv) {
   }
   std::printf("connections=%d seconds=%.1f rounds=%d\n", o.connections, o.seconds, o.rounds);
   Print("baseline_healthy_requests", baseline);
+  Print("baseline_post_floor_requests", floor);
   Print("budget_check_decisions", decisions);
-  std::printf("ratio_decisions_to_baseline=%.3f\n", decisions.PerSecond() / baseline.PerSecond());
+  std::printf("ratio_decisions_to_baseline=%.3f ratio_decisions_to_post_floor=%.3f\n",
+              decisions.PerSecond() / baseline.PerSecond(), decisions.PerSecond() / floor.PerSecond());
   PrintRatios("ratio_decisions_to_baseline_per_round", decision_ratios);
-  if (o.batch <= 0) return baseline.failures + decisions.failures == 0 ? 0 : 1;
+  PrintRatios("ratio_decisions_to_post_floor_per_round", floor_ratios);
+  const std::size_t failures = baseline.failures + floor.failures + decisions.failures;
+  if (o.batch <= 0) return failures == 0 ? 0 : 1;
   Print("budget_batch_requests", batched);
   std::printf("batch=%d budget_batch_decisions_per_second=%.0f ratio_batch_decisions_to_baseline=%.3f\n", o.batch,
               batched.PerSecond() * o.batch, batched.PerSecond() * o.batch / baseline.PerSecond());
   PrintRatios("ratio_batch_decisions_to_baseline_per_round", batch_ratios);
-  return baseline.failures + decisions.failures + batched.failures == 0 ? 0 : 1;
+  return failures + batched.failures == 0 ? 0 : 1;
 }

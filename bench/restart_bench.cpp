@@ -7,6 +7,8 @@
 //   BM_OpenFullLoad/N      - OpenSqliteLedger without a key snapshot: every key row claimed
 //   BM_OpenFromSnapshot/N  - OpenSqliteLedger with the snapshot its last close wrote
 //   BM_OpenSnapshotTail/N  - the same after a crash: the snapshot misses the last 10% of rows
+//   BM_SnapshotPause/N     - a running ledger's background key snapshot: the time appends wait while
+//                            the writer copies the index (manual time), and the background write
 //   BM_SpendAll/N          - Ledger::Spend of every bucket (what Budgets::Restore reads at start)
 // N comes from LCE_RESTART_KEYS (comma-separated, default 1000000); each
 // ledger is built once per run with Ledger::Append (10,000 entries a call,
@@ -24,6 +26,7 @@
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -31,7 +34,9 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ledger_labels.h"
@@ -67,6 +72,7 @@ lce::LedgerOptions Options(const std::string& directory) {
   options.directory = directory;
   options.fsync_every_commit = false;
   options.idempotency_retention = std::chrono::hours(24 * 30);
+  options.key_snapshot_every_keys = 0;  // only the snapshot at close, which the cases below rely on
   return options;
 }
 
@@ -217,6 +223,56 @@ void BM_OpenSnapshotTail(benchmark::State& state) {
   }
 }
 
+// One new key appended to a ledger of N whose snapshot interval is one key:
+// the writer copies the index after that commit, and a thread writes it.
+// The iteration's time is the copy (what appends wait for); write_seconds is
+// from the append's return until the write is counted (polled, 60 s at most).
+void BM_SnapshotPause(benchmark::State& state) {
+  const auto keys = static_cast<std::uint64_t>(state.range(0));
+  const std::string& directory = LedgerWith(keys);
+  lce::LedgerOptions options = Options(directory);
+  options.key_snapshot_every_keys = 1;
+  lce::Result<std::unique_ptr<lce::Ledger>> ledger = lce::OpenSqliteLedger(options);
+  if (!ledger.ok()) {
+    state.SkipWithError(ledger.status().message().c_str());
+    return;
+  }
+  std::string key;
+  double write_seconds = 0;
+  std::uint64_t n = 1'000'000'000'000;
+  for (auto _ : state) {
+    FormatKey(key, n++);
+    lce::LedgerEntry entry;
+    entry.idempotency_key = key;
+    entry.service = lce_bench::kLedgerServices[0];
+    entry.campaign_id = "pause";
+    entry.vendor = lce_bench::kLedgerVendors[0];
+    entry.model = lce_bench::kLedgerModels[0];
+    entry.timestamp_unix_ns = kStart;
+    entry.cost = lce::Money::FromAtto(1);
+    const std::uint64_t written = (*ledger)->Stats().key_snapshots;
+    if (!(*ledger)->Append(std::span(&entry, 1), kStart).ok()) {
+      state.SkipWithError("append failed");
+      return;
+    }
+    const auto appended = std::chrono::steady_clock::now();
+    lce::LedgerStats stats = (*ledger)->Stats();
+    for (int poll = 0; poll < 60'000 && stats.key_snapshots == written && stats.key_snapshot_errors == 0; ++poll) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      stats = (*ledger)->Stats();
+    }
+    if (stats.key_snapshots == written) {
+      state.SkipWithError("no background snapshot was written");
+      return;
+    }
+    write_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - appended).count();
+    state.SetIterationTime(stats.key_snapshot_copy_seconds);
+    state.counters["keys"] = static_cast<double>(stats.idempotency_keys);
+    state.counters["index_bytes"] = static_cast<double>(stats.idempotency_index_bytes);
+  }
+  state.counters["write_seconds"] = write_seconds;
+}
+
 void BM_SpendAll(benchmark::State& state) {
   const std::string& directory = LedgerWith(static_cast<std::uint64_t>(state.range(0)));
   std::unique_ptr<lce::Ledger> ledger = OpenOrDie(directory);
@@ -262,6 +318,11 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
     }
+    benchmark::RegisterBenchmark("BM_SnapshotPause", BM_SnapshotPause)
+        ->Arg(keys)
+        ->Iterations(iterations)
+        ->Unit(benchmark::kMillisecond)
+        ->UseManualTime();
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -125,13 +125,19 @@ Result<ServerConfig> ReadServer(const YAML::Node& node, const std::string& path)
 
 Result<StorageConfig> ReadStorage(const YAML::Node& node, const std::string& path) {
   StorageConfig out;
-  if (Status s = RequireSection(node, path, {"idempotency_retention", "fsync_every_commit"}); !s.ok()) return s;
+  if (Status s = RequireSection(node, path, {"idempotency_retention", "fsync_every_commit", "key_snapshot_every_keys"});
+      !s.ok()) {
+    return s;
+  }
   const auto retention = [](const YAML::Node& value, const std::string& at) {
     return ReadPositiveDuration(value, at, "7d or 36h");
   };
   if (Status s = ReadIf(node, path, "idempotency_retention", out.idempotency_retention, retention); !s.ok()) return s;
   if (Status s = ReadIf(node, path, "fsync_every_commit", out.fsync_every_commit, Scalar<bool>("true or false"));
       !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "key_snapshot_every_keys", out.key_snapshot_every_keys, ReadCount); !s.ok()) {
     return s;
   }
   return out;

@@ -31,6 +31,18 @@ constexpr MetricDesc kSizeBytes{"llm_cost_exporter_ledger_size_bytes",
 constexpr MetricDesc kIdempotencyKeys{"llm_cost_exporter_ledger_idempotency_keys",
                                       "Idempotency keys remembered within the retention window.", MetricType::kGauge};
 
+constexpr MetricDesc kKeySnapshots{
+    "llm_cost_exporter_ledger_key_snapshots_total",
+    "Key index snapshots written in the background while running; each bounds what a crash's restart replays.",
+    MetricType::kCounter};
+constexpr MetricDesc kKeySnapshotErrors{
+    "llm_cost_exporter_ledger_key_snapshot_errors_total",
+    "Background key index snapshots that failed (the previous one stays valid; a restart replays more).",
+    MetricType::kCounter};
+constexpr MetricDesc kKeySnapshotCopySeconds{
+    "llm_cost_exporter_ledger_key_snapshot_copy_seconds",
+    "How long the ledger writer paused to copy the key index for the last background snapshot.", MetricType::kGauge};
+
 class LedgerCollector final : public Collector {
  public:
   explicit LedgerCollector(const Ledger& ledger) : ledger_(ledger) {}
@@ -45,6 +57,9 @@ class LedgerCollector final : public Collector {
     sink.Unlabelled(kCommitSeconds, stats.commit_seconds_sum);
     sink.Unlabelled(kSizeBytes, static_cast<double>(stats.size_bytes));
     sink.Unlabelled(kIdempotencyKeys, static_cast<double>(stats.idempotency_keys));
+    sink.Unlabelled(kKeySnapshots, static_cast<double>(stats.key_snapshots));
+    sink.Unlabelled(kKeySnapshotErrors, static_cast<double>(stats.key_snapshot_errors));
+    sink.Unlabelled(kKeySnapshotCopySeconds, stats.key_snapshot_copy_seconds);
   }
 
  private:

@@ -26,6 +26,7 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, cons
   options.directory = storage_path;
   options.idempotency_retention = storage.idempotency_retention;
   options.fsync_every_commit = storage.fsync_every_commit;
+  options.key_snapshot_every_keys = storage.key_snapshot_every_keys;
   return OpenSqliteLedger(options);
 }
 

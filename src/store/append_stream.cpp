@@ -14,20 +14,17 @@ class BufferedAppendStream final : public AppendStream {
       : ledger_(ledger), receive_unix_ns_(receive_unix_ns) {}
 
   Status Add(std::span<const LedgerEntry> entries) override {
-    if (!failed_.ok()) return failed_;
-    failed_ = store_detail::ValidateEntries(entries, total_, added_);
-    if (!failed_.ok()) return failed_;
-    added_ += entries.size();
+    if (Status valid = validation_.Check(entries); !valid.ok()) return valid;
     if (!entries.empty()) parts_.push_back(entries);
     return Status::Ok();
   }
 
   Result<std::vector<EntryOutcome>> Finish() override {
-    if (!failed_.ok()) return failed_;
+    if (!validation_.status().ok()) return validation_.status();
     if (parts_.empty()) return std::vector<EntryOutcome>();
     if (parts_.size() == 1) return ledger_.Append(parts_.front(), receive_unix_ns_);
     std::vector<LedgerEntry> all;
-    all.reserve(added_);
+    all.reserve(validation_.added());
     for (const std::span<const LedgerEntry> part : parts_) all.insert(all.end(), part.begin(), part.end());
     return ledger_.Append(all, receive_unix_ns_);
   }
@@ -36,9 +33,7 @@ class BufferedAppendStream final : public AppendStream {
   Ledger& ledger_;
   const std::int64_t receive_unix_ns_;
   std::vector<std::span<const LedgerEntry>> parts_;
-  std::size_t added_ = 0;
-  Money total_;
-  Status failed_;
+  store_detail::StreamValidation validation_;
 };
 
 }  // namespace

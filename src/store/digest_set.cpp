@@ -1,6 +1,8 @@
 #include "digest_set.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <new>
 #include <utility>
 
@@ -17,6 +19,34 @@ DigestSet::SlotArray DigestSet::Allocate(std::size_t count) {
   void* memory = std::calloc(count, sizeof(Slot));
   if (memory == nullptr) throw std::bad_alloc();
   return SlotArray(static_cast<Slot*>(memory));
+}
+
+// The smallest page size of the machines this runs on; a larger one only
+// makes the touch loop below write a few more bytes than needed.
+constexpr std::size_t kPageBytes = 4096;
+
+DigestSet DigestSet::Prefaulted(std::size_t capacity) {
+  DigestSet set;
+  if (capacity == 0) return set;
+  void* memory = std::malloc(capacity * sizeof(Slot));
+  if (memory == nullptr) throw std::bad_alloc();
+  // A volatile write a page faults every page in here and now; a memset
+  // alone would not (the compiler may turn malloc + memset into calloc,
+  // whose fresh pages are mapped lazily). The memset then empties the set.
+  volatile char* bytes = static_cast<char*>(memory);
+  const std::size_t size = capacity * sizeof(Slot);
+  for (std::size_t at = 0; at < size; at += kPageBytes) bytes[at] = 0;
+  std::memset(memory, 0, size);
+  set.slots_ = SlotArray(static_cast<Slot*>(memory));
+  set.capacity_ = capacity;
+  return set;
+}
+
+bool DigestSet::CopyFrom(const DigestSet& other) noexcept {
+  if (other.capacity_ != capacity_) return false;
+  if (capacity_ != 0) std::memcpy(slots_.get(), other.slots_.get(), capacity_ * sizeof(Slot));
+  size_ = other.size_;
+  return true;
 }
 
 std::size_t DigestSet::Home(std::uint64_t digest_high) const {

@@ -51,6 +51,10 @@ class DigestSet {
   // is unchanged.
   InsertResult Insert(const KeyDigest& digest, std::uint32_t fingerprint);
   std::optional<std::uint32_t> Find(const KeyDigest& digest) const;
+  // Asks the cache for `digest`'s home slot (a hint; no effect on contents).
+  void Prefetch(const KeyDigest& digest) const {
+    if (capacity_ != 0) __builtin_prefetch(&slots_[Home(digest.high)]);
+  }
   // Removes `digest` if present. Never throws.
   void Erase(const KeyDigest& digest) noexcept;
   // Grows (never shrinks) so that `keys` keys fit without another growth.
@@ -69,6 +73,12 @@ class DigestSet {
   // maximum load is occupied. Throws std::bad_alloc with the set unchanged.
   bool Adopt(std::size_t capacity, const std::function<bool(std::span<Slot>)>& fill);
 
+  // An empty set of `capacity` slots whose memory is already faulted in, so
+  // that a CopyFrom into it faults no page. Throws std::bad_alloc.
+  static DigestSet Prefaulted(std::size_t capacity);
+  // Makes this set a copy of `other` (a memcpy of the slot array). Requires
+  // equal capacities; returns false, changing nothing, otherwise.
+  bool CopyFrom(const DigestSet& other) noexcept;
   // True when `keys` keys may occupy `capacity` slots (the maximum load).
   static bool WithinLoad(std::size_t keys, std::size_t capacity) { return keys * 5 <= capacity * 4; }
 

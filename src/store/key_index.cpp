@@ -32,8 +32,10 @@ KeyIndex::Claimed Compare(std::uint32_t stored, std::uint32_t fingerprint) {
 }  // namespace
 
 KeyIndex::Claimed KeyIndex::Claim(std::string_view key, std::uint64_t fingerprint) {
-  const KeyDigest digest = Digest(key);
-  const std::uint32_t folded = Fold(fingerprint);
+  return ClaimDigest(Digest(key), Fold(fingerprint));
+}
+
+KeyIndex::Claimed KeyIndex::ClaimDigest(const KeyDigest& digest, std::uint32_t folded) {
   if (const std::optional<std::uint32_t> older = older_.Find(digest)) return Compare(*older, folded);
   const DigestSet::InsertResult inserted = current_.Insert(digest, folded);
   return inserted.inserted ? Claimed::kNew : Compare(inserted.fingerprint, folded);
@@ -56,6 +58,21 @@ void KeyIndex::Restore(DigestSet current, DigestSet older, KeyGenerations genera
   current_ = std::move(current);
   older_ = std::move(older);
   generations_ = generations;
+}
+
+KeyIndex KeyIndex::Prefaulted(std::size_t current_capacity, std::size_t older_capacity) {
+  KeyIndex index;
+  index.current_ = DigestSet::Prefaulted(current_capacity);
+  index.older_ = DigestSet::Prefaulted(older_capacity);
+  return index;
+}
+
+bool KeyIndex::CopyFrom(const KeyIndex& other) noexcept {
+  if (current_.capacity() != other.current_.capacity() || older_.capacity() != other.older_.capacity()) return false;
+  (void)current_.CopyFrom(other.current_);
+  (void)older_.CopyFrom(other.older_);
+  generations_ = other.generations_;
+  return true;
 }
 
 }  // namespace lce::store_detail

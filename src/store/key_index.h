@@ -35,6 +35,14 @@ class KeyIndex {
   // Claims `key` for content `fingerprint` (0: unknown, matches any). Throws
   // std::bad_alloc with the index unchanged.
   Claimed Claim(std::string_view key, std::uint64_t fingerprint);
+  // Claim for a key given as its Digest and its Fold-ed fingerprint (a load
+  // computes them ahead, to Prefetch a batch of claims).
+  Claimed ClaimDigest(const KeyDigest& digest, std::uint32_t folded);
+  // Asks the cache for the slots a claim of `digest` reads first.
+  void Prefetch(const KeyDigest& digest) const {
+    older_.Prefetch(digest);
+    current_.Prefetch(digest);
+  }
   // Forgets a key that Claim just returned kNew for (a rolled back write).
   void Unclaim(std::string_view key) noexcept;
   // Applies the generation rule at `now` (start, rotate, or nothing).
@@ -51,6 +59,13 @@ class KeyIndex {
   const DigestSet& older() const { return older_; }
   const KeyGenerations& generations() const { return generations_; }
   void Restore(DigestSet current, DigestSet older, KeyGenerations generations) noexcept;
+  // An empty index whose two generations have these capacities, their
+  // memory faulted in (DigestSet::Prefaulted), to CopyFrom a live index
+  // later. Throws std::bad_alloc.
+  static KeyIndex Prefaulted(std::size_t current_capacity, std::size_t older_capacity);
+  // Makes this index a copy of `other` when both generations' capacities
+  // match (memcpy only); returns false, changing nothing, otherwise.
+  bool CopyFrom(const KeyIndex& other) noexcept;
 
   // The digest of a key's bytes: never all zero.
   static KeyDigest Digest(std::string_view key);

@@ -13,6 +13,7 @@
 #include <span>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "llm_cost_exporter/ledger.h"
@@ -26,6 +27,28 @@ Status ValidateEntries(std::span<const LedgerEntry> entries);
 // The same for the next part of a stream: `total` holds the costs of the
 // parts before and, when Ok, this part's added. `first` numbers its entries.
 Status ValidateEntries(std::span<const LedgerEntry> entries, Money& total, std::size_t first);
+
+// The validation state of one AppendStream: each part is checked against the
+// parts before it, and the first failure sticks (every later call returns it).
+class StreamValidation {
+ public:
+  // Ok and counts the part in when it is valid; otherwise the sticky failure.
+  Status Check(std::span<const LedgerEntry> entries) {
+    if (!failed_.ok()) return failed_;
+    failed_ = ValidateEntries(entries, total_, added_);
+    if (failed_.ok()) added_ += entries.size();
+    return failed_;
+  }
+  // Records a failure from outside validation (e.g. a refused enqueue).
+  void Fail(Status failure) { failed_ = std::move(failure); }
+  const Status& status() const { return failed_; }
+  std::size_t added() const { return added_; }
+
+ private:
+  std::size_t added_ = 0;
+  Money total_;
+  Status failed_;
+};
 
 // A Money amount split for storage as two int64 columns:
 // atto = whole * 1e18 + frac, frac in [0, 1e18). Requires atto >= 0 and

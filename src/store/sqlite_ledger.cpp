@@ -38,7 +38,11 @@
 // claims the rows after that one; when the snapshot is missing, unreadable or
 // names a row the ledger does not hold as it was, open discards it and
 // claims every row (a full load). A crash leaves the last snapshot, which
-// stays valid: the rows committed after it are its tail.
+// stays valid: the rows committed after it are its tail. While running, every
+// key_snapshot_every_keys new keys the writer copies the index between two
+// groups (when it holds exactly the committed keys) into buffers a
+// background thread prepared, and that thread writes the copy
+// (snapshot_writer.h): this bounds the tail.
 //
 // Reads: Spend uses a second, read-only connection under a mutex; WAL lets
 // it read the last committed state while the writer writes.
@@ -52,8 +56,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <limits>
+#include <memory>
 #include <new>
 #include <optional>
 #include <chrono>
@@ -68,6 +74,7 @@
 
 #include "key_index.h"
 #include "key_snapshot.h"
+#include "snapshot_writer.h"
 #include "ledger_common.h"
 #include "llm_cost_exporter/ledger.h"
 #include "sqlite_util.h"
@@ -505,10 +512,13 @@ class SqliteLedger final : public Ledger {
   SqliteLedger(const LedgerOptions& options, DirectoryLock lock, Connection write, Connection read)
       : db_path_(options.directory + "/ledger.db"),
         snapshot_path_(options.directory + "/ledger.keys"),
+        snapshot_every_keys_(options.key_snapshot_every_keys),
         retention_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(options.idempotency_retention).count()),
         lock_(std::move(lock)),
         write_(std::move(write)),
-        read_(std::move(read)) {}
+        read_(std::move(read)) {
+    if (snapshot_every_keys_ > 0) snapshots_ = std::make_unique<store_detail::KeySnapshotWriter>(snapshot_path_);
+  }
 
   Status Initialize();  // prepares statements, loads the keys
   Status PrepareStatements();
@@ -522,6 +532,10 @@ class SqliteLedger final : public Ledger {
   // Writes the snapshot; called once the writer has stopped. Best effort: a
   // snapshot that is not written leaves the previous one, which stays valid.
   void SaveSnapshot() noexcept;
+  // Between two groups on the writer: captures a prepared snapshot (a copy
+  // of the index and its mark, written in the background), and asks for one
+  // once key_snapshot_every_keys new keys were committed since the last ask.
+  void SnapshotBetweenGroups() noexcept;
 
   // Enqueues `request` and blocks until the writer has handled it.
   void Submit(Request& request);
@@ -573,6 +587,7 @@ class SqliteLedger final : public Ledger {
 
   const std::string db_path_;
   const std::string snapshot_path_;
+  const std::uint64_t snapshot_every_keys_;
   const std::int64_t retention_ns_;
   DirectoryLock lock_;
 
@@ -585,6 +600,10 @@ class SqliteLedger final : public Ledger {
   bool loaded_ = false;              // the index holds every stored key: only then may it be saved
   bool abandoned_in_group_ = false;  // TakeParts failed the transaction for an abandoned stream
   std::int64_t last_received_s_ = std::numeric_limits<std::int64_t>::min();
+  std::uint64_t keys_since_snapshot_ = 0;  // new keys committed since the last snapshot was asked for
+  // Snapshots while running (null when key_snapshot_every_keys is 0); reset
+  // by the destructor, which waits for a write under way, before the last.
+  std::unique_ptr<store_detail::KeySnapshotWriter> snapshots_;
 
   // Spend reads.
   mutable std::mutex read_mutex_;
@@ -693,11 +712,27 @@ Status SqliteLedger::LoadKeys() {
   std::uint64_t replayed = 0;
   try {
     if (*first) index_.Reserve(static_cast<std::size_t>((*last)->rowid - (*first)->rowid + 1));
-    for (;; ++replayed) {
-      Result<bool> row = scan->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      (void)index_.Claim(scan->ColumnText(0), static_cast<std::uint64_t>(scan->ColumnInt(1)));
+    // Claims in batches: each batch's digests are computed and their slots
+    // prefetched first, so the cache misses of one batch overlap (a claim
+    // is mostly a miss in a table of hundreds of MB).
+    constexpr std::size_t kBatch = 32;
+    std::array<store_detail::KeyDigest, kBatch> digests;
+    std::array<std::uint32_t, kBatch> folds;
+    for (bool more = true; more;) {
+      std::size_t n = 0;
+      for (; n < kBatch; ++n) {
+        Result<bool> row = scan->Step();
+        if (!row.ok()) return row.status();
+        if (!*row) {
+          more = false;
+          break;
+        }
+        digests[n] = store_detail::KeyIndex::Digest(scan->ColumnText(0));
+        folds[n] = store_detail::KeyIndex::Fold(static_cast<std::uint64_t>(scan->ColumnInt(1)));
+        index_.Prefetch(digests[n]);
+      }
+      for (std::size_t i = 0; i < n; ++i) (void)index_.ClaimDigest(digests[i], folds[i]);
+      replayed += n;
     }
   } catch (const std::bad_alloc&) {
     return Status::Internal("out of memory while loading idempotency keys");
@@ -765,6 +800,21 @@ void SqliteLedger::SaveSnapshot() noexcept {
   }
 }
 
+void SqliteLedger::SnapshotBetweenGroups() noexcept {
+  if (!snapshots_ || !loaded_) return;
+  try {
+    const auto captured = snapshots_->TryCapture(index_, [this] { return CurrentMark(); });
+    if (captured == store_detail::KeySnapshotWriter::Capture::kNotReady &&
+        keys_since_snapshot_ >= snapshot_every_keys_ && !snapshots_->Busy()) {
+      keys_since_snapshot_ = 0;  // a failure waits as many keys again before the next try
+      snapshots_->Prepare(index_.current().capacity(), index_.older().capacity());
+    }
+  } catch (const std::exception&) {
+    // No snapshot this time (the mark's read ran out of memory): the last
+    // one stays valid.
+  }
+}
+
 SqliteLedger::~SqliteLedger() {
   {
     std::lock_guard lock(queue_mutex_);
@@ -772,6 +822,7 @@ SqliteLedger::~SqliteLedger() {
   }
   queue_cv_.notify_one();
   if (writer_.joinable()) writer_.join();
+  snapshots_.reset();
   if (loaded_) SaveSnapshot();
 }
 
@@ -824,17 +875,19 @@ class SqliteAppendStream final : public AppendStream {
   }
 
   Status Add(std::span<const LedgerEntry> entries) override {
-    if (!failed_.ok()) return failed_;
-    failed_ = store_detail::ValidateEntries(entries, total_, added_);
-    if (!failed_.ok() || entries.empty()) return failed_;
-    added_ += entries.size();
-    failed_ = ledger_.AddPart(request_, entries, !queued_);
-    if (failed_.ok()) queued_ = true;
-    return failed_;
+    if (Status valid = validation_.Check(entries); !valid.ok() || entries.empty()) return valid;
+    Status queued = ledger_.AddPart(request_, entries, !queued_);
+    if (!queued.ok()) {
+      validation_.Fail(queued);
+      return queued;
+    }
+    queued_ = true;
+    return queued;
   }
 
   Result<std::vector<EntryOutcome>> Finish() override {
-    if (!failed_.ok()) return failed_;  // the destructor abandons what was queued
+    // On a failure the destructor abandons what was queued.
+    if (!validation_.status().ok()) return validation_.status();
     if (!queued_) return std::vector<EntryOutcome>();
     finished_ = true;
     ledger_.EndStream(request_, false);
@@ -845,9 +898,7 @@ class SqliteAppendStream final : public AppendStream {
  private:
   SqliteLedger& ledger_;
   Request request_;
-  std::size_t added_ = 0;
-  Money total_;
-  Status failed_;
+  store_detail::StreamValidation validation_;
   bool queued_ = false;
   bool finished_ = false;
 };
@@ -904,12 +955,25 @@ Result<bool> SqliteLedger::TakeParts(const std::vector<Request*>& group) {
   }
 }
 
+// How often an idle writer looks whether a prepared snapshot is ready.
+constexpr std::chrono::milliseconds kSnapshotPoll{20};
+
 void SqliteLedger::WriterLoop() {
   std::vector<Request*> batch;
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      const auto has_work = [&] { return stopping_ || !queue_.empty(); };
+      if (snapshots_ && snapshots_->Busy()) {
+        // A snapshot being prepared is captured even if no append comes.
+        if (!queue_cv_.wait_for(lock, kSnapshotPoll, has_work)) {
+          lock.unlock();
+          SnapshotBetweenGroups();
+          continue;
+        }
+      } else {
+        queue_cv_.wait(lock, has_work);
+      }
       if (queue_.empty()) return;  // stopping, and everything queued was handled
       batch.swap(queue_);
     }
@@ -952,6 +1016,7 @@ std::vector<Request*> SqliteLedger::HandleBatch(const std::vector<Request*>& bat
       unfinished.push_back(request);
     }
   }
+  SnapshotBetweenGroups();
   return unfinished;
 }
 
@@ -1033,6 +1098,7 @@ Status SqliteLedger::TryCommit(const std::vector<Request*>& group, std::vector<s
   for (const Request* request : group) entries += request->outcomes.size();
   std::lock_guard lock(stats_mutex_);
   if (status.ok()) {
+    keys_since_snapshot_ += claimed.size();
     ++stats_.commits;
     stats_.committed_entries += entries;
   } else if (full.empty() && !abandoned_in_group_) {
@@ -1332,6 +1398,12 @@ LedgerStats SqliteLedger::Stats() const {
   stats.queued_appends = static_cast<std::uint64_t>(
       std::count_if(queue_.begin(), queue_.end(), [](const Request* r) { return r->kind == Request::Kind::kAppend; }));
   stats.pending_appends = pending_appends_;
+  if (snapshots_) {
+    const store_detail::KeySnapshotWriter::Counters snapshots = snapshots_->counters();
+    stats.key_snapshots = snapshots.written;
+    stats.key_snapshot_errors = snapshots.errors;
+    stats.key_snapshot_copy_seconds = snapshots.last_copy_seconds;
+  }
   return stats;
 }
 

@@ -52,6 +52,9 @@ struct StorageConfig {
   // fsync every commit (the default): a 2xx survives power loss; false
   // survives process crashes only.
   bool fsync_every_commit = true;
+  // A key snapshot is written in the background after this many new keys
+  // (bounding what a crash's restart replays); 0: only at shutdown.
+  std::uint64_t key_snapshot_every_keys = 1'000'000;
 };
 
 // API keys for the ingest, OTLP, budget and spend endpoints.

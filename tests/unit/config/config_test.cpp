@@ -138,11 +138,18 @@ TEST_CASE("int settings beyond int's range are refused, not wrapped", "[config]"
   }
 }
 
-TEST_CASE("the storage section sets retention and fsync", "[config]") {
-  auto config = ParseConfig("storage: {idempotency_retention: 36h, fsync_every_commit: false}", "s.yml");
+TEST_CASE("the storage section sets retention, fsync and the key snapshot interval", "[config]") {
+  auto config = ParseConfig(
+      "storage: {idempotency_retention: 36h, fsync_every_commit: false, key_snapshot_every_keys: 250000}", "s.yml");
   REQUIRE(config.ok());
   CHECK(config->storage.idempotency_retention == std::chrono::hours(36));
   CHECK_FALSE(config->storage.fsync_every_commit);
+  CHECK(config->storage.key_snapshot_every_keys == 250000);
+  CHECK(ParseConfig("", "s.yml")->storage.key_snapshot_every_keys == 1'000'000);
+  CHECK(ParseConfig("storage: {key_snapshot_every_keys: 0}", "s.yml")->storage.key_snapshot_every_keys == 0);
+  const auto negative = ParseConfig("storage: {key_snapshot_every_keys: -1}", "s.yml");
+  REQUIRE_FALSE(negative.ok());
+  CHECK_THAT(negative.status().message(), Catch::Contains("storage.key_snapshot_every_keys"));
   CHECK_FALSE(ParseConfig("storage: {idempotency_retention: forever}", "s.yml").ok());
   CHECK_FALSE(ParseConfig("storage: {idempotency_retention: 0s}", "s.yml").ok());
 }

@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -54,18 +55,34 @@ struct Paths {
 
 Paths PathsOf(const SqliteFactory& factory) { return {factory.dir.path() + "/data"}; }
 
-// Appends in a child process that exits without closing the ledger: a crash
-// (no snapshot is written).
-void AppendThenCrash(const std::string& directory, const std::string& prefix, int count,
-                     std::uint64_t fingerprint_base) {
+// A ledger that is never closed (what a crash leaves: no snapshot at close);
+// nullptr when it cannot be opened.
+Ledger* OpenNeverClosed(const LedgerOptions& options) {
+  Result<std::unique_ptr<Ledger>> ledger = OpenSqliteLedger(options);
+  return ledger.ok() ? ledger->release() : nullptr;
+}
+
+// Runs `body` in a child process that then exits at once (_exit); the test
+// requires its exit code to be 0, and other codes name what failed.
+void CrashAfter(const std::function<int()>& body) {
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
-  if (child == 0) {
+  if (child == 0) ::_exit(body());
+  int wait_status = 0;
+  REQUIRE(::waitpid(child, &wait_status, 0) == child);
+  REQUIRE(WIFEXITED(wait_status));
+  REQUIRE(WEXITSTATUS(wait_status) == 0);
+}
+
+// Appends in a child process that exits without closing the ledger.
+void AppendThenCrash(const std::string& directory, const std::string& prefix, int count,
+                     std::uint64_t fingerprint_base) {
+  CrashAfter([&] {
     LedgerOptions options;
     options.directory = directory;
     options.idempotency_retention = std::chrono::hours(24);
-    auto ledger = OpenSqliteLedger(options);
-    if (!ledger.ok()) ::_exit(2);
+    Ledger* ledger = OpenNeverClosed(options);
+    if (ledger == nullptr) return 2;
     std::vector<std::string> keys;
     std::vector<LedgerEntry> batch;
     for (int k = 0; k < count; ++k) keys.push_back(prefix + std::to_string(k));
@@ -74,13 +91,9 @@ void AppendThenCrash(const std::string& directory, const std::string& prefix, in
       entry.fingerprint = fingerprint_base + static_cast<std::uint64_t>(k);
       batch.push_back(entry);
     }
-    if (!(*ledger)->Append(batch, kT0).ok()) ::_exit(3);
-    ::_exit(0);  // no destructor: no snapshot
-  }
-  int wait_status = 0;
-  REQUIRE(::waitpid(child, &wait_status, 0) == child);
-  REQUIRE(WIFEXITED(wait_status));
-  REQUIRE(WEXITSTATUS(wait_status) == 0);
+    if (!ledger->Append(batch, kT0).ok()) return 3;
+    return 0;
+  });
 }
 
 TEST_CASE("Restart from the key snapshot: re-sent keys are duplicates, other content conflicts",
@@ -120,6 +133,57 @@ TEST_CASE("Restart after a crash: the snapshot plus the rows committed after it"
   CHECK(stats.open_replayed_keys == 200);
   if (before > 0) ExpectRemembered(*ledger, "before_", 300, 100);
   ExpectRemembered(*ledger, "after_", 200, 500);
+}
+
+// A child that appends `first` keys, waits (bounded) for the background
+// snapshot they trigger (every `first` keys), appends `second` more, and
+// crashes. Exit codes other than 0 name what failed.
+void SnapshotWhileRunningThenCrash(const std::string& directory, int first, int second) {
+  CrashAfter([&] {
+    LedgerOptions options;
+    options.directory = directory;
+    options.key_snapshot_every_keys = static_cast<std::uint64_t>(first);
+    Ledger* ledger = OpenNeverClosed(options);
+    if (ledger == nullptr) return 2;
+    if (!ledger->Append(KeyedBatch("first_", first, 100), kT0).ok()) return 3;
+    LedgerStats stats;
+    for (int poll = 0; poll < 1000 && (stats = ledger->Stats()).key_snapshots == 0; ++poll) {
+      if (stats.key_snapshot_errors != 0) return 4;
+      ::usleep(10'000);  // 10 s at most; the write is a few KB
+    }
+    if (stats.key_snapshots != 1) return 5;
+    if (!(stats.key_snapshot_copy_seconds > 0)) return 6;
+    if (!ledger->Append(KeyedBatch("second_", second, 500), kT0).ok()) return 7;
+    if (ledger->Stats().key_snapshots != 1) return 8;  // fewer than `first` keys since: none started
+    return 0;
+  });
+}
+
+TEST_CASE("A running ledger snapshots its keys in the background: a crash replays only the rows after the last",
+          "[store][ledger][sqlite][restart]") {
+  SqliteFactory factory;
+  const Paths paths = PathsOf(factory);
+  SnapshotWhileRunningThenCrash(paths.directory, 400, 150);
+  REQUIRE(std::filesystem::exists(paths.snapshot()));
+  auto ledger = factory.Open();
+  const LedgerStats stats = ledger->Stats();
+  CHECK(stats.open_snapshot_keys == 400);
+  CHECK(stats.open_replayed_keys == 150);
+  CHECK(stats.idempotency_keys == 550);
+  ExpectRemembered(*ledger, "first_", 400, 100);
+  ExpectRemembered(*ledger, "second_", 150, 500);
+}
+
+TEST_CASE("key_snapshot_every_keys = 0 writes no snapshot while running", "[store][ledger][sqlite][restart]") {
+  SqliteFactory factory;
+  LedgerOptions options;
+  options.directory = PathsOf(factory).directory;
+  options.key_snapshot_every_keys = 0;
+  auto ledger = OpenSqliteLedger(options);
+  REQUIRE(ledger.ok());
+  for (int round = 0; round < 3; ++round) AppendOk(**ledger, KeyedBatch("r" + std::to_string(round) + "_", 200, 1));
+  CHECK((*ledger)->Stats().key_snapshots == 0);
+  CHECK_FALSE(std::filesystem::exists(PathsOf(factory).snapshot()));
 }
 
 TEST_CASE("Restart with a damaged or missing snapshot loads every key from the ledger",
