@@ -12,6 +12,7 @@
 // mutex it computes the state at `now` (CampaignState::ViewAt) and leaves
 // expiry, pruning and rollover to the mutating calls and Sweep.
 #include "llm_cost_exporter/budgets.h"
+#include "llm_cost_exporter/string_hash.h"
 
 #include <algorithm>
 #include <array>
@@ -40,14 +41,9 @@ constexpr std::size_t kShards = 64;
 constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-};
-
 struct alignas(64) CampaignShard {
   mutable std::shared_mutex mutex;
-  std::unordered_map<std::string, std::unique_ptr<CampaignState>, StringHash, std::equal_to<>> states;
+  std::unordered_map<std::string, std::unique_ptr<CampaignState>, TransparentStringHash, std::equal_to<>> states;
 };
 
 struct alignas(64) HoldShard {
@@ -114,7 +110,7 @@ struct Budgets::Impl {
     generation.store(next, std::memory_order_release);
   }
 
-  CampaignShard& ShardFor(std::string_view campaign_id) { return campaigns[StringHash{}(campaign_id) % kShards]; }
+  CampaignShard& ShardFor(std::string_view campaign_id) { return campaigns[HashString(campaign_id) % kShards]; }
 
   CampaignState* FindState(std::string_view campaign_id) {
     CampaignShard& shard = ShardFor(campaign_id);

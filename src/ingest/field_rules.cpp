@@ -222,18 +222,22 @@ std::optional<FieldError> ValidateLabelValue(std::string_view value, std::size_t
   using namespace ingest_detail;
   try {
     std::uint8_t common = 0xff;  // class bits shared by every character
-    std::size_t digits = 0;
-    std::size_t run = 0;      // letters and digits in a row, up to here
-    std::size_t longest = 0;  // the longest such run: below 16, no secret rule can match
-    for (char c : value) {
-      const std::uint8_t cls = ClassOf(c);
-      common &= cls;
-      digits += (cls & kDigitChar) != 0 ? 1 : 0;
-      run = (cls & kAlnumChar) != 0 ? run + 1 : 0;
-      longest = std::max(longest, run);
+    std::size_t longest = 0;     // the longest run of letters and digits: below 16, no secret rule can match
+    if (value.size() < kMinSecretLength) {
+      for (char c : value) common &= ClassOf(c);  // too short for a secret: the runs do not matter
+    } else {
+      std::size_t run = 0;  // letters and digits in a row, up to here
+      for (char c : value) {
+        const std::uint8_t cls = ClassOf(c);
+        common &= cls;
+        run = (cls & kAlnumChar) != 0 ? run + 1 : 0;
+        longest = std::max(longest, run);
+      }
     }
     if (!value.empty() && (common & kLabelChar) != 0) {
-      if ((common & kPhoneChar) != 0 && digits >= 7 && digits <= 15) {
+      // Only digits and '.' / '-' (the phone characters a label allows):
+      // rare enough to count the digits in a second pass.
+      if ((common & kPhoneChar) != 0 && LooksLikePhone(value)) {
         return FieldError{RejectReason::kLooksLikePhone,
                           "looks like a phone number; personal data is not allowed here"};
       }

@@ -1,18 +1,11 @@
-// Hash for std::string keyed unordered containers that allows C++20
-// heterogeneous lookup by std::string_view (no temporary std::string).
+// The metrics module's string-keyed tables hash with lce::TransparentStringHash
+// (XXH3, heterogeneous lookup by std::string_view; string_hash.h).
 #pragma once
 
-#include <cstddef>
-#include <functional>
-#include <string>
-#include <string_view>
+#include "llm_cost_exporter/string_hash.h"
 
 namespace lce::metrics {
 
-struct TransparentStringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  std::size_t operator()(const std::string& s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
+using lce::TransparentStringHash;
 
 }  // namespace lce::metrics

@@ -18,19 +18,15 @@
 
 #include "llm_cost_exporter/money.h"
 #include "llm_cost_exporter/pricing.h"
+#include "llm_cost_exporter/string_hash.h"
 #include "llm_cost_exporter/usage_record.h"
 
 namespace lce::pricing {
 
-// Transparent hash: maps keyed by std::string are searched with a
-// std::string_view without building a string.
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
-};
-
+// Maps keyed by std::string, searched with a std::string_view without
+// building a string (string_hash.h).
 template <typename Value>
-using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
+using StringMap = std::unordered_map<std::string, Value, TransparentStringHash, std::equal_to<>>;
 
 // Upper bounds on a final price. With counts below 2^64 a token cost then
 // stays below 2^125 atto-USD, so token pricing cannot overflow.
