@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "llm_cost_exporter/cardinality.h"
-#include "transparent_hash.h"
+#include "llm_cost_exporter/string_hash.h"
 
 namespace lce::metrics {
 

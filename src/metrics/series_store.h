@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "text_format.h"
-#include "transparent_hash.h"
+#include "llm_cost_exporter/string_hash.h"
 
 namespace lce::metrics {
 

@@ -28,16 +28,11 @@ constexpr std::size_t kPageBytes = 4096;
 DigestSet DigestSet::Prefaulted(std::size_t capacity) {
   DigestSet set;
   if (capacity == 0) return set;
-  void* memory = std::malloc(capacity * sizeof(Slot));
-  if (memory == nullptr) throw std::bad_alloc();
-  // A volatile write a page faults every page in here and now; a memset
-  // alone would not (the compiler may turn malloc + memset into calloc,
-  // whose fresh pages are mapped lazily). The memset then empties the set.
-  volatile char* bytes = static_cast<char*>(memory);
-  const std::size_t size = capacity * sizeof(Slot);
-  for (std::size_t at = 0; at < size; at += kPageBytes) bytes[at] = 0;
-  std::memset(memory, 0, size);
-  set.slots_ = SlotArray(static_cast<Slot*>(memory));
+  set.slots_ = Allocate(capacity);
+  // calloc maps fresh pages lazily: a volatile write a page faults each one
+  // in here and now (the bytes are zero already).
+  volatile char* bytes = reinterpret_cast<char*>(set.slots_.get());
+  for (std::size_t at = 0; at < capacity * sizeof(Slot); at += kPageBytes) bytes[at] = 0;
   set.capacity_ = capacity;
   return set;
 }

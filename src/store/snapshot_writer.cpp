@@ -46,8 +46,7 @@ KeySnapshotWriter::Capture KeySnapshotWriter::TryCapture(const KeyIndex& index,
   std::unique_lock lock(mutex_);
   if (state_ != State::kReady) return Capture::kNotReady;
   const auto started = std::chrono::steady_clock::now();
-  if (buffers_.current().capacity() != index.current().capacity() ||
-      buffers_.older().capacity() != index.older().capacity()) {
+  if (!buffers_.CopyFrom(index)) {  // the index grew since Prepare
     buffers_ = KeyIndex();
     want_current_ = index.current().capacity();
     want_older_ = index.older().capacity();
@@ -63,7 +62,6 @@ KeySnapshotWriter::Capture KeySnapshotWriter::TryCapture(const KeyIndex& index,
     errors_.fetch_add(1, std::memory_order_relaxed);
     return Capture::kFailed;
   }
-  (void)buffers_.CopyFrom(index);  // the capacities match: a memcpy
   mark_ = *last;
   state_ = State::kWriting;
   const auto copy_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
@@ -97,7 +95,9 @@ void KeySnapshotWriter::Run() {
   }
 }
 
-// Called and returning with `lock` held; allocates without it.
+// Called and returning with `lock` held; allocates without it. The wanted
+// sizes cannot change meanwhile: only Prepare (when idle) and TryCapture
+// (when ready) set them.
 void KeySnapshotWriter::PrepareBuffers(std::unique_lock<std::mutex>& lock) {
   const std::size_t current = want_current_;
   const std::size_t older = want_older_;
@@ -110,18 +110,13 @@ void KeySnapshotWriter::PrepareBuffers(std::unique_lock<std::mutex>& lock) {
     allocated = false;
   }
   lock.lock();
-  if (!allocated) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    state_ = State::kIdle;
-  } else if (state_ == State::kPreparing && want_current_ == current && want_older_ == older) {
+  if (allocated) {
     buffers_ = std::move(blank);
     state_ = State::kReady;
+  } else {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    state_ = State::kIdle;
   }
-  // else: asked again for other sizes meanwhile; the loop prepares those
-  // (blank is freed below, outside the lock)
-  lock.unlock();
-  blank = KeyIndex();
-  lock.lock();
 }
 
 // Called and returning with `lock` held; writes without it.
