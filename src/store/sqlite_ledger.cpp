@@ -73,6 +73,7 @@
 #include <vector>
 
 #include "key_index.h"
+#include "key_rows.h"
 #include "key_snapshot.h"
 #include "snapshot_writer.h"
 #include "ledger_common.h"
@@ -171,12 +172,16 @@ std::string MigrateV2ToV3() {
 constexpr std::int64_t kPruneChunkRows = 100'000;
 
 // Adds the excluded row's sums with the fraction carry done in SQL: both
-// fractions are < 1e18, so their sum (< 2e18) fits an int64. Returns 1 when
-// the bucket is still within kMaxBucketCost (whole dollars <= 1e18, which
-// leaves int64 room for any group: SQLite would turn an overflow into a
-// REAL, caught by the typeof test too) and every token sum is still an
-// integer, else 0. Parameters: the 8 key columns, the 6 sums, the token
-// counts in TokenType order.
+// fractions are < 1e18, so their sum (< 2e18) fits an int64. The update is
+// made only when the bucket stays within kMaxBucketCost (whole dollars
+// <= 1e18, which leaves int64 room for any group) and every token sum is
+// still an integer (SQLite turns an int64 overflow into a REAL); otherwise
+// the row is left as it was and the statement changes no row, which the
+// caller reads as a full bucket. A new row is checked by the caller before
+// the insert. A DO UPDATE ... WHERE costs no more than the update itself,
+// where a RETURNING clause would build a temporary table per statement.
+// Parameters: the 8 key columns, the 6 sums, the token counts in TokenType
+// order.
 std::string UpsertBucketSql() {
   std::string columns = std::string(kBucketKeyColumns) +
                         ", cost_whole, cost_frac, retry_cost_whole, retry_cost_frac, records, unpriced_records";
@@ -190,8 +195,10 @@ std::string UpsertBucketSql() {
     columns += ", " + column;
     values += ", ?" + std::to_string(kFixed + 1 + static_cast<int>(kind));
     updates += ",\n  " + column + " = " + column + " + excluded." + column;
-    checks += " AND typeof(" + column + ") = 'integer'";
+    checks += "\n  AND typeof(" + column + " + excluded." + column + ") = 'integer'";
   }
+  const std::string new_whole =
+      "(cost_whole + excluded.cost_whole + (cost_frac + excluded.cost_frac) / 1000000000000000000)";
   return "INSERT INTO spend_buckets(" + columns + ") VALUES (" + values + R"sql()
 ON CONFLICT DO UPDATE SET
   cost_whole = cost_whole + excluded.cost_whole + (cost_frac + excluded.cost_frac) / 1000000000000000000,
@@ -201,13 +208,11 @@ ON CONFLICT DO UPDATE SET
   retry_cost_frac = (retry_cost_frac + excluded.retry_cost_frac) % 1000000000000000000,
   records = records + excluded.records,
   unpriced_records = unpriced_records + excluded.unpriced_records)sql" +
-         updates + R"sql(
-RETURNING typeof(cost_whole) = 'integer' AND (cost_whole < 1000000000000000000
-                                              OR (cost_whole = 1000000000000000000 AND cost_frac = 0)))sql" +
-         checks;
+         updates + "\nWHERE (" + new_whole + " < 1000000000000000000\n  OR (" + new_whole +
+         " = 1000000000000000000 AND (cost_frac + excluded.cost_frac) % 1000000000000000000 = 0))" + checks;
 }
 static_assert(kMaxBucketCost.atto() == Money::kOneDollar * 1'000'000'000'000'000'000LL,
-              "UpsertBucketSql's RETURNING clause spells kMaxBucketCost out");
+              "UpsertBucketSql's WHERE clause spells kMaxBucketCost out");
 
 constexpr std::string_view kUpsertUnit = R"sql(
 INSERT INTO spend_bucket_units VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -593,7 +598,8 @@ class SqliteLedger final : public Ledger {
 
   // Writer-thread state (also used by Initialize before the thread starts).
   Connection write_;
-  Statement begin_, commit_, rollback_, upsert_bucket_, upsert_unit_, insert_key_;
+  Statement begin_, commit_, rollback_, upsert_bucket_, upsert_unit_;
+  store_detail::KeyRowWriter key_rows_;
   Statement select_spend_write_, select_units_write_, update_repriced_, insert_repricing_;
   Statement row_at_or_after_, last_row_, delete_through_, row_by_id_;
   store_detail::KeyIndex index_;
@@ -668,7 +674,6 @@ Status SqliteLedger::PrepareStatements() {
       {&select_units_write_, kSelectUnits},
       {&update_repriced_, kUpdateRepriced},
       {&insert_repricing_, kInsertRepricing},
-      {&insert_key_, "INSERT INTO idempotency_keys(key, received_unix_s, fingerprint) VALUES (?1, ?2, ?3)"},
       {&row_at_or_after_,
        "SELECT rowid, received_unix_s FROM idempotency_keys WHERE rowid >= ?1 ORDER BY rowid LIMIT 1"},
       {&last_row_, "SELECT rowid, received_unix_s FROM idempotency_keys ORDER BY rowid DESC LIMIT 1"},
@@ -680,6 +685,7 @@ Status SqliteLedger::PrepareStatements() {
     if (!stmt.ok()) return stmt.status();
     *target.stmt = std::move(stmt).value();
   }
+  if (Status prepared = key_rows_.Prepare(write_); !prepared.ok()) return prepared;
   const Target reads[] = {
       {&select_spend_, select_spend_sql},
       {&select_units_, kSelectUnits},
@@ -1113,6 +1119,7 @@ Status SqliteLedger::TryCommit(const std::vector<Request*>& group, std::vector<s
 Status SqliteLedger::WriteAppendGroup(const std::vector<Request*>& group, std::vector<std::string_view>& claimed,
                                       std::vector<store_detail::BucketLabels>& full) {
   SpendAggregate aggregate;
+  key_rows_.Discard();  // rows an earlier, failed attempt queued were rolled back with it
   std::vector<std::size_t> next_part(group.size(), 0);  // per request, the first part not yet claimed
   for (;;) {
     for (std::size_t g = 0; g < group.size(); ++g) {
@@ -1126,6 +1133,7 @@ Status SqliteLedger::WriteAppendGroup(const std::vector<Request*>& group, std::v
     if (!took.ok()) return took.status();
     if (!*took) break;
   }
+  if (Status written = key_rows_.Flush(); !written.ok()) return written;
   return UpsertBuckets(aggregate, full);
 }
 
@@ -1146,11 +1154,7 @@ Status SqliteLedger::ClaimKeys(Request& request, const Request::TakenPart& part,
         case store_detail::KeyIndex::Claimed::kConflict: outcome = EntryOutcome::kConflict; continue;
       }
       claimed.push_back(key);
-      insert_key_.BindText(1, key);
-      insert_key_.BindInt(2, last_received_s_);
-      insert_key_.BindInt(3, static_cast<std::int64_t>(entry.fingerprint));
-      const Status status = insert_key_.Run();
-      insert_key_.Reset();
+      const Status status = key_rows_.Add(key, last_received_s_, static_cast<std::int64_t>(entry.fingerprint));
       if (!status.ok()) return status;
     }
     aggregate.Add(entry);
@@ -1160,6 +1164,10 @@ Status SqliteLedger::ClaimKeys(Request& request, const Request::TakenPart& part,
 
 Status SqliteLedger::UpsertBuckets(const SpendAggregate& aggregate, std::vector<store_detail::BucketLabels>& full) {
   for (const auto& [labels, sums] : aggregate.buckets()) {
+    if (!store_detail::BucketHasRoom(Money(), sums.cost)) {  // a new row would already be out of range
+      full.push_back(labels);
+      continue;
+    }
     const store_detail::SplitMoney cost = store_detail::Split(sums.cost);
     const store_detail::SplitMoney retry = store_detail::Split(sums.retry_cost);
     BindBucketKey(upsert_bucket_, labels);
@@ -1173,11 +1181,10 @@ Status SqliteLedger::UpsertBuckets(const SpendAggregate& aggregate, std::vector<
       upsert_bucket_.BindInt(kBucketKeyCount + 7 + static_cast<int>(kind),
                              static_cast<std::int64_t>(sums.tokens.count[kind]));
     }
-    const Result<bool> row = upsert_bucket_.Step();
-    const bool within_range = row.ok() && *row && upsert_bucket_.ColumnInt(0) == 1;
+    const Status upserted = upsert_bucket_.Run();
     upsert_bucket_.Reset();
-    if (!row.ok()) return row.status();
-    if (!within_range) full.push_back(labels);
+    if (!upserted.ok()) return upserted;
+    if (write_.Changes() != 1) full.push_back(labels);  // the WHERE clause refused the update
     for (const store_detail::UnitSum& unit : sums.units) {
       BindBucketKey(upsert_unit_, labels);
       upsert_unit_.BindText(kBucketKeyCount + 1, unit.unit);

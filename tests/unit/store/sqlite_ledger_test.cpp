@@ -266,6 +266,28 @@ TEST_CASE("SqliteLedger: entries that would take a bucket past kMaxBucketCost ar
   CHECK(AppendOutcomes(*ledger, {Entry("b", kT0 + kWidth, Dollars("0.01"), "cmp_full")}) == std::vector<O>{O::kNew});
 }
 
+TEST_CASE("SqliteLedger: entries whose tokens would pass int64 in their bucket are out of range alone",
+          "[store][ledger][sqlite][bounds]") {
+  SqliteFactory factory;
+  const std::string db_path = factory.dir.path() + "/data/ledger.db";
+  factory.Open().reset();
+  FillBucket(db_path, "cmp_tokens", "0");
+  RawExec(db_path, "UPDATE spend_buckets SET cost_whole = 0, tokens_input = 9223372036854775000");  // INT64_MAX - 807
+  auto ledger = factory.Open();
+  LedgerEntry too_many = Entry("too_many", kT0, Dollars("1"), "cmp_tokens");
+  too_many.tokens[TokenType::kInput] = 808;
+  LedgerEntry fits = Entry("fits", kT0, Dollars("2"), "cmp_tokens");
+  fits.tokens[TokenType::kInput] = 807;
+  using O = EntryOutcome;
+  CHECK(AppendOutcomes(*ledger, {too_many}) == std::vector<O>{O::kOutOfRange});
+  CHECK(AppendOutcomes(*ledger, {fits}) == std::vector<O>{O::kNew});
+  const std::vector<SpendBucket> buckets = SpendOk(*ledger, kT0, kT0 + 1);
+  REQUIRE(buckets.size() == 1);
+  CHECK(buckets[0].tokens[TokenType::kInput] == 9223372036854775807ULL);
+  CHECK(buckets[0].cost == Dollars("2"));
+  CHECK(buckets[0].records == 2);
+}
+
 // Holds SQLite's write lock from another connection until released, so the
 // ledger's writer waits in BEGIN and the Appends queued meanwhile form one
 // group.
