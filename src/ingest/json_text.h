@@ -67,6 +67,12 @@ inline bool ParseJsonNumber(std::string_view token, JsonNumber* out) noexcept;
 
 enum class NumberFit : std::uint8_t { kOk, kNegative, kNotInteger, kTooLarge };
 
+// The common count, decided without splitting the token: 1 to 19 digits
+// without a leading zero (so below 2^64), then only whitespace. True with
+// *out set for such a token; false, *out untouched, for any other, which
+// ParseJsonNumber and ToUint64 then decide.
+inline bool ReadPlainUint64(std::string_view token, std::uint64_t* out) noexcept;
+
 // A non-negative integer (no fraction, no exponent; "-0" is 0).
 NumberFit ToUint64(const JsonNumber& number, std::uint64_t* out) noexcept;
 
@@ -185,6 +191,22 @@ inline bool ParseJsonNumber(std::string_view token, JsonNumber* out) noexcept {
     if (!internal::SkipDigits(text, &pos)) return false;
   }
   return pos == text.size();
+}
+
+inline bool ReadPlainUint64(std::string_view token, std::uint64_t* out) noexcept {
+  constexpr std::size_t kMaxPlainDigits = 19;  // 10^19 - 1 < 2^64
+  std::size_t digits = 0;
+  std::uint64_t value = 0;
+  while (digits < token.size() && digits < kMaxPlainDigits && internal::IsDigit(token[digits])) {
+    value = value * 10 + static_cast<std::uint64_t>(token[digits] - '0');
+    ++digits;
+  }
+  if (digits == 0 || (digits > 1 && token[0] == '0')) return false;
+  for (std::size_t i = digits; i < token.size(); ++i) {
+    if (!internal::IsJsonSpace(token[i])) return false;  // more digits, '.', 'e', or not a number
+  }
+  *out = value;
+  return true;
 }
 
 }  // namespace lce::ingest_detail

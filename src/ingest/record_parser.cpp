@@ -417,6 +417,7 @@ bool RecordParser::ReadNumber(od::value& value, od::json_type type, const FieldP
 }
 
 bool RecordParser::ReadUint64(od::value& value, od::json_type type, const FieldPath& path, std::uint64_t* out) {
+  if (type == od::json_type::number && !Rejected() && ReadPlainUint64(value.raw_json_token(), out)) return true;
   JsonNumber number;
   if (!ReadNumber(value, type, path, "a non-negative integer", &number)) return false;
   if (Rejected()) return true;
