@@ -197,19 +197,19 @@ std::string UpsertBucketSql() {
     updates += ",\n  " + column + " = " + column + " + excluded." + column;
     checks += "\n  AND typeof(" + column + " + excluded." + column + ") = 'integer'";
   }
+  // The bucket's cost after the update: the SET writes it, the WHERE bounds it.
   const std::string new_whole =
-      "(cost_whole + excluded.cost_whole + (cost_frac + excluded.cost_frac) / 1000000000000000000)";
-  return "INSERT INTO spend_buckets(" + columns + ") VALUES (" + values + R"sql()
-ON CONFLICT DO UPDATE SET
-  cost_whole = cost_whole + excluded.cost_whole + (cost_frac + excluded.cost_frac) / 1000000000000000000,
-  cost_frac = (cost_frac + excluded.cost_frac) % 1000000000000000000,
+      "cost_whole + excluded.cost_whole + (cost_frac + excluded.cost_frac) / 1000000000000000000";
+  const std::string new_frac = "(cost_frac + excluded.cost_frac) % 1000000000000000000";
+  return "INSERT INTO spend_buckets(" + columns + ") VALUES (" + values +
+         ")\nON CONFLICT DO UPDATE SET\n  cost_whole = " + new_whole + ",\n  cost_frac = " + new_frac + "," + R"sql(
   retry_cost_whole = retry_cost_whole + excluded.retry_cost_whole
                      + (retry_cost_frac + excluded.retry_cost_frac) / 1000000000000000000,
   retry_cost_frac = (retry_cost_frac + excluded.retry_cost_frac) % 1000000000000000000,
   records = records + excluded.records,
   unpriced_records = unpriced_records + excluded.unpriced_records)sql" +
          updates + "\nWHERE (" + new_whole + " < 1000000000000000000\n  OR (" + new_whole +
-         " = 1000000000000000000 AND (cost_frac + excluded.cost_frac) % 1000000000000000000 = 0))" + checks;
+         " = 1000000000000000000 AND " + new_frac + " = 0))" + checks;
 }
 static_assert(kMaxBucketCost.atto() == Money::kOneDollar * 1'000'000'000'000'000'000LL,
               "UpsertBucketSql's WHERE clause spells kMaxBucketCost out");

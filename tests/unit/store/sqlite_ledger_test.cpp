@@ -243,12 +243,19 @@ void FillBucket(const std::string& db_path, const char* campaign, const char* ro
               room_frac + ", 0, 0, 1, 0)");
 }
 
+// Creates the ledger's schema in `factory`'s directory and fills campaign
+// `campaign`'s bucket to $1 short of kMaxBucketCost; returns the file's path.
+std::string CreateWithFilledBucket(SqliteFactory& factory, const char* campaign) {
+  const std::string db_path = factory.dir.path() + "/data/ledger.db";
+  factory.Open().reset();  // creates the schema
+  FillBucket(db_path, campaign, "0");
+  return db_path;
+}
+
 TEST_CASE("SqliteLedger: entries that would take a bucket past kMaxBucketCost are out of range alone",
           "[store][ledger][sqlite][bounds]") {
   SqliteFactory factory;
-  const std::string db_path = factory.dir.path() + "/data/ledger.db";
-  factory.Open().reset();                // creates the schema
-  FillBucket(db_path, "cmp_full", "0");  // $1 of room left
+  const std::string db_path = CreateWithFilledBucket(factory, "cmp_full");  // $1 of room left
   auto ledger = factory.Open();
   using O = EntryOutcome;
   CHECK(AppendOutcomes(*ledger, {Entry("fits", kT0, Dollars("1"), "cmp_full")}) == std::vector<O>{O::kNew});
@@ -269,9 +276,7 @@ TEST_CASE("SqliteLedger: entries that would take a bucket past kMaxBucketCost ar
 TEST_CASE("SqliteLedger: entries whose tokens would pass int64 in their bucket are out of range alone",
           "[store][ledger][sqlite][bounds]") {
   SqliteFactory factory;
-  const std::string db_path = factory.dir.path() + "/data/ledger.db";
-  factory.Open().reset();
-  FillBucket(db_path, "cmp_tokens", "0");
+  const std::string db_path = CreateWithFilledBucket(factory, "cmp_tokens");
   RawExec(db_path, "UPDATE spend_buckets SET cost_whole = 0, tokens_input = 9223372036854775000");  // INT64_MAX - 807
   auto ledger = factory.Open();
   LedgerEntry too_many = Entry("too_many", kT0, Dollars("1"), "cmp_tokens");
@@ -323,9 +328,7 @@ void WaitForAppends(const Ledger& ledger, std::uint64_t pending, std::uint64_t q
 TEST_CASE("SqliteLedger: a group whose shared transaction fails commits its innocent requests alone",
           "[store][ledger][sqlite][isolation]") {
   SqliteFactory factory;
-  const std::string db_path = factory.dir.path() + "/data/ledger.db";
-  factory.Open().reset();
-  FillBucket(db_path, "cmp_full", "0");
+  const std::string db_path = CreateWithFilledBucket(factory, "cmp_full");  // $1 of room left
   auto ledger = factory.Open();
   using O = EntryOutcome;
   const std::vector<LedgerEntry> first = {Entry("first", kT0, Dollars("1"))};
