@@ -9,19 +9,19 @@
 #include <string>
 
 #include "llm_cost_exporter/ingest.h"
+#include "text_scan.h"
 
 namespace lce {
 namespace ingest_detail {
 namespace {
 
-// Character classes, one bit each, looked up through a 256-entry table.
+// Character classes of the cold paths (rejection messages, the phone rule),
+// one bit each, looked up through a 256-entry table. The hot checks scan
+// blocks instead (text_scan.h).
 enum CharClass : std::uint8_t {
   kLabelChar = 1u << 0,  // [A-Za-z0-9_.:/-]
-  kIdChar = 1u << 1,     // [A-Za-z0-9._:-]
-  kHexChar = 1u << 2,    // [0-9A-Fa-f]
-  kPhoneChar = 1u << 3,  // [0-9+().\- ] (digits and phone separators)
-  kDigitChar = 1u << 4,  // [0-9]
-  kAlnumChar = 1u << 5,  // [A-Za-z0-9]
+  kPhoneChar = 1u << 1,  // [0-9+().\- ] (digits and phone separators)
+  kDigitChar = 1u << 2,  // [0-9]
 };
 
 constexpr std::array<std::uint8_t, 256> MakeCharTable() {
@@ -29,15 +29,13 @@ constexpr std::array<std::uint8_t, 256> MakeCharTable() {
   auto add = [&table](char c, std::uint8_t bits) {
     table[static_cast<unsigned char>(c)] = static_cast<std::uint8_t>(table[static_cast<unsigned char>(c)] | bits);
   };
-  for (char c = 'a'; c <= 'z'; ++c) add(c, kLabelChar | kIdChar | kAlnumChar);
-  for (char c = 'A'; c <= 'Z'; ++c) add(c, kLabelChar | kIdChar | kAlnumChar);
-  for (char c = '0'; c <= '9'; ++c) add(c, kLabelChar | kIdChar | kHexChar | kPhoneChar | kDigitChar | kAlnumChar);
-  for (char c = 'a'; c <= 'f'; ++c) add(c, kHexChar);
-  for (char c = 'A'; c <= 'F'; ++c) add(c, kHexChar);
-  add('_', kLabelChar | kIdChar);
-  add('.', kLabelChar | kIdChar | kPhoneChar);
-  add(':', kLabelChar | kIdChar);
-  add('-', kLabelChar | kIdChar | kPhoneChar);
+  for (char c = 'a'; c <= 'z'; ++c) add(c, kLabelChar);
+  for (char c = 'A'; c <= 'Z'; ++c) add(c, kLabelChar);
+  for (char c = '0'; c <= '9'; ++c) add(c, kLabelChar | kPhoneChar | kDigitChar);
+  add('_', kLabelChar);
+  add('.', kLabelChar | kPhoneChar);
+  add(':', kLabelChar);
+  add('-', kLabelChar | kPhoneChar);
   add('/', kLabelChar);
   add('+', kPhoneChar);
   add('(', kPhoneChar);
@@ -49,14 +47,6 @@ constexpr std::array<std::uint8_t, 256> MakeCharTable() {
 constexpr std::array<std::uint8_t, 256> kCharTable = MakeCharTable();
 
 inline std::uint8_t ClassOf(char c) noexcept { return kCharTable[static_cast<unsigned char>(c)]; }
-
-// True when every character of value has all bits of `cls`.
-bool AllOfClass(std::string_view value, std::uint8_t cls) noexcept {
-  for (char c : value) {
-    if ((ClassOf(c) & cls) != cls) return false;
-  }
-  return true;
-}
 
 // One pass over a label value, collecting what the label rule needs.
 struct LabelScan {
@@ -97,18 +87,18 @@ std::string CharsetMessage(const LabelScan& scan) {
 }  // namespace
 
 bool IsValidRecordId(std::string_view value) noexcept {
-  return !value.empty() && value.size() <= kMaxIdLength && AllOfClass(value, kIdChar);
+  return !value.empty() && value.size() <= kMaxIdLength && AllInCharset(value, IdCharset::kRecordId);
 }
 
 bool IsValidHexId(std::string_view value, std::size_t hex_length) noexcept {
-  if (value.size() != hex_length || !AllOfClass(value, kHexChar)) return false;
+  if (value.size() != hex_length || !AllInCharset(value, IdCharset::kHex)) return false;
   return value.find_first_not_of('0') != std::string_view::npos;
 }
 
 bool IsValidHashDigest(std::string_view value) noexcept {
   const std::size_t n = value.size();
   if (n != 32 && n != 40 && n != 64 && n != 128) return false;
-  return AllOfClass(value, kHexChar);
+  return AllInCharset(value, IdCharset::kHex);
 }
 
 bool LooksLikeEmail(std::string_view value) noexcept {
@@ -162,9 +152,9 @@ RunScan ScanRuns(std::string_view text, std::size_t mixed_length) noexcept {
 
 }  // namespace
 
-// LooksLikeSecret needs a run of letters and digits at least this long
-// (its mixed rule 32, its prefix rule 16 after the prefix).
-constexpr std::size_t kMinSecretRun = 16;
+// LooksLikeSecret needs a run of kSecretRunLength letters and digits (its
+// mixed rule 32, its prefix rule 16 after the prefix).
+static_assert(kSecretRunLength == 16);
 
 bool LooksLikeSecret(std::string_view value) noexcept {
   if (value.size() < kMinSecretLength) return false;
@@ -172,12 +162,13 @@ bool LooksLikeSecret(std::string_view value) noexcept {
   // separators, so no run is long enough for either rule.
   const RunScan whole = ScanRuns(value, 32);
   if (whole.mixed) return true;
-  if (whole.longest < kMinSecretRun) return false;
+  if (whole.longest < kSecretRunLength) return false;
   static constexpr std::string_view kPrefixes[] = {
       "sk-",   "sk_live_", "sk_test_", "rk_live_", "pk_live_", "ghp_",   "gho_", "ghs_", "github_pat_", "xoxb-",
       "xoxp-", "xoxa-",    "AKIA",     "ASIA",     "AIza",     "glpat-", "SG.",  "key-", "Bearer"};
   for (std::string_view prefix : kPrefixes) {
-    if (value.substr(0, prefix.size()) == prefix && ScanRuns(value.substr(prefix.size()), 0).longest >= kMinSecretRun)
+    if (value.substr(0, prefix.size()) == prefix &&
+        ScanRuns(value.substr(prefix.size()), 0).longest >= kSecretRunLength)
       return true;
   }
   return false;
@@ -221,28 +212,16 @@ std::optional<TokenPartsError> ValidateTokenParts(const TokenUsage& tokens) {
 std::optional<FieldError> ValidateLabelValue(std::string_view value, std::size_t max_length) {
   using namespace ingest_detail;
   try {
-    std::uint8_t common = 0xff;  // class bits shared by every character
-    std::size_t longest = 0;     // the longest run of letters and digits: below 16, no secret rule can match
-    if (value.size() < kMinSecretLength) {
-      for (char c : value) common &= ClassOf(c);  // too short for a secret: the runs do not matter
-    } else {
-      std::size_t run = 0;  // letters and digits in a row, up to here
-      for (char c : value) {
-        const std::uint8_t cls = ClassOf(c);
-        common &= cls;
-        run = (cls & kAlnumChar) != 0 ? run + 1 : 0;
-        longest = std::max(longest, run);
-      }
-    }
-    if (!value.empty() && (common & kLabelChar) != 0) {
+    const LabelTextScan fast = ScanLabelText(value);
+    if (!value.empty() && fast.all_label()) {
       // Only digits and '.' / '-' (the phone characters a label allows):
       // rare enough to count the digits in a second pass.
-      if ((common & kPhoneChar) != 0 && LooksLikePhone(value)) {
+      if (fast.all_phone() && LooksLikePhone(value)) {
         return FieldError{RejectReason::kLooksLikePhone,
                           "looks like a phone number; personal data is not allowed here"};
       }
       if (value.size() <= max_length && !(value.size() >= 2 && value[0] == '_' && value[1] == '_') &&
-          (value.size() < kMinSecretLength || longest < kMinSecretRun || !LooksLikeSecret(value))) {
+          (value.size() < kMinSecretLength || !fast.long_run() || !LooksLikeSecret(value))) {
         return std::nullopt;
       }
     }
