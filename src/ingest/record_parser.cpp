@@ -15,6 +15,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
+#include <type_traits>
 #include <initializer_list>
 #include <limits>
 #include <utility>
@@ -31,9 +34,57 @@ constexpr const char* kInvalidNumber = "invalid JSON: invalid number";
 constexpr const char* kInvalidLiteral = "invalid JSON: invalid literal";
 constexpr const char* kTooDeep = "JSON nesting deeper than 64 levels";
 
+// A key of 4 to 16 bytes as two words read from its two ends (overlapping
+// when shorter than 16): two keys of one length are equal exactly when their
+// words are, and no read leaves the key. Schema keys are compared this way,
+// two integer compares instead of a memcmp call each.
+struct KeyWords {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  constexpr bool operator==(const KeyWords&) const = default;
+};
+
+constexpr std::size_t kMinWordsKey = 4;
+constexpr std::size_t kMaxWordsKey = 16;
+
+// Bytes p[0..n) as a little-endian word, at compile time.
+constexpr std::uint64_t PackLittle(const char* p, std::size_t n) {
+  std::uint64_t word = 0;
+  for (std::size_t i = 0; i < n; ++i) word |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  return word;
+}
+
+// The same at run time: one load.
+template <std::size_t N>
+std::uint64_t LoadLittle(const char* p) {
+  static_assert(N == 4 || N == 8);
+  std::conditional_t<N == 8, std::uint64_t, std::uint32_t> word;
+  std::memcpy(&word, p, N);
+  if constexpr (std::endian::native == std::endian::big) {
+    word = N == 8 ? static_cast<decltype(word)>(__builtin_bswap64(word))
+                  : __builtin_bswap32(static_cast<std::uint32_t>(word));
+  }
+  return word;
+}
+
+// The words of a schema name (4 to 16 bytes).
+consteval KeyWords WordsOf(std::string_view name) {
+  const std::size_t n = name.size() >= 8 ? 8 : 4;
+  return {PackLittle(name.data(), n), PackLittle(name.data() + name.size() - n, n)};
+}
+
+// The words of a key of kMinWordsKey to kMaxWordsKey bytes.
+KeyWords LoadWords(std::string_view key) {
+  if (key.size() >= 8) return {LoadLittle<8>(key.data()), LoadLittle<8>(key.data() + key.size() - 8)};
+  return {LoadLittle<4>(key.data()), LoadLittle<4>(key.data() + key.size() - 4)};
+}
+
 // Index into TokenUsage::count of a token_usage key, or -1.
 int TokenKeyIndex(std::string_view key) {
   // The six keys have six different lengths.
+  static constexpr std::array<KeyWords, kTokenTypeCount> kWords = {
+      WordsOf(kTokenTypeNames[0]), WordsOf(kTokenTypeNames[1]), WordsOf(kTokenTypeNames[2]),
+      WordsOf(kTokenTypeNames[3]), WordsOf(kTokenTypeNames[4]), WordsOf(kTokenTypeNames[5])};
   std::size_t index = 0;
   switch (key.size()) {
     case 5: index = static_cast<std::size_t>(TokenType::kInput); break;
@@ -44,7 +95,7 @@ int TokenKeyIndex(std::string_view key) {
     case 14: index = static_cast<std::size_t>(TokenType::kCacheWrite1h); break;
     default: return -1;
   }
-  return key == kTokenTypeNames[index] ? static_cast<int>(index) : -1;
+  return LoadWords(key) == kWords[index] ? static_cast<int>(index) : -1;
 }
 
 constexpr std::array<std::string_view, kTokenTypeCount> kTokenFieldPaths = {
@@ -64,31 +115,36 @@ std::string LatencyTooLarge() { return "must be at most " + std::to_string(kMaxL
 RecordField LookupRecordField(std::string_view key) noexcept {
   using F = RecordField;
   struct Name {
-    std::string_view text;
+    KeyWords words;
     RecordField field;
   };
-  // Keys grouped by length, so a lookup compares at most four strings.
-  auto pick = [key](std::initializer_list<Name> names) {
+  if (key.size() < kMinWordsKey || key.size() > kMaxWordsKey) return F::kUnknown;
+  const KeyWords words = LoadWords(key);
+  // Keys grouped by length, so a lookup compares at most four.
+  auto pick = [&words](std::initializer_list<Name> names) {
     for (const Name& n : names) {
-      if (n.text == key) return n.field;
+      if (n.words == words) return n.field;
     }
     return F::kUnknown;
   };
   switch (key.size()) {
-    case 5: return pick({{"event", F::kEvent}, {"model", F::kModel}, {"units", F::kUnits}});
-    case 6: return pick({{"vendor", F::kVendor}});
-    case 7: return pick({{"service", F::kService}, {"span_id", F::kSpanId}, {"attempt", F::kAttempt}});
-    case 8: return pick({{"event_id", F::kEventId}, {"trace_id", F::kTraceId}});
-    case 9: return pick({{"timestamp", F::kTimestamp}, {"operation", F::kOperation}});
-    case 10: return pick({{"latency_ms", F::kLatencyMs}, {"hash_email", F::kHashEmail}});
+    case 5: return pick({{WordsOf("event"), F::kEvent}, {WordsOf("model"), F::kModel}, {WordsOf("units"), F::kUnits}});
+    case 6: return pick({{WordsOf("vendor"), F::kVendor}});
+    case 7:
+      return pick(
+          {{WordsOf("service"), F::kService}, {WordsOf("span_id"), F::kSpanId}, {WordsOf("attempt"), F::kAttempt}});
+    case 8: return pick({{WordsOf("event_id"), F::kEventId}, {WordsOf("trace_id"), F::kTraceId}});
+    case 9: return pick({{WordsOf("timestamp"), F::kTimestamp}, {WordsOf("operation"), F::kOperation}});
+    case 10: return pick({{WordsOf("latency_ms"), F::kLatencyMs}, {WordsOf("hash_email"), F::kHashEmail}});
     case 11:
-      return pick({{"campaign_id", F::kCampaignId},
-                   {"audience_id", F::kAudienceId},
-                   {"decision_id", F::kDecisionId},
-                   {"token_usage", F::kTokenUsage}});
-    case 12: return pick({{"service_tier", F::kServiceTier}});
-    case 13: return pick({{"vendor_status", F::kVendorStatus}});
-    case 14: return pick({{"reservation_id", F::kReservationId}, {"prompt_version", F::kPromptVersion}});
+      return pick({{WordsOf("campaign_id"), F::kCampaignId},
+                   {WordsOf("audience_id"), F::kAudienceId},
+                   {WordsOf("decision_id"), F::kDecisionId},
+                   {WordsOf("token_usage"), F::kTokenUsage}});
+    case 12: return pick({{WordsOf("service_tier"), F::kServiceTier}});
+    case 13: return pick({{WordsOf("vendor_status"), F::kVendorStatus}});
+    case 14:
+      return pick({{WordsOf("reservation_id"), F::kReservationId}, {WordsOf("prompt_version"), F::kPromptVersion}});
     default: return F::kUnknown;
   }
 }
