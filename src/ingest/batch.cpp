@@ -1,9 +1,11 @@
-// ParseBatch: request body -> Batch. Owns the body copy (Batch::Buffer), the
-// per-thread simdjson parser, the JSON body layout (one object or an array)
-// and NDJSON line splitting; record contents are RecordParser's job.
+// ParseBatch: request body -> Batch. Owns the body copy (Batch::Buffer; none
+// for ParseBatchInPlace), the per-thread simdjson parser, the JSON body
+// layout (one object or an array) and NDJSON line splitting; record contents
+// are RecordParser's job.
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <iterator>
 #include <memory>
@@ -18,10 +20,10 @@
 
 namespace lce {
 
-// What UsageRecord string views point into: the padded copy of the body,
-// and an arena of strings copied by Batch::Keep. It is heap allocated and
-// neither the body nor an arena block ever moves, so records stay valid
-// when a Batch moves.
+// What UsageRecord string views point into: the padded copy of the body
+// (none when parsed in place), and an arena of strings copied by
+// Batch::Keep. It is heap allocated and neither the body nor an arena block
+// ever moves, so records stay valid when a Batch moves.
 struct Batch::Buffer {
   simdjson::padded_string body;
 
@@ -65,6 +67,13 @@ namespace ingest_detail {
 namespace od = simdjson::ondemand;
 
 namespace {
+
+// The text to parse and how many bytes from its start may be read:
+// at least its size plus simdjson's padding.
+struct BodyText {
+  std::string_view body;
+  std::size_t capacity = 0;
+};
 
 // A parser keeps buffers sized for the largest document it has seen; past
 // this size they are released after the call instead of kept per thread.
@@ -189,16 +198,17 @@ Status ReadJsonArray(BatchWriter* writer, od::document& doc, std::string_view bo
 }
 
 // kJson: one object (record 0) or an array of records.
-Status ReadJsonBody(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns,
+Status ReadJsonBody(const BodyText& text, Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns,
                     std::size_t first_index) {
-  const simdjson::padded_string& buffer = batch->buffer->body;
-  const std::string_view body(buffer.data(), buffer.size());
+  const std::string_view body = text.body;
   BatchWriter writer(batch, options, receive_time_unix_ns, first_index);
   RecordParser& parser = writer.parser();
 
   od::document doc;
   od::json_type type;
-  if (auto error = ThreadParser().iterate(buffer).get(doc)) return BodyFault(body, &parser, error);
+  if (auto error = ThreadParser().iterate(body.data(), body.size(), text.capacity).get(doc)) {
+    return BodyFault(body, &parser, error);
+  }
   if (auto error = doc.type().get(type)) return BodyFault(body, &parser, error);
 
   if (type == od::json_type::array) return ReadJsonArray(&writer, doc, body);
@@ -235,39 +245,31 @@ void ReadNdjsonLine(BatchWriter* writer, std::string_view line, std::size_t capa
 }
 
 // kNdjson: one JSON value per line; blank lines are ignored, "\r\n" is fine.
-void ReadNdjsonBody(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns,
+void ReadNdjsonBody(const BodyText& text, Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns,
                     std::size_t first_index) {
-  const simdjson::padded_string& buffer = batch->buffer->body;
-  const char* const data = buffer.data();
-  const std::size_t size = buffer.size();
+  const char* const data = text.body.data();
+  const std::size_t size = text.body.size();
   BatchWriter writer(batch, options, receive_time_unix_ns, first_index);
   std::size_t pos = 0;
   while (pos < size) {
     const auto* newline = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
     const std::size_t end = newline != nullptr ? static_cast<std::size_t>(newline - data) : size;
     const std::string_view line(data + pos, end - pos);
-    if (!IsBlankLine(line)) ReadNdjsonLine(&writer, line, size + simdjson::SIMDJSON_PADDING - pos);
+    if (!IsBlankLine(line)) ReadNdjsonLine(&writer, line, text.capacity - pos);
     pos = end + 1;
   }
 }
 
-}  // namespace
-}  // namespace ingest_detail
-
-Result<Batch> ParseBatch(std::string_view body, BodyFormat format, const IngestOptions& options,
-                         std::int64_t receive_time_unix_ns, std::size_t first_index) {
-  using namespace ingest_detail;
+// Parses `text` into `batch` (empty, but for the body copy `text` may view).
+Result<Batch> ParseText(const BodyText& text, Batch batch, BodyFormat format, const IngestOptions& options,
+                        std::int64_t receive_time_unix_ns, std::size_t first_index) {
   try {
-    Batch batch;
-    batch.buffer = std::make_unique<Batch::Buffer>();
-    batch.buffer->body = simdjson::padded_string(body);
-    if (batch.buffer->body.data() == nullptr) return Status::Internal("out of memory copying the request body");
-    batch.records.reserve(body.size() / 256 + 1);
+    batch.records.reserve(text.body.size() / 256 + 1);
     Status status;
     if (format == BodyFormat::kJson) {
-      status = ReadJsonBody(&batch, options, receive_time_unix_ns, first_index);
+      status = ReadJsonBody(text, &batch, options, receive_time_unix_ns, first_index);
     } else {
-      ReadNdjsonBody(&batch, options, receive_time_unix_ns, first_index);
+      ReadNdjsonBody(text, &batch, options, receive_time_unix_ns, first_index);
     }
     TrimThreadParser();
     if (!status.ok()) return status;
@@ -279,6 +281,47 @@ Result<Batch> ParseBatch(std::string_view body, BodyFormat format, const IngestO
     TrimThreadParser();
     return Status::Internal("ingest failed: unknown exception");
   }
+}
+
+}  // namespace
+}  // namespace ingest_detail
+
+Result<Batch> ParseBatch(std::string_view body, BodyFormat format, const IngestOptions& options,
+                         std::int64_t receive_time_unix_ns, std::size_t first_index) {
+  using namespace ingest_detail;
+  Batch batch;
+  try {
+    batch.buffer = std::make_unique<Batch::Buffer>();
+    batch.buffer->body = simdjson::padded_string(body);
+  } catch (const std::bad_alloc&) {
+    return Status::Internal("out of memory copying the request body");
+  }
+  const simdjson::padded_string& copy = batch.buffer->body;
+  if (copy.data() == nullptr) return Status::Internal("out of memory copying the request body");
+  const BodyText text{std::string_view(copy.data(), copy.size()), copy.size() + simdjson::SIMDJSON_PADDING};
+  return ParseText(text, std::move(batch), format, options, receive_time_unix_ns, first_index);
+}
+
+Result<Batch> ParseBatchInPlace(const std::string& body, std::string_view part, BodyFormat format,
+                                const IngestOptions& options, std::int64_t receive_time_unix_ns,
+                                std::size_t first_index) {
+  using namespace ingest_detail;
+  const char* const end_of_memory = body.data() + body.capacity();
+  const char* const part_end = part.data() + part.size();
+  assert(part.data() >= body.data() && part_end <= body.data() + body.size());
+  const auto readable_after = static_cast<std::size_t>(end_of_memory - part_end);
+  if (readable_after < simdjson::SIMDJSON_PADDING) {
+    return ParseBatch(part, format, options, receive_time_unix_ns, first_index);
+  }
+  const BodyText text{part, part.size() + readable_after};
+  return ParseText(text, Batch(), format, options, receive_time_unix_ns, first_index);
+}
+
+void PadBody(std::string& body) {
+  static_assert(kBodyPadding >= simdjson::SIMDJSON_PADDING);
+  const std::size_t size = body.size();
+  body.resize(size + kBodyPadding);  // zeroes the padding, so every byte the parser may read is initialized
+  body.resize(size);
 }
 
 void RejectRecords(Batch* batch, RejectReason reason, std::string_view field,

@@ -76,7 +76,7 @@ struct Request {
   std::string_view query;  // after '?', undecoded; "" when none
   std::string_view remote_addr;
   std::vector<HeaderField> headers;          // views: valid while the request is served
-  std::string body;                          // read whole within the route's body limit
+  std::string body;                          // read whole within the route's body limit, padded (PadBody)
   std::shared_ptr<const Snapshot> snapshot;  // in force when the request arrived
   Caller caller;
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llm_cost_exporter/header_values.h"
+#include "llm_cost_exporter/ingest.h"
 
 namespace lce::http {
 
@@ -19,7 +20,9 @@ Result<std::string> ReadBody(mg_connection* conn, std::size_t max_bytes) {
   if (declared > 0 && static_cast<unsigned long long>(declared) > max_bytes) return too_large();
   std::string body;
   if (declared > 0) {
-    // Read straight into the body: a large batch is copied once, not twice.
+    // Read straight into the body, with room for the parser's padding: a
+    // large batch is copied once (from the socket), and parsed where it lies.
+    body.reserve(static_cast<std::size_t>(declared) + kBodyPadding);
     body.resize(static_cast<std::size_t>(declared));
     std::size_t filled = 0;
     while (filled < body.size()) {
@@ -29,6 +32,7 @@ Result<std::string> ReadBody(mg_connection* conn, std::size_t max_bytes) {
       filled += static_cast<std::size_t>(n);
     }
     body.resize(filled);  // a client that stopped early: what it sent
+    PadBody(body);
     return body;
   }
   char chunk[64 * 1024];
@@ -38,6 +42,7 @@ Result<std::string> ReadBody(mg_connection* conn, std::size_t max_bytes) {
     if (body.size() + static_cast<std::size_t>(n) > max_bytes) return too_large();  // a chunked body grew past it
     body.append(chunk, static_cast<std::size_t>(n));
   }
+  PadBody(body);
   return body;
 }
 

@@ -13,7 +13,8 @@ namespace lce::http {
 
 // Reads the whole request body, at most max_bytes. A bigger body is
 // PayloadTooLarge (the only failure), found without reading it all (before
-// reading a byte when its Content-Length says so).
+// reading a byte when its Content-Length says so). The body comes padded
+// (PadBody, ingest.h), so a usage batch is parsed where it lies.
 Result<std::string> ReadBody(mg_connection* conn, std::size_t max_bytes);
 
 // Writes a complete response with Content-Length, Date and Connection, in

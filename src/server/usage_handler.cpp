@@ -70,7 +70,7 @@ class UsageHandler final : public Handler {
   Response IngestWhole(const Request& request, BodyFormat format, Started started) {
     const Snapshot& snapshot = *request.snapshot;
     const std::int64_t received = NowUnixNs();
-    Result<Batch> batch = ParseBatch(request.body, format, snapshot.config.ingest, received);
+    Result<Batch> batch = ParseBatchInPlace(request.body, request.body, format, snapshot.config.ingest, received);
     if (!batch.ok()) return Response::FromStatus(batch.status());
     if (batch->total == 0) return NoRecords();
     if (const std::size_t max = snapshot.config.ingest.max_records_per_batch; batch->total > max) {
@@ -89,7 +89,7 @@ class UsageHandler final : public Handler {
     std::size_t total = 0;
     std::size_t forbidden = 0;
     for (std::size_t p = 0; p < parts.size(); ++p) {
-      Result<Batch> batch = ParseBatch(parts[p], BodyFormat::kNdjson, options, received, total);
+      Result<Batch> batch = ParseBatchInPlace(request.body, parts[p], BodyFormat::kNdjson, options, received, total);
       if (!batch.ok()) return Response::FromStatus(batch.status());
       total += batch->total;
       if (total > options.max_records_per_batch) {  // the stream, dropped, counts nothing

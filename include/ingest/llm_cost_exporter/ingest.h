@@ -2,7 +2,8 @@
 // validated UsageRecords plus precise per-record errors.
 //
 // The hot path uses simdjson (On-Demand) and keeps string fields as views into
-// the batch's own padded copy of the body, so parsing allocates little.
+// the batch's own padded copy of the body (ParseBatch) or into the caller's
+// body itself (ParseBatchInPlace), so parsing allocates little.
 // Functions here are thread-safe; a Batch is a plain value owned by one thread.
 #pragma once
 
@@ -60,8 +61,9 @@ struct IngestOptions {
   std::size_t max_records_per_batch = 10000;
 };
 
-// The parsed body. Records reference memory owned by the batch: keep the
-// batch alive while its records are used. Move-only; a Batch belongs to one
+// The parsed body. Records reference memory owned by the batch (and, when
+// parsed in place, the caller's body): keep both alive while its records
+// are used. Move-only; a Batch belongs to one
 // thread at a time (no member is thread-safe).
 class Batch {
  public:
@@ -96,6 +98,27 @@ class Batch {
 // in errors, from the records of the parts before it.
 Result<Batch> ParseBatch(std::string_view body, BodyFormat format, const IngestOptions& options,
                          std::int64_t receive_time_unix_ns, std::size_t first_index = 0);
+
+// The bytes past the end of a text that the parser may read (it never
+// interprets them): what ParseBatchInPlace needs beyond the text.
+inline constexpr std::size_t kBodyPadding = 64;
+
+// ParseBatch without copying the body: the records are views into `body`,
+// which the caller keeps alive and unchanged for as long as the Batch's
+// records are used. `part` is the text to parse: all of `body`, or a piece
+// of it (an NDJSON part from SplitNdjson). The parser reads up to
+// kBodyPadding bytes past the end of `part`, within `body`'s capacity; when
+// `body` has less room than that past `part` (a body not padded with
+// PadBody), the part is copied as ParseBatch does. Results are the same as
+// ParseBatch's.
+Result<Batch> ParseBatchInPlace(const std::string& body, std::string_view part, BodyFormat format,
+                                const IngestOptions& options, std::int64_t receive_time_unix_ns,
+                                std::size_t first_index = 0);
+
+// Gives `body` kBodyPadding bytes of initialized capacity past its end, as
+// ParseBatchInPlace wants; reallocates only when its capacity is short (a
+// reader that reserves size + kBodyPadding up front never pays a copy).
+void PadBody(std::string& body);
 
 // An NDJSON body cut into parts of about `part_bytes` (at least one line
 // each), every cut just after a newline, so each part is whole lines and

@@ -530,5 +530,81 @@ TEST_CASE("ParseBatch numbers a part's records and errors from first_index", "[i
   CHECK(batch->errors[0].message.rfind("record 41: ", 0) == 0);
 }
 
+TEST_CASE("ParseBatchInPlace: malformed bodies fail as ParseBatch's copy does", "[ingest][batch][in_place]") {
+  // Errors at the very end of the text matter most: there the parser reads
+  // the padding, not the next record.
+  const std::vector<std::string> json_bodies = {R"({"event": tru})",
+                                                "[\n{\"event\":\"a.b\"}\n {\"event\":\"c\"}]",
+                                                R"([{"event":"a.b"})",
+                                                "hello",
+                                                "",
+                                                R"({"event":"a.b"} {"event":"c.d"})",
+                                                R"([{"event":"a.b"}] x)",
+                                                R"({"event":"a.b","x":[1, 01]})",
+                                                R"({"event":"a.b","n":12)",
+                                                R"({"event":"a.b","n":1e)",
+                                                "{\"event\":\"a.b\",\"s\":\"abc",
+                                                "[1,2",
+                                                "123",
+                                                "\"x\""};
+  for (const std::string& body : json_bodies) {
+    test::CheckInPlaceAgrees(body, BodyFormat::kJson, {}, ParseBatch(body, BodyFormat::kJson, {}, kReceiveTime));
+  }
+  const std::vector<std::string> ndjson_bodies = {
+      "{\"event\":\"a.b\"}\n{\"event\":", "{\"event\":\"a.b\"}\n{\"event\":\"c.d\",\"n\":12",
+      "{\"event\":\"a.b\"}\r\n\n  \n{\"event\":\"c.d\"}", "{\"event\":\"a.b\"}\ntrue", "{\"event\":\"a.b\"}\n17"};
+  for (const std::string& body : ndjson_bodies) {
+    test::CheckInPlaceAgrees(body, BodyFormat::kNdjson, {}, ParseBatch(body, BodyFormat::kNdjson, {}, kReceiveTime));
+  }
+}
+
+TEST_CASE("ParseBatchInPlace copies a body without room for the padding", "[ingest][batch][in_place]") {
+  std::string body = test::LlmCall(R"("event_id":"evt_unpadded_0001")");
+  body.shrink_to_fit();
+  REQUIRE(body.capacity() - body.size() < kBodyPadding);
+  Result<Batch> batch = ParseBatchInPlace(body, body, BodyFormat::kJson, {}, kReceiveTime);
+  REQUIRE(batch.ok());
+  REQUIRE(batch->records.size() == 1);
+  const std::string_view event_id = batch->records[0].event_id;
+  CHECK(event_id == "evt_unpadded_0001");
+  // A view into the batch's own copy, not into `body`.
+  const bool inside_body = event_id.data() >= body.data() && event_id.data() < body.data() + body.size();
+  CHECK_FALSE(inside_body);
+  // Once padded, the same body is parsed where it lies.
+  PadBody(body);
+  CHECK(body.capacity() - body.size() >= kBodyPadding);
+  Result<Batch> in_place = ParseBatchInPlace(body, body, BodyFormat::kJson, {}, kReceiveTime);
+  REQUIRE(in_place.ok());
+  REQUIRE(in_place->records.size() == 1);
+  CHECK(in_place->records[0].event_id.data() == body.data() + body.find("evt_unpadded_0001"));
+}
+
+TEST_CASE("ParseBatchInPlace parses the parts of a body where they lie", "[ingest][batch][in_place][parts]") {
+  std::string body;
+  for (int i = 0; i < 300; ++i) {
+    body += i % 7 == 3 ? R"({"event":"llm.call","token_usage":{"input":-1}})"
+                       : test::LlmCall(R"("event_id":"evt_part_)" + std::to_string(i) + "\"");
+    body += "\n";
+  }
+  PadBody(body);
+  const Result<Batch> whole = ParseBatch(body, BodyFormat::kNdjson, {}, kReceiveTime);
+  REQUIRE(whole.ok());
+  // The parts' records and errors, numbered on from the parts before.
+  Batch joined;
+  for (std::string_view part : SplitNdjson(body, 1000)) {
+    Result<Batch> batch = ParseBatchInPlace(body, part, BodyFormat::kNdjson, {}, kReceiveTime, joined.total);
+    REQUIRE(batch.ok());
+    for (std::size_t i = 0; i < batch->records.size(); ++i) {
+      const char* at = batch->records[i].event.data();
+      CHECK((at >= part.data() && at < part.data() + part.size()));
+      joined.records.push_back(std::move(batch->records[i]));
+      joined.record_index.push_back(batch->record_index[i]);
+    }
+    for (RecordError& error : batch->errors) joined.errors.push_back(std::move(error));
+    joined.total += batch->total;
+  }
+  CHECK(test::Describe(Result<Batch>(std::move(joined))) == test::Describe(whole));
+}
+
 }  // namespace
 }  // namespace lce
