@@ -1,6 +1,8 @@
 // A value is scanned in blocks of 16 bytes; each block yields one 16-bit mask
 // per character class (bit i: byte i of the block is in the class). The
-// vector and the portable path differ only in how a block's masks are made.
+// portable path walks the blocks of the text; the vector path reads a short
+// text as overlapping pieces and a long one's last partial block as its last
+// 16 bytes, so no load leaves the text and no byte is copied.
 #include "text_scan.h"
 
 #include <algorithm>
@@ -84,50 +86,35 @@ T LoadUnaligned(const char* data) {
   return value;
 }
 
-// The last bytes of a text, read without leaving it: a short text or a
-// last partial block is loaded as overlapping pieces (Load), whose mask
-// bits Place then puts back at their positions.
-class Tail {
- public:
-  Tail(const char* data, std::size_t n, std::size_t rest) : data_(data), n_(n), rest_(rest) {}
-
-  __m128i Load() const {
-    if (n_ >= kBlock) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(data_ + n_ - kBlock));
-    if (n_ >= 8) return _mm_set_epi64x(LoadUnaligned<long long>(data_ + n_ - 8), LoadUnaligned<long long>(data_));
-    if (n_ >= 4) return _mm_set_epi32(0, 0, LoadUnaligned<int>(data_ + n_ - 4), LoadUnaligned<int>(data_));
-    return _mm_set_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, data_[n_ - 1], data_[n_ / 2], data_[0]);
-  }
-
-  std::uint32_t Place(std::uint32_t m) const {
-    if (n_ >= kBlock) return m >> (kBlock - rest_);                    // the last 16 bytes: keep the new ones
-    if (n_ >= 8) return (m & 0xffu) | ((m >> 8) << (n_ - 8));          // bytes 0-7 and n-8..n-1
-    if (n_ >= 4) return (m & 0xfu) | (((m >> 4) & 0xfu) << (n_ - 4));  // bytes 0-3 and n-4..n-1
-    return (m & 1u) | (((m >> 1) & 1u) << (n_ / 2)) | (((m >> 2) & 1u) << (n_ - 1));  // bytes 0, n/2, n-1
-  }
-
- private:
-  const char* data_;
-  std::size_t n_;
-  std::size_t rest_;
+// A text of fewer than 16 bytes in one vector, read as overlapping pieces
+// without leaving it: every lane in `lanes` holds a byte of the text (some
+// bytes twice), the other lanes 0. Enough for "every byte is in the class".
+struct ShortText {
+  __m128i bytes;
+  std::uint32_t lanes;
 };
 
-// Calls on_block(masks, size) for each block of `text`, in order, with
-// `classify` (a vector of 16 bytes -> its masks). Every load stays inside
-// `text`.
+LCE_ALWAYS_INLINE ShortText LoadShort(const char* data, std::size_t n) {
+  if (n >= 8) return {_mm_set_epi64x(LoadUnaligned<long long>(data + n - 8), LoadUnaligned<long long>(data)), 0xffff};
+  if (n >= 4) return {_mm_set_epi32(0, 0, LoadUnaligned<int>(data + n - 4), LoadUnaligned<int>(data)), 0xff};
+  if (n != 0) return {_mm_set_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, data[n - 1], data[n / 2], data[0]), 0x7};
+  return {_mm_setzero_si128(), 0};
+}
+
+LCE_ALWAYS_INLINE __m128i LoadBlock(const char* data) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(data));
+}
+
+// Calls on_block(masks, new_bytes) for each block of a text of 16 bytes or
+// more: the whole blocks, then the last 16 bytes (overlapping the block
+// before) with the count of bytes not seen before. Every lane is a byte of
+// the text.
 template <std::size_t K, typename Classify, typename OnBlock>
-LCE_ALWAYS_INLINE void VectorBlocks(std::string_view text, Classify classify, OnBlock on_block) {
-  const char* data = text.data();
+LCE_ALWAYS_INLINE void LongTextBlocks(std::string_view text, Classify classify, OnBlock on_block) {
   const std::size_t n = text.size();
   std::size_t at = 0;
-  for (; at + kBlock <= n; at += kBlock) {
-    on_block(classify(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + at))), kBlock);
-  }
-  const std::size_t rest = n - at;
-  if (rest == 0) return;
-  const Tail tail(data, n, rest);
-  Masks<K> masks = classify(tail.Load());
-  for (std::uint32_t& mask : masks) mask = tail.Place(mask);
-  on_block(masks, rest);
+  for (; at + kBlock <= n; at += kBlock) on_block(classify(LoadBlock(text.data() + at)), kBlock);
+  if (at != n) on_block(classify(LoadBlock(text.data() + n - kBlock)), n - at);
 }
 
 LCE_ALWAYS_INLINE Masks<3> VectorLabelClasses(__m128i v) {
@@ -219,15 +206,31 @@ bool AllInCharsetPortable(std::string_view text, IdCharset charset) noexcept {
 
 #if defined(__SSE2__)
 LabelTextScan ScanLabelText(std::string_view text) noexcept {
-  return ScanLabelBlocks(text,
-                         [](std::string_view t, auto on_block) { VectorBlocks<3>(t, VectorLabelClasses, on_block); });
+  if (text.size() < kBlock) {  // no run of kSecretRunLength fits
+    const ShortText s = LoadShort(text.data(), text.size());
+    const Masks<3> masks = VectorLabelClasses(s.bytes);
+    return LabelTextScan((masks[0] & s.lanes) == s.lanes, (masks[1] & s.lanes) == s.lanes, false);
+  }
+  std::uint32_t label = 0xffff;
+  std::uint32_t phone = 0xffff;
+  RunTracker runs;
+  LongTextBlocks<3>(text, VectorLabelClasses, [&](const Masks<3>& masks, std::size_t new_bytes) {
+    label &= masks[0];
+    phone &= masks[1];
+    runs.Add(masks[2] >> (kBlock - new_bytes), new_bytes);  // the runs see each byte once
+  });
+  return LabelTextScan(label == 0xffff, phone == 0xffff, runs.LongRun());
 }
 
 bool AllInCharset(std::string_view text, IdCharset charset) noexcept {
-  return AllInBlocks(text, [charset](std::string_view t, auto on_block) {
-    VectorBlocks<1>(
-        t, [charset](__m128i v) { return VectorCharsetClass(v, charset); }, on_block);
-  });
+  const auto classify = [charset](__m128i v) { return VectorCharsetClass(v, charset); };
+  if (text.size() < kBlock) {
+    const ShortText s = LoadShort(text.data(), text.size());
+    return (classify(s.bytes)[0] & s.lanes) == s.lanes;
+  }
+  std::uint32_t all = 0xffff;
+  LongTextBlocks<1>(text, classify, [&all](const Masks<1>& masks, std::size_t) { all &= masks[0]; });
+  return all == 0xffff;
 }
 #else
 LabelTextScan ScanLabelText(std::string_view text) noexcept { return ScanLabelTextPortable(text); }
