@@ -107,16 +107,26 @@ struct BucketSums {
 // Sums accepted entries per bucket, exactly (int128 money, uint64 counts:
 // kMaxTokensPerRecord bounds a bucket's token sum below 2^63 for the first
 // 9.2e9 records of a 15-minute bucket). Views point into the entries added,
-// so the aggregate must not outlive them. Allocates only per new bucket and
-// per new unit name of a bucket.
+// so the aggregate must not outlive them. Buckets are kept in first-seen
+// order behind a small open-addressing index (power-of-two slots, at most
+// half full): no node per bucket and no modulo per entry, which a
+// std::unordered_map costs on this per-record path. Allocates only when it
+// grows and per new unit name of a bucket.
 class SpendAggregate {
  public:
+  using Bucket = std::pair<BucketLabels, BucketSums>;
+
   void Add(const LedgerEntry& entry);
-  const std::unordered_map<BucketLabels, BucketSums, BucketLabelsHash>& buckets() const { return buckets_; }
+  const std::vector<Bucket>& buckets() const { return buckets_; }
   bool empty() const { return buckets_.empty(); }
 
  private:
-  std::unordered_map<BucketLabels, BucketSums, BucketLabelsHash> buckets_;
+  BucketSums& SumsFor(const BucketLabels& labels);
+  void Grow();
+
+  std::vector<Bucket> buckets_;
+  std::vector<std::uint64_t> hashes_;  // hashes_[i]: BucketLabelsHash of buckets_[i]
+  std::vector<std::uint32_t> slots_;   // 1 + an index into buckets_, or 0 (empty)
 };
 
 // Adds `sums` into `total` (the merge step of the memory ledger; units by name).
