@@ -10,6 +10,7 @@
 //     into the caller's buffer, at the same relative positions as in the
 //     body, and still readable after the caller's buffer is freed and the
 //     batch is moved (AddressSanitizer reports the read otherwise);
+//   - parsing a padded copy in place (ParseBatchInPlace) gives the same batch;
 //   - messages are printable ASCII ("error messages never quote the input")
 //     and start with "record <index>: ";
 //   - JSON validity agrees with nlohmann::json (an independent parser):
