@@ -63,13 +63,13 @@ TEST_CASE("SeriesStore: one series per key under concurrent Get, Find and scrape
   CHECK(scraped_max.load() <= kKeys);
   std::uint64_t total = 0;
   std::size_t series = 0;
-  store.ForEachInOrderWithValues([&](const std::vector<std::string_view>& values, std::string_view labels,
-                                     const Counter& counter) {
-    ++series;
-    total += counter.hits.load();
-    CHECK(counter.hits.load() == kThreads * kRounds);  // every Get of the key found this one series
-    CHECK(labels == "service=\"" + std::string(values[0]) + "\",campaign_id=\"" + std::string(values[1]) + "\"");
-  });
+  store.ForEachInOrderWithValues(
+      [&](const std::vector<std::string_view>& values, std::string_view labels, const Counter& counter) {
+        ++series;
+        total += counter.hits.load();
+        CHECK(counter.hits.load() == kThreads * kRounds);  // every Get of the key found this one series
+        CHECK(labels == "service=\"" + std::string(values[0]) + "\",campaign_id=\"" + std::string(values[1]) + "\"");
+      });
   CHECK(series == kKeys);
   CHECK(total == std::uint64_t{kThreads} * kRounds * kKeys);
   const std::array<std::string_view, 2> absent = {"svc_0", "cmp_none"};
