@@ -60,10 +60,8 @@ std::uint64_t LoadLittle(const char* p) {
   static_assert(N == 4 || N == 8);
   std::conditional_t<N == 8, std::uint64_t, std::uint32_t> word;
   std::memcpy(&word, p, N);
-  if constexpr (std::endian::native == std::endian::big) {
-    word = N == 8 ? static_cast<decltype(word)>(__builtin_bswap64(word))
-                  : __builtin_bswap32(static_cast<std::uint32_t>(word));
-  }
+  if constexpr (std::endian::native == std::endian::big && N == 8) word = __builtin_bswap64(word);
+  if constexpr (std::endian::native == std::endian::big && N == 4) word = __builtin_bswap32(word);
   return word;
 }
 

@@ -164,13 +164,13 @@ class RunTracker {
   bool long_run_ = false;
 };
 
-// The label scan over blocks made by `blocks(text, on_block)`.
-template <typename Blocks>
-LCE_ALWAYS_INLINE LabelTextScan ScanLabelBlocks(std::string_view text, Blocks blocks) {
+}  // namespace
+
+LabelTextScan ScanLabelTextPortable(std::string_view text) noexcept {
   bool all_label = true;
   bool all_phone = true;
   RunTracker runs;
-  blocks(text, [&](const Masks<3>& masks, std::size_t size) {
+  PortableBlocks<3>(text, PortableLabelClasses, [&](const Masks<3>& masks, std::size_t size) {
     const std::uint32_t full = FullMask(size);
     all_label &= masks[0] == full;
     all_phone &= masks[1] == full;
@@ -179,29 +179,14 @@ LCE_ALWAYS_INLINE LabelTextScan ScanLabelBlocks(std::string_view text, Blocks bl
   return LabelTextScan(all_label, all_phone, runs.LongRun());
 }
 
-template <typename Blocks>
-LCE_ALWAYS_INLINE bool AllInBlocks(std::string_view text, Blocks blocks) {
-  bool all = true;
-  blocks(text, [&all](const Masks<1>& masks, std::size_t size) { all &= masks[0] == FullMask(size); });
-  return all;
-}
-
-}  // namespace
-
-LabelTextScan ScanLabelTextPortable(std::string_view text) noexcept {
-  return ScanLabelBlocks(
-      text, [](std::string_view t, auto on_block) { PortableBlocks<3>(t, PortableLabelClasses, on_block); });
-}
-
 bool AllInCharsetPortable(std::string_view text, IdCharset charset) noexcept {
-  return AllInBlocks(text, [charset](std::string_view t, auto on_block) {
-    PortableBlocks<1>(
-        t,
-        [charset](char c) {
-          return Masks<1>{(charset == IdCharset::kHex ? IsHexChar(c) : IsRecordIdChar(c)) ? 1u : 0u};
-        },
-        on_block);
-  });
+  const auto classify = [charset](char c) {
+    return Masks<1>{(charset == IdCharset::kHex ? IsHexChar(c) : IsRecordIdChar(c)) ? 1u : 0u};
+  };
+  bool all = true;
+  PortableBlocks<1>(text, classify,
+                    [&all](const Masks<1>& masks, std::size_t size) { all &= masks[0] == FullMask(size); });
+  return all;
 }
 
 #if defined(__SSE2__)
