@@ -15,13 +15,11 @@ namespace lce {
 namespace ingest_detail {
 namespace {
 
-// Character classes of the cold paths (rejection messages, the phone rule),
-// one bit each, looked up through a 256-entry table. The hot checks scan
-// blocks instead (text_scan.h).
+// Character classes of the phone rule, one bit each, looked up through a
+// 256-entry table. The label set is text_scan.h's IsLabelChar.
 enum CharClass : std::uint8_t {
-  kLabelChar = 1u << 0,  // [A-Za-z0-9_.:/-]
-  kPhoneChar = 1u << 1,  // [0-9+().\- ] (digits and phone separators)
-  kDigitChar = 1u << 2,  // [0-9]
+  kPhoneChar = 1u << 0,  // [0-9+().\- ] (digits and phone separators)
+  kDigitChar = 1u << 1,  // [0-9]
 };
 
 constexpr std::array<std::uint8_t, 256> MakeCharTable() {
@@ -29,14 +27,9 @@ constexpr std::array<std::uint8_t, 256> MakeCharTable() {
   auto add = [&table](char c, std::uint8_t bits) {
     table[static_cast<unsigned char>(c)] = static_cast<std::uint8_t>(table[static_cast<unsigned char>(c)] | bits);
   };
-  for (char c = 'a'; c <= 'z'; ++c) add(c, kLabelChar);
-  for (char c = 'A'; c <= 'Z'; ++c) add(c, kLabelChar);
-  for (char c = '0'; c <= '9'; ++c) add(c, kLabelChar | kPhoneChar | kDigitChar);
-  add('_', kLabelChar);
-  add('.', kLabelChar | kPhoneChar);
-  add(':', kLabelChar);
-  add('-', kLabelChar | kPhoneChar);
-  add('/', kLabelChar);
+  for (char c = '0'; c <= '9'; ++c) add(c, kPhoneChar | kDigitChar);
+  add('.', kPhoneChar);
+  add('-', kPhoneChar);
   add('+', kPhoneChar);
   add('(', kPhoneChar);
   add(')', kPhoneChar);
@@ -60,7 +53,7 @@ LabelScan ScanLabel(std::string_view value) noexcept {
   LabelScan scan;
   for (std::size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
-    if (ClassOf(c) & kLabelChar) continue;
+    if (IsLabelChar(c)) continue;
     if (scan.first_bad == std::string_view::npos) scan.first_bad = i;
     const auto u = static_cast<unsigned char>(c);
     if (c == ' ')

@@ -15,9 +15,7 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstring>
-#include <type_traits>
 #include <initializer_list>
 #include <limits>
 #include <utility>
@@ -54,14 +52,12 @@ constexpr std::uint64_t PackLittle(const char* p, std::size_t n) {
   return word;
 }
 
-// The same at run time: one load.
-template <std::size_t N>
+// The same at run time: one load (the module's loads are little-endian, see
+// ScanRawString in json_text.h).
+template <typename Word>
 std::uint64_t LoadLittle(const char* p) {
-  static_assert(N == 4 || N == 8);
-  std::conditional_t<N == 8, std::uint64_t, std::uint32_t> word;
-  std::memcpy(&word, p, N);
-  if constexpr (std::endian::native == std::endian::big && N == 8) word = __builtin_bswap64(word);
-  if constexpr (std::endian::native == std::endian::big && N == 4) word = __builtin_bswap32(word);
+  Word word;
+  std::memcpy(&word, p, sizeof word);
   return word;
 }
 
@@ -73,8 +69,10 @@ consteval KeyWords WordsOf(std::string_view name) {
 
 // The words of a key of kMinWordsKey to kMaxWordsKey bytes.
 KeyWords LoadWords(std::string_view key) {
-  if (key.size() >= 8) return {LoadLittle<8>(key.data()), LoadLittle<8>(key.data() + key.size() - 8)};
-  return {LoadLittle<4>(key.data()), LoadLittle<4>(key.data() + key.size() - 4)};
+  if (key.size() >= 8) {
+    return {LoadLittle<std::uint64_t>(key.data()), LoadLittle<std::uint64_t>(key.data() + key.size() - 8)};
+  }
+  return {LoadLittle<std::uint32_t>(key.data()), LoadLittle<std::uint32_t>(key.data() + key.size() - 4)};
 }
 
 // Index into TokenUsage::count of a token_usage key, or -1.

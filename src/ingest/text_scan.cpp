@@ -36,7 +36,6 @@ constexpr std::uint32_t FullMask(std::size_t size) { return (std::uint32_t{1} <<
 constexpr bool InRange(char c, char lo, char hi) { return c >= lo && c <= hi; }
 constexpr bool IsLetter(char c) { return InRange(c, 'a', 'z') || InRange(c, 'A', 'Z'); }
 constexpr bool IsDigit(char c) { return InRange(c, '0', '9'); }
-constexpr bool IsLabelChar(char c) { return IsLetter(c) || InRange(c, '-', ':') || c == '_'; }  // - . / 0-9 :
 constexpr bool IsPhoneLabelChar(char c) { return IsDigit(c) || c == '-' || c == '.'; }
 constexpr bool IsHexChar(char c) { return IsDigit(c) || InRange(c, 'a', 'f') || InRange(c, 'A', 'F'); }
 constexpr bool IsRecordIdChar(char c) {

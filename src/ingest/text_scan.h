@@ -40,6 +40,11 @@ class LabelTextScan {
   std::uint8_t bits_;
 };
 
+// [A-Za-z0-9_.:/-]: the characters a label value may hold.
+constexpr bool IsLabelChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '-' && c <= ':') || c == '_';  // - . / 0-9 :
+}
+
 // Letters and digits in a row from which LooksLikeSecret may match.
 inline constexpr std::size_t kSecretRunLength = 16;
 

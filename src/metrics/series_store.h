@@ -106,7 +106,10 @@ class SeriesStore {
     });
   }
 
-  std::size_t size() const { return count_.load(std::memory_order_acquire); }
+  std::size_t size() const {
+    std::lock_guard lock(write_mutex_);
+    return nodes_.size();
+  }
 
  private:
   // A series and its key. Never moved, never freed before the store: a
@@ -170,7 +173,6 @@ class SeriesStore {
     } else {
       Place(*index, &node);
     }
-    count_.store(nodes_.size(), std::memory_order_release);
     return node;
   }
 
@@ -213,9 +215,8 @@ class SeriesStore {
   std::vector<std::unique_ptr<Node>> nodes_;     // every series, in creation order
   std::vector<std::unique_ptr<Index>> indexes_;  // every index made (the newest is index_)
   std::atomic<Index*> index_;                    // what lookups probe
-  std::atomic<std::size_t> count_{0};
-  mutable std::vector<const Node*> unordered_;  // created, not yet in ordered_
-  mutable std::mutex order_mutex_;              // ordered_
+  mutable std::vector<const Node*> unordered_;   // created, not yet in ordered_
+  mutable std::mutex order_mutex_;               // ordered_
   mutable std::vector<const Node*> ordered_;
 };
 
