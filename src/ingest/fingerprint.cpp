@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "llm_cost_exporter/ingest.h"
+#include "llm_cost_exporter/small_copy.h"
 
 namespace lce {
 namespace {
@@ -63,7 +64,7 @@ class Encoder {
       return;
     }
     Reserve(text.size());
-    std::memcpy(cursor_, text.data(), text.size());
+    CopySmall(cursor_, text.data(), text.size());
     cursor_ += text.size();
   }
   void Number(Tag tag, std::uint64_t value) {

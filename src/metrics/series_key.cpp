@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "llm_cost_exporter/small_copy.h"
+
 namespace lce::metrics {
 
 // Sized once and filled with memcpy: this runs for every observed record.
@@ -14,7 +16,7 @@ void SeriesKey::Encode(std::span<const std::string_view> values, std::string& ou
     const auto size = static_cast<std::uint32_t>(value.size());
     std::memcpy(p, &size, sizeof size);
     p += sizeof size;
-    if (size != 0) std::memcpy(p, value.data(), size);
+    CopySmall(p, value.data(), size);
     p += size;
   }
 }

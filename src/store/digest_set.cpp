@@ -97,9 +97,19 @@ void DigestSet::Erase(const KeyDigest& digest) noexcept {
   }
 }
 
+std::size_t DigestSet::SlotsFor(std::size_t keys) {
+  return keys + keys / 4 + 1;  // keys / slots <= 4/5
+}
+
 void DigestSet::Reserve(std::size_t keys) {
-  const std::size_t needed = keys + keys / 4 + 1;  // keys / needed <= 4/5
+  const std::size_t needed = SlotsFor(keys);
   if (needed > capacity_) Rehash(std::max(kInitialSlots, needed));
+}
+
+void DigestSet::MakeRoomFor(std::size_t more) {
+  const std::size_t keys = size_ + more;
+  if (WithinLoad(keys, capacity_)) return;
+  Rehash(std::max({kInitialSlots, SlotsFor(keys), capacity_ + capacity_ / 2}));
 }
 
 void DigestSet::Rehash(std::size_t capacity) {

@@ -60,6 +60,10 @@ class DigestSet {
   // Grows (never shrinks) so that `keys` keys fit without another growth.
   // On std::bad_alloc the set is unchanged.
   void Reserve(std::size_t keys);
+  // The same for `more` keys beyond size(), growing by at least half when
+  // it grows (as Insert does): a call per batch grows the table once for the
+  // batch, and rarely. On std::bad_alloc the set is unchanged.
+  void MakeRoomFor(std::size_t more);
 
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return capacity_; }
@@ -90,6 +94,8 @@ class DigestSet {
 
   // `count` zeroed slots (calloc: large arrays come from the kernel zeroed).
   static SlotArray Allocate(std::size_t count);
+  // The fewest slots that hold `keys` keys within the maximum load.
+  static std::size_t SlotsFor(std::size_t keys);
   std::size_t Home(std::uint64_t digest_high) const;
   std::size_t Next(std::size_t i) const { return i + 1 == capacity_ ? 0 : i + 1; }
   // The slot holding `digest`, or the empty slot where it belongs.

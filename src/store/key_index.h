@@ -49,6 +49,9 @@ class KeyIndex {
   void Prune(std::int64_t now_unix_ns, std::int64_t retention_ns);
   // Makes room for `keys` more keys in the current generation.
   void Reserve(std::size_t keys) { current_.Reserve(current_.size() + keys); }
+  // The same, growing geometrically (DigestSet::MakeRoomFor): before a batch
+  // of claims, so the batch grows the table at most once.
+  void MakeRoomFor(std::size_t keys) { current_.MakeRoomFor(keys); }
 
   std::size_t size() const { return current_.size() + older_.size(); }
   // Bytes of the slot arrays (the index's memory, but for a few dozen bytes).

@@ -5,10 +5,12 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "llm_cost_exporter/small_copy.h"
 #include "llm_cost_exporter/timestamp.h"
 #include "llm_cost_exporter/usage_record.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -60,21 +62,31 @@ Money Join(std::int64_t whole, std::int64_t frac) {
   return Money::FromAtto(static_cast<int128>(whole) * Money::kOneDollar + frac);
 }
 
-// One XXH3 over the labels laid end to end with their lengths (in a
-// per-thread buffer, so nothing is allocated once it has grown), which costs
+// One XXH3 over the labels laid end to end with their lengths, which costs
 // a third of one XXH3 call per label; this runs for every record a call
-// appends.
+// appends. Labels that fit are laid out on the stack with inline copies
+// (CopySmall); longer ones in a per-thread buffer.
 std::size_t BucketLabelsHash::operator()(const BucketLabels& labels) const {
   const std::uint64_t tiers = labels.context_tier * 2 + (labels.retry ? 1 : 0);
   const std::string_view parts[] = {labels.service, labels.campaign_id, labels.vendor, labels.model,
                                     labels.service_tier};
-  thread_local std::string key;
-  key.assign(reinterpret_cast<const char*>(&labels.start_unix_ns), sizeof labels.start_unix_ns);
+  std::size_t size = sizeof labels.start_unix_ns;
+  for (const std::string_view part : parts) size += sizeof(std::uint32_t) + part.size();
+  constexpr std::size_t kStackBytes = 256;
+  char stack[kStackBytes];
+  thread_local std::string heap;
+  char* const key = size <= kStackBytes ? stack : (heap.resize(size), heap.data());
+  char* cursor = key;
+  std::memcpy(cursor, &labels.start_unix_ns, sizeof labels.start_unix_ns);
+  cursor += sizeof labels.start_unix_ns;
   for (const std::string_view part : parts) {
     const auto length = static_cast<std::uint32_t>(part.size());
-    key.append(reinterpret_cast<const char*>(&length), sizeof length).append(part);
+    std::memcpy(cursor, &length, sizeof length);
+    cursor += sizeof length;
+    CopySmall(cursor, part.data(), part.size());
+    cursor += part.size();
   }
-  return static_cast<std::size_t>(XXH3_64bits_withSeed(key.data(), key.size(), tiers));
+  return static_cast<std::size_t>(XXH3_64bits_withSeed(key, size, tiers));
 }
 
 BucketLabels LabelsOf(const LedgerEntry& entry) {

@@ -93,6 +93,21 @@ TEST_CASE("DigestSet Reserve sizes the table so that the keys fit without growin
   CHECK(set.capacity() == reserved);
 }
 
+TEST_CASE("DigestSet MakeRoomFor grows once per batch, and by at least half", "[store][digest_set]") {
+  DigestSet set;
+  set.MakeRoomFor(1000);
+  const std::size_t first = set.capacity();
+  CHECK(DigestSet::WithinLoad(1000, first));
+  for (int k = 0; k < 1000; ++k) REQUIRE(set.Insert(DigestOf(k), 1).inserted);
+  CHECK(set.capacity() == first);  // the batch fit without growing
+  set.MakeRoomFor(10);             // past the load: grows by half, not by 10 keys
+  CHECK(set.capacity() >= first + first / 2);
+  const std::size_t second = set.capacity();
+  set.MakeRoomFor(10);  // room enough already
+  CHECK(set.capacity() == second);
+  for (int k = 0; k < 1000; ++k) REQUIRE(set.Find(DigestOf(k)) == std::optional<std::uint32_t>(1));
+}
+
 TEST_CASE("DigestSet Adopt takes a slot array as written and refuses one past the maximum load",
           "[store][digest_set]") {
   DigestSet set;
