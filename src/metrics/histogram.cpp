@@ -18,6 +18,13 @@ void HistogramSet::Observe(std::size_t which, std::size_t bucket, std::int64_t a
   sums_[which].fetch_add(amount, std::memory_order_relaxed);
 }
 
+void HistogramSet::Merge(std::size_t which, std::span<const std::uint64_t> counts, std::int64_t amount) {
+  for (std::size_t b = 0; b < bucket_count_ && b < counts.size(); ++b) {
+    if (counts[b] != 0) buckets_[which * bucket_count_ + b].fetch_add(counts[b], std::memory_order_relaxed);
+  }
+  if (amount != 0) sums_[which].fetch_add(amount, std::memory_order_relaxed);
+}
+
 std::int64_t HistogramSet::Cumulative(std::size_t which, std::span<std::uint64_t> cumulative) const {
   std::uint64_t running = 0;
   for (std::size_t b = 0; b < bucket_count_ && b < cumulative.size(); ++b) {

@@ -33,6 +33,9 @@ class HistogramSet {
   HistogramSet(std::size_t histograms, std::size_t bucket_count);
 
   void Observe(std::size_t which, std::size_t bucket, std::int64_t amount);
+  // Adds many observations at once: counts[b] more in bucket b (bucket_count
+  // of them; zero counts cost nothing) and `amount` to the sum.
+  void Merge(std::size_t which, std::span<const std::uint64_t> counts, std::int64_t amount);
   // Writes histogram `which`'s cumulative bucket counts into `cumulative`
   // (bucket_count() of them: the last is the count) and returns its integer sum.
   std::int64_t Cumulative(std::size_t which, std::span<std::uint64_t> cumulative) const;

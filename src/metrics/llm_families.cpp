@@ -100,40 +100,75 @@ LlmFamilies::Handles LlmFamilies::Resolve(const AdmittedLabels& labels, bool has
   return series;
 }
 
-void LlmFamilies::Observe(const Handles& series, const UsageRecord& record, const PriceResult& price,
-                          const ExemplarIds& exemplar) {
-  ObserveSpend(*series.spend, record, price, exemplar);
+void LlmFamilies::Tally::Observe(const Handles& series, const UsageRecord& record, const PriceResult& price,
+                                 const ExemplarIds& exemplar) {
+  SpendSum& spend = spend_.For(series.spend);
+  if (record.has_token_usage) {
+    for (std::size_t t = 0; t < kTokenTypeCount; ++t) spend.tokens[t] += record.tokens.count[t];
+  }
+  if (HasPricedPart(price)) {
+    spend.cost += price.total;
+    spend.priced = true;
+    if (record.is_retry()) {
+      spend.retry_cost += price.total;
+      spend.retry_priced = true;
+    }
+    if (!exemplar.empty()) {
+      spend.exemplar = exemplar;
+      spend.exemplar_cost = price.total;
+    }
+  }
   const std::size_t status = StatusClassIndex(record.vendor_status);
-  series.requests->by_status[status].Add(1);
-  if (!exemplar.empty()) series.requests->exemplars[status].Store(exemplar, 1.0);
-  if (record.has_token_usage) ObserveTokensPerRequest(*series.tokens_per_request, record.tokens);
-  series.release->Lower(record.timestamp_unix_ns);
+  RequestSum& requests = requests_.For(series.requests);
+  ++requests.by_status[status];
+  if (!exemplar.empty()) requests.exemplars[status] = exemplar;
+  if (record.has_token_usage) CountTokens(tokens_per_request_.For(series.tokens_per_request), record.tokens);
+  ReleaseSum& release = releases_.For(series.release);
+  release.first_seen_unix_ns = std::min(release.first_seen_unix_ns, record.timestamp_unix_ns);
+}
+
+void LlmFamilies::Tally::CountTokens(TokensSum& sum, const TokenUsage& tokens) const {
+  const BucketLayout& layout = families_.tokens_layout_;
+  if (sum.counts.empty()) sum.counts.assign(kTokenTypeCount * layout.bucket_count(), 0);
+  for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
+    const std::uint64_t count = tokens.count[t];
+    if (!IsTokenTypeObserved(static_cast<TokenType>(t), count)) continue;
+    ++sum.counts[t * layout.bucket_count() + layout.IndexFor(static_cast<double>(count))];
+    sum.sums[t] += static_cast<std::int64_t>(count);
+  }
+}
+
+void LlmFamilies::Tally::Apply() {
+  spend_.ForEach([](SpendSeries& series, const SpendSum& sum) {
+    for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
+      if (sum.tokens[t] > 0) series.tokens[t].Add(sum.tokens[t]);
+    }
+    if (sum.priced) series.cost.Add(sum.cost);
+    if (sum.retry_priced) series.retry_cost.Add(sum.retry_cost);
+    if (!sum.exemplar.empty()) series.cost_exemplar.Store(sum.exemplar, sum.exemplar_cost);
+  });
+  requests_.ForEach([](RequestSeries& series, const RequestSum& sum) {
+    for (std::size_t s = 0; s < kStatusClassCount; ++s) {
+      if (sum.by_status[s] > 0) series.by_status[s].Add(sum.by_status[s]);
+      if (!sum.exemplars[s].empty()) series.exemplars[s].Store(sum.exemplars[s], 1.0);
+    }
+  });
+  const std::size_t buckets = families_.tokens_layout_.bucket_count();
+  tokens_per_request_.ForEach([buckets](TokensPerRequestSeries& series, const TokensSum& sum) {
+    for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
+      series.histograms.Merge(t, std::span(sum.counts).subspan(t * buckets, buckets), sum.sums[t]);
+    }
+  });
+  releases_.ForEach([](ReleaseSeries& series, const ReleaseSum& sum) { series.Lower(sum.first_seen_unix_ns); });
+  spend_.Clear();
+  requests_.Clear();
+  tokens_per_request_.Clear();
+  releases_.Clear();
 }
 
 void LlmFamilies::ReleaseSeries::Lower(std::int64_t unix_ns) {
   std::int64_t seen = first_seen_unix_ns.load(std::memory_order_relaxed);
   while (unix_ns < seen && !first_seen_unix_ns.compare_exchange_weak(seen, unix_ns, std::memory_order_relaxed)) {
-  }
-}
-
-void LlmFamilies::ObserveSpend(SpendSeries& series, const UsageRecord& record, const PriceResult& price,
-                               const ExemplarIds& exemplar) {
-  if (record.has_token_usage) {
-    for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
-      if (record.tokens.count[t] > 0) series.tokens[t].Add(record.tokens.count[t]);
-    }
-  }
-  if (!HasPricedPart(price)) return;
-  series.cost.Add(price.total);
-  if (record.is_retry()) series.retry_cost.Add(price.total);
-  if (!exemplar.empty()) series.cost_exemplar.Store(exemplar, price.total);
-}
-
-void LlmFamilies::ObserveTokensPerRequest(TokensPerRequestSeries& series, const TokenUsage& tokens) {
-  for (std::size_t t = 0; t < kTokenTypeCount; ++t) {
-    const std::uint64_t count = tokens.count[t];
-    if (!IsTokenTypeObserved(static_cast<TokenType>(t), count)) continue;
-    series.histograms.Observe(t, tokens_layout_.IndexFor(static_cast<double>(count)), static_cast<std::int64_t>(count));
   }
 }
 

@@ -19,6 +19,7 @@
 #include "llm_cost_exporter/usage_record.h"
 #include "record_labels.h"
 #include "series_store.h"
+#include "series_tally.h"
 
 namespace lce::metrics {
 
@@ -41,12 +42,55 @@ class LlmFamilies {
   };
   Handles Resolve(const AdmittedLabels& labels, bool has_token_usage);
 
-  // Requires record.is_llm_call() and `series` resolved with the record's
-  // admitted labels and has_token_usage.
-  // A non-empty `exemplar` becomes the last exemplar of the cost sample (when
-  // the record has a priced part) and of the request sample.
-  void Observe(const Handles& series, const UsageRecord& record, const PriceResult& price,
-               const ExemplarIds& exemplar = {});
+  // The LLM calls of one batch, summed per series and added to each series
+  // once (Apply): one atomic add per cell and series, and one store of each
+  // series' last exemplar, instead of one of each per record. Observing the
+  // records one by one and applying after each gives the same series.
+  // The records' exemplar ids are views: the records must outlive Apply.
+  class Tally {
+   public:
+    explicit Tally(LlmFamilies& families) : families_(families) {}
+    // Requires record.is_llm_call() and `series` resolved with the record's
+    // admitted labels and has_token_usage. A non-empty `exemplar` becomes the
+    // last exemplar of the cost sample (when the record has a priced part)
+    // and of the request sample.
+    void Observe(const Handles& series, const UsageRecord& record, const PriceResult& price,
+                 const ExemplarIds& exemplar = {});
+    // Adds the sums to their series and stores the last exemplars; leaves the
+    // tally empty.
+    void Apply();
+
+   private:
+    struct SpendSum {
+      std::array<std::uint64_t, kTokenTypeCount> tokens{};
+      Money cost;
+      Money retry_cost;
+      bool priced = false;        // a record with a priced part was counted
+      bool retry_priced = false;  // ... and one of them was a retry
+      ExemplarIds exemplar;       // the last priced record's
+      Money exemplar_cost;
+    };
+    struct RequestSum {
+      std::array<std::uint64_t, kStatusClassCount> by_status{};
+      std::array<ExemplarIds, kStatusClassCount> exemplars{};
+    };
+    struct TokensSum {
+      std::vector<std::uint64_t> counts;  // [type * bucket_count + bucket]; sized at first use
+      std::array<std::int64_t, kTokenTypeCount> sums{};
+    };
+    struct ReleaseSum {
+      std::int64_t first_seen_unix_ns = std::numeric_limits<std::int64_t>::max();
+    };
+
+    void CountTokens(TokensSum& sum, const TokenUsage& tokens) const;
+
+    LlmFamilies& families_;
+    SeriesTally<SpendSeries, SpendSum> spend_;
+    SeriesTally<RequestSeries, RequestSum> requests_;
+    SeriesTally<TokensPerRequestSeries, TokensSum> tokens_per_request_;
+    SeriesTally<ReleaseSeries, ReleaseSum> releases_;
+  };
+
   // Requires price.unpriced().
   void ObserveUnpriced(const AdmittedLabels& labels, PriceOutcome outcome);
 
@@ -84,9 +128,6 @@ class LlmFamilies {
     std::array<CountCell, kPriceOutcomeCount> by_outcome;
   };
 
-  void ObserveSpend(SpendSeries& series, const UsageRecord& record, const PriceResult& price,
-                    const ExemplarIds& exemplar);
-  void ObserveTokensPerRequest(TokensPerRequestSeries& series, const TokenUsage& tokens);
   void CollectSpend(LineWriter& lines) const;
   void CollectRequests(LineWriter& lines) const;
   void CollectTokensPerRequest(LineWriter& lines) const;

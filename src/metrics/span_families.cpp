@@ -28,15 +28,34 @@ SpanFamilies::Handle SpanFamilies::Resolve(const AdmittedLabels& labels) {
   return Handle{&series_.Get(key, layout_.bucket_count())};
 }
 
-void SpanFamilies::Observe(const Handle& handle, std::int64_t latency_us, bool failed, const ExemplarIds& exemplar) {
+void SpanFamilies::Tally::Observe(const Handle& handle, std::int64_t latency_us, bool failed,
+                                  const ExemplarIds& exemplar) {
+  SpanSum& sum = series_.For(handle.series);
+  const std::size_t buckets = families_.layout_.bucket_count();
+  if (sum.counts.empty()) {
+    sum.counts.assign(buckets, 0);
+    sum.exemplars.assign(buckets, BucketExemplar{});
+  }
   // Both operands are exact and IEEE division rounds correctly, so a latency
   // exactly on a bound with at most 6 decimals (50000 us vs 0.05) yields the
   // same double as the bound and lands in that bound's bucket.
   const double seconds = static_cast<double>(latency_us) / kMicrosPerSecond;
-  const std::size_t bucket = layout_.IndexFor(seconds);
-  handle.series->histogram.Observe(0, bucket, latency_us);
-  if (!exemplar.empty()) handle.series->exemplars[bucket].Store(exemplar, seconds);
-  if (failed) handle.series->errors.Add(1);
+  const std::size_t bucket = families_.layout_.IndexFor(seconds);
+  ++sum.counts[bucket];
+  sum.sum_us += latency_us;
+  if (!exemplar.empty()) sum.exemplars[bucket] = BucketExemplar{exemplar, seconds};
+  if (failed) ++sum.errors;
+}
+
+void SpanFamilies::Tally::Apply() {
+  series_.ForEach([](SpanSeries& series, const SpanSum& sum) {
+    series.histogram.Merge(0, sum.counts, sum.sum_us);
+    for (std::size_t b = 0; b < sum.exemplars.size(); ++b) {
+      if (!sum.exemplars[b].ids.empty()) series.exemplars[b].Store(sum.exemplars[b].ids, sum.exemplars[b].seconds);
+    }
+    if (sum.errors > 0) series.errors.Add(sum.errors);
+  });
+  series_.Clear();
 }
 
 void SpanFamilies::Collect(Scrape& scrape) const {

@@ -17,6 +17,7 @@
 #include "line_writer.h"
 #include "record_labels.h"
 #include "series_store.h"
+#include "series_tally.h"
 
 namespace lce::metrics {
 
@@ -33,11 +34,36 @@ class SpanFamilies {
   };
   Handle Resolve(const AdmittedLabels& labels);
 
-  // One record with a latency. Requires `handle` resolved with the record's
-  // admitted labels. The bucket, the sum and (when `failed`) the error count
-  // are relaxed atomics. A non-empty `exemplar` becomes the last exemplar of
-  // the bucket the latency fell in.
-  void Observe(const Handle& handle, std::int64_t latency_us, bool failed, const ExemplarIds& exemplar = {});
+  // The records with a latency of one batch, summed per series and added to
+  // each series once (Apply), as LlmFamilies::Tally does. The records'
+  // exemplar ids are views: the records must outlive Apply.
+  class Tally {
+   public:
+    explicit Tally(SpanFamilies& families) : families_(families) {}
+    // One record with a latency. Requires `handle` resolved with the record's
+    // admitted labels. A non-empty `exemplar` becomes the last exemplar of
+    // the bucket the latency fell in.
+    void Observe(const Handle& handle, std::int64_t latency_us, bool failed, const ExemplarIds& exemplar = {});
+    // Adds the sums to their series and stores the last exemplars; leaves the
+    // tally empty.
+    void Apply();
+
+   private:
+    struct BucketExemplar {
+      ExemplarIds ids;
+      double seconds = 0;
+    };
+    struct SpanSum {
+      std::vector<std::uint64_t> counts;      // per bucket; sized at first use
+      std::vector<BucketExemplar> exemplars;  // per bucket, the last
+      std::int64_t sum_us = 0;
+      std::uint64_t errors = 0;
+    };
+
+    SpanFamilies& families_;
+    SeriesTally<SpanSeries, SpanSum> series_;
+  };
+
   // Writes the families' lines into `scrape` (with the exemplars of
   // span_latency_seconds' buckets in OpenMetrics).
   void Collect(Scrape& scrape) const;

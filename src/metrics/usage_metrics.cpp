@@ -32,15 +32,20 @@ constexpr MetricDesc kFolded{
     MetricType::kCounter,
     {"label"}};
 
-// The record's exemplar ids, stamped with the time it is counted; empty when
-// it has no trace id or an id too long for an exemplar cell (skipped). The
-// coarse clock (a few ms resolution, a plain vDSO read) is exact enough for
-// an exemplar's timestamp and several times cheaper than the precise one.
-metrics::ExemplarIds ExemplarIdsOf(const UsageRecord& record) {
+// The record's exemplar ids, stamped with `unix_ns` (when its batch is
+// counted); empty when it has no trace id or an id too long for an exemplar
+// cell (skipped).
+metrics::ExemplarIds ExemplarIdsOf(const UsageRecord& record, std::int64_t unix_ns) {
   if (!metrics::ExemplarIds::Fit(record.trace_id, record.span_id)) return {};
+  return {record.trace_id, record.span_id, unix_ns};
+}
+
+// The coarse clock (a few ms resolution, a plain vDSO read) is exact enough
+// for an exemplar's timestamp and several times cheaper than the precise one.
+std::int64_t CoarseNowUnixNs() {
   timespec now{};
   clock_gettime(CLOCK_REALTIME_COARSE, &now);
-  return {record.trace_id, record.span_id, std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec};
+  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
 }  // namespace
@@ -88,18 +93,32 @@ UsageMetrics::~UsageMetrics() = default;
 
 Status UsageMetrics::ValidateOptions(const MetricsOptions& options) { return metrics::ValidateOptions(options); }
 
+void UsageMetrics::ObserveAll(std::span<const Observation> observations) {
+  metrics::LlmFamilies::Tally llm(impl_->llm);
+  metrics::SpanFamilies::Tally spans(impl_->spans);
+  const std::int64_t now = CoarseNowUnixNs();
+  for (const Observation& observation : observations) {
+    const UsageRecord& record = *observation.record;
+    const PriceResult& price = *observation.price;
+    const bool llm_call = record.is_llm_call();
+    const bool unpriced = price.unpriced();
+    const bool business = !llm_call || impl_->business.IsMapped(record.event);
+    const metrics::RecordRoute route = impl_->routes.For(record, unpriced, business);
+    const metrics::AdmittedLabels& labels = route.labels;
+    const metrics::ExemplarIds exemplar = ExemplarIdsOf(record, now);
+    if (llm_call) llm.Observe(route.llm, record, price, exemplar);
+    if (unpriced) impl_->llm.ObserveUnpriced(labels, price.outcome);
+    if (!record.vendor.empty()) impl_->vendor.Observe(labels, record, price, impl_->labeler);
+    if (record.has_latency) spans.Observe(route.spans, record.latency_us, record.failed, exemplar);
+    if (business) impl_->business.Observe(labels, record.event, llm_call, impl_->labeler);
+  }
+  llm.Apply();
+  spans.Apply();
+}
+
 void UsageMetrics::Observe(const UsageRecord& record, const PriceResult& price) {
-  const bool llm_call = record.is_llm_call();
-  const bool unpriced = price.unpriced();
-  const bool business = !llm_call || impl_->business.IsMapped(record.event);
-  const metrics::RecordRoute route = impl_->routes.For(record, unpriced, business);
-  const metrics::AdmittedLabels& labels = route.labels;
-  const metrics::ExemplarIds exemplar = ExemplarIdsOf(record);
-  if (llm_call) impl_->llm.Observe(route.llm, record, price, exemplar);
-  if (unpriced) impl_->llm.ObserveUnpriced(labels, price.outcome);
-  if (!record.vendor.empty()) impl_->vendor.Observe(labels, record, price, impl_->labeler);
-  if (record.has_latency) impl_->spans.Observe(route.spans, record.latency_us, record.failed, exemplar);
-  if (business) impl_->business.Observe(labels, record.event, llm_call, impl_->labeler);
+  const Observation one{&record, &price};
+  ObserveAll(std::span(&one, 1));
 }
 
 Status UsageMetrics::Reconfigure(const MetricsOptions& options) {

@@ -166,6 +166,11 @@ Result<IngestSummary> IngestPipeline::Stream::Finish() {
 
   IngestPipeline& pipeline = s.pipeline;
   IngestSummary summary;
+  // The committed records, counted together once the loop is done.
+  std::vector<Budgets::Spend> spent;
+  std::vector<UsageMetrics::Observation> observed;
+  spent.reserve(outcomes->size());
+  observed.reserve(outcomes->size());
   std::size_t outcome = 0;  // outcomes are over every part's entries, in order
   for (const std::unique_ptr<State::Part>& part : s.parts) {
     for (std::size_t j = 0; j < part->entries.size(); ++j, ++outcome) {
@@ -182,17 +187,19 @@ Result<IngestSummary> IngestPipeline::Stream::Finish() {
       }
       // A record without campaign_id belongs to no budget.
       if (!record.campaign_id.empty()) {
-        pipeline.budgets_.Record(record.campaign_id, record.timestamp_unix_ns, price.total, record.is_retry(),
-                                 record.reservation_id);
+        spent.push_back(
+            {record.campaign_id, record.timestamp_unix_ns, price.total, record.is_retry(), record.reservation_id});
       }
       // Labels as priced (the fingerprint, computed above, saw the record as sent).
       record.vendor = price.vendor;
       record.model = price.model;
-      pipeline.usage_.Observe(record, price);
+      observed.push_back({&record, &price});
       ++summary.accepted;
       if (price.unpriced()) ++summary.unpriced;
     }
   }
+  pipeline.budgets_.RecordAll(spent);
+  pipeline.usage_.ObserveAll(observed);
   summary.errors = MergeErrors(std::move(s.parsed_errors), std::move(s.late_errors));
   for (const RecordError& error : summary.errors) pipeline.self_.CountRejected(error.reason);
   summary.rejected = summary.errors.size();

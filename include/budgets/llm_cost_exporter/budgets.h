@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -126,6 +127,19 @@ class Budgets {
   // timestamp: period bounds fall on bucket bounds).
   void Record(std::string_view campaign_id, std::int64_t timestamp_unix_ns, Money cost, bool retry,
               std::string_view reservation_id);
+
+  // One committed record's spend, for RecordAll.
+  struct Spend {
+    std::string_view campaign_id;  // not empty
+    std::int64_t timestamp_unix_ns = 0;
+    Money cost;
+    bool retry = false;
+    std::string_view reservation_id;
+  };
+  // Record of each, but a campaign's state is found and locked once per call
+  // for all of its records (a batch's records share few campaigns). The
+  // records that settle a reservation are recorded one by one, in order.
+  void RecordAll(std::span<const Spend> spends);
 
   // Applies a re-pricing of the campaign's spend bucket starting at
   // `bucket_start_unix_ns`: adds `delta` (negative when the cost fell) to

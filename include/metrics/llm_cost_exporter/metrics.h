@@ -2,9 +2,10 @@
 // (integer token counts, Money for cost) and converted to doubles only when
 // Prometheus scrapes them.
 //
-// UsageMetrics::Observe is the hot path: it finds each series handle once per
-// distinct label set (a hash lookup keyed by the label values, no per-record
-// label maps) and updates it in place. Label values pass through the
+// UsageMetrics::ObserveAll is the hot path: it finds each series handle once
+// per distinct label set (a hash lookup keyed by the label values, no
+// per-record label maps), sums a batch's records per series and updates each
+// series once. Label values pass through the
 // registry's CardinalityGuard, which folds values beyond a per-label limit
 // into "__overflow__" and counts the folds.
 //
@@ -13,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,7 +66,18 @@ class UsageMetrics : public Collector {
   static std::unique_ptr<UsageMetrics> WithDefaults(MetricRegistry& registry);
   ~UsageMetrics() override;
 
-  // Counts one accepted record with its price. Hot path.
+  // An accepted record and its price.
+  struct Observation {
+    const UsageRecord* record = nullptr;
+    const PriceResult* price = nullptr;
+  };
+  // Counts accepted records with their prices. Hot path. The LLM-call and
+  // span families are summed per series over the call and each series is
+  // updated once at its end, with the last exemplar of the call's records
+  // (a scrape sees those families gain the call's records together); the
+  // other families are updated record by record.
+  void ObserveAll(std::span<const Observation> observations);
+  // ObserveAll of one record.
   void Observe(const UsageRecord& record, const PriceResult& price);
 
   // Applies reloaded options: new cardinality limits and business-event

@@ -164,3 +164,49 @@ TEST_CASE("Concurrent reserve, release and record keep the books exact", "[budge
 
 }  // namespace
 }  // namespace lce::budgets_test
+
+namespace lce::budgets_test {
+namespace {
+
+// RecordAll groups a batch by campaign (one lookup and one lock each); what
+// it counts must be what Record counts for each record in turn: spend of
+// several campaigns and periods, retries, and a record that settles a hold.
+TEST_CASE("RecordAll counts a batch as Record counts each of its records", "[budgets][record]") {
+  BudgetsConfig config = WithTtl(Rule("cmp_a", "1000"), std::chrono::seconds(600));
+  config.default_rule = Rule("", "500");
+  Budgets one_by_one(config);
+  Budgets batched(config);
+  const std::string held_one = one_by_one.Reserve("cmp_b", Dollars("40"), kNoon).reservation_id;
+  const std::string held_batched = batched.Reserve("cmp_b", Dollars("40"), kNoon).reservation_id;
+  REQUIRE_FALSE(held_one.empty());
+  REQUIRE_FALSE(held_batched.empty());
+
+  const std::string campaigns[] = {"cmp_a", "cmp_b", "cmp_c"};
+  std::vector<Budgets::Spend> spends;
+  for (int i = 0; i < 90; ++i) {
+    const std::int64_t at = kNoon - (i % 4 == 0 ? kDay : 0) + i * kMinute;  // some in yesterday's period
+    spends.push_back({campaigns[i % 3], at, Dollars(std::to_string(i % 7) + ".25"), i % 5 == 0, ""});
+  }
+  for (const Budgets::Spend& spend : spends) {
+    one_by_one.Record(spend.campaign_id, spend.timestamp_unix_ns, spend.cost, spend.retry, spend.reservation_id);
+  }
+  one_by_one.Record("cmp_b", kNoon, Dollars("12"), false, held_one);
+  spends.push_back({"cmp_b", kNoon, Dollars("12"), false, held_batched});
+  batched.RecordAll(spends);
+
+  const std::vector<CampaignBudgetState> expected = one_by_one.Snapshot(kNoon + kHour);
+  CHECK(batched.Snapshot(kNoon + kHour) == expected);
+  REQUIRE(expected.size() == 3);
+  for (const CampaignBudgetState& state : expected) {
+    INFO(state.campaign_id);
+    CHECK(state.spent > Money());
+    CHECK(state.reserved == Money());  // the hold was settled by its record
+  }
+  for (const std::string& campaign : campaigns) {
+    CHECK(batched.Check(campaign, Money(), kNoon - kDay + kHour).spent ==
+          one_by_one.Check(campaign, Money(), kNoon - kDay + kHour).spent);
+  }
+}
+
+}  // namespace
+}  // namespace lce::budgets_test
