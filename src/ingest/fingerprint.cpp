@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "llm_cost_exporter/ingest.h"
-#include "llm_cost_exporter/small_copy.h"
+#include "llm_cost_exporter/small_bytes.h"
 
 namespace lce {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "llm_cost_exporter/small_copy.h"
+#include "llm_cost_exporter/small_bytes.h"
 
 namespace lce::metrics {
 

@@ -1,10 +1,12 @@
 // SeriesStore<Series>: the series of one family group, keyed by their
 // (already admitted) label values.
 //
-// The key is the label values length-prefixed and concatenated, built in a
-// thread_local buffer, so a lookup of a known series allocates nothing and
-// takes no lock: it probes an open-addressing index of node pointers that
-// only ever gains entries (see Index). Only a new series takes the store's
+// The key is the label values length-prefixed and concatenated (built once,
+// for a new series); a lookup hashes the values where they lie (HashPieces)
+// and compares them with a node's key in place (SeriesKey::Matches), so a
+// lookup of a known series copies and allocates nothing and takes no lock:
+// it probes an open-addressing index of node pointers that only ever gains
+// entries (see Index). Only a new series takes the store's
 // mutex (and allocates its node). Nodes never move and are never erased, so a
 // returned reference stays valid for the store's lifetime and updates to it
 // need no store lock (series use atomics or their own small lock). Lock-free
@@ -25,6 +27,7 @@
 #include <atomic>
 #include <cassert>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -35,6 +38,7 @@
 #include <vector>
 
 #include "text_format.h"
+#include "llm_cost_exporter/small_bytes.h"
 #include "llm_cost_exporter/string_hash.h"
 
 namespace lce::metrics {
@@ -43,6 +47,23 @@ namespace lce::metrics {
 class SeriesKey {
  public:
   static void Encode(std::span<const std::string_view> values, std::string& out);
+  // Whether `key` is the encoding of `values` (no encoding built). Inline:
+  // every lookup of a known series ends here.
+  static bool Matches(std::string_view key, std::span<const std::string_view> values) {
+    const char* p = key.data();
+    std::size_t left = key.size();
+    for (const std::string_view value : values) {
+      std::uint32_t size = 0;
+      if (left < sizeof size) return false;
+      std::memcpy(&size, p, sizeof size);
+      p += sizeof size;
+      left -= sizeof size;
+      if (size != value.size() || left < size || !EqualSmall(p, value.data(), size)) return false;
+      p += size;
+      left -= size;
+    }
+    return left == 0;
+  }
   static std::vector<std::string> Decode(std::string_view key);
   // The same as views into `key`, into `values` (cleared first): no allocation
   // once `values` has room.
@@ -71,18 +92,14 @@ class SeriesStore {
   // Returns the series for `values`, creating it from `args` on first use.
   template <typename... Args>
   Series& Get(std::span<const std::string_view> values, Args&&... args) {
-    thread_local std::string key;
-    SeriesKey::Encode(values, key);
-    const std::uint64_t hash = HashString(key);
-    if (Node* node = Lookup(key, hash)) return node->series;
-    return Create(values, key, hash, std::forward<Args>(args)...).series;
+    const std::uint64_t hash = HashPieces(values);
+    if (Node* node = Lookup(values, hash)) return node->series;
+    return Create(values, hash, std::forward<Args>(args)...).series;
   }
 
   // The series for `values`, or nullptr when there is none yet (creates nothing).
   Series* Find(std::span<const std::string_view> values) {
-    thread_local std::string key;
-    SeriesKey::Encode(values, key);
-    Node* node = Lookup(key, HashString(key));
+    Node* node = Lookup(values, HashPieces(values));
     return node == nullptr ? nullptr : &node->series;
   }
 
@@ -141,21 +158,23 @@ class SeriesStore {
 
   Index* NewIndex(std::size_t n) { return indexes_.emplace_back(std::make_unique<Index>(n)).get(); }
 
-  // The node of `key`, or nullptr. Lock-free.
-  Node* Lookup(std::string_view key, std::uint64_t hash) const {
+  // The node of `values` (whose HashPieces is `hash`), or nullptr. Lock-free.
+  Node* Lookup(std::span<const std::string_view> values, std::uint64_t hash) const {
     const Index& index = *index_.load(std::memory_order_acquire);
     for (std::size_t i = hash & index.mask;; i = (i + 1) & index.mask) {
       Node* node = index.slots[i].load(std::memory_order_acquire);
       if (node == nullptr) return nullptr;
-      if (node->hash == hash && node->key == key) return node;
+      if (node->hash == hash && SeriesKey::Matches(node->key, values)) return node;
     }
   }
 
   template <typename... Args>
-  Node& Create(std::span<const std::string_view> values, const std::string& key, std::uint64_t hash, Args&&... args) {
+  Node& Create(std::span<const std::string_view> values, std::uint64_t hash, Args&&... args) {
     std::lock_guard lock(write_mutex_);
-    if (Node* node = Lookup(key, hash)) return *node;  // created since the lock-free look
-    Node& node = *nodes_.emplace_back(std::make_unique<Node>(key, hash, std::forward<Args>(args)...));
+    if (Node* node = Lookup(values, hash)) return *node;  // created since the lock-free look
+    std::string key;
+    SeriesKey::Encode(values, key);
+    Node& node = *nodes_.emplace_back(std::make_unique<Node>(std::move(key), hash, std::forward<Args>(args)...));
     if (scraped()) {
       bool first = true;
       for (std::size_t i = 0; i < values.size() && i < label_names_.size(); ++i) {

@@ -18,7 +18,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "digest_set.h"
 #include "ledger_common.h"
@@ -52,6 +54,24 @@ class KeyIndex {
   // The same, growing geometrically (DigestSet::MakeRoomFor): before a batch
   // of claims, so the batch grows the table at most once.
   void MakeRoomFor(std::size_t keys) { current_.MakeRoomFor(keys); }
+
+  // A batch of claims, with the cache warmed ahead: with millions of keys
+  // remembered each claim's slot is otherwise a cache miss. PrepareClaims
+  // makes room for every entry (MakeRoomFor) and computes the digests of
+  // their keys (entries without a key get none); then, claiming entry i in
+  // order, PrefetchClaim(i) asks for the slot of the entry kClaimAhead on.
+  static constexpr std::size_t kClaimAhead = 8;
+  void PrepareClaims(std::span<const LedgerEntry> entries, std::vector<KeyDigest>& digests) {
+    MakeRoomFor(entries.size());
+    digests.resize(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (!entries[i].idempotency_key.empty()) digests[i] = Digest(entries[i].idempotency_key);
+    }
+  }
+  void PrefetchClaim(std::span<const LedgerEntry> entries, const std::vector<KeyDigest>& digests, std::size_t i) const {
+    const std::size_t ahead = i + kClaimAhead;
+    if (ahead < entries.size() && !entries[ahead].idempotency_key.empty()) Prefetch(digests[ahead]);
+  }
 
   std::size_t size() const { return current_.size() + older_.size(); }
   // Bytes of the slot arrays (the index's memory, but for a few dozen bytes).

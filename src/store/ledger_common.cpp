@@ -1,16 +1,11 @@
 #include "ledger_common.h"
 
-// Inlined: the hash runs once per appended entry, on short labels, where a
-// call into the shared library costs about as much as the hash itself.
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
-#include "llm_cost_exporter/small_copy.h"
+#include "llm_cost_exporter/small_bytes.h"
+#include "llm_cost_exporter/string_hash.h"
 #include "llm_cost_exporter/timestamp.h"
 #include "llm_cost_exporter/usage_record.h"
 
 #include <algorithm>
-#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -62,31 +57,22 @@ Money Join(std::int64_t whole, std::int64_t frac) {
   return Money::FromAtto(static_cast<int128>(whole) * Money::kOneDollar + frac);
 }
 
-// One XXH3 over the labels laid end to end with their lengths, which costs
-// a third of one XXH3 call per label; this runs for every record a call
-// appends. Labels that fit are laid out on the stack with inline copies
-// (CopySmall); longer ones in a per-thread buffer.
+// The labels hashed where they lie (HashPieces: no buffer to lay them end
+// to end in), seeded with the bucket's numbers; this runs for every record
+// a call appends.
 std::size_t BucketLabelsHash::operator()(const BucketLabels& labels) const {
-  const std::uint64_t tiers = labels.context_tier * 2 + (labels.retry ? 1 : 0);
   const std::string_view parts[] = {labels.service, labels.campaign_id, labels.vendor, labels.model,
                                     labels.service_tier};
-  std::size_t size = sizeof labels.start_unix_ns;
-  for (const std::string_view part : parts) size += sizeof(std::uint32_t) + part.size();
-  constexpr std::size_t kStackBytes = 256;
-  char stack[kStackBytes];
-  thread_local std::string heap;
-  char* const key = size <= kStackBytes ? stack : (heap.resize(size), heap.data());
-  char* cursor = key;
-  std::memcpy(cursor, &labels.start_unix_ns, sizeof labels.start_unix_ns);
-  cursor += sizeof labels.start_unix_ns;
-  for (const std::string_view part : parts) {
-    const auto length = static_cast<std::uint32_t>(part.size());
-    std::memcpy(cursor, &length, sizeof length);
-    cursor += sizeof length;
-    CopySmall(cursor, part.data(), part.size());
-    cursor += part.size();
-  }
-  return static_cast<std::size_t>(XXH3_64bits_withSeed(key, size, tiers));
+  const std::uint64_t tiers = labels.context_tier * 2 + (labels.retry ? 1 : 0);
+  const auto start = static_cast<std::uint64_t>(labels.start_unix_ns);
+  return static_cast<std::size_t>(HashPieces(parts, start ^ (tiers * 0x9E3779B97F4A7C15ull)));
+}
+
+bool SameBucket(const BucketLabels& a, const BucketLabels& b) {
+  return a.start_unix_ns == b.start_unix_ns && a.context_tier == b.context_tier && a.retry == b.retry &&
+         EqualStrings(a.model, b.model) && EqualStrings(a.campaign_id, b.campaign_id) &&
+         EqualStrings(a.service, b.service) && EqualStrings(a.vendor, b.vendor) &&
+         EqualStrings(a.service_tier, b.service_tier);
 }
 
 BucketLabels LabelsOf(const LedgerEntry& entry) {
@@ -127,7 +113,7 @@ BucketSums& SpendAggregate::SumsFor(const BucketLabels& labels) {
       slots_[i] = static_cast<std::uint32_t>(buckets_.size());
       return buckets_.back().second;
     }
-    if (hashes_[slot - 1] == hash && buckets_[slot - 1].first == labels) return buckets_[slot - 1].second;
+    if (hashes_[slot - 1] == hash && SameBucket(buckets_[slot - 1].first, labels)) return buckets_[slot - 1].second;
   }
 }
 

@@ -76,6 +76,9 @@ struct BucketLabels {
 struct BucketLabelsHash {
   std::size_t operator()(const BucketLabels& labels) const;
 };
+// operator== of BucketLabels, comparing the short strings inline (and the
+// label most likely to differ first): the per-entry path of SpendAggregate.
+bool SameBucket(const BucketLabels& a, const BucketLabels& b);
 
 // The bucket an entry's cost goes to (views into the entry).
 BucketLabels LabelsOf(const LedgerEntry& entry);

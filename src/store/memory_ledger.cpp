@@ -127,22 +127,10 @@ class MemoryLedger final : public Ledger {
   // Decides every entry not already out of range: new (its key now
   // remembered, or it has none), duplicate or conflict. On std::bad_alloc
   // the entries decided so far are kNew or not claimed by this call.
-  //
-  // The table grows (at most once) before the first claim, so the slot a
-  // claim reads can be asked of the cache a few claims ahead: with millions
-  // of keys remembered each claim is otherwise a cache miss.
   void ClaimKeys(std::span<const LedgerEntry> entries, std::vector<EntryOutcome>& outcomes) {
-    keys_.MakeRoomFor(entries.size());
-    std::vector<store_detail::KeyDigest>& digests = digests_;
-    digests.resize(entries.size());
+    keys_.PrepareClaims(entries, digests_);
     for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (!entries[i].idempotency_key.empty()) digests[i] = store_detail::KeyIndex::Digest(entries[i].idempotency_key);
-    }
-    constexpr std::size_t kAhead = 8;
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (i + kAhead < entries.size() && !entries[i + kAhead].idempotency_key.empty()) {
-        keys_.Prefetch(digests[i + kAhead]);
-      }
+      keys_.PrefetchClaim(entries, digests_, i);
       if (outcomes[i] == EntryOutcome::kOutOfRange) continue;
       outcomes[i] = EntryOutcome::kDuplicate;  // not claimed (yet): nothing to undo
       const LedgerEntry& entry = entries[i];
@@ -150,7 +138,7 @@ class MemoryLedger final : public Ledger {
         outcomes[i] = EntryOutcome::kNew;
         continue;
       }
-      switch (keys_.ClaimDigest(digests[i], store_detail::KeyIndex::Fold(entry.fingerprint))) {
+      switch (keys_.ClaimDigest(digests_[i], store_detail::KeyIndex::Fold(entry.fingerprint))) {
         case store_detail::KeyIndex::Claimed::kNew: outcomes[i] = EntryOutcome::kNew; break;
         case store_detail::KeyIndex::Claimed::kDuplicate: outcomes[i] = EntryOutcome::kDuplicate; break;
         case store_detail::KeyIndex::Claimed::kConflict: outcomes[i] = EntryOutcome::kConflict; break;

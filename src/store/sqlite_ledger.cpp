@@ -603,8 +603,9 @@ class SqliteLedger final : public Ledger {
   Statement select_spend_write_, select_units_write_, update_repriced_, insert_repricing_;
   Statement row_at_or_after_, last_row_, delete_through_, row_by_id_;
   store_detail::KeyIndex index_;
-  bool loaded_ = false;              // the index holds every stored key: only then may it be saved
-  bool abandoned_in_group_ = false;  // TakeParts failed the transaction for an abandoned stream
+  std::vector<store_detail::KeyDigest> claim_digests_;  // ClaimKeys' scratch, kept for its capacity
+  bool loaded_ = false;                                 // the index holds every stored key: only then may it be saved
+  bool abandoned_in_group_ = false;                     // TakeParts failed the transaction for an abandoned stream
   std::int64_t last_received_s_ = std::numeric_limits<std::int64_t>::min();
   std::uint64_t keys_since_snapshot_ = 0;  // new keys committed since the last snapshot was asked for
   // Snapshots while running (null when key_snapshot_every_keys is 0); reset
@@ -1141,14 +1142,16 @@ Status SqliteLedger::ClaimKeys(Request& request, const Request::TakenPart& part,
                                std::vector<std::string_view>& claimed) {
   // Receive times never decrease along rowid: Prune relies on it.
   last_received_s_ = std::max(last_received_s_, FloorDiv(request.time_unix_ns, kNanosPerSecond));
+  index_.PrepareClaims(part.entries, claim_digests_);
   for (std::size_t i = 0; i < part.entries.size(); ++i) {
+    index_.PrefetchClaim(part.entries, claim_digests_, i);
     EntryOutcome& outcome = request.outcomes[part.first + i];
     if (outcome == EntryOutcome::kOutOfRange) continue;
     outcome = EntryOutcome::kNew;
     const LedgerEntry& entry = part.entries[i];
     const std::string_view key = entry.idempotency_key;
     if (!key.empty()) {
-      switch (index_.Claim(key, entry.fingerprint)) {
+      switch (index_.ClaimDigest(claim_digests_[i], store_detail::KeyIndex::Fold(entry.fingerprint))) {
         case store_detail::KeyIndex::Claimed::kNew: break;
         case store_detail::KeyIndex::Claimed::kDuplicate: outcome = EntryOutcome::kDuplicate; continue;
         case store_detail::KeyIndex::Claimed::kConflict: outcome = EntryOutcome::kConflict; continue;
