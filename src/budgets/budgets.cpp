@@ -12,6 +12,8 @@
 // mutex it computes the state at `now` (CampaignState::ViewAt) and leaves
 // expiry, pruning and rollover to the mutating calls and Sweep.
 #include "llm_cost_exporter/budgets.h"
+#include "llm_cost_exporter/open_slots.h"
+#include "llm_cost_exporter/small_bytes.h"
 #include "llm_cost_exporter/string_hash.h"
 
 #include <algorithm>
@@ -54,30 +56,27 @@ struct alignas(64) HoldShard {
 };
 
 // The positions of a batch's spends grouped by campaign id: groups in
-// first-seen order behind a small open-addressing index (power-of-two
-// slots, at most half full), each group's members chained in batch order.
+// first-seen order behind an OpenSlots index, each group's members chained
+// in batch order.
 class CampaignGroups {
  public:
   explicit CampaignGroups(std::size_t spends) : next_(spends, kEnd) {}
 
   void Add(std::string_view campaign_id, std::size_t position) {
-    if (2 * (groups_.size() + 1) > slots_.size()) Grow();
-    const std::uint64_t hash = HashString(campaign_id);
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-      const std::uint32_t slot = slots_[i];
-      if (slot == 0) {
-        groups_.push_back(Group{hash, campaign_id, static_cast<std::uint32_t>(position)});
-        slots_[i] = static_cast<std::uint32_t>(groups_.size());
-        break;
-      }
-      Group& group = groups_[slot - 1];
-      if (group.hash == hash && group.campaign_id == campaign_id) {
-        next_[group.last] = static_cast<std::uint32_t>(position);
-        group.last = static_cast<std::uint32_t>(position);
-        break;
-      }
+    slots_.MakeRoomForOneMore(groups_.size(), [this](std::size_t g) { return groups_[g].hash; });
+    const std::uint64_t hash = HashPiece(0, campaign_id);  // inline: this runs for every record
+    std::uint32_t* slot = slots_.Find(hash, [&](std::size_t g) {
+      return groups_[g].hash == hash && EqualStrings(groups_[g].campaign_id, campaign_id);
+    });
+    const auto at = static_cast<std::uint32_t>(position);
+    if (*slot == 0) {
+      groups_.push_back(Group{hash, campaign_id, at, at});
+      *slot = static_cast<std::uint32_t>(groups_.size());
+      return;
     }
+    Group& group = groups_[*slot - 1];
+    next_[group.last] = at;
+    group.last = at;
   }
 
   // Calls f(campaign id, its members' positions in batch order) per group.
@@ -95,27 +94,15 @@ class CampaignGroups {
   static constexpr std::uint32_t kEnd = std::numeric_limits<std::uint32_t>::max();
 
   struct Group {
-    Group(std::uint64_t h, std::string_view id, std::uint32_t position)
-        : hash(h), campaign_id(id), first(position), last(position) {}
     std::uint64_t hash;
     std::string_view campaign_id;
     std::uint32_t first;
     std::uint32_t last;
   };
 
-  void Grow() {
-    slots_.assign(slots_.empty() ? 64 : 2 * slots_.size(), 0);
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t g = 0; g < groups_.size(); ++g) {
-      std::size_t i = groups_[g].hash & mask;
-      while (slots_[i] != 0) i = (i + 1) & mask;
-      slots_[i] = static_cast<std::uint32_t>(g + 1);
-    }
-  }
-
   std::vector<Group> groups_;
-  std::vector<std::uint32_t> slots_;  // 1 + an index into groups_, or 0 (empty)
-  std::vector<std::uint32_t> next_;   // next_[p]: the next member of p's group, or kEnd
+  OpenSlots slots_;
+  std::vector<std::uint32_t> next_;  // next_[p]: the next member of p's group, or kEnd
 };
 
 std::int64_t SaturatingAdd(std::int64_t a, std::int64_t b) {

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "business_families.h"
+#include "llm_cost_exporter/small_bytes.h"
 #include "label_guard.h"
 #include "llm_families.h"
 #include "options_validation.h"
@@ -97,12 +98,21 @@ void UsageMetrics::ObserveAll(std::span<const Observation> observations) {
   metrics::LlmFamilies::Tally llm(impl_->llm);
   metrics::SpanFamilies::Tally spans(impl_->spans);
   const std::int64_t now = CoarseNowUnixNs();
+  // Whether an LLM call's event is also a mapped business event, asked once
+  // per distinct event of the call (a lookup under the mapping's lock).
+  std::vector<std::pair<std::string_view, bool>> mapped;
+  const auto is_mapped = [&](std::string_view event) {
+    for (const auto& [known, answer] : mapped) {
+      if (EqualStrings(known, event)) return answer;
+    }
+    return mapped.emplace_back(event, impl_->business.IsMapped(event)).second;
+  };
   for (const Observation& observation : observations) {
     const UsageRecord& record = *observation.record;
     const PriceResult& price = *observation.price;
     const bool llm_call = record.is_llm_call();
     const bool unpriced = price.unpriced();
-    const bool business = !llm_call || impl_->business.IsMapped(record.event);
+    const bool business = !llm_call || is_mapped(record.event);
     const metrics::RecordRoute route = impl_->routes.For(record, unpriced, business);
     const metrics::AdmittedLabels& labels = route.labels;
     const metrics::ExemplarIds exemplar = ExemplarIdsOf(record, now);

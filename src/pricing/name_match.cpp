@@ -37,10 +37,10 @@ bool StartsWithFolded(std::string_view text, std::string_view prefix) {
 }  // namespace
 
 const ModelPrices* VersionPrices::FindModel(std::string_view name) const {
-  if (const auto it = model_index.find(name); it != model_index.end()) return &models[it->second];
+  if (const std::optional<std::size_t> it = model_index.Find(name)) return &models[*it];
   std::array<char, kMaxNameLength> buffer;
   const std::string_view folded = FoldCase(name, buffer).value_or(name);
-  if (const auto it = folded_index.find(folded); it != folded_index.end()) return &models[it->second];
+  if (const std::optional<std::size_t> it = folded_index.Find(folded)) return &models[*it];
   for (const ModelPrefix& rule : prefixes) {  // longest first
     if (StartsWithFolded(name, rule.prefix)) return &models[rule.model];
   }
@@ -50,12 +50,11 @@ const ModelPrices* VersionPrices::FindModel(std::string_view name) const {
 }  // namespace pricing
 
 std::optional<std::size_t> PriceBook::Impl::FindProvider(std::string_view vendor) const {
-  if (const auto it = vendor_index.find(vendor); it != vendor_index.end()) return it->second;
+  if (const std::optional<std::size_t> it = vendor_index.Find(vendor)) return it;
   std::array<char, pricing::kMaxNameLength> buffer;
   const std::optional<std::string_view> folded = pricing::FoldCase(vendor, buffer);
   if (!folded) return std::nullopt;
-  if (const auto it = vendor_index.find(*folded); it != vendor_index.end()) return it->second;
-  return std::nullopt;
+  return vendor_index.Find(*folded);
 }
 
 namespace {

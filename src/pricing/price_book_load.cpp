@@ -45,13 +45,13 @@ Status RegisterVendor(const std::string& name, std::size_t index, PriceBook::Imp
                                    "' is already used by provider '" + owner.name + "' (" + owner.file + ")" +
                                    (folded ? " (names match in any case)" : ""));
   };
-  const auto exact = impl.vendor_index.emplace(name, index);
-  if (!exact.second) return taken(exact.first->second, false);
+  const auto [holder, inserted] = impl.vendor_index.Insert(name, index);
+  if (!inserted) return taken(holder, false);
   std::string folded = pricing::LowerCase(name);
   if (folded == name) return Status::Ok();
   // The lower-cased form may repeat another name of the same provider ("Acme", "acme").
-  const auto lower = impl.vendor_index.emplace(std::move(folded), index);
-  if (!lower.second && lower.first->second != index) return taken(lower.first->second, true);
+  const auto [lower_holder, lower_inserted] = impl.vendor_index.Insert(folded, index);
+  if (!lower_inserted && lower_holder != index) return taken(lower_holder, true);
   return Status::Ok();
 }
 
@@ -92,15 +92,15 @@ Status AddModelAlias(const ModelAlias& alias, PriceBook::Impl& impl) {
   const std::string folded = pricing::LowerCase(alias.name);
   bool known = false;
   for (pricing::VersionPrices& version : table.versions) {
-    if (version.model_index.count(alias.name) != 0 || version.folded_index.count(folded) != 0) {
+    if (version.model_index.Contains(alias.name) || version.folded_index.Contains(folded)) {
       return Status::InvalidArgument(where + ": " + table.file + " already has a model or alias '" + alias.name +
                                      "' (version " + version.effective_from + ")");
     }
     const pricing::ModelPrices* model = version.FindModel(alias.model);
     if (model == nullptr) continue;
     const auto position = static_cast<std::size_t>(model - version.models.data());
-    version.model_index.emplace(alias.name, position);
-    version.folded_index.emplace(folded, position);
+    version.model_index.Insert(alias.name, position);
+    version.folded_index.Insert(folded, position);
     known = true;
   }
   if (!known) {

@@ -20,6 +20,7 @@
 #include "llm_cost_exporter/pricing.h"
 #include "llm_cost_exporter/string_hash.h"
 #include "llm_cost_exporter/usage_record.h"
+#include "name_index.h"
 
 namespace lce::pricing {
 
@@ -111,10 +112,10 @@ struct VersionPrices {
   std::string effective_from;  // as written in the file
   std::int64_t effective_from_unix_ns = 0;
   std::vector<ModelPrices> models;
-  StringMap<std::size_t> model_index;   // model name or alias -> models[i]
-  StringMap<std::size_t> folded_index;  // the same, lower-cased (the first model wins a collision)
-  std::vector<ModelPrefix> prefixes;    // longest first
-  StringMap<Money> per_unit;            // Money per unit, for every record of the vendor
+  NameIndex model_index;              // model name or alias -> models[i]
+  NameIndex folded_index;             // the same, lower-cased (the first model wins a collision)
+  std::vector<ModelPrefix> prefixes;  // longest first
+  StringMap<Money> per_unit;          // Money per unit, for every record of the vendor
 
   // The model `name` means: an exact name or alias, else one that differs
   // only in case, else the model with the longest prefix `name` starts with
@@ -148,7 +149,7 @@ struct Match {
 
 struct PriceBook::Impl {
   std::vector<pricing::ProviderTable> providers;
-  pricing::StringMap<std::size_t> vendor_index;  // provider name or alias, as written and lower-cased -> providers[i]
+  pricing::NameIndex vendor_index;  // provider name or alias, as written and lower-cased -> providers[i]
   std::vector<PriceTableInfo> tables;
 
   // providers[i] for a vendor name or alias in any case; nullopt when none.

@@ -423,15 +423,15 @@ Status TableParser::AddModel(ParsedModel model, const YAML::Node& name_node, con
   names.push_back(NamedNode{model.prices.name, name_node});
   for (NamedNode& alias : model.aliases) names.push_back(std::move(alias));
   for (std::size_t i = 0; i < names.size(); ++i) {
-    const auto [it, inserted] = version.model_index.emplace(names[i].name, index);
+    const auto [holder, inserted] = version.model_index.Insert(names[i].name, index);
     if (!inserted) {
       const std::string at = i == 0 ? path : path + ".aliases[" + std::to_string(i - 1) + "]";
-      const std::string& owner = it->second == index ? model.prices.name : version.models[it->second].name;
+      const std::string& owner = holder == index ? model.prices.name : version.models[holder].name;
       return Error(names[i].node, at,
                    Quote(names[i].name) + " already names model " + Quote(owner) + " in this version");
     }
   }
-  for (const NamedNode& name : names) version.folded_index.emplace(LowerCase(name.name), index);
+  for (const NamedNode& name : names) version.folded_index.Insert(LowerCase(name.name), index);
   for (std::size_t i = 0; i < model.prefixes.size(); ++i) {
     std::string prefix = LowerCase(model.prefixes[i].name);
     const auto taken = std::find_if(version.prefixes.begin(), version.prefixes.end(),

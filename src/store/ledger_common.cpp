@@ -1,5 +1,6 @@
 #include "ledger_common.h"
 
+#include "llm_cost_exporter/open_slots.h"
 #include "llm_cost_exporter/small_bytes.h"
 #include "llm_cost_exporter/string_hash.h"
 #include "llm_cost_exporter/timestamp.h"
@@ -102,29 +103,16 @@ void MarkFullBuckets(std::span<const LedgerEntry> entries, std::span<const Bucke
 bool BucketHasRoom(Money stored, Money added) { return added <= kMaxBucketCost - stored; }
 
 BucketSums& SpendAggregate::SumsFor(const BucketLabels& labels) {
-  if (2 * (buckets_.size() + 1) > slots_.size()) Grow();
+  slots_.MakeRoomForOneMore(buckets_.size(), [this](std::size_t b) { return hashes_[b]; });
   const std::uint64_t hash = BucketLabelsHash()(labels);
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    const std::uint32_t slot = slots_[i];
-    if (slot == 0) {
-      buckets_.emplace_back(labels, BucketSums{});
-      hashes_.push_back(hash);
-      slots_[i] = static_cast<std::uint32_t>(buckets_.size());
-      return buckets_.back().second;
-    }
-    if (hashes_[slot - 1] == hash && SameBucket(buckets_[slot - 1].first, labels)) return buckets_[slot - 1].second;
+  std::uint32_t* slot =
+      slots_.Find(hash, [&](std::size_t b) { return hashes_[b] == hash && SameBucket(buckets_[b].first, labels); });
+  if (*slot == 0) {
+    buckets_.emplace_back(labels, BucketSums{});
+    hashes_.push_back(hash);
+    *slot = static_cast<std::uint32_t>(buckets_.size());
   }
-}
-
-void SpendAggregate::Grow() {
-  slots_.assign(slots_.empty() ? 64 : 2 * slots_.size(), 0);
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t b = 0; b < hashes_.size(); ++b) {
-    std::size_t i = hashes_[b] & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = static_cast<std::uint32_t>(b + 1);
-  }
+  return buckets_[*slot - 1].second;
 }
 
 void SpendAggregate::Add(const LedgerEntry& entry) {

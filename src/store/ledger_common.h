@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "llm_cost_exporter/ledger.h"
+#include "llm_cost_exporter/open_slots.h"
 
 namespace lce::store_detail {
 
@@ -111,10 +112,9 @@ struct BucketSums {
 // kMaxTokensPerRecord bounds a bucket's token sum below 2^63 for the first
 // 9.2e9 records of a 15-minute bucket). Views point into the entries added,
 // so the aggregate must not outlive them. Buckets are kept in first-seen
-// order behind a small open-addressing index (power-of-two slots, at most
-// half full): no node per bucket and no modulo per entry, which a
-// std::unordered_map costs on this per-record path. Allocates only when it
-// grows and per new unit name of a bucket.
+// order behind an OpenSlots index: no node per bucket and no modulo per
+// entry, which a std::unordered_map costs on this per-record path. Allocates
+// only when it grows and per new unit name of a bucket.
 class SpendAggregate {
  public:
   using Bucket = std::pair<BucketLabels, BucketSums>;
@@ -125,11 +125,10 @@ class SpendAggregate {
 
  private:
   BucketSums& SumsFor(const BucketLabels& labels);
-  void Grow();
 
   std::vector<Bucket> buckets_;
   std::vector<std::uint64_t> hashes_;  // hashes_[i]: BucketLabelsHash of buckets_[i]
-  std::vector<std::uint32_t> slots_;   // 1 + an index into buckets_, or 0 (empty)
+  OpenSlots slots_;                    // positions in buckets_
 };
 
 // Adds `sums` into `total` (the merge step of the memory ledger; units by name).

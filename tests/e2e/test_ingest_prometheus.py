@@ -6,11 +6,13 @@ scrape, and checks the totals through Prometheus's HTTP API. The expected
 figures are derived here with exact decimals from the fixture price tables
 (tests/e2e/fixtures/pricing), independently of the exporter's arithmetic.
 """
+import json
 import math
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 from decimal import Decimal
 
@@ -191,6 +193,51 @@ class BodyLimitsAndErrors(unittest.TestCase):
                       b"Content-Length: 2097152\r\n\r\n")
             status_line = s.makefile("rb").readline().decode()
         self.assertIn(" 413 ", status_line)
+
+    def test_large_ndjson_sent_in_pieces_is_answered_whole_on_a_kept_connection(self):
+        # ~700 KB of NDJSON: above the 256 KiB part size, so the exporter
+        # ingests it in parts (IngestPipeline::Stream). Sent in 16 KiB
+        # pieces by a slow client; bad records sit in the first, a middle and
+        # the last part, and the answer must number them as for the body in
+        # one piece. A second request on the same connection proves the
+        # connection is still usable.
+        lines = []
+        bad = {5, 1200, 2399}
+        for i in range(2400):
+            record = llm(f"evt_stream_{i}", "acme-large", USAGE_6, campaign_id="cmp_stream")
+            if i in bad:
+                record["token_usage"] = {"input": -1, "output": 5}
+            lines.append(json.dumps(record))
+        body = ("\n".join(lines) + "\n").encode()
+        self.assertGreater(len(body), 600_000)
+        head = (b"POST /v1/usage HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+
+        def answer_of(reader):
+            status_line = reader.readline().decode()
+            length = 0
+            while True:
+                header = reader.readline().decode().strip()
+                if not header:
+                    break
+                name, _, value = header.partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            return int(status_line.split()[1]), json.loads(reader.read(length))
+
+        with harness.socket.create_connection(("127.0.0.1", self.exporter.port), timeout=20) as s:
+            reader = s.makefile("rb")
+            s.sendall(head)
+            for at in range(0, len(body), 16 * 1024):
+                s.sendall(body[at:at + 16 * 1024])
+                time.sleep(0.002)  # a slow client: the body arrives over ~0.1 s
+            status, answer = answer_of(reader)
+            self.assertEqual(status, 200, answer)
+            self.assertEqual((answer["accepted"], answer["rejected"]), (2400 - len(bad), len(bad)))
+            self.assertEqual([e["index"] for e in answer["errors"]], sorted(bad))
+            s.sendall(head + body)  # the same records again: all duplicates, on the same connection
+            status, again = answer_of(reader)
+            self.assertEqual((status, again["accepted"], again["duplicate"]), (200, 0, 2400 - len(bad)))
 
     def test_all_rejected_is_400_and_unknown_path_404(self):
         status, answer = self.exporter.post_usage([{"event": "llm.call", "model": "acme-small"}])

@@ -1,4 +1,7 @@
+#include <algorithm>
+#include <cmath>
 #include <limits>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -28,6 +31,28 @@ TEST_CASE("BucketLayout: a value exactly on a bound belongs to that bucket", "[m
   CHECK(layout.IndexFor(1) == 2);
   CHECK(layout.IndexFor(1.5) == 3);  // +Inf
   CHECK(layout.bucket_count() == 4);
+}
+
+TEST_CASE("BucketLayout: IndexFor is lower_bound's index for every value, on and between bounds",
+          "[metrics][histogram]") {
+  const std::vector<double> shipped = {16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576};
+  const std::vector<double> latency = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  const std::vector<double> one = {1};
+  for (const std::vector<double>* bounds : {&shipped, &latency, &one}) {
+    const metrics::BucketLayout layout(*bounds);
+    std::vector<double> values = {-1, 0, 1e300};
+    for (const double bound : *bounds) {
+      for (const double value : {bound, std::nextafter(bound, 0.0), std::nextafter(bound, 1e308), bound / 2}) {
+        values.push_back(value);
+      }
+    }
+    for (const double value : values) {
+      INFO("value " << value);
+      const auto expected =
+          static_cast<std::size_t>(std::lower_bound(bounds->begin(), bounds->end(), value) - bounds->begin());
+      CHECK(layout.IndexFor(value) == expected);
+    }
+  }
 }
 
 UsageRecord Span(std::int64_t latency_us) {
