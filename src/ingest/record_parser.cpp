@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "field_rules.h"
+#include "llm_cost_exporter/small_bytes.h"
 
 namespace lce::ingest_detail {
 namespace od = simdjson::ondemand;
@@ -52,27 +53,20 @@ constexpr std::uint64_t PackLittle(const char* p, std::size_t n) {
   return word;
 }
 
-// The same at run time: one load (the module's loads are little-endian, see
-// ScanRawString in json_text.h).
-template <typename Word>
-std::uint64_t LoadLittle(const char* p) {
-  Word word;
-  std::memcpy(&word, p, sizeof word);
-  return word;
-}
-
 // The words of a schema name (4 to 16 bytes).
 consteval KeyWords WordsOf(std::string_view name) {
   const std::size_t n = name.size() >= 8 ? 8 : 4;
   return {PackLittle(name.data(), n), PackLittle(name.data() + name.size() - n, n)};
 }
 
-// The words of a key of kMinWordsKey to kMaxWordsKey bytes.
+// The words of a key of kMinWordsKey to kMaxWordsKey bytes: at run time one
+// load each (LoadWord; the module's loads are little-endian, see
+// ScanRawString in json_text.h).
 KeyWords LoadWords(std::string_view key) {
   if (key.size() >= 8) {
-    return {LoadLittle<std::uint64_t>(key.data()), LoadLittle<std::uint64_t>(key.data() + key.size() - 8)};
+    return {LoadWord<std::uint64_t>(key.data()), LoadWord<std::uint64_t>(key.data() + key.size() - 8)};
   }
-  return {LoadLittle<std::uint32_t>(key.data()), LoadLittle<std::uint32_t>(key.data() + key.size() - 4)};
+  return {LoadWord<std::uint32_t>(key.data()), LoadWord<std::uint32_t>(key.data() + key.size() - 4)};
 }
 
 // Index into TokenUsage::count of a token_usage key, or -1.

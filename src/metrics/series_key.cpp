@@ -2,11 +2,10 @@
 
 #include <cstring>
 
-#include "llm_cost_exporter/small_bytes.h"
-
 namespace lce::metrics {
 
-// Sized once and filled with memcpy: this runs for every observed record.
+// Sized once and filled with memcpy (a new series' key; lookups match values
+// against keys in place, SeriesKey::Matches).
 void SeriesKey::Encode(std::span<const std::string_view> values, std::string& out) {
   std::size_t total = 0;
   for (std::string_view value : values) total += sizeof(std::uint32_t) + value.size();
@@ -16,7 +15,7 @@ void SeriesKey::Encode(std::span<const std::string_view> values, std::string& ou
     const auto size = static_cast<std::uint32_t>(value.size());
     std::memcpy(p, &size, sizeof size);
     p += sizeof size;
-    CopySmall(p, value.data(), size);
+    if (size != 0) std::memcpy(p, value.data(), size);
     p += size;
   }
 }

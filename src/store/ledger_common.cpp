@@ -69,7 +69,8 @@ std::size_t BucketLabelsHash::operator()(const BucketLabels& labels) const {
   return static_cast<std::size_t>(HashPieces(parts, start ^ (tiers * 0x9E3779B97F4A7C15ull)));
 }
 
-bool SameBucket(const BucketLabels& a, const BucketLabels& b) {
+bool BucketLabels::operator==(const BucketLabels& b) const {
+  const BucketLabels& a = *this;
   return a.start_unix_ns == b.start_unix_ns && a.context_tier == b.context_tier && a.retry == b.retry &&
          EqualStrings(a.model, b.model) && EqualStrings(a.campaign_id, b.campaign_id) &&
          EqualStrings(a.service, b.service) && EqualStrings(a.vendor, b.vendor) &&
@@ -106,7 +107,7 @@ BucketSums& SpendAggregate::SumsFor(const BucketLabels& labels) {
   slots_.MakeRoomForOneMore(buckets_.size(), [this](std::size_t b) { return hashes_[b]; });
   const std::uint64_t hash = BucketLabelsHash()(labels);
   std::uint32_t* slot =
-      slots_.Find(hash, [&](std::size_t b) { return hashes_[b] == hash && SameBucket(buckets_[b].first, labels); });
+      slots_.Find(hash, [&](std::size_t b) { return hashes_[b] == hash && buckets_[b].first == labels; });
   if (*slot == 0) {
     buckets_.emplace_back(labels, BucketSums{});
     hashes_.push_back(hash);

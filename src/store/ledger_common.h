@@ -71,15 +71,14 @@ struct BucketLabels {
   std::string_view service_tier;
   std::uint64_t context_tier = 0;
   bool retry = false;
-  bool operator==(const BucketLabels&) const = default;
+  // Compares the short strings inline, the label most likely to differ
+  // first: SpendAggregate compares for every entry it adds.
+  bool operator==(const BucketLabels& other) const;
 };
 
 struct BucketLabelsHash {
   std::size_t operator()(const BucketLabels& labels) const;
 };
-// operator== of BucketLabels, comparing the short strings inline (and the
-// label most likely to differ first): the per-entry path of SpendAggregate.
-bool SameBucket(const BucketLabels& a, const BucketLabels& b);
 
 // The bucket an entry's cost goes to (views into the entry).
 BucketLabels LabelsOf(const LedgerEntry& entry);

@@ -20,6 +20,15 @@
 
 namespace lce {
 
+// The sizeof(Word) bytes at p as a Word, in the machine's byte order (a
+// memcpy the compiler makes one load).
+template <typename Word>
+inline Word LoadWord(const char* p) {
+  Word word;
+  std::memcpy(&word, p, sizeof word);
+  return word;
+}
+
 namespace small_bytes_detail {
 
 // Copies n bytes, kWidth <= n <= 2 * kWidth, as the first and the last
@@ -34,19 +43,12 @@ inline void CopyTwoMoves(char* dst, const char* src, std::size_t n) {
   std::memcpy(dst + n - kWidth, tail, kWidth);
 }
 
-template <typename Word>
-inline Word Load(const char* p) {
-  Word word;
-  std::memcpy(&word, p, sizeof word);
-  return word;
-}
-
 // Whether n bytes are equal, sizeof(Word) <= n <= 2 * sizeof(Word): the
 // first and the last sizeof(Word) bytes of each.
 template <typename Word>
 inline bool EqualTwoWords(const char* a, const char* b, std::size_t n) {
   const std::size_t last = n - sizeof(Word);
-  return ((Load<Word>(a) ^ Load<Word>(b)) | (Load<Word>(a + last) ^ Load<Word>(b + last))) == 0;
+  return ((LoadWord<Word>(a) ^ LoadWord<Word>(b)) | (LoadWord<Word>(a + last) ^ LoadWord<Word>(b + last))) == 0;
 }
 
 }  // namespace small_bytes_detail

@@ -10,10 +10,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "llm_cost_exporter/small_bytes.h"
 
 namespace lce {
 
@@ -21,16 +22,6 @@ std::size_t HashString(std::string_view bytes) noexcept;
 
 namespace string_hash_detail {
 
-inline std::uint64_t Load64(const char* p) {
-  std::uint64_t word;
-  std::memcpy(&word, p, sizeof word);
-  return word;
-}
-inline std::uint64_t Load32(const char* p) {
-  std::uint32_t word;
-  std::memcpy(&word, p, sizeof word);
-  return word;
-}
 // The 128-bit product of a and b, its halves xor-ed: the mixing step of
 // wyhash-style hashes (every input bit reaches the low bits the tables use).
 inline std::uint64_t MulFold(std::uint64_t a, std::uint64_t b) {
@@ -58,19 +49,20 @@ inline std::uint64_t HashPiece(std::uint64_t seed, std::string_view piece) {
   std::uint64_t b = 0;
   if (n <= 16) {
     if (n >= 8) {
-      a = Load64(p);
-      b = Load64(p + n - 8);
+      a = LoadWord<std::uint64_t>(p);
+      b = LoadWord<std::uint64_t>(p + n - 8);
     } else if (n >= 4) {
-      a = Load32(p);
-      b = Load32(p + n - 4);
+      a = LoadWord<std::uint32_t>(p);
+      b = LoadWord<std::uint32_t>(p + n - 4);
     } else if (n > 0) {
       a = (std::uint64_t{static_cast<unsigned char>(p[0])} << 16) |
           (std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) | static_cast<unsigned char>(p[n - 1]);
     }
   } else {
-    for (std::size_t i = 0; i + 16 < n; i += 16) seed = MulFold(Load64(p + i) ^ kOdd2, Load64(p + i + 8) ^ seed);
-    a = Load64(p + n - 16);
-    b = Load64(p + n - 8);
+    for (std::size_t i = 0; i + 16 < n; i += 16)
+      seed = MulFold(LoadWord<std::uint64_t>(p + i) ^ kOdd2, LoadWord<std::uint64_t>(p + i + 8) ^ seed);
+    a = LoadWord<std::uint64_t>(p + n - 16);
+    b = LoadWord<std::uint64_t>(p + n - 8);
   }
   return MulFold(a ^ kOdd2 ^ n, b ^ seed ^ kOdd3);
 }
