@@ -21,23 +21,33 @@ std::uint16_t ShapeOf(const UsageRecord& record, LabelUseMask used) {
 
 }  // namespace
 
-RecordRoute RecordRoutes::For(const UsageRecord& record, bool unpriced, bool business) {
-  const LabelUseMask used = RecordLabeler::UsedLabels(record, unpriced, business);
-  const std::uint16_t shape = ShapeOf(record, used);
+std::array<std::string_view, RecordRoutes::kKeyPieces> RecordRoutes::KeyOf(const UsageRecord& record, LabelUseMask used,
+                                                                           const std::uint16_t* shape) {
   const std::array<std::string_view, kRecordLabelCount> raw = RawLabelValues(record);
-
-  // Key: the shape, then the raw value of each used field ("" when unused).
-  std::array<std::string_view, kRecordLabelCount + 1> key{};
-  key[0] = std::string_view(reinterpret_cast<const char*>(&shape), sizeof shape);
+  std::array<std::string_view, kKeyPieces> key{};
+  key[0] = std::string_view(reinterpret_cast<const char*>(shape), sizeof *shape);
   for (std::size_t f = 0; f < kRecordLabelCount; ++f) {
     if ((used & (1u << f)) != 0) key[f + 1] = raw[f];
   }
+  return key;
+}
+
+RecordRoute RecordRoutes::For(const UsageRecord& record, bool unpriced, bool business) {
+  const LabelUseMask used = RecordLabeler::UsedLabels(record, unpriced, business);
+  const std::uint16_t shape = ShapeOf(record, used);
+  const std::array<std::string_view, kKeyPieces> key = KeyOf(record, used, &shape);
   if (const RecordRoute* known = routes_.Find(key)) return *known;
 
   bool folded = false;
   const RecordRoute route = Resolve(record, used, &folded);
   if (!folded) routes_.Get(key, route);
   return route;
+}
+
+const RecordRoute* RecordRoutes::Find(const UsageRecord& record, bool unpriced, bool business) {
+  const LabelUseMask used = RecordLabeler::UsedLabels(record, unpriced, business);
+  const std::uint16_t shape = ShapeOf(record, used);
+  return routes_.Find(KeyOf(record, used, &shape));
 }
 
 RecordRoute RecordRoutes::Resolve(const UsageRecord& record, LabelUseMask used, bool* folded) {

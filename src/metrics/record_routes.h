@@ -17,6 +17,10 @@
 // the few record shapes). Thread-safe.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <string_view>
+
 #include "llm_cost_exporter/usage_record.h"
 #include "llm_families.h"
 #include "record_labels.h"
@@ -39,8 +43,18 @@ class RecordRoutes {
   // The route of `record` (arguments as for RecordLabeler::UsedLabels).
   // Counts folds exactly as RecordLabeler::Admit does.
   RecordRoute For(const UsageRecord& record, bool unpriced, bool business);
+  // The cached route of `record`, or nullptr: resolves, admits and counts
+  // nothing, so it may run before the record is known to count. A route
+  // returned is the one For would return, and stays valid (and unchanged)
+  // for this object's lifetime.
+  const RecordRoute* Find(const UsageRecord& record, bool unpriced, bool business);
 
  private:
+  static constexpr std::size_t kKeyPieces = kRecordLabelCount + 1;
+  // The cache key of a record: its shape, then the raw value of each used
+  // label ("" when unused). Views into `record` and `*shape`.
+  static std::array<std::string_view, kKeyPieces> KeyOf(const UsageRecord& record, LabelUseMask used,
+                                                        const std::uint16_t* shape);
   RecordRoute Resolve(const UsageRecord& record, LabelUseMask used, bool* folded);
 
   RecordLabeler& labeler_;

@@ -61,6 +61,9 @@ struct UsageMetrics::Impl {
         routes(labeler, llm, spans) {}
 
   void CollectFolds(MetricSink& sink) const;
+  // The families a record updates one by one (not summed per call).
+  void ObserveOneByOne(const UsageRecord& record, const PriceResult& price, const metrics::AdmittedLabels& labels,
+                       bool business);
 
   metrics::LabelGuard& guard;      // the registry's
   metrics::RecordLabeler labeler;  // uses guard
@@ -94,36 +97,114 @@ UsageMetrics::~UsageMetrics() = default;
 
 Status UsageMetrics::ValidateOptions(const MetricsOptions& options) { return metrics::ValidateOptions(options); }
 
-void UsageMetrics::ObserveAll(std::span<const Observation> observations) {
-  metrics::LlmFamilies::Tally llm(impl_->llm);
-  metrics::SpanFamilies::Tally spans(impl_->spans);
-  const std::int64_t now = CoarseNowUnixNs();
-  // Whether an LLM call's event is also a mapped business event, asked once
-  // per distinct event of the call (a lookup under the mapping's lock).
-  std::vector<std::pair<std::string_view, bool>> mapped;
-  const auto is_mapped = [&](std::string_view event) {
-    for (const auto& [known, answer] : mapped) {
-      if (EqualStrings(known, event)) return answer;
+namespace {
+
+// Whether an LLM call's event is also a mapped business event, asked once
+// per distinct event of a call (a lookup under the mapping's lock).
+class MappedEvents {
+ public:
+  explicit MappedEvents(const metrics::BusinessFamilies& business) : business_(business) {}
+
+  // Whether `record` feeds the business families: every business event, and
+  // an LLM call whose event is mapped.
+  bool Feeds(const UsageRecord& record) {
+    if (!record.is_llm_call()) return true;
+    for (const auto& [known, answer] : answers_) {
+      if (EqualStrings(known, record.event)) return answer;
     }
-    return mapped.emplace_back(event, impl_->business.IsMapped(event)).second;
-  };
+    return answers_.emplace_back(record.event, business_.IsMapped(record.event)).second;
+  }
+
+ private:
+  const metrics::BusinessFamilies& business_;
+  std::vector<std::pair<std::string_view, bool>> answers_;
+};
+
+}  // namespace
+
+// The families a call sums per series (applied once at its end).
+struct UsageMetrics::Draft::Sums {
+  Sums(metrics::LlmFamilies& llm_families, metrics::SpanFamilies& span_families)
+      : llm(llm_families), spans(span_families) {}
+
+  void Add(const UsageRecord& record, const PriceResult& price, const metrics::RecordRoute& route, std::int64_t now) {
+    const metrics::ExemplarIds exemplar = ExemplarIdsOf(record, now);
+    if (record.is_llm_call()) llm.Observe(route.llm, record, price, exemplar);
+    if (record.has_latency) spans.Observe(route.spans, record.latency_us, record.failed, exemplar);
+  }
+
+  void Apply() {
+    llm.Apply();
+    spans.Apply();
+  }
+
+  metrics::LlmFamilies::Tally llm;
+  metrics::SpanFamilies::Tally spans;
+  bool complete = true;
+};
+
+UsageMetrics::Draft::Draft(std::unique_ptr<Sums> sums) : sums_(std::move(sums)) {}
+UsageMetrics::Draft::Draft(Draft&&) noexcept = default;
+UsageMetrics::Draft& UsageMetrics::Draft::operator=(Draft&&) noexcept = default;
+UsageMetrics::Draft::~Draft() = default;
+bool UsageMetrics::Draft::complete() const { return sums_ != nullptr && sums_->complete; }
+
+// The families counted record by record.
+void UsageMetrics::Impl::ObserveOneByOne(const UsageRecord& record, const PriceResult& price,
+                                         const metrics::AdmittedLabels& labels, bool business) {
+  if (price.unpriced()) llm.ObserveUnpriced(labels, price.outcome);
+  if (!record.vendor.empty()) vendor.Observe(labels, record, price, labeler);
+  if (business) this->business.Observe(labels, record.event, record.is_llm_call(), labeler);
+}
+
+void UsageMetrics::ObserveAll(std::span<const Observation> observations) {
+  Draft::Sums sums(impl_->llm, impl_->spans);
+  const std::int64_t now = CoarseNowUnixNs();
+  MappedEvents mapped(impl_->business);
   for (const Observation& observation : observations) {
     const UsageRecord& record = *observation.record;
     const PriceResult& price = *observation.price;
-    const bool llm_call = record.is_llm_call();
-    const bool unpriced = price.unpriced();
-    const bool business = !llm_call || is_mapped(record.event);
-    const metrics::RecordRoute route = impl_->routes.For(record, unpriced, business);
-    const metrics::AdmittedLabels& labels = route.labels;
-    const metrics::ExemplarIds exemplar = ExemplarIdsOf(record, now);
-    if (llm_call) llm.Observe(route.llm, record, price, exemplar);
-    if (unpriced) impl_->llm.ObserveUnpriced(labels, price.outcome);
-    if (!record.vendor.empty()) impl_->vendor.Observe(labels, record, price, impl_->labeler);
-    if (record.has_latency) spans.Observe(route.spans, record.latency_us, record.failed, exemplar);
-    if (business) impl_->business.Observe(labels, record.event, llm_call, impl_->labeler);
+    // A drafted route was found with its business answer: both are kept,
+    // so a mapping reloaded since then does not split them.
+    const bool business = observation.route != nullptr ? observation.business : mapped.Feeds(record);
+    metrics::RecordRoute resolved;
+    const metrics::RecordRoute& route = observation.route != nullptr
+                                            ? *observation.route
+                                            : (resolved = impl_->routes.For(record, price.unpriced(), business));
+    sums.Add(record, price, route, now);
+    impl_->ObserveOneByOne(record, price, route.labels, business);
   }
-  llm.Apply();
-  spans.Apply();
+  sums.Apply();
+}
+
+UsageMetrics::Draft UsageMetrics::DraftAll(std::span<Observation> observations) {
+  auto sums = std::make_unique<Draft::Sums>(impl_->llm, impl_->spans);
+  const std::int64_t now = CoarseNowUnixNs();
+  MappedEvents mapped(impl_->business);
+  for (Observation& observation : observations) {
+    const UsageRecord& record = *observation.record;
+    observation.business = mapped.Feeds(record);
+    // Find, not For: resolving a new route would admit its labels (and count
+    // folds) for a record that may yet not be counted.
+    observation.route = impl_->routes.Find(record, observation.price->unpriced(), observation.business);
+    if (observation.route == nullptr) {
+      sums->complete = false;  // the sums are dropped; the routes found still serve
+    } else if (sums->complete) {
+      sums->Add(record, *observation.price, *observation.route, now);
+    }
+  }
+  return Draft(std::move(sums));
+}
+
+void UsageMetrics::ObserveAll(std::span<const Observation> observations, Draft draft) {
+  if (!draft.complete()) {
+    ObserveAll(observations);
+    return;
+  }
+  for (const Observation& observation : observations) {
+    impl_->ObserveOneByOne(*observation.record, *observation.price, observation.route->labels, observation.business);
+  }
+  draft.sums_->Apply();
 }
 
 void UsageMetrics::Observe(const UsageRecord& record, const PriceResult& price) {

@@ -109,6 +109,26 @@ struct IngestPipeline::Stream::State {
   State(IngestPipeline& owner, const PriceBook& price_book, std::int64_t receive_unix_ns)
       : pipeline(owner), prices(price_book), ledger(owner.ledger_.OpenAppend(receive_unix_ns)) {}
 
+  // Every entry's record as it counts if the ledger finds it new (labels as
+  // priced: the fingerprint, computed in Add, saw it as sent), in entry
+  // order. The ledger reads the entries, not the records.
+  std::vector<UsageMetrics::Observation> Candidates() {
+    std::vector<UsageMetrics::Observation> candidates;
+    std::size_t count = 0;
+    for (const std::unique_ptr<Part>& part : parts) count += part->entries.size();
+    candidates.reserve(count);
+    for (const std::unique_ptr<Part>& part : parts) {
+      for (const std::size_t i : part->entry_record) {
+        UsageRecord& record = part->batch.records[i];
+        const PriceResult& price = part->priced[i];
+        record.vendor = price.vendor;
+        record.model = price.model;
+        candidates.push_back({&record, &price});
+      }
+    }
+    return candidates;
+  }
+
   IngestPipeline& pipeline;
   const PriceBook& prices;
   std::unique_ptr<AppendStream> ledger;
@@ -161,10 +181,15 @@ Status IngestPipeline::Stream::Add(Batch&& batch) {
 Result<IngestSummary> IngestPipeline::Stream::Finish() {
   State& s = *state_;
   if (!s.failed.ok()) return s.failed;
+  IngestPipeline& pipeline = s.pipeline;
+  // While the ledger commits (on its own thread, for SQLite): the metric
+  // series of the records and their sums, as if every one is new.
+  s.ledger->Seal();
+  std::vector<UsageMetrics::Observation> candidates = s.Candidates();
+  UsageMetrics::Draft draft = pipeline.usage_.DraftAll(candidates);
   Result<std::vector<EntryOutcome>> outcomes = s.ledger->Finish();
   if (!outcomes.ok()) return outcomes.status();
 
-  IngestPipeline& pipeline = s.pipeline;
   IngestSummary summary;
   // The committed records, counted together once the loop is done.
   std::vector<Budgets::Spend> spent;
@@ -175,7 +200,7 @@ Result<IngestSummary> IngestPipeline::Stream::Finish() {
   for (const std::unique_ptr<State::Part>& part : s.parts) {
     for (std::size_t j = 0; j < part->entries.size(); ++j, ++outcome) {
       const std::size_t i = part->entry_record[j];
-      UsageRecord& record = part->batch.records[i];
+      const UsageRecord& record = part->batch.records[i];
       const PriceResult& price = part->priced[i];
       switch ((*outcomes)[outcome]) {
         case EntryOutcome::kNew: break;
@@ -190,16 +215,17 @@ Result<IngestSummary> IngestPipeline::Stream::Finish() {
         spent.push_back(
             {record.campaign_id, record.timestamp_unix_ns, price.total, record.is_retry(), record.reservation_id});
       }
-      // Labels as priced (the fingerprint, computed above, saw the record as sent).
-      record.vendor = price.vendor;
-      record.model = price.model;
-      observed.push_back({&record, &price});
+      observed.push_back(candidates[outcome]);
       ++summary.accepted;
       if (price.unpriced()) ++summary.unpriced;
     }
   }
   pipeline.budgets_.RecordAll(spent);
-  pipeline.usage_.ObserveAll(observed);
+  if (observed.size() == candidates.size()) {
+    pipeline.usage_.ObserveAll(observed, std::move(draft));  // every one new: the draft's sums hold
+  } else {
+    pipeline.usage_.ObserveAll(observed);
+  }
   summary.errors = MergeErrors(std::move(s.parsed_errors), std::move(s.late_errors));
   for (const RecordError& error : summary.errors) pipeline.self_.CountRejected(error.reason);
   summary.rejected = summary.errors.size();

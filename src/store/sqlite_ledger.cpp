@@ -547,6 +547,9 @@ class SqliteLedger final : public Ledger {
   // A stream's part: enqueues the request with its first part, or hands the
   // writer one more. Fails when the ledger is closing.
   Status AddPart(Request& request, std::span<const LedgerEntry> entries, bool first);
+  // Seals a stream's request: the writer commits its group once it has
+  // taken the parts (AppendStream::Seal).
+  void SealStream(Request& request);
   // Seals (or abandons) a stream's request and blocks until it is handled.
   void EndStream(Request& request, bool abandon);
   // Moves the parts added since the last call into each request's `taken`,
@@ -892,6 +895,10 @@ class SqliteAppendStream final : public AppendStream {
     return queued;
   }
 
+  void Seal() override {
+    if (queued_ && validation_.status().ok()) ledger_.SealStream(request_);
+  }
+
   Result<std::vector<EntryOutcome>> Finish() override {
     // On a failure the destructor abandons what was queued.
     if (!validation_.status().ok()) return validation_.status();
@@ -926,6 +933,14 @@ Status SqliteLedger::AddPart(Request& request, std::span<const LedgerEntry> entr
   }
   queue_cv_.notify_one();  // the writer waits for work, or for this stream's next part
   return Status::Ok();
+}
+
+void SqliteLedger::SealStream(Request& request) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    request.sealed = true;
+  }
+  queue_cv_.notify_one();  // the writer may be waiting for this stream's next part
 }
 
 void SqliteLedger::EndStream(Request& request, bool abandon) {

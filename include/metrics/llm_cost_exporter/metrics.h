@@ -26,6 +26,9 @@
 #include "llm_cost_exporter/usage_record.h"
 
 namespace lce {
+namespace metrics {
+struct RecordRoute;  // private: the series a record's labels lead to
+}  // namespace metrics
 
 struct MetricsOptions {
   CardinalityLimits cardinality;
@@ -66,10 +69,12 @@ class UsageMetrics : public Collector {
   static std::unique_ptr<UsageMetrics> WithDefaults(MetricRegistry& registry);
   ~UsageMetrics() override;
 
-  // An accepted record and its price.
+  // An accepted record and its price; `route` and `business` are DraftAll's.
   struct Observation {
     const UsageRecord* record = nullptr;
     const PriceResult* price = nullptr;
+    const metrics::RecordRoute* route = nullptr;  // the record's series, when DraftAll found them
+    bool business = false;                        // with `route`: whether it feeds the business families
   };
   // Counts accepted records with their prices. Hot path. The LLM-call and
   // span families are summed per series over the call and each series is
@@ -77,6 +82,32 @@ class UsageMetrics : public Collector {
   // (a scrape sees those families gain the call's records together); the
   // other families are updated record by record.
   void ObserveAll(std::span<const Observation> observations);
+
+  // Counting in two steps, for records whose commit is under way (the
+  // pipeline drafts while the ledger commits, and counts once it has).
+  // DraftAll notes in each observation the record's series when they exist
+  // already, and sums the LLM-call and span families of the records; it
+  // counts, creates and folds nothing, so a draft dropped leaves no trace.
+  // ObserveAll(observations, draft) then counts exactly what
+  // ObserveAll(observations) would, with less left to do.
+  class Draft {
+   public:
+    Draft(Draft&&) noexcept;
+    Draft& operator=(Draft&&) noexcept;
+    ~Draft();
+    // Whether every record's series were found (only then are the sums used).
+    bool complete() const;
+
+   private:
+    friend class UsageMetrics;
+    struct Sums;
+    explicit Draft(std::unique_ptr<Sums> sums);
+    std::unique_ptr<Sums> sums_;
+  };
+  Draft DraftAll(std::span<Observation> observations);
+  // Counts the observations `draft` was drafted from (the same ones, in the
+  // same order, each of them committed).
+  void ObserveAll(std::span<const Observation> observations, Draft draft);
   // ObserveAll of one record.
   void Observe(const UsageRecord& record, const PriceResult& price);
 

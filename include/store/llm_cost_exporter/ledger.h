@@ -238,6 +238,13 @@ class AppendStream {
   // kMaxEntryCost], costs summing past kMaxAppendCost, a timestamp before
   // year 1677's first bucket.
   virtual Status Add(std::span<const LedgerEntry> entries) = 0;
+  // Says no part follows, so the store may commit while the caller does
+  // other work; Finish still waits for the commit and gives the outcomes.
+  // Optional, after the last Add; nothing may be added after it. A sealed
+  // stream may be committed even if Finish is never called (its entries
+  // are then recorded, unanswered: a client re-sending them gets
+  // duplicates). The default does nothing: the commit starts in Finish.
+  virtual void Seal() {}
   // Commits and returns one outcome per added entry, in the order added.
   virtual Result<std::vector<EntryOutcome>> Finish() = 0;
 };

@@ -27,6 +27,12 @@ std::string Render(const UsageMetrics& usage, bool openmetrics) {
   return std::regex_replace(scrape.out, kExemplarTimestamp, "$1");
 }
 
+// Both formats of `got` are those of `expected`, byte for byte.
+void CheckSameScrape(const UsageMetrics& got, const UsageMetrics& expected) {
+  CHECK(Render(got, false) == Render(expected, false));
+  CHECK(Render(got, true) == Render(expected, true));
+}
+
 // Hex ids that differ from record to record (so the last exemplar shows).
 std::string HexId(std::size_t i, std::size_t digits) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -106,8 +112,7 @@ TEST_CASE("ObserveAll of a batch scrapes exactly as Observe of each of its recor
   test::Usage batched;
   batched.usage().ObserveAll(ObservationsOf(batch, 0, batch.records.size()));
 
-  CHECK(Render(batched.usage(), false) == Render(one_by_one.usage(), false));
-  CHECK(Render(batched.usage(), true) == Render(one_by_one.usage(), true));
+  CheckSameScrape(batched.usage(), one_by_one.usage());
   // Not vacuous: the batch fed every family the tallies sum.
   const std::string text = Render(batched.usage(), true);
   for (const char* family :
@@ -128,8 +133,50 @@ TEST_CASE("ObserveAll of a batch in parts adds up to the batch at once", "[metri
   parts.usage().ObserveAll(ObservationsOf(batch, 17, 200));
   parts.usage().ObserveAll(ObservationsOf(batch, 200, 300));
   parts.usage().ObserveAll({});  // nothing: changes nothing
-  CHECK(Render(parts.usage(), false) == Render(whole.usage(), false));
-  CHECK(Render(parts.usage(), true) == Render(whole.usage(), true));
+  CheckSameScrape(parts.usage(), whole.usage());
+}
+
+TEST_CASE("A draft finds known series, counts nothing, and ObserveAll with it counts the same", "[metrics][batch]") {
+  const Batch batch = MixedBatch(300);
+  test::Usage plain;
+  plain.usage().ObserveAll(ObservationsOf(batch, 0, 150));
+  plain.usage().ObserveAll(ObservationsOf(batch, 150, 300));
+
+  test::Usage drafted;
+  const std::string empty_text = Render(drafted.usage(), true);
+  std::vector<UsageMetrics::Observation> first = ObservationsOf(batch, 0, 150);
+  UsageMetrics::Draft first_draft = drafted.usage().DraftAll(first);
+  // Nothing seen yet: no series is found, none is created or counted.
+  CHECK_FALSE(first_draft.complete());
+  for (const UsageMetrics::Observation& o : first) CHECK(o.route == nullptr);
+  CHECK(Render(drafted.usage(), true) == empty_text);
+  drafted.usage().ObserveAll(first, std::move(first_draft));
+
+  // The second half repeats the first half's label sets: all are found.
+  std::vector<UsageMetrics::Observation> second = ObservationsOf(batch, 150, 300);
+  const std::string before_second = Render(drafted.usage(), true);
+  UsageMetrics::Draft dropped = drafted.usage().DraftAll(second);  // e.g. a commit that failed
+  CHECK(dropped.complete());
+  CHECK(Render(drafted.usage(), true) == before_second);
+  UsageMetrics::Draft second_draft = drafted.usage().DraftAll(second);
+  REQUIRE(second_draft.complete());
+  for (const UsageMetrics::Observation& o : second) CHECK(o.route != nullptr);
+  CHECK(Render(drafted.usage(), true) == before_second);
+  drafted.usage().ObserveAll(second, std::move(second_draft));
+
+  CheckSameScrape(drafted.usage(), plain.usage());
+}
+
+TEST_CASE("Observations with drafted routes but without the draft count the same", "[metrics][batch]") {
+  const Batch batch = MixedBatch(240);
+  test::Usage plain;
+  plain.usage().ObserveAll(ObservationsOf(batch, 0, 240));
+  test::Usage drafted;
+  drafted.usage().ObserveAll(ObservationsOf(batch, 0, 120));
+  std::vector<UsageMetrics::Observation> rest = ObservationsOf(batch, 120, 240);
+  (void)drafted.usage().DraftAll(rest);  // routes noted, sums dropped: as when some records were duplicates
+  drafted.usage().ObserveAll(rest);
+  CheckSameScrape(drafted.usage(), plain.usage());
 }
 
 TEST_CASE("ObserveAll keeps each series' last traced record as its exemplar", "[metrics][batch]") {

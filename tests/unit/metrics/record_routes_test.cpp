@@ -64,5 +64,35 @@ TEST_CASE("a tuple with a folded value counts a fold on every record, beside cac
   CHECK(CounterValue(families, "llm_cost_exporter_series_folded_total", {{"label", "model"}}) == 5.0);
 }
 
+TEST_CASE("DraftAll leaves a folded tuple unresolved, so each of its records still counts its fold",
+          "[metrics][routes]") {
+  MetricsOptions options;
+  options.cardinality.per_label["model"] = 1;
+  test::Usage metrics(options);
+  const PriceResult price = test::TokensPriced(test::Dollars(1));
+  metrics.Observe(test::LlmCall("cmp_a", "m1"), price);  // m1 admitted and cached; m2 will fold
+  const UsageRecord admitted = test::LlmCall("cmp_a", "m1");
+  const UsageRecord folded = test::LlmCall("cmp_a", "m2");
+  std::vector<UsageMetrics::Observation> observations;
+  for (int i = 0; i < 3; ++i) {
+    observations.push_back({&admitted, &price});
+    observations.push_back({&folded, &price});
+  }
+  UsageMetrics::Draft draft = metrics.usage().DraftAll(observations);
+  CHECK_FALSE(draft.complete());
+  for (std::size_t i = 0; i < observations.size(); ++i) {
+    INFO(i);
+    CHECK((observations[i].route != nullptr) == (i % 2 == 0));
+  }
+  // Drafting counted no fold (nor anything else).
+  CHECK(CounterValue(metrics.Collect(), "llm_cost_exporter_series_folded_total", {{"label", "model"}}).value_or(0.0) ==
+        0.0);
+  metrics.usage().ObserveAll(observations, std::move(draft));
+  const auto families = metrics.Collect();
+  CHECK(CounterValue(families, "llm_cost_usd_total", SpendLabels("cmp_a", "m1")) == 4.0);
+  CHECK(CounterValue(families, "llm_cost_usd_total", SpendLabels("cmp_a", "__overflow__")) == 3.0);
+  CHECK(CounterValue(families, "llm_cost_exporter_series_folded_total", {{"label", "model"}}) == 3.0);
+}
+
 }  // namespace
 }  // namespace lce

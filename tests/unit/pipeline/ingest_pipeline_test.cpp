@@ -123,6 +123,34 @@ TEST_CASE("concurrent batches with overlapping ids count each id once", "[pipeli
   CHECK(f.Sample("llm_cost_usd_total") == Approx(500 * 0.0375).epsilon(1e-12));
 }
 
+TEST_CASE("batches of known series, all new or with duplicates, are each counted once", "[pipeline][metrics]") {
+  // The first batch creates the series; the second (all new, every series
+  // known) is counted from the sums drafted while the ledger committed; the
+  // third holds a duplicate, so its draft is set aside and it is counted
+  // record by record.
+  Fixture f;
+  std::string first, second, third;
+  const auto timed = [](int i) { return Record(i, i % 2 == 0 ? R"(,"latency_ms":120)" : ""); };
+  for (int i = 1; i <= 20; ++i) first += timed(i);
+  for (int i = 21; i <= 40; ++i) second += timed(i);
+  for (int i = 41; i <= 60; ++i) third += timed(i);
+  third += timed(7);
+  CHECK(f.Ingest(first).accepted == 20);
+  CHECK(f.Sample("llm_requests_total") == 20);
+  const lce::IngestSummary all_new = f.Ingest(second);
+  CHECK(all_new.accepted == 20);
+  CHECK(f.Sample("llm_requests_total") == 40);
+  CHECK(f.Sample("llm_cost_usd_total") == Approx(40 * 0.0375));
+  CHECK(f.Sample("span_latency_seconds_count") == 20);
+  const lce::IngestSummary with_duplicate = f.Ingest(third);
+  CHECK(with_duplicate.accepted == 20);
+  CHECK(with_duplicate.duplicate == 1);
+  CHECK(f.Sample("llm_requests_total") == 60);
+  CHECK(f.Sample("llm_cost_usd_total") == Approx(60 * 0.0375));
+  CHECK(f.Sample("llm_tokens_total") == 60 * 1000000.0);
+  CHECK(f.Sample("span_latency_seconds_count") == 30);
+}
+
 TEST_CASE("records without any id cannot be deduplicated and are all counted", "[pipeline]") {
   Fixture f;
   const std::string no_id = R"({"event":"email.sent","campaign_id":"cmp_a"})"

@@ -422,6 +422,46 @@ TEST_CASE("SqliteLedger writes a stream's parts before Finish; an Append queued 
   CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == Dollars("15"));
 }
 
+TEST_CASE("SqliteLedger commits a sealed stream before its Finish, which then answers it",
+          "[store][ledger][sqlite][stream]") {
+  SqliteFactory factory;
+  auto ledger = factory.Open();
+  using O = EntryOutcome;
+  AppendOk(*ledger, {Entry("s2", kT0, Dollars("2"))});
+  const std::vector<LedgerEntry> part = {Entry("s1", kT0, Dollars("1")), Entry("s2", kT0, Dollars("2"))};
+  std::unique_ptr<AppendStream> stream = ledger->OpenAppend(kT0);
+  REQUIRE(stream->Add(part).ok());
+  WaitForAppends(*ledger, 1, 0);  // the writer took the stream and waits for its next part
+  CHECK(ledger->Stats().commits == 1);
+  stream->Seal();
+  // The writer commits without waiting for Finish (a bounded poll, not a sleep).
+  for (int i = 0; i < 5000 && ledger->Stats().commits < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(ledger->Stats().commits == 2);
+  Result<std::vector<EntryOutcome>> outcomes = stream->Finish();
+  REQUIRE(outcomes.ok());
+  CHECK(*outcomes == std::vector<O>{O::kNew, O::kDuplicate});
+  CHECK(ledger->Stats().pending_appends == 0);
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == Dollars("3"));
+}
+
+TEST_CASE("SqliteLedger: a sealed stream dropped without Finish is committed whole or not at all",
+          "[store][ledger][sqlite][stream]") {
+  SqliteFactory factory;
+  auto ledger = factory.Open();
+  const std::vector<LedgerEntry> part = {Entry("s1", kT0, Dollars("1"))};
+  {
+    std::unique_ptr<AppendStream> stream = ledger->OpenAppend(kT0);
+    REQUIRE(stream->Add(part).ok());
+    stream->Seal();
+  }  // dropped: the destructor waits until the writer is done with it
+  CHECK(ledger->Stats().pending_appends == 0);
+  const std::uint64_t keys = ledger->Stats().idempotency_keys;
+  CHECK(keys <= 1);  // committed, or abandoned before the writer took it: never half
+  CHECK(AppendOk(*ledger, part) == std::vector<bool>{keys == 0});
+  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 1)) == Dollars("1"));
+}
+
 TEST_CASE("SqliteLedger: an abandoned stream fails only itself; the Append grouped with it commits alone",
           "[store][ledger][sqlite][stream]") {
   SqliteFactory factory;
