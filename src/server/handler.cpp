@@ -5,20 +5,9 @@
 #include <civetweb.h>
 
 #include "http_util.h"
+#include "llm_cost_exporter/header_values.h"
 
 namespace lce {
-namespace {
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::string_view Caller::Actor() const {
   if (key != nullptr) return key->key_id;
@@ -28,7 +17,7 @@ std::string_view Caller::Actor() const {
 
 std::string_view Request::Header(std::string_view name) const {
   for (const HeaderField& field : headers) {
-    if (EqualsIgnoringCase(field.name, name)) return field.value;
+    if (EqualsIgnoreCase(field.name, name)) return field.value;
   }
   return {};
 }
