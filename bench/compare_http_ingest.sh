@@ -19,7 +19,7 @@ ratio_of() {
   local build=$1 http pipeline
   http=$(LCE_BUILD_DIR="$build" LCE_BENCH_INGEST_ONLY=1 bench/run_http_bench.sh 1 5000 100 |
     sed -n 's/^http_ingest_records_per_second=//p')
-  pipeline=$("$build"/bench/ingest_bench --benchmark_filter=FullPipeline --benchmark_min_time=1 \
+  pipeline=$("$build"/bench/ingest_bench --benchmark_filter='FullPipeline$' --benchmark_min_time=1 \
     --benchmark_format=csv 2>/dev/null | python3 -c '
 import csv, sys
 print([float(row[6]) for row in csv.reader(sys.stdin) if row and row[0] == "BM_FullPipeline"][0])')

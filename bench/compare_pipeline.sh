@@ -13,7 +13,7 @@ new="$2/bench/ingest_bench"
 rounds="${3:-8}"
 
 ratio_of() {
-  "$1" --benchmark_min_time=1 --benchmark_filter='Simdjson|FullPipeline' --benchmark_format=csv 2>/dev/null |
+  "$1" --benchmark_min_time=1 --benchmark_filter='Simdjson|FullPipeline$' --benchmark_format=csv 2>/dev/null |
     python3 -c '
 import csv, sys
 rate = {row[0]: float(row[6]) for row in csv.reader(sys.stdin) if row and row[0].startswith("BM_")}

@@ -4,6 +4,7 @@
 //   BM_RawParse_Simdjson  - simdjson On-Demand walk of every field (baseline)
 //   BM_ParseValidate      - lce::ParseBatchInPlace (parse + validate into records)
 //   BM_FullPipeline       - parse -> validate -> price -> dedupe (memory ledger) -> metrics
+//   BM_FullPipelineLongIds - the same with event ids of ULID length (31-35 characters)
 // Each reports items_per_second = records per second on one core.
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
@@ -20,12 +21,21 @@ constexpr std::int64_t kReceiveTime = 1'780'000'000'000'000'000;
 
 // Padded as the server reads a request body (PadBody), so the pipeline
 // parses it where it lies (ParseBatchInPlace), as POST /v1/usage does.
+std::string PaddedNdjson(const std::string& id_prefix) {
+  std::string text = lce::bench::MakeNdjson(kRecords, id_prefix);
+  lce::PadBody(text);
+  return text;
+}
+
 const std::string& Body() {
-  static const std::string body = [] {
-    std::string text = lce::bench::MakeNdjson(kRecords, "evt_bench_");
-    lce::PadBody(text);
-    return text;
-  }();
+  static const std::string body = PaddedNdjson("evt_bench_");
+  return body;
+}
+
+// The same records with event ids as long as a ULID-based id ("evt_" and
+// 26 characters, then the record number): past std::string's inline 15.
+const std::string& LongIdBody() {
+  static const std::string body = PaddedNdjson("evt_01J9ZQ4XKJ3M7A9C2V5B8N6T0P_");
   return body;
 }
 
@@ -86,7 +96,7 @@ void BM_ParseValidate(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseValidate)->Unit(benchmark::kMillisecond);
 
-void BM_FullPipeline(benchmark::State& state) {
+void FullPipeline(benchmark::State& state, const std::string& body) {
   lce::ConfigureAllocatorForBatches();  // as the exporter's main does
   auto prices = lce::PriceBook::LoadDirectory(LCE_SOURCE_DIR "/pricing");
   if (!prices.ok()) {
@@ -103,7 +113,7 @@ void BM_FullPipeline(benchmark::State& state) {
     auto ledger = lce::NewMemoryLedger(std::chrono::hours(24));
     lce::IngestPipeline pipeline(usage, *ledger, budgets, self);
     state.ResumeTiming();
-    auto batch = lce::ParseBatchInPlace(Body(), Body(), lce::BodyFormat::kNdjson, lce::IngestOptions{}, kReceiveTime);
+    auto batch = lce::ParseBatchInPlace(body, body, lce::BodyFormat::kNdjson, lce::IngestOptions{}, kReceiveTime);
     const auto summary = pipeline.Ingest(std::move(batch).value(), **prices, kReceiveTime);
     if (!summary.ok() || summary->accepted != kRecords || summary->unpriced != 0) {
       state.SkipWithError("records not all accepted and priced");
@@ -114,7 +124,13 @@ void BM_FullPipeline(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kRecords));
 }
+
+void BM_FullPipeline(benchmark::State& state) { FullPipeline(state, Body()); }
 BENCHMARK(BM_FullPipeline)->Unit(benchmark::kMillisecond);
+
+// BM_FullPipeline with ids of 31 to 35 characters, as real clients send.
+void BM_FullPipelineLongIds(benchmark::State& state) { FullPipeline(state, LongIdBody()); }
+BENCHMARK(BM_FullPipelineLongIds)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

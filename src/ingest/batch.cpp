@@ -106,7 +106,7 @@ std::string RecordMessage(std::size_t index, std::string_view field, std::string
 class BatchWriter {
  public:
   BatchWriter(Batch* batch, const IngestOptions& options, std::int64_t receive_time_unix_ns, std::size_t first_index)
-      : batch_(*batch), parser_(options, receive_time_unix_ns), first_index_(first_index) {}
+      : batch_(*batch), parser_(options, receive_time_unix_ns, *batch), first_index_(first_index) {}
 
   RecordParser& parser() { return parser_; }
 

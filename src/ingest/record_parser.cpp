@@ -664,7 +664,7 @@ void RecordParser::CheckRecord() {
 void RecordParser::FinishRecord() {
   UsageRecord& r = *record_;
   if (!r.timestamp_given) r.timestamp_unix_ns = receive_time_unix_ns_;
-  r.idempotency_key = IdempotencyKey(r);
+  r.idempotency_key = IdempotencyKey(r, batch_);
 }
 
 }  // namespace lce::ingest_detail

@@ -92,8 +92,10 @@ struct FieldPath {
 
 class RecordParser {
  public:
-  RecordParser(const IngestOptions& options, std::int64_t receive_time_unix_ns) noexcept
-      : options_(options), receive_time_unix_ns_(receive_time_unix_ns) {}
+  // Records are parsed for `batch`, which keeps a record's derived
+  // idempotency key (IdempotencyKey).
+  RecordParser(const IngestOptions& options, std::int64_t receive_time_unix_ns, Batch& batch) noexcept
+      : options_(options), receive_time_unix_ns_(receive_time_unix_ns), batch_(batch) {}
 
   // A record that is the document root (a single-object body, an NDJSON
   // line). Also faults on content after the object.
@@ -169,6 +171,7 @@ class RecordParser {
 
   const IngestOptions& options_;
   std::int64_t receive_time_unix_ns_;
+  Batch& batch_;
   UsageRecord* record_ = nullptr;
   Problem* problem_ = nullptr;
   bool has_units_ = false;

@@ -97,7 +97,7 @@ class SpanMapper {
       return false;
     }
     r.failed = Failed(span_.status_code, r.vendor_status);
-    r.idempotency_key = IdempotencyKey(r);
+    r.idempotency_key = IdempotencyKey(r, batch_);
     return true;
   }
 

@@ -69,7 +69,7 @@ RecordError LedgerError(const UsageRecord& record, EntryOutcome outcome, std::si
   if (outcome == EntryOutcome::kConflict) {
     const std::string field = record.event_id.empty() ? "trace_id" : "event_id";
     return ErrorAt(index, RejectReason::kConflict, field,
-                   "idempotency key \"" + record.idempotency_key +
+                   "idempotency key \"" + std::string(record.idempotency_key) +
                        "\" was already used for a record with different content; nothing of this record was "
                        "counted (send it with a new " +
                        field + ")");

@@ -174,8 +174,10 @@ std::string CountAboveBoundMessage(std::uint64_t max);
 // (event_id, trace_id, span_id, decision_id) nor hash_email. Stable across
 // versions and restarts (XXH3-64 of a fixed encoding); never 0.
 std::uint64_t RecordFingerprint(const UsageRecord& record);
-// Builds the idempotency key: event_id, else "t:<trace>:<span>:<event>" when
-// trace_id and span_id are set, else "".
-std::string IdempotencyKey(const UsageRecord& record);
+// The idempotency key: event_id (a view of it), else "t:<trace>:<span>:<event>"
+// when trace_id and span_id are set (built and kept in `batch`, Batch::Keep),
+// else "" (also when that copy cannot be allocated: the record is then not
+// deduplicated). Valid as long as the record's other views.
+std::string_view IdempotencyKey(const UsageRecord& record, Batch& batch);
 
 }  // namespace lce

@@ -59,9 +59,10 @@ struct UsageRecord {
   std::string_view event;     // required, label-safe, e.g. "llm.call", "email.sent"
   std::string_view event_id;  // may be empty
   // Idempotency key: event_id, or derived from trace_id/span_id/event when
-  // event_id is absent; empty when neither exists (the record cannot be
-  // deduplicated). Owned by the record because the derived form is built.
-  std::string idempotency_key;
+  // event_id is absent (the derived form is kept in the record's batch, like
+  // decoded strings); empty when neither exists (the record cannot be
+  // deduplicated). A view: no copy or allocation per record.
+  std::string_view idempotency_key;
   std::int64_t timestamp_unix_ns = 0;  // record time, or receive time when absent
   bool timestamp_given = false;
 

@@ -353,13 +353,26 @@ TEST_CASE("idempotency key: event_id, else derived from trace and span, else emp
   Batch none = MustAccept(Event());
   CHECK(none.records[0].idempotency_key.empty());
 
+  Batch keeper;
   UsageRecord direct;
   direct.event = "llm.call";
   direct.trace_id = "abc";
-  direct.span_id = "def";
-  CHECK(IdempotencyKey(direct) == "t:abc:def:llm.call");
+  direct.span_id = "DEF";
+  const std::string_view derived_key = IdempotencyKey(direct, keeper);
+  CHECK(derived_key == "t:abc:def:llm.call");
   direct.event_id = "e1";
-  CHECK(IdempotencyKey(direct) == "e1");
+  const std::string_view given = IdempotencyKey(direct, keeper);
+  CHECK(given == "e1");
+  CHECK(given.data() == direct.event_id.data());  // a view of event_id, not a copy
+  // A derived key lives in the batch: still there after the batch moves,
+  // and longer than a stack buffer when the event is long.
+  direct.event_id = {};
+  const std::string long_event(300, 'e');
+  direct.event = long_event;
+  const std::string_view long_key = IdempotencyKey(direct, keeper);
+  Batch moved = std::move(keeper);
+  CHECK(derived_key == "t:abc:def:llm.call");
+  CHECK(long_key == "t:abc:def:" + long_event);
 }
 
 TEST_CASE("invalid_hash: hash_email must be an MD5/SHA hex digest", "[ingest][fields]") {
