@@ -346,11 +346,11 @@ std::string Summary(const Result<Batch>& result) {
   std::string text = "total " + std::to_string(batch.total) + "\n";
   for (std::size_t i = 0; i < batch.records.size(); ++i) {
     const UsageRecord& r = batch.records[i];
-    text += std::to_string(batch.record_index[i]) + " ok " + r.idempotency_key + " " + std::string(r.event) + " " +
-            std::string(r.service) + " " + std::string(r.operation) + " " + std::string(r.campaign_id) + " " +
-            std::string(r.audience_id) + " " + std::string(r.vendor) + " " + std::string(r.model) + " " +
-            std::to_string(r.timestamp_unix_ns) + " " + std::to_string(r.latency_us) + " " +
-            std::to_string(r.vendor_status) + (r.failed ? " failed" : "");
+    text += std::to_string(batch.record_index[i]) + " ok " + std::string(r.idempotency_key) + " " +
+            std::string(r.event) + " " + std::string(r.service) + " " + std::string(r.operation) + " " +
+            std::string(r.campaign_id) + " " + std::string(r.audience_id) + " " + std::string(r.vendor) + " " +
+            std::string(r.model) + " " + std::to_string(r.timestamp_unix_ns) + " " + std::to_string(r.latency_us) +
+            " " + std::to_string(r.vendor_status) + (r.failed ? " failed" : "");
     for (std::uint64_t count : r.tokens.count) text += " " + std::to_string(count);
     text += "\n";
   }
@@ -393,11 +393,13 @@ std::string CheckOne(std::string_view body, OtlpEncoding encoding, Decoded* deco
         [&](std::size_t i, const UsageRecord& r) {
           CheckRecord(r, ingest);
           CheckRecordFromSpan(r, spans[i], otlp);
-          ForEachView(r, [&input_view](std::string_view v) {  // copies, never views into the body
+          const auto outside_input = [&input_view](std::string_view v) {  // copies, never views into the body
             const std::less<const char*> before;
             LCE_FUZZ_CHECK(v.empty() || before(v.data() + v.size() - 1, input_view.data()) ||
                            !before(v.data(), input_view.data() + input_view.size()));
-          });
+          };
+          ForEachView(r, outside_input);
+          outside_input(r.idempotency_key);  // derived, kept in the batch
         },
         [&](std::size_t i, const RecordError& e) { CheckSpanError(e, i, spans[i]); });
   }
@@ -408,9 +410,11 @@ std::string CheckOne(std::string_view body, OtlpEncoding encoding, Decoded* deco
     const Batch moved = std::move(*result);
     static volatile std::size_t sink = 0;
     for (const UsageRecord& r : moved.records) {
-      ForEachView(r, [](std::string_view v) {
+      const auto read = [](std::string_view v) {
         for (char c : v) sink = sink + static_cast<unsigned char>(c);
-      });
+      };
+      ForEachView(r, read);
+      read(r.idempotency_key);
     }
   }
   return summary;

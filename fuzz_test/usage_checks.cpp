@@ -132,7 +132,10 @@ void CheckRecord(const UsageRecord& r, const IngestOptions& options) {
   for (const UnitCount& unit : r.units) LCE_FUZZ_CHECK(unit.count <= kMaxUnitsPerRecord);
   LCE_FUZZ_CHECK(r.timestamp_given || r.timestamp_unix_ns == kReceiveTimeUnixNs);
   LCE_FUZZ_CHECK(r.timestamp_unix_ns >= kMinTimestampUnixNs);
-  LCE_FUZZ_CHECK(r.idempotency_key == IdempotencyKey(r));
+  Batch scratch;  // keeps a derived key
+  LCE_FUZZ_CHECK(r.idempotency_key == IdempotencyKey(r, scratch));
+  // A given event_id is the key itself, not a copy of it.
+  LCE_FUZZ_CHECK(r.event_id.empty() || r.idempotency_key.data() == r.event_id.data());
 }
 
 namespace {
@@ -204,7 +207,8 @@ std::string CheckBatch(const Result<Batch>& result, const IngestOptions& options
       batch,
       [&](std::size_t i, const UsageRecord& r) {
         CheckRecord(r, options);
-        summary += std::to_string(i) + " ok " + r.idempotency_key + " " + std::to_string(r.timestamp_unix_ns) + "\n";
+        summary += std::to_string(i) + " ok " + std::string(r.idempotency_key) + " " +
+                   std::to_string(r.timestamp_unix_ns) + "\n";
       },
       [&](std::size_t i, const RecordError& e) {
         LCE_FUZZ_CHECK(IsPrintableAscii(e.field) && IsPrintableAscii(e.message));
