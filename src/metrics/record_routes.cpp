@@ -33,14 +33,13 @@ std::array<std::string_view, RecordRoutes::kKeyPieces> RecordRoutes::KeyOf(const
 }
 
 RecordRoute RecordRoutes::For(const UsageRecord& record, bool unpriced, bool business) {
+  if (const RecordRoute* known = Find(record, unpriced, business)) return *known;
+
   const LabelUseMask used = RecordLabeler::UsedLabels(record, unpriced, business);
   const std::uint16_t shape = ShapeOf(record, used);
-  const std::array<std::string_view, kKeyPieces> key = KeyOf(record, used, &shape);
-  if (const RecordRoute* known = routes_.Find(key)) return *known;
-
   bool folded = false;
   const RecordRoute route = Resolve(record, used, &folded);
-  if (!folded) routes_.Get(key, route);
+  if (!folded) routes_.Get(KeyOf(record, used, &shape), route);
   return route;
 }
 

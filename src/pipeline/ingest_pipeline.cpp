@@ -222,7 +222,7 @@ Result<IngestSummary> IngestPipeline::Stream::Finish() {
   }
   pipeline.budgets_.RecordAll(spent);
   if (observed.size() == candidates.size()) {
-    pipeline.usage_.ObserveAll(observed, std::move(draft));  // every one new: the draft's sums hold
+    pipeline.usage_.ObserveAll(candidates, std::move(draft));  // every one new: the draft's sums hold
   } else {
     pipeline.usage_.ObserveAll(observed);
   }
