@@ -58,9 +58,14 @@ endfunction()
 # lce_unit_test(NAME SOURCES... DEPS ...): a Catch2 test binary whose test
 # cases are each their own ctest entry.
 function(lce_unit_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  # POSTGRES: the tests use the cluster of tests/postgres (fixture "postgres").
+  cmake_parse_arguments(ARG "POSTGRES" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} lce_catch_main lce_warnings lce_sanitizers)
   target_compile_definitions(${name} PRIVATE LCE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  catch_discover_tests(${name} TEST_PREFIX "${name}:" PROPERTIES LABELS unit)
+  set(properties LABELS unit)
+  if(ARG_POSTGRES)
+    list(APPEND properties FIXTURES_REQUIRED postgres ENVIRONMENT "LCE_TEST_POSTGRES_STATE=${LCE_POSTGRES_STATE}")
+  endif()
+  catch_discover_tests(${name} TEST_PREFIX "${name}:" PROPERTIES ${properties})
 endfunction()

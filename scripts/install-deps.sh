@@ -8,13 +8,14 @@ set -euo pipefail
 build_pkgs=(build-essential cmake git pkg-config
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libsimdjson-dev libsqlite3-dev catch2 libbenchmark-dev libcctz-dev tzdata
-  libssl-dev libcrypt-dev libprotobuf-dev protobuf-compiler zlib1g-dev libxxhash-dev)
+  libssl-dev libcrypt-dev libprotobuf-dev protobuf-compiler zlib1g-dev libxxhash-dev libpq-dev)
 # golang-go + Go sources: the Helm chart renderer of tests/helm (Helm is not in Debian 12).
 # clang + its runtime: the libFuzzer targets of fuzz_test/ (scripts/fuzz.sh);
 # clang-format (14): the style check of every C++ file (.clang-format).
+# postgresql (15): the tests' own throw-away cluster (tests/postgres/cluster.sh) and psql.
 test_pkgs=(prometheus prometheus-alertmanager python3 python3-yaml curl chromium openssl
   golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
-  clang libclang-rt-14-dev ninja-build clang-format)
+  clang libclang-rt-14-dev ninja-build clang-format postgresql)
 
 # Node and npm run the real OpenTelemetry clients of tests/otel-clients; a
 # machine that already has them (e.g. from another repository) keeps its own.

@@ -16,7 +16,8 @@ constexpr std::array<ValueFlag, 7> kValueFlags = {{
     {"--config.file", &Flags::config_file, "Configuration file (YAML)."},
     {"--pricing.dir", &Flags::pricing_dir, "Directory of price tables, one YAML file per provider."},
     {"--storage.path", &Flags::storage_path,
-     "Directory of the durable ledger (SQLite); empty keeps it in memory only."},
+     "Directory of the durable ledger (SQLite); empty keeps it in memory only. Unused when the config sets "
+     "storage.postgres."},
     {"--web.listen-address", &Flags::listen_address, "Address to listen on (host:port, or :port for every interface)."},
     {"--web.config.file", &Flags::web_config_file,
      "Web config (YAML, exporter-toolkit style): TLS and basic auth. Empty: plain HTTP, no basic auth."},
@@ -30,8 +31,10 @@ struct BoolFlag {
   std::string_view help;
 };
 
-constexpr std::array<BoolFlag, 3> kBoolFlags = {{
+constexpr std::array<BoolFlag, 4> kBoolFlags = {{
     {"--check-config", &Flags::check_config, "Validate the configuration and every price table, then exit."},
+    {"--storage.migrate-only", &Flags::migrate_only,
+     "Create or migrate the ledger's schema (storage.postgres, else --storage.path), then exit."},
     {"--version", &Flags::version, "Show version information and exit."},
     {"--help", &Flags::help, "Show this help and exit."},
 }};

@@ -17,6 +17,7 @@ struct Flags {
   std::string log_level = "info";
   std::string log_format = "logfmt";
   bool check_config = false;
+  bool migrate_only = false;
   bool version = false;
   bool help = false;
 };

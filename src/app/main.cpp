@@ -42,12 +42,11 @@ int Serve(const lce::Flags& flags, const sigset_t& signals) {
     lce::log::Error("cannot load configuration", {{"err", exporter.status().message()}});
     return 1;
   }
-  lce::log::Info("starting llm_cost_exporter",
-                 {{"version", LCE_VERSION},
-                  {"revision", LCE_REVISION},
-                  {"config", flags.config_file},
-                  {"pricing", flags.pricing_dir},
-                  {"storage", flags.storage_path.empty() ? "(memory)" : flags.storage_path}});
+  lce::log::Info("starting llm_cost_exporter", {{"version", LCE_VERSION},
+                                                {"revision", LCE_REVISION},
+                                                {"config", flags.config_file},
+                                                {"pricing", flags.pricing_dir},
+                                                {"storage", (*exporter)->StorageDescription()}});
   if (const lce::Status started = (*exporter)->Start(); !started.ok()) {
     lce::log::Error("cannot start HTTP server", {{"err", started.message()}});
     return 1;
@@ -89,6 +88,11 @@ int main(int argc, char** argv) {
   }
   if (flags->check_config) {
     return lce::CheckConfig(flags->config_file, flags->pricing_dir, flags->web_config_file, std::cout).ok() ? 0 : 1;
+  }
+  if (flags->migrate_only) {
+    const lce::Status migrated = lce::MigrateStorage(flags->config_file, flags->storage_path, std::cout);
+    if (!migrated.ok()) std::cerr << "llm_cost_exporter: " << migrated.message() << "\n";
+    return migrated.ok() ? 0 : 1;
   }
   auto level = lce::log::ParseLevel(flags->log_level);
   auto format = lce::log::ParseFormat(flags->log_format);

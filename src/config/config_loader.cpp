@@ -123,12 +123,37 @@ Result<ServerConfig> ReadServer(const YAML::Node& node, const std::string& path)
   return out;
 }
 
+Result<PostgresConfig> ReadPostgres(const YAML::Node& node, const std::string& path) {
+  PostgresConfig out;
+  if (Status s = RequireSection(node, path, {"dsn", "password_file", "pool_size", "statement_timeout"}); !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "dsn", out.dsn, Scalar<std::string>("a libpq connection string")); !s.ok()) {
+    return s;
+  }
+  if (!node["dsn"] || out.dsn.empty()) {
+    return Invalid(node, path + ".dsn",
+                   " is required (a libpq connection string such as \"host=db dbname=lce user=lce\")");
+  }
+  if (Status s = ReadIf(node, path, "password_file", out.password_file, Scalar<std::string>("a file name")); !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "pool_size", out.pool_size, ReadPositive); !s.ok()) return s;
+  const auto timeout = [](const YAML::Node& value, const std::string& at) {
+    return ReadPositiveDuration(value, at, "5s or 1m");
+  };
+  if (Status s = ReadIf(node, path, "statement_timeout", out.statement_timeout, timeout); !s.ok()) return s;
+  return out;
+}
+
 Result<StorageConfig> ReadStorage(const YAML::Node& node, const std::string& path) {
   StorageConfig out;
-  if (Status s = RequireSection(node, path, {"idempotency_retention", "fsync_every_commit", "key_snapshot_every_keys"});
+  if (Status s = RequireSection(node, path,
+                                {"idempotency_retention", "fsync_every_commit", "key_snapshot_every_keys", "postgres"});
       !s.ok()) {
     return s;
   }
+  if (Status s = ReadIf(node, path, "postgres", out.postgres, ReadPostgres); !s.ok()) return s;
   const auto retention = [](const YAML::Node& value, const std::string& at) {
     return ReadPositiveDuration(value, at, "7d or 36h");
   };
@@ -440,9 +465,11 @@ Result<Config> LoadConfigFile(const std::string& path) {
   Result<std::string> text = config_detail::ReadTextFile(path, "config file");
   if (!text.ok()) return text.status();
   Result<Config> config = ParseConfig(*text, path);
-  if (config.ok() && !config->auth.api_keys_file.empty()) {
-    const std::filesystem::path keys = config->auth.api_keys_file;
-    if (keys.is_relative()) config->auth.api_keys_file = (std::filesystem::path(path).parent_path() / keys).string();
+  if (!config.ok()) return config;
+  // Files the configuration names are relative to its directory.
+  for (std::string* file : {&config->auth.api_keys_file, &config->storage.postgres.password_file}) {
+    const std::filesystem::path named = *file;
+    if (!file->empty() && named.is_relative()) *file = (std::filesystem::path(path).parent_path() / named).string();
   }
   return config;
 }

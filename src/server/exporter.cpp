@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "exporter_impl.h"
+#include "llm_cost_exporter/postgres_ledger.h"
 #include "tls.h"
 #include "llm_cost_exporter/log.h"
 #include "llm_cost_exporter/timestamp.h"
@@ -135,6 +136,12 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(const ExporterSettings& setti
 }
 
 Exporter::Exporter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::string Exporter::StorageDescription() const {
+  const StorageConfig& storage = impl_->Current()->config.storage;
+  if (storage.postgres.enabled()) return "postgres " + DescribePostgresDsn(storage.postgres.dsn);
+  return impl_->settings.storage_path.empty() ? "(memory)" : impl_->settings.storage_path;
+}
 Exporter::~Exporter() { Shutdown(); }
 
 // CivetWeb's init_ssl callback: configures its SSL_CTX from the web config.

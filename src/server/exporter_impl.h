@@ -85,7 +85,8 @@ struct Exporter::Impl {
   std::unique_ptr<CivetServer> http;
 };
 
-// Opens the ledger named by settings (SQLite under storage_path, or memory).
+// Opens the ledger named by settings: PostgreSQL when storage.postgres is
+// set, else SQLite under storage_path, or memory when that is empty.
 Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, const StorageConfig& storage);
 
 // Registers every endpoint's handler on impl.http (routes.cpp).

@@ -49,6 +49,25 @@ Status ValidateEntries(std::span<const LedgerEntry> entries, Money& running_tota
   return Status::Ok();
 }
 
+std::string JoinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) {
+    if (!out.empty()) out += '\n';
+    for (char c : line) out += (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  return out;
+}
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
 SplitMoney Split(Money amount) {
   const int128 atto = amount.atto();
   return {static_cast<std::int64_t>(atto / Money::kOneDollar), static_cast<std::int64_t>(atto % Money::kOneDollar)};

@@ -51,6 +51,11 @@ class StreamValidation {
   Status failed_;
 };
 
+// Lines joined with '\n' (a line's own line breaks become spaces), and back:
+// how both durable ledgers store an audit's list of tables and refusals.
+std::string JoinLines(const std::vector<std::string>& lines);
+std::vector<std::string> SplitLines(const std::string& text);
+
 // A Money amount split for storage as two int64 columns:
 // atto = whole * 1e18 + frac, frac in [0, 1e18). Requires atto >= 0 and
 // atto / 1e18 <= INT64_MAX.

@@ -250,26 +250,6 @@ SELECT id, who, at_unix_ns, from_unix_ns, to_unix_ns, tables, old_total_whole, o
 FROM repricings ORDER BY id
 )sql";
 
-// Lines joined with '\n' (a line's own line breaks become spaces), and back.
-std::string JoinLines(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const std::string& line : lines) {
-    if (!out.empty()) out += '\n';
-    for (char c : line) out += (c == '\n' || c == '\r') ? ' ' : c;
-  }
-  return out;
-}
-std::vector<std::string> SplitLines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = std::min(text.find('\n', start), text.size());
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
 // Binds a bucket's 8 key columns as parameters 1..8.
 void BindBucketKey(Statement& stmt, const store_detail::BucketLabels& labels, bool detailed = true) {
   stmt.BindInt(1, labels.start_unix_ns);
@@ -1258,8 +1238,8 @@ Status SqliteLedger::WriteRepricing(RepriceReport& report) {
     if (!status.ok()) return status;
   }
   RepricingAudit& audit = report.audit;
-  const std::string tables = JoinLines(audit.tables);
-  const std::string refused = JoinLines(audit.refused);
+  const std::string tables = store_detail::JoinLines(audit.tables);
+  const std::string refused = store_detail::JoinLines(audit.refused);
   const store_detail::SplitMoney old_total = store_detail::Split(audit.old_total);
   const store_detail::SplitMoney new_total = store_detail::Split(audit.new_total);
   Statement& insert = insert_repricing_;
@@ -1297,13 +1277,13 @@ Result<std::vector<RepricingAudit>> SqliteLedger::Repricings() const {
     audit.at_unix_ns = select.ColumnInt(2);
     audit.from_unix_ns = select.ColumnInt(3);
     audit.to_unix_ns = select.ColumnInt(4);
-    audit.tables = SplitLines(select.ColumnText(5));
+    audit.tables = store_detail::SplitLines(select.ColumnText(5));
     audit.old_total = store_detail::Join(select.ColumnInt(6), select.ColumnInt(7));
     audit.new_total = store_detail::Join(select.ColumnInt(8), select.ColumnInt(9));
     audit.buckets = static_cast<std::uint64_t>(select.ColumnInt(10));
     audit.buckets_changed = static_cast<std::uint64_t>(select.ColumnInt(11));
     audit.buckets_refused = static_cast<std::uint64_t>(select.ColumnInt(12));
-    audit.refused = SplitLines(select.ColumnText(13));
+    audit.refused = store_detail::SplitLines(select.ColumnText(13));
   }
   select.Reset();
   return out;

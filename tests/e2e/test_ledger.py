@@ -41,6 +41,19 @@ def ndjson(records):
     return "\n".join(json.dumps(r) for r in records) + "\n"
 
 
+def send_all(url, batches, answered):
+    """POSTs every NDJSON batch in turn; answered[n] gets batch n's 200 answer. A batch
+    whose connection fails (the exporter was killed) keeps no answer."""
+    for n, body in enumerate(batches):
+        try:
+            status, _, payload = harness.http("POST", url + "/v1/usage", body,
+                                              {"Content-Type": "application/x-ndjson"}, timeout=10)
+        except OSError:
+            continue  # killed: no answer for this batch
+        if status == 200:
+            answered[n] = json.loads(payload)
+
+
 class CrashRecovery(unittest.TestCase):
     def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(self):
         storage = tempfile.mkdtemp(prefix="lce-crash-")
@@ -48,17 +61,7 @@ class CrashRecovery(unittest.TestCase):
         answered = [None] * len(batches)  # the 200 answer of each batch, when one came back
         exporter = harness.Exporter(storage=storage)
         try:
-            def send_all(url):
-                for n, body in enumerate(batches):
-                    try:
-                        status, _, payload = harness.http("POST", url + "/v1/usage", body,
-                                                          {"Content-Type": "application/x-ndjson"}, timeout=10)
-                    except OSError:
-                        continue  # killed: no answer for this batch
-                    if status == 200:
-                        answered[n] = json.loads(payload)
-
-            sender = threading.Thread(target=send_all, args=(exporter.url,))
+            sender = threading.Thread(target=send_all, args=(exporter.url, batches, answered))
             sender.start()
             harness.wait_until(lambda: sum(a is not None for a in answered) >= 30, 60, "30 answered batches")
             exporter.signal(signal.SIGKILL)

@@ -45,6 +45,24 @@ struct ServerConfig {
 };
 
 // The ledger's settings; its location is the --storage.path flag.
+// storage.postgres: the ledger in a PostgreSQL database shared by every
+// replica (docs/ledger.md "PostgreSQL"). Set (a DSN given), it replaces the
+// SQLite ledger of --storage.path.
+struct PostgresConfig {
+  // A libpq connection string or URI; empty: PostgreSQL is not used.
+  std::string dsn;
+  // A file holding the password (its first line); relative to the
+  // configuration file's directory once loaded. Empty: the DSN's, or
+  // libpq's own PGPASSWORD / PGPASSFILE environment.
+  std::string password_file;
+  // Connections per replica: at most this many ledger calls run at once.
+  std::size_t pool_size = 8;
+  // Each statement is cancelled by the server past this (PostgreSQL's statement_timeout).
+  std::chrono::seconds statement_timeout{5};
+
+  bool enabled() const { return !dsn.empty(); }
+};
+
 struct StorageConfig {
   // How long idempotency keys are remembered (by receive time): a record
   // re-sent within this window is a duplicate, later it counts again.
@@ -55,6 +73,7 @@ struct StorageConfig {
   // A key snapshot is written in the background after this many new keys
   // (bounding what a crash's restart replays); 0: only at shutdown.
   std::uint64_t key_snapshot_every_keys = 1'000'000;
+  PostgresConfig postgres;
 };
 
 // API keys for the ingest, OTLP, budget and spend endpoints.

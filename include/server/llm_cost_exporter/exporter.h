@@ -45,6 +45,10 @@ class Exporter {
   // The /metrics exposition (Prometheus text format 0.0.4), as served.
   std::string MetricsText() const;
 
+  // Where the ledger lives, for the start log: "postgres host=... dbname=..."
+  // (never a password), the SQLite directory, or "(memory)".
+  std::string StorageDescription() const;
+
   struct Impl;
 
  private:
@@ -57,5 +61,10 @@ class Exporter {
 // report to `out`. Returns ok when everything is valid.
 Status CheckConfig(const std::string& config_file, const std::string& pricing_dir, const std::string& web_config_file,
                    std::ostream& out);
+
+// --storage.migrate-only: brings the configured ledger's schema to this
+// build's version (PostgreSQL when storage.postgres is set, else the SQLite
+// ledger of `storage_path`), reports it to `out`, and starts nothing.
+Status MigrateStorage(const std::string& config_file, const std::string& storage_path, std::ostream& out);
 
 }  // namespace lce

@@ -154,6 +154,45 @@ TEST_CASE("the storage section sets retention, fsync and the key snapshot interv
   CHECK_FALSE(ParseConfig("storage: {idempotency_retention: 0s}", "s.yml").ok());
 }
 
+TEST_CASE("storage.postgres selects PostgreSQL: a DSN, a password file, a pool and a statement timeout",
+          "[config][postgres]") {
+  CHECK_FALSE(ParseConfig("", "s.yml")->storage.postgres.enabled());
+  auto config = ParseConfig(
+      "storage:\n  postgres:\n    dsn: \"host=db port=5432 dbname=lce user=lce\"\n    password_file: pg.pass\n"
+      "    pool_size: 16\n    statement_timeout: 30s\n",
+      "s.yml");
+  REQUIRE(config.ok());
+  const lce::PostgresConfig& pg = config->storage.postgres;
+  CHECK(pg.enabled());
+  CHECK(pg.dsn == "host=db port=5432 dbname=lce user=lce");
+  CHECK(pg.password_file == "pg.pass");
+  CHECK(pg.pool_size == 16);
+  CHECK(pg.statement_timeout == std::chrono::seconds(30));
+  auto defaults = ParseConfig("storage: {postgres: {dsn: \"dbname=lce\"}}", "s.yml");
+  REQUIRE(defaults.ok());
+  CHECK(defaults->storage.postgres.pool_size == 8);
+  CHECK(defaults->storage.postgres.statement_timeout == std::chrono::seconds(5));
+
+  const auto no_dsn = ParseConfig("storage: {postgres: {pool_size: 4}}", "s.yml");
+  REQUIRE_FALSE(no_dsn.ok());
+  CHECK_THAT(no_dsn.status().message(), Catch::Contains("\"storage.postgres.dsn\" (line 1) is required"));
+  const auto no_pool = ParseConfig("storage: {postgres: {dsn: x, pool_size: 0}}", "s.yml");
+  REQUIRE_FALSE(no_pool.ok());
+  CHECK_THAT(no_pool.status().message(), Catch::Contains("storage.postgres.pool_size"));
+  CHECK_THAT(ParseConfig("storage: {postgres: {dsn: x, password: hunter2}}", "s.yml").status().message(),
+             Catch::Contains("unknown key \"storage.postgres.password\""));
+  CHECK_FALSE(ParseConfig("storage: {postgres: {dsn: x, statement_timeout: 0s}}", "s.yml").ok());
+
+  // The password file is relative to the configuration's directory.
+  const auto dir = std::filesystem::temp_directory_path() / "lce_config_postgres_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "exporter.yml") << "storage: {postgres: {dsn: \"dbname=lce\", password_file: pg.pass}}\n";
+  auto loaded = lce::LoadConfigFile((dir / "exporter.yml").string());
+  REQUIRE(loaded.ok());
+  CHECK(loaded->storage.postgres.password_file == (dir / "pg.pass").string());
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("pricing.model_aliases maps names per vendor", "[config][pricing]") {
   auto config = ParseConfig(
       "pricing:\n  model_aliases:\n    azure.ai.openai:\n      prod-chat: gpt-4o\n      eu-chat: eu/gpt-5.4\n"

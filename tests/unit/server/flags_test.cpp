@@ -26,6 +26,8 @@ TEST_CASE("flags take --name=value and --name value", "[flags]") {
   CHECK(flags->listen_address == ":9100");
   CHECK(flags->log_format == "json");
   CHECK(flags->check_config);
+  CHECK_FALSE(flags->migrate_only);
+  CHECK(ParseFlags({"--storage.migrate-only"})->migrate_only);
 }
 
 TEST_CASE("unknown flags, missing values and values on switches are errors", "[flags]") {
@@ -36,8 +38,9 @@ TEST_CASE("unknown flags, missing values and values on switches are errors", "[f
 
 TEST_CASE("usage lists every flag with its default", "[flags]") {
   const std::string usage = lce::FlagsUsage();
-  for (const char* name : {"--config.file=\"config/llm_cost_exporter.yml\"", "--pricing.dir=\"pricing\"",
-                           "--web.listen-address", "--log.level", "--log.format", "--check-config", "--version"}) {
+  for (const char* name :
+       {"--config.file=\"config/llm_cost_exporter.yml\"", "--pricing.dir=\"pricing\"", "--web.listen-address",
+        "--log.level", "--log.format", "--check-config", "--storage.migrate-only", "--version"}) {
     CHECK_THAT(usage, Catch::Contains(name));
   }
 }

@@ -10,7 +10,7 @@
 namespace lce::ledger_test {
 namespace {
 
-#define LEDGER_TEST(name) TEMPLATE_TEST_CASE(name, "[store][ledger]", MemoryFactory, SqliteFactory)
+#define LEDGER_TEST(name) TEMPLATE_TEST_CASE(name, "[store][ledger]", MemoryFactory, SqliteFactory, PostgresFactory)
 
 LEDGER_TEST("Ledger tells new from duplicate keys in one call and across calls") {
   TestType factory;

@@ -1,6 +1,6 @@
 // Helpers for the ledger tests: a fresh temporary directory per test, entry
 // builders, and one factory type per Ledger implementation so a behavioural
-// suite runs against both (TEMPLATE_TEST_CASE).
+// suite runs against all three (TEMPLATE_TEST_CASE).
 #pragma once
 
 #include <stdlib.h>
@@ -14,6 +14,8 @@
 #include <catch2/catch.hpp>
 
 #include "llm_cost_exporter/ledger.h"
+#include "llm_cost_exporter/postgres_ledger.h"
+#include "postgres_test_db.h"
 
 namespace lce::ledger_test {
 
@@ -99,6 +101,27 @@ inline Money TotalCost(const std::vector<SpendBucket>& buckets) {
   return total;
 }
 
+// For a ledger whose bucket (kT0, campaign "cmp_full") has exactly $1 of
+// room left below kMaxBucketCost: an entry that fits fills it; in the next
+// call only the entry that would pass it is out of range, the others of
+// the call (other buckets, the same campaign's next bucket) are new, and
+// the refused key is not remembered.
+inline void CheckFullBucketRefusesAlone(Ledger& ledger) {
+  using O = EntryOutcome;
+  CHECK(AppendOutcomes(ledger, {Entry("fits", kT0, Dollars("1"), "cmp_full")}) == std::vector<O>{O::kNew});
+  CHECK(AppendOutcomes(ledger, {Entry("a", kT0, Dollars("5"), "cmp_a"), Entry("b", kT0, Dollars("0.01"), "cmp_full"),
+                                Entry("c", kT0 + kWidth, Dollars("3"), "cmp_full"), Entry("d", kT0, Dollars("1"))}) ==
+        std::vector<O>{O::kNew, O::kOutOfRange, O::kNew, O::kNew});
+  CHECK(ledger.Stats().commit_errors == 0);  // about content, not the store
+  Money full;
+  for (const SpendBucket& bucket : SpendOk(ledger, kT0, kT0 + 1)) {
+    if (bucket.campaign_id == "cmp_full") full = bucket.cost;
+  }
+  CHECK(full == kMaxBucketCost);
+  CHECK(TotalCost(SpendOk(ledger, kT0, kT0 + 2 * kWidth)) == kMaxBucketCost + Dollars("9"));
+  CHECK(AppendOutcomes(ledger, {Entry("b", kT0 + kWidth, Dollars("0.01"), "cmp_full")}) == std::vector<O>{O::kNew});
+}
+
 // Factories: Open() may be called again (after the previous ledger is
 // destroyed) to reopen the same storage; memory storage starts empty then.
 struct MemoryFactory {
@@ -116,6 +139,20 @@ struct SqliteFactory {
     options.directory = dir.path() + "/data";
     options.idempotency_retention = retention;
     Result<std::unique_ptr<Ledger>> ledger = OpenSqliteLedger(options);
+    INFO((ledger.ok() ? "" : ledger.status().message()));
+    REQUIRE(ledger.ok());
+    return std::move(ledger).value();
+  }
+};
+
+// A fresh database of the test cluster (tests/postgres) per factory.
+struct PostgresFactory {
+  static constexpr bool kDurable = true;
+  TestDatabase db;
+  std::unique_ptr<Ledger> Open(std::chrono::seconds retention = std::chrono::hours(24)) {
+    PostgresOptions options = db.Options();
+    options.idempotency_retention = retention;
+    Result<std::unique_ptr<Ledger>> ledger = OpenPostgresLedger(options);
     INFO((ledger.ok() ? "" : ledger.status().message()));
     REQUIRE(ledger.ok());
     return std::move(ledger).value();

@@ -9,7 +9,8 @@
 namespace lce::ledger_test {
 namespace {
 
-#define LEDGER_TEST(name) TEMPLATE_TEST_CASE(name, "[store][ledger][reprice]", MemoryFactory, SqliteFactory)
+#define LEDGER_TEST(name) \
+  TEMPLATE_TEST_CASE(name, "[store][ledger][reprice]", MemoryFactory, SqliteFactory, PostgresFactory)
 
 LedgerEntry Detailed(std::string_view key, std::int64_t ts, const char* cost, std::uint64_t input, std::uint64_t output,
                      std::string_view service_tier = "", std::uint64_t context_tier = 0, bool retry = false) {

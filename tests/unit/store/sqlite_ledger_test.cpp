@@ -257,20 +257,7 @@ TEST_CASE("SqliteLedger: entries that would take a bucket past kMaxBucketCost ar
   SqliteFactory factory;
   const std::string db_path = CreateWithFilledBucket(factory, "cmp_full");  // $1 of room left
   auto ledger = factory.Open();
-  using O = EntryOutcome;
-  CHECK(AppendOutcomes(*ledger, {Entry("fits", kT0, Dollars("1"), "cmp_full")}) == std::vector<O>{O::kNew});
-  CHECK(AppendOutcomes(*ledger, {Entry("a", kT0, Dollars("5"), "cmp_a"), Entry("b", kT0, Dollars("0.01"), "cmp_full"),
-                                 Entry("c", kT0 + kWidth, Dollars("3"), "cmp_full"), Entry("d", kT0, Dollars("1"))}) ==
-        std::vector<O>{O::kNew, O::kOutOfRange, O::kNew, O::kNew});
-  CHECK(ledger->Stats().commit_errors == 0);  // about content, not the store
-  // The full bucket holds exactly kMaxBucketCost; the refused key was not remembered.
-  Money full;
-  for (const SpendBucket& bucket : SpendOk(*ledger, kT0, kT0 + 1)) {
-    if (bucket.campaign_id == "cmp_full") full = bucket.cost;
-  }
-  CHECK(full == kMaxBucketCost);
-  CHECK(TotalCost(SpendOk(*ledger, kT0, kT0 + 2 * kWidth)) == kMaxBucketCost + Dollars("9"));
-  CHECK(AppendOutcomes(*ledger, {Entry("b", kT0 + kWidth, Dollars("0.01"), "cmp_full")}) == std::vector<O>{O::kNew});
+  CheckFullBucketRefusesAlone(*ledger);
 }
 
 TEST_CASE("SqliteLedger: entries whose tokens would pass int64 in their bucket are out of range alone",

@@ -1,0 +1,20 @@
+// The PostgreSQL ledger's schema: its tables, and the migrations that bring
+// a database to kPostgresSchemaVersion. Internal to the store module.
+#pragma once
+
+#include "llm_cost_exporter/status.h"
+#include "pg_client.h"
+
+namespace lce::store_detail {
+
+// The columns every spend row is keyed by, in primary key order.
+inline constexpr const char* kPgBucketKeyColumns =
+    "bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry";
+inline constexpr int kPgBucketKeyCount = 8;
+
+// Brings the connected database to kPostgresSchemaVersion in one
+// transaction under an advisory lock; answers the version found before
+// (0 for an empty database). Fails, changing nothing, on a newer version.
+Result<int> MigratePostgres(PgConnection& conn);
+
+}  // namespace lce::store_detail
