@@ -19,22 +19,19 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdlib>
-#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "ledger_labels.h"
+#include "ledger_batch.h"
 #include "llm_cost_exporter/ledger.h"
 
 namespace {
 
-constexpr std::size_t kBatch = 1000;
-constexpr std::int64_t kTimestamp = 1'775'124'900'000'000'000;
+constexpr std::size_t kBatch = lce_bench::kLedgerBatch;
 
 std::string MakeTempDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "lce_ledger_bench_XXXXXX").string();
@@ -42,49 +39,7 @@ std::string MakeTempDir() {
   return pattern;
 }
 
-using lce_bench::Mix;
-
-// "evt_<thread>_<16 hex digits>": unique per (thread, n), random order.
-void FormatKey(std::string& out, int thread, std::uint64_t n) {
-  out = "evt_";
-  out += std::to_string(thread);
-  out += '_';
-  std::array<char, 16> hex{};
-  std::to_chars(hex.data(), hex.data() + hex.size(), Mix(n), 16);
-  out.append(hex.data(), hex.size());
-}
-
-// Reusable batch: keys are rewritten per round, labels are fixed views.
-struct Batch {
-  std::vector<std::string> keys = std::vector<std::string>(kBatch);
-  std::vector<lce::LedgerEntry> entries = std::vector<lce::LedgerEntry>(kBatch);
-  std::vector<std::string> campaigns;
-
-  Batch() {
-    using lce_bench::kLedgerModels;
-    using lce_bench::kLedgerServices;
-    using lce_bench::kLedgerVendors;
-    campaigns = lce_bench::LedgerCampaigns();
-    for (std::size_t i = 0; i < kBatch; ++i) {
-      lce::LedgerEntry& entry = entries[i];
-      entry.service = kLedgerServices[i % kLedgerServices.size()];
-      entry.campaign_id = campaigns[i % campaigns.size()];
-      entry.vendor = kLedgerVendors[i % kLedgerModels.size()];
-      entry.model = kLedgerModels[i % kLedgerModels.size()];
-      entry.timestamp_unix_ns = kTimestamp + static_cast<std::int64_t>(i) * 1'000'000;
-      entry.cost = lce::Money::FromAtto(static_cast<lce::int128>(21'000'000'000'000'000) + static_cast<lce::int128>(i));
-      entry.retry = i % 20 == 0;
-    }
-  }
-
-  // Next `kBatch` unique keys for `thread`.
-  void NextKeys(int thread, std::uint64_t& counter) {
-    for (std::size_t i = 0; i < kBatch; ++i) {
-      FormatKey(keys[i], thread, counter++);
-      entries[i].idempotency_key = keys[i];
-    }
-  }
-};
+using Batch = lce_bench::LedgerBatch;
 
 sqlite3* OpenRawDb(const std::string& path) {
   sqlite3* db = nullptr;
@@ -165,25 +120,9 @@ void CloseSharedLedger(benchmark::State& state) {
   std::filesystem::remove_all(g_dir);
 }
 
-// `ledger` is read only inside the timed loop, after the start barrier, so
-// thread 0's setup is visible to every thread.
-void AppendLoop(benchmark::State& state, const std::unique_ptr<lce::Ledger>& ledger) {
-  Batch batch;
-  std::uint64_t counter = 0;
-  for (auto _ : state) {
-    batch.NextKeys(state.thread_index(), counter);
-    auto result = ledger->Append(batch.entries, kTimestamp);
-    if (!result.ok()) {
-      state.SkipWithError(result.status().message().c_str());
-      break;
-    }
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kBatch));
-}
-
 void BM_LedgerAppend(benchmark::State& state) {
   if (state.thread_index() == 0) OpenSharedLedger(state);
-  AppendLoop(state, g_ledger);
+  lce_bench::AppendBatches(state, g_ledger);
   if (state.thread_index() == 0 && g_ledger) CloseSharedLedger(state);
 }
 BENCHMARK(BM_LedgerAppend)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -193,7 +132,7 @@ BENCHMARK(BM_LedgerAppend_4Threads)->Unit(benchmark::kMillisecond)->UseRealTime(
 
 void BM_MemoryLedgerAppend(benchmark::State& state) {
   const std::unique_ptr<lce::Ledger> ledger = lce::NewMemoryLedger(std::chrono::hours(24));
-  AppendLoop(state, ledger);
+  lce_bench::AppendBatches(state, ledger);
 }
 BENCHMARK(BM_MemoryLedgerAppend)->Unit(benchmark::kMillisecond)->UseRealTime();
 

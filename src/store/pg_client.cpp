@@ -19,6 +19,7 @@ PgFailure Classify(pg_conn* conn, pg_result* result) {
   if (state == nullptr) return result == nullptr ? PgFailure::kConnection : PgFailure::kOther;
   const std::string_view code(state);
   if (code == "40001" || code == "40P01") return PgFailure::kRetryable;
+  if (code == "23505") return PgFailure::kUniqueViolation;
   if (IsConnectionState(code)) return PgFailure::kConnection;
   return PgFailure::kOther;
 }
@@ -232,9 +233,10 @@ void PgArray::AddNull() {
 }
 
 std::string PgArray::Take() {
-  std::string out = std::move(text_);
-  out += '}';
-  text_ = "{";
+  text_.push_back('}');
+  std::string out;
+  out.swap(text_);
+  text_.push_back('{');
   return out;
 }
 

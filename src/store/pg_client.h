@@ -37,8 +37,9 @@ struct PgConnectOptions {
 // The SQLSTATE classes the ledger acts on.
 enum class PgFailure : std::uint8_t {
   kNone,
-  kRetryable,   // 40001 serialization failure, 40P01 deadlock: the transaction was rolled back
-  kConnection,  // the connection is gone (class 08, admin shutdown 57P01-03): its outcome may be unknown
+  kRetryable,        // 40001 serialization failure, 40P01 deadlock: the transaction was rolled back
+  kUniqueViolation,  // 23505: a row with the same key exists (the transaction is aborted)
+  kConnection,       // the connection is gone (class 08, admin shutdown 57P01-03): its outcome may be unknown
   kOther,
 };
 

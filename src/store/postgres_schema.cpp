@@ -1,6 +1,8 @@
 // Version 1: keys with their content fingerprint and receive time, the key
 // generations' start, spend buckets (money as numeric(38,18): exact, summed
-// by the server), their units, and the re-pricing audit. Text columns that
+// by the server), their units, and the re-pricing audit. Bucket rows are
+// updated by every batch that touches them: half-full pages (fillfactor 50)
+// leave room for HOT updates, which write no new index entries. Text columns that
 // key a row use the "C" collation: byte order, as the other ledgers sort,
 // whatever the database's locale.
 #include "postgres_schema.h"
@@ -45,7 +47,8 @@ CREATE TABLE lce_spend_buckets(
   records bigint NOT NULL,
   unpriced_records bigint NOT NULL,
 )sql" + tokens +
-         R"sql(  PRIMARY KEY (bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry));
+         R"sql(  PRIMARY KEY (bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry))
+  WITH (fillfactor = 50);
 CREATE TABLE lce_spend_bucket_units(
   bucket_start_unix_ns bigint NOT NULL,
   service text COLLATE "C" NOT NULL,
@@ -57,7 +60,8 @@ CREATE TABLE lce_spend_bucket_units(
   retry boolean NOT NULL,
   unit text COLLATE "C" NOT NULL,
   count bigint NOT NULL,
-  PRIMARY KEY (bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry, unit));
+  PRIMARY KEY (bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry, unit))
+  WITH (fillfactor = 50);
 CREATE TABLE lce_repricings(
   id bigserial PRIMARY KEY,
   who text NOT NULL,

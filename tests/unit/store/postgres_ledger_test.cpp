@@ -97,6 +97,37 @@ TEST_CASE("PostgresLedger: three replicas appending the same keys at once accept
   CHECK(records == kKeys);
 }
 
+TEST_CASE("PostgresLedger answers every batch as the memory ledger does: new, re-sent and mixed batches in turn",
+          "[store][ledger][postgres]") {
+  // Batches of all-new keys take the optimistic insert, batches holding a
+  // stored key the ON CONFLICT claim; the switch between the two must not
+  // change an answer. Keys repeat across and within batches, with the same
+  // or another fingerprint.
+  TestDatabase db;
+  auto postgres = OpenOn(db);
+  auto memory = NewMemoryLedger(std::chrono::hours(24));
+  std::vector<std::string> keys;
+  for (int k = 0; k < 60; ++k) keys.push_back("k" + std::to_string(k));
+  std::uint64_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return seed >> 33;
+  };
+  for (int round = 0; round < 12; ++round) {
+    std::vector<LedgerEntry> batch;
+    const bool fresh = round % 3 == 0;  // every third batch: keys never sent before
+    for (int i = 0; i < 10; ++i) {
+      // A fresh batch sends its first key again last (a duplicate or conflict within the batch).
+      const std::size_t k = fresh ? static_cast<std::size_t>(round / 3 * 10 + (i == 9 ? 0 : i)) : next() % 40;
+      batch.push_back(Keyed(keys[k], 1 + next() % 2, Dollars("0.5"), kT0, next() % 2 ? "cmp_a" : "cmp_b"));
+    }
+    INFO("round " << round);
+    CHECK(AppendOutcomes(*postgres, batch) == AppendOutcomes(*memory, batch));
+  }
+  CHECK(TotalCost(SpendOk(*postgres, kT0, kT0 + 1)) == TotalCost(SpendOk(*memory, kT0, kT0 + 1)));
+  CHECK(postgres->Stats().idempotency_keys == memory->Stats().idempotency_keys);
+}
+
 TEST_CASE("PostgresLedger keeps keys, fingerprints and spend across a reopen", "[store][ledger][postgres]") {
   TestDatabase db;
   const Money cost = Dollars("1.000000000000000001");
@@ -161,6 +192,19 @@ TEST_CASE("PostgresLedger: entries whose tokens or units would pass int64 in the
   CHECK(buckets[0].tokens[TokenType::kInput] == 9223372036854775807ULL);
   CHECK(buckets[0].cost == Dollars("3"));
   CHECK(buckets[0].records == 2);
+}
+
+TEST_CASE("PostgresLedger refuses an entry with a NUL byte (PostgreSQL text cannot hold one), naming it",
+          "[store][ledger][postgres][errors]") {
+  TestDatabase db;
+  auto ledger = OpenOn(db);
+  const std::string key("bad\0key", 7);
+  const std::vector<LedgerEntry> entries = {Entry("good", kT0, Dollars("1")), Entry(key, kT0, Dollars("1"))};
+  Result<std::vector<EntryOutcome>> refused = ledger->Append(entries, kT0);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(refused.status().message(), Catch::Contains("ledger entry 1"));
+  CHECK(SpendOk(*ledger, kT0, kT0 + 1).empty());  // nothing of the call was written
 }
 
 TEST_CASE("PostgresLedger schema: created once, migrated by replicas starting together, newer versions refused",
