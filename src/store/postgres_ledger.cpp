@@ -229,6 +229,31 @@ INSERT INTO lce_repricings(who, at_unix_ns, from_unix_ns, to_unix_ns, tables, ol
 VALUES ($1, $2, $3, $4, $5, $6::numeric, $7::numeric, $8, $9, $10, $11) RETURNING id
 )sql";
 
+// Keys deleted per statement (each its own transaction) when a key
+// generation is dropped.
+constexpr std::int64_t kPruneChunkRows = 50'000;
+
+// Deletes up to $2 keys received before $1; answers how many.
+constexpr std::string_view kDeleteOlderKeys = R"sql(
+WITH gone AS (
+  DELETE FROM lce_idempotency_keys
+  WHERE key IN (SELECT key FROM lce_idempotency_keys WHERE received_unix_ns < $1 LIMIT $2)
+  RETURNING 1)
+SELECT count(*) FROM gone
+)sql";
+
+// Keys in the table: exact (count(*)) up to a million, PostgreSQL's own
+// estimate (pg_class.reltuples, kept by ANALYZE and autovacuum) above, so a
+// scrape never scans millions of keys. reltuples is -1 before the first
+// ANALYZE.
+constexpr std::string_view kStatsSql = R"sql(
+SELECT CASE WHEN c.reltuples > 1000000 THEN c.reltuples::bigint
+            ELSE (SELECT count(*) FROM lce_idempotency_keys) END,
+       pg_total_relation_size('lce_idempotency_keys') + pg_total_relation_size('lce_spend_buckets')
+         + pg_total_relation_size('lce_spend_bucket_units') + pg_total_relation_size('lce_repricings')
+FROM pg_class c WHERE c.oid = 'lce_idempotency_keys'::regclass
+)sql";
+
 constexpr std::string_view kSelectRepricings = R"sql(
 SELECT id, who, at_unix_ns, from_unix_ns, to_unix_ns, tables, old_total, new_total, buckets, buckets_changed,
        buckets_refused, refused
@@ -328,10 +353,7 @@ class PostgresLedger final : public Ledger {
         static_cast<double>(commit_nanos_.load(std::memory_order_relaxed)) / 1e9;  // Prometheus boundary
     Result<store_detail::PgPool::Lease> conn = pool_.Acquire(options_.pool_wait);
     if (!conn.ok()) return stats;
-    Result<PgResult> sizes = (*conn)->Exec(
-        "SELECT (SELECT count(*) FROM lce_idempotency_keys), "
-        "pg_total_relation_size('lce_idempotency_keys') + pg_total_relation_size('lce_spend_buckets') + "
-        "pg_total_relation_size('lce_spend_bucket_units') + pg_total_relation_size('lce_repricings')");
+    Result<PgResult> sizes = (*conn)->Exec(kStatsSql);
     if (sizes.ok() && sizes->rows() == 1) {
       if (Result<std::int64_t> keys = sizes->Int(0, 0); keys.ok())
         stats.idempotency_keys = static_cast<std::uint64_t>(*keys);
@@ -646,24 +668,27 @@ class PostgresLedger final : public Ledger {
       generations.start_unix_ns = *start;
     }
     const std::vector<std::string> now = {std::to_string(now_unix_ns)};
-    switch (generations.Decide(now_unix_ns, retention_ns_)) {
-      case store_detail::KeyGenerations::Action::kNone: return conn.Run("ROLLBACK");
-      case store_detail::KeyGenerations::Action::kStart: break;
-      case store_detail::KeyGenerations::Action::kRotate: {
-        // The older generation: every key received before the current one began.
-        const std::vector<std::string> start = {std::to_string(*generations.start_unix_ns)};
-        if (Result<PgResult> deleted = conn.Exec("DELETE FROM lce_idempotency_keys WHERE received_unix_ns < $1", start);
-            !deleted.ok()) {
-          return deleted.status();
-        }
-        break;
-      }
-    }
+    const auto action = generations.Decide(now_unix_ns, retention_ns_);
+    if (action == store_detail::KeyGenerations::Action::kNone) return conn.Run("ROLLBACK");
     if (Result<PgResult> set = conn.Exec("UPDATE lce_key_generations SET start_unix_ns = $1 WHERE id = 1", now);
         !set.ok()) {
       return set.status();
     }
-    return conn.Run("COMMIT");
+    if (Status s = conn.Run("COMMIT"); !s.ok()) return s;
+    if (action != store_detail::KeyGenerations::Action::kRotate) return Status::Ok();
+    // The older generation: every key received before the current one
+    // began. Deleted in chunks of their own transactions, so appends never
+    // wait behind one long delete; chunks a crash leaves behind are
+    // deleted by the next rotation (keys are only ever kept longer).
+    const std::vector<std::string> older = {std::to_string(*generations.start_unix_ns),
+                                            std::to_string(kPruneChunkRows)};
+    for (;;) {
+      Result<PgResult> deleted = conn.Exec(kDeleteOlderKeys, older);
+      if (!deleted.ok()) return deleted.status();
+      Result<std::int64_t> count = deleted->Int(0, 0);
+      if (!count.ok()) return count.status();
+      if (*count < kPruneChunkRows) return Status::Ok();
+    }
   }
 
   Result<RepriceReport> RepriceLocked(PgConnection& conn, const RepriceRequest& request) {

@@ -158,6 +158,38 @@ TEST_CASE("PostgresLedger: the key generations are shared, so any replica's Prun
   CHECK(second->Stats().idempotency_keys == 0);
 }
 
+TEST_CASE("PostgresLedger drops an old generation of many keys in chunks, keeping the current one",
+          "[store][ledger][postgres]") {
+  TestDatabase db;
+  auto ledger = OpenOn(db);  // retention 24h
+  constexpr std::int64_t kRetention = 24 * 3600 * kSecond;
+  REQUIRE(ledger->Prune(kT0).ok());  // the generation starts at kT0
+  // 120,000 keys received before kT0 (three chunks of the delete), 5 after.
+  Sql(db, "INSERT INTO lce_idempotency_keys SELECT 'old_' || g, 0, " + std::to_string(kT0 - kSecond) +
+              " FROM generate_series(1, 120000) g");
+  AppendOk(*ledger, {Entry("new_1", kT0, Dollars("1")), Entry("new_2", kT0, Dollars("1"))}, kT0 + kSecond);
+  REQUIRE(ledger->Prune(kT0 + kRetention).ok());  // rotates: deletes what was received before kT0
+  CHECK(ledger->Stats().idempotency_keys == 2);
+  CHECK(AppendOk(*ledger, {Entry("old_7", kT0, Dollars("1")), Entry("new_1", kT0, Dollars("1"))}, kT0 + kRetention) ==
+        std::vector<bool>{true, false});
+}
+
+TEST_CASE("PostgresLedger counts keys exactly up to a million and by PostgreSQL's estimate above",
+          "[store][ledger][postgres]") {
+  TestDatabase db;
+  auto ledger = OpenOn(db);
+  Sql(db, "INSERT INTO lce_idempotency_keys SELECT 'k_' || g, 0, 0 FROM generate_series(1, 999999) g");
+  CHECK(ledger->Stats().idempotency_keys == 999999);  // never analyzed: counted
+  Sql(db, "ANALYZE lce_idempotency_keys");
+  CHECK(ledger->Stats().idempotency_keys == 999999);  // at most a million: counted
+  Sql(db, "INSERT INTO lce_idempotency_keys SELECT 'm_' || g, 0, 0 FROM generate_series(1, 200000) g");
+  Sql(db, "ANALYZE lce_idempotency_keys");
+  const std::uint64_t estimate = ledger->Stats().idempotency_keys;
+  CHECK(estimate > 1'000'000);
+  CHECK(estimate > 1'199'999 * 95 / 100);
+  CHECK(estimate < 1'199'999 * 105 / 100);
+}
+
 TEST_CASE("PostgresLedger: entries that would take a bucket past kMaxBucketCost are out of range alone",
           "[store][ledger][postgres][bounds]") {
   TestDatabase db;
