@@ -144,13 +144,22 @@ std::string_view BudgetDecisionName(BudgetDecision decision) {
 }
 
 struct Budgets::Impl {
-  explicit Impl(const BudgetsConfig& config) : rules(budgets_detail::CompileRules(config, 1)) {}
+  Impl(const BudgetsConfig& config, std::shared_ptr<BudgetStore> shared)
+      : rules(budgets_detail::CompileRules(config, 1)), store(std::move(shared)) {}
 
   mutable std::mutex rules_mutex;  // guards `rules` (swapped by Reconfigure)
   std::shared_ptr<const RuleSet> rules;
   std::atomic<std::uint64_t> generation{1};  // == rules->generation once published
   std::array<CampaignShard, kShards> campaigns;
   std::array<HoldShard, kShards> holds;
+
+  // Shared mode (a store): the in-process states are a read model of the
+  // store's spend, refreshed by Snapshot (and Restore); held_ is the store's
+  // live holds per campaign as of the last refresh.
+  const std::shared_ptr<BudgetStore> store;
+  mutable std::mutex refresh_mutex;
+  mutable std::int64_t refresh_cursor = 0;              // guarded by refresh_mutex
+  mutable std::unordered_map<std::string, Money> held;  // guarded by refresh_mutex
 
   std::shared_ptr<const RuleSet> CurrentRules() const {
     std::lock_guard lock(rules_mutex);
@@ -232,6 +241,7 @@ struct Budgets::Impl {
 
   BudgetAnswer Decide(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns, bool reserve,
                       bool unpriced = false) {
+    if (store) return DecideShared(campaign_id, estimate, now_unix_ns, reserve, unpriced);
     BudgetAnswer answer;
     answer.estimate = std::max(estimate, Money());
     answer.unpriced_estimate = unpriced;
@@ -254,6 +264,102 @@ struct Budgets::Impl {
     return answer;
   }
 
+  // The rule and window of a campaign at `now` (a copy: the store is asked
+  // without holding the state's mutex), or null when no rule applies.
+  struct RuleAt {
+    BudgetRule rule;
+    budgets_detail::Window window;
+    std::int64_t reservation_ttl_ns = 0;
+    bool deny_unpriced_estimates = true;
+    bool deny_on_store_error = true;
+  };
+  std::optional<RuleAt> CurrentRuleAt(std::string_view campaign_id, std::int64_t now_unix_ns) {
+    CampaignState* found = FindState(campaign_id);
+    if (found == nullptr && CurrentRules()->Match(campaign_id) == nullptr) return std::nullopt;
+    CampaignState& state = found != nullptr ? *found : StateFor(campaign_id);
+    std::lock_guard lock(state.mutex());
+    Prepare(state, now_unix_ns);
+    if (state.rule() == nullptr) return std::nullopt;
+    const std::shared_ptr<const RuleSet> current = CurrentRules();
+    return RuleAt{state.rule()->rule, state.window(), state.reservation_ttl_ns(), state.deny_unpriced_estimates(),
+                  current->deny_on_store_error};
+  }
+
+  // Decide against the shared store: the sums and the hold are the store's
+  // (atomic per campaign across replicas); the arithmetic is DecideFor's.
+  BudgetAnswer DecideShared(std::string_view campaign_id, Money estimate, std::int64_t now_unix_ns, bool reserve,
+                            bool unpriced) {
+    BudgetAnswer answer;
+    answer.estimate = std::max(estimate, Money());
+    answer.unpriced_estimate = unpriced;
+    const std::optional<RuleAt> at = CurrentRuleAt(campaign_id, now_unix_ns);
+    if (!at) return answer;
+    const BudgetRule& rule = at->rule;
+    std::optional<BudgetHold> granted;
+    Money counted;
+    const auto decide = [&](const BudgetSums& sums) -> std::optional<BudgetHold> {
+      counted = rule.count_retries ? sums.spent : sums.spent - sums.retry_spent;
+      answer.decision = DecideFor(rule, counted + sums.held + answer.estimate);
+      if (unpriced && rule.action == BudgetAction::kDeny && at->deny_unpriced_estimates) {
+        answer.decision = BudgetDecision::kDeny;
+      }
+      granted.reset();
+      if (reserve && answer.decision != BudgetDecision::kDeny) {
+        granted = BudgetHold{budgets_detail::FormatReservationId(budgets_detail::NewReservationKey()), answer.estimate,
+                             SaturatingAdd(now_unix_ns, at->reservation_ttl_ns)};
+      }
+      return granted;
+    };
+    const Result<BudgetSums> sums =
+        store->Decide(campaign_id, at->window.start_unix_ns, at->window.end_unix_ns, now_unix_ns, decide);
+    answer.has_budget = true;
+    answer.limit = rule.limit;
+    answer.period = rule.period;
+    answer.period_start_unix_ns = at->window.start_unix_ns;
+    answer.period_end_unix_ns = at->window.end_unix_ns;
+    if (!sums.ok()) {
+      answer.store_error = true;
+      answer.decision = at->deny_on_store_error ? BudgetDecision::kDeny : BudgetDecision::kAllow;
+      answer.remaining = rule.limit;
+      return answer;
+    }
+    answer.spent = counted;
+    answer.reserved = sums->held + (granted ? granted->amount : Money());
+    answer.remaining = rule.limit - answer.spent - answer.reserved;
+    if (granted) {
+      answer.reservation_id = granted->reservation_id;
+      answer.reservation_expires_unix_ns = granted->expires_unix_ns;
+    }
+    return answer;
+  }
+
+  // Shared mode: brings the read model up to the store (spend rows changed
+  // since the last refresh, live holds). Store errors leave it as it was.
+  // Lock order: refresh_mutex, then a state's mutex (never the reverse).
+  void Refresh(std::int64_t now_unix_ns) const {
+    std::lock_guard refresh(refresh_mutex);
+    const bool first = refresh_cursor == 0;
+    const std::int64_t from =
+        first && CurrentRules()->HasTotalPeriod() ? kInt64Min : budgets_detail::RetentionHorizon(now_unix_ns);
+    std::int64_t cursor = refresh_cursor;
+    Result<std::vector<CampaignBucketSpend>> changed = store->SpendChangedSince(&cursor, from);
+    Result<std::vector<CampaignHeld>> live = store->LiveHolds(now_unix_ns);
+    if (!changed.ok() || !live.ok()) return;
+    auto& self = const_cast<Impl&>(*this);  // the read model is a cache of the store
+    for (const CampaignBucketSpend& row : *changed) {
+      CampaignState& state = self.StateFor(row.campaign_id);
+      std::lock_guard lock(state.mutex());
+      self.Prepare(state, now_unix_ns);
+      state.SetSpend(row.start_unix_ns, row.cost, row.retry_cost);
+    }
+    held.clear();
+    for (const CampaignHeld& campaign : *live) {
+      held[campaign.campaign_id] = campaign.held;
+      self.StateFor(campaign.campaign_id);  // a campaign with holds only is reported too
+    }
+    refresh_cursor = cursor;
+  }
+
   // Fills the budget fields of an answer. Requires state.mutex(), a rule.
   static void Describe(const CampaignState& state, BudgetAnswer& answer) {
     const BudgetRule& rule = state.rule()->rule;
@@ -271,6 +377,7 @@ struct Budgets::Impl {
   // gives it a budget sees what it already spent.
   void Record(std::string_view campaign_id, std::int64_t timestamp_unix_ns, Money cost, bool retry,
               std::string_view reservation_id) {
+    if (store) return;  // the ledger's transaction added the spend and settled the hold
     CampaignState& state = StateFor(campaign_id);
     std::optional<ReservationKey> key;
     CampaignState* owner = nullptr;
@@ -288,6 +395,7 @@ struct Budgets::Impl {
   // The spends that settle no reservation, grouped by campaign: one state
   // lookup and one lock per campaign instead of per record.
   void RecordAll(std::span<const Budgets::Spend> spends) {
+    if (store) return;  // as Record
     CampaignGroups groups(spends.size());
     for (std::size_t i = 0; i < spends.size(); ++i) {
       const Budgets::Spend& spend = spends[i];
@@ -308,6 +416,7 @@ struct Budgets::Impl {
   }
 
   void Correct(std::string_view campaign_id, std::int64_t bucket_start_unix_ns, Money delta, Money retry_delta) {
+    if (store) return;  // the ledger's re-pricing corrected the store
     CampaignState& state = StateFor(campaign_id);
     std::lock_guard lock(state.mutex());
     state.AddSpend(bucket_start_unix_ns, delta, retry_delta);
@@ -316,15 +425,23 @@ struct Budgets::Impl {
   bool Release(std::string_view reservation_id, std::int64_t now_unix_ns) {
     const std::optional<ReservationKey> key = budgets_detail::ParseReservationId(reservation_id);
     if (!key) return false;
+    if (store) {
+      const Result<std::optional<std::string>> released = store->Release(reservation_id, now_unix_ns);
+      return released.ok() && released->has_value();
+    }
     CampaignState* owner = TakeOwner(*key);
     if (owner == nullptr) return false;
     std::lock_guard lock(owner->mutex());
     return owner->TakeHold(*key, now_unix_ns);
   }
 
-  std::optional<std::string> ReservationCampaign(std::string_view reservation_id) {
+  std::optional<std::string> ReservationCampaign(std::string_view reservation_id, std::int64_t now_unix_ns) {
     const std::optional<ReservationKey> key = budgets_detail::ParseReservationId(reservation_id);
     if (!key) return std::nullopt;
+    if (store) {
+      Result<std::optional<std::string>> campaign = store->HoldCampaign(reservation_id, now_unix_ns);
+      return campaign.ok() ? std::move(campaign).value() : std::nullopt;
+    }
     HoldShard& shard = HoldShardFor(*key);
     std::lock_guard lock(shard.mutex);
     const auto it = shard.owners.find(*key);
@@ -334,11 +451,22 @@ struct Budgets::Impl {
 
   // Reads only: the state every campaign would have after Prepare(now).
   std::vector<CampaignBudgetState> Snapshot(std::int64_t now_unix_ns) const {
+    std::unordered_map<std::string, Money> held_now;  // copied: no refresh lock under a state's mutex
+    if (store) {
+      Refresh(now_unix_ns);
+      std::lock_guard refresh(refresh_mutex);
+      held_now = held;
+    }
     const std::shared_ptr<const RuleSet> current = CurrentRules();
     std::vector<CampaignBudgetState> out;
     for (const CampaignState* state : AllStates()) {
       std::lock_guard lock(state->mutex());
-      const CampaignState::View view = state->ViewAt(*current, now_unix_ns);
+      CampaignState::View view = state->ViewAt(*current, now_unix_ns);
+      if (store) {  // the store's holds, not this process's
+        const auto it = held_now.find(state->id());
+        view.reserved = it == held_now.end() ? Money() : it->second;
+        view.has_holds = it != held_now.end();
+      }
       if (view.rule == nullptr || (view.spent.is_zero() && !view.has_holds)) continue;
       out.push_back(Summarize(state->id(), view));
     }
@@ -362,13 +490,17 @@ struct Budgets::Impl {
   }
 
   void Sweep(std::int64_t now_unix_ns) {
+    if (store) (void)store->DeleteExpiredHolds(now_unix_ns);  // expired holds count for nothing already
     for (CampaignState* state : AllStates()) {
       std::lock_guard lock(state->mutex());
       Prepare(*state, now_unix_ns);
     }
   }
 
+  Status RestoreShared(std::int64_t now_unix_ns);
+
   Status Restore(const Ledger& ledger, std::int64_t now_unix_ns) {
+    if (store) return RestoreShared(now_unix_ns);
     const std::int64_t from =
         CurrentRules()->HasTotalPeriod() ? kInt64Min : budgets_detail::RetentionHorizon(now_unix_ns);
     Result<std::vector<SpendBucket>> spend = ledger.Spend(from, kInt64Max);
@@ -387,10 +519,39 @@ struct Budgets::Impl {
   }
 };
 
+Status Budgets::Impl::RestoreShared(std::int64_t now_unix_ns) {
+  {
+    std::lock_guard refresh(refresh_mutex);
+    refresh_cursor = 0;
+  }
+  for (CampaignState* state : AllStates()) {
+    std::lock_guard lock(state->mutex());
+    state->ClearSpend();
+  }
+  // A first read that fails is an error: the read model would start empty.
+  std::int64_t cursor = 0;
+  const std::int64_t from =
+      CurrentRules()->HasTotalPeriod() ? kInt64Min : budgets_detail::RetentionHorizon(now_unix_ns);
+  Result<std::vector<CampaignBucketSpend>> rows = store->SpendChangedSince(&cursor, from);
+  if (!rows.ok()) return rows.status().WithContext("budgets: restoring spend from the shared store");
+  for (const CampaignBucketSpend& row : *rows) {
+    CampaignState& state = StateFor(row.campaign_id);
+    std::lock_guard lock(state.mutex());
+    Prepare(state, now_unix_ns);
+    state.SetSpend(row.start_unix_ns, row.cost, row.retry_cost);
+  }
+  std::lock_guard refresh(refresh_mutex);
+  refresh_cursor = cursor;
+  return Status::Ok();
+}
+
 Status Budgets::Validate(const BudgetsConfig& config) { return budgets_detail::ValidateRules(config); }
 
-Budgets::Budgets(BudgetsConfig config) : impl_(std::make_unique<Impl>(config)) {}
+Budgets::Budgets(BudgetsConfig config, std::shared_ptr<BudgetStore> store)
+    : impl_(std::make_unique<Impl>(config, std::move(store))) {}
 Budgets::~Budgets() = default;
+
+bool Budgets::shared() const { return impl_->store != nullptr; }
 
 void Budgets::Reconfigure(BudgetsConfig config) { impl_->Reconfigure(config); }
 
@@ -429,8 +590,8 @@ bool Budgets::Release(std::string_view reservation_id, std::int64_t now_unix_ns)
   return impl_->Release(reservation_id, now_unix_ns);
 }
 
-std::optional<std::string> Budgets::ReservationCampaign(std::string_view reservation_id) {
-  return impl_->ReservationCampaign(reservation_id);
+std::optional<std::string> Budgets::ReservationCampaign(std::string_view reservation_id, std::int64_t now_unix_ns) {
+  return impl_->ReservationCampaign(reservation_id, now_unix_ns);
 }
 
 std::vector<CampaignBudgetState> Budgets::Snapshot(std::int64_t now_unix_ns) const {

@@ -64,6 +64,17 @@ void CampaignState::AddSpend(std::int64_t timestamp_unix_ns, Money cost, Money r
   bucket.retry_cost += retry_cost;
 }
 
+void CampaignState::SetSpend(std::int64_t start_unix_ns, Money cost, Money retry_cost) {
+  Money old_cost;
+  Money old_retry_cost;
+  if (start_unix_ns >= RetentionHorizon(latest_now_)) {
+    const Bucket& bucket = BucketAt(start_unix_ns);
+    old_cost = bucket.cost;
+    old_retry_cost = bucket.retry_cost;
+  }
+  AddSpend(start_unix_ns, cost - old_cost, retry_cost - old_retry_cost);
+}
+
 void CampaignState::ClearSpend() {
   buckets_.clear();
   all_cost_ = Money();

@@ -79,6 +79,11 @@ class CampaignState {
 
   // Counts a record's cost in the bucket of its timestamp.
   void AddSpend(std::int64_t timestamp_unix_ns, Money cost, Money retry_cost);
+  // Sets the bucket starting at `start_unix_ns` to the given sums (a shared
+  // store's absolute values: setting the same twice changes nothing). A
+  // bucket before the retention horizon only adds to the all-time total,
+  // so it must be set once (the first load).
+  void SetSpend(std::int64_t start_unix_ns, Money cost, Money retry_cost);
   // Forgets every bucket and the all-time total (holds are kept).
   void ClearSpend();
 

@@ -58,6 +58,7 @@ std::shared_ptr<const RuleSet> CompileRules(const BudgetsConfig& config, std::ui
   if (config.default_rule) set->default_rule = Compile(*config.default_rule);
   set->reservation_ttl_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(config.reservation_ttl).count();
   set->deny_unpriced_estimates = config.on_unpriced_estimate == UnpricedEstimate::kDeny;
+  set->deny_on_store_error = config.on_store_error == StoreErrorPolicy::kDeny;
   set->generation = generation;
   return set;
 }

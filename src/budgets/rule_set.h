@@ -26,6 +26,7 @@ struct RuleSet {
   std::optional<CompiledRule> default_rule;
   std::int64_t reservation_ttl_ns = 0;
   bool deny_unpriced_estimates = true;  // BudgetsConfig::on_unpriced_estimate == kDeny
+  bool deny_on_store_error = true;      // BudgetsConfig::on_store_error == kDeny
   std::uint64_t generation = 0;
 
   // The first rule whose pattern matches, else the default rule, else null.

@@ -233,19 +233,34 @@ Result<BudgetRule> ReadBudgetRule(const YAML::Node& node, const std::string& pat
   return rule;
 }
 
-Result<BudgetsConfig> ReadBudgets(const YAML::Node& node, const std::string& path) {
-  BudgetsConfig out;
-  if (Status s = RequireSection(node, path, {"reservation_ttl", "on_unpriced_estimate", "default", "campaigns"});
-      !s.ok()) {
-    return s;
-  }
-  const auto unpriced = [](const YAML::Node& value, const std::string& at) -> Result<UnpricedEstimate> {
+// A reader of "deny" or "allow" into `deny` or `allow`.
+template <typename Policy>
+auto DenyOrAllow(Policy deny, Policy allow) {
+  return [deny, allow](const YAML::Node& value, const std::string& at) -> Result<Policy> {
     const Result<std::string> text = ReadScalar<std::string>(value, at, "deny or allow");
     if (!text.ok()) return text.status();
     if (*text != "deny" && *text != "allow") return Invalid(value, at, " must be deny or allow");
-    return *text == "deny" ? UnpricedEstimate::kDeny : UnpricedEstimate::kAllow;
+    return *text == "deny" ? deny : allow;
   };
-  if (Status s = ReadIf(node, path, "on_unpriced_estimate", out.on_unpriced_estimate, unpriced); !s.ok()) return s;
+}
+
+Result<BudgetsConfig> ReadBudgets(const YAML::Node& node, const std::string& path) {
+  BudgetsConfig out;
+  if (Status s = RequireSection(node, path,
+                                {"reservation_ttl", "on_unpriced_estimate", "on_store_error", "default", "campaigns"});
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "on_store_error", out.on_store_error,
+                        DenyOrAllow(StoreErrorPolicy::kDeny, StoreErrorPolicy::kAllow));
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ReadIf(node, path, "on_unpriced_estimate", out.on_unpriced_estimate,
+                        DenyOrAllow(UnpricedEstimate::kDeny, UnpricedEstimate::kAllow));
+      !s.ok()) {
+    return s;
+  }
   const auto ttl = [](const YAML::Node& value, const std::string& at) { return ReadPositiveDuration(value, at, "5m"); };
   if (Status s = ReadIf(node, path, "reservation_ttl", out.reservation_ttl, ttl); !s.ok()) return s;
   const auto default_rule = [](const YAML::Node& value, const std::string& at) {

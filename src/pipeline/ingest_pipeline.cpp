@@ -24,6 +24,7 @@ LedgerEntry EntryFor(const UsageRecord& record, const PriceResult& price) {
   entry.context_tier = price.context_tier;
   entry.tokens = record.tokens;
   entry.units = record.units;
+  entry.reservation_id = record.reservation_id;
   return entry;
 }
 

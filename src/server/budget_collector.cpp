@@ -1,6 +1,7 @@
 // campaign_budget_* gauges (from Budgets::Snapshot at scrape time) and
 // budget_decisions_total (counted by the budget endpoints).
 #include <array>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -42,6 +43,13 @@ constexpr MetricDesc kDecisions{
     MetricType::kCounter,
     {"campaign_id", "decision"}};
 
+constexpr MetricDesc kStoreErrors{
+    "llm_cost_exporter_budget_store_errors_total",
+    "Budget checks and reservations the shared budget store (PostgreSQL) could not serve, by the decision "
+    "budgets.on_store_error gave them (allow, deny).",
+    MetricType::kCounter,
+    {"decision"}};
+
 // One gauge family of every campaign's state; `value` returns nullopt for a
 // campaign without a sample.
 template <typename Value>
@@ -66,6 +74,10 @@ class BudgetCollectorImpl final : public BudgetCollector {
     ++it->second[static_cast<std::size_t>(decision)];
   }
 
+  void CountStoreError(BudgetDecision decision) override {
+    store_errors_[static_cast<std::size_t>(decision)].fetch_add(1, std::memory_order_relaxed);
+  }
+
   void Collect(MetricSink& sink) const override {
     const std::vector<CampaignBudgetState> states = budgets_.Snapshot(NowUnixNs());
     using State = CampaignBudgetState;
@@ -79,6 +91,13 @@ class BudgetCollectorImpl final : public BudgetCollector {
       return UnixNsToSeconds(s.period_end_unix_ns);
     });
     CollectDecisions(sink);
+    if (budgets_.shared()) {
+      sink.Family(kStoreErrors);
+      for (const BudgetDecision d : {BudgetDecision::kAllow, BudgetDecision::kDeny}) {
+        sink.Sample({BudgetDecisionName(d)},
+                    static_cast<double>(store_errors_[static_cast<std::size_t>(d)].load(std::memory_order_relaxed)));
+      }
+    }
   }
 
  private:
@@ -96,6 +115,7 @@ class BudgetCollectorImpl final : public BudgetCollector {
   CardinalityGuard& guard_;
   mutable std::mutex mutex_;
   std::map<std::string, std::array<std::uint64_t, kDecisionCount>, std::less<>> decisions_;
+  std::array<std::atomic<std::uint64_t>, kDecisionCount> store_errors_{};
 };
 
 }  // namespace

@@ -70,6 +70,8 @@ void WriteAnswer(http::JsonWriter& out, std::string_view campaign_id, const Budg
     out.Member("reservation_id", a.reservation_id);
     WriteInstant(out, "reservation_expires", a.reservation_expires_unix_ns);
   }
+  // The shared store could not be reached: decided by budgets.on_store_error.
+  if (a.store_error) out.Member("store_error", true);
 }
 
 int WriteError(http::JsonWriter& out, int status, std::string_view message) {
@@ -105,6 +107,8 @@ class Decider {
         unpriced ? (reserve ? budgets_.ReserveUnpriced(campaign, now) : budgets_.CheckUnpriced(campaign, now))
                  : (reserve ? budgets_.Reserve(campaign, *estimate, now) : budgets_.Check(campaign, *estimate, now));
     decisions_.CountDecision(campaign, answer.decision);
+    // Counted, not logged per decision: an outage would flood the log (the alert reads the counter).
+    if (answer.store_error) decisions_.CountStoreError(answer.decision);
     if (reserve) log::Audit(request.caller.Actor(), "reserve", campaign, BudgetDecisionName(answer.decision));
     WriteAnswer(out, campaign, answer);
     // Why the estimate could not be priced ("cannot price the estimate: unknown_model").
@@ -115,7 +119,7 @@ class Decider {
  private:
   int Release(const DecisionRequest& decision, const Request& request, std::string_view handler, std::int64_t now,
               http::JsonWriter& out) {
-    const std::optional<std::string> campaign = budgets_.ReservationCampaign(decision.reservation_id);
+    const std::optional<std::string> campaign = budgets_.ReservationCampaign(decision.reservation_id, now);
     if (campaign && !request.caller.MayUseCampaign(*campaign)) {
       return WriteError(out, 403, RefuseCampaign(request.caller, handler, *campaign, self_));
     }

@@ -19,6 +19,10 @@ namespace lce {
 class BudgetCollector : public Collector {
  public:
   virtual void CountDecision(std::string_view campaign_id, BudgetDecision decision) = 0;
+  // A decision the shared store could not serve (budgets.on_store_error
+  // decided it): llm_cost_exporter_budget_store_errors_total{decision},
+  // exposed when the budgets are shared.
+  virtual void CountStoreError(BudgetDecision decision) = 0;
 };
 std::unique_ptr<BudgetCollector> NewBudgetCollector(const Budgets& budgets, CardinalityGuard& guard);
 

@@ -55,14 +55,15 @@ void ConnectionClosed(const mg_connection* conn) {
 }  // namespace
 
 Exporter::Impl::Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened,
-                     std::unique_ptr<MetricRegistry> metrics, std::unique_ptr<UsageMetrics> usage_families)
+                     std::unique_ptr<MetricRegistry> metrics, std::unique_ptr<UsageMetrics> usage_families,
+                     std::shared_ptr<BudgetStore> budget_store)
     : settings(std::move(s)),
       registry(std::move(metrics)),
       usage(std::move(usage_families)),
       self(settings.build),
       ledger(std::move(opened)),
       ledger_metrics(NewLedgerCollector(*ledger)),
-      budgets(initial->config.budgets),
+      budgets(initial->config.budgets, std::move(budget_store)),
       budget_metrics(NewBudgetCollector(budgets, registry->guard())),
       repricing_metrics(std::make_unique<RepricingMetrics>(registry->guard())),
       pipeline(*usage, *ledger, budgets, self),
@@ -125,8 +126,10 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(const ExporterSettings& setti
   auto registry = std::make_unique<MetricRegistry>();
   auto usage = UsageMetrics::Create((*snapshot)->config.metrics, *registry);
   if (!usage.ok()) return usage.status();
+  auto budget_store = OpenBudgetStore((*snapshot)->config.storage);
+  if (!budget_store.ok()) return budget_store.status().WithContext("budgets");
   auto impl = std::make_unique<Impl>(settings, std::move(snapshot).value(), std::move(ledger).value(),
-                                     std::move(registry), std::move(usage).value());
+                                     std::move(registry), std::move(usage).value(), std::move(budget_store).value());
   impl->web = web;
   if (!web.basic_auth_users.empty()) impl->basic_auth = std::make_unique<BasicAuth>(web.basic_auth_users);
   if (Status restored = impl->budgets.Restore(*impl->ledger, NowUnixNs()); !restored.ok()) {

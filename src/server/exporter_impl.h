@@ -35,7 +35,8 @@ Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const std::string& config_f
 struct Exporter::Impl {
   // `usage` must be built over `metrics`' guard.
   Impl(ExporterSettings s, std::shared_ptr<const Snapshot> initial, std::unique_ptr<Ledger> opened,
-       std::unique_ptr<MetricRegistry> metrics, std::unique_ptr<UsageMetrics> usage_families);
+       std::unique_ptr<MetricRegistry> metrics, std::unique_ptr<UsageMetrics> usage_families,
+       std::shared_ptr<BudgetStore> budget_store);
   ~Impl();
 
   // The snapshot in force; cheap (one shared_ptr copy under a mutex).
@@ -88,6 +89,9 @@ struct Exporter::Impl {
 // Opens the ledger named by settings: PostgreSQL when storage.postgres is
 // set, else SQLite under storage_path, or memory when that is empty.
 Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, const StorageConfig& storage);
+// The shared budget store when storage.postgres is set (replicas share one
+// budget), else null (budgets in this process only).
+Result<std::shared_ptr<BudgetStore>> OpenBudgetStore(const StorageConfig& storage);
 
 // Registers every endpoint's handler on impl.http (routes.cpp).
 void RegisterHandlers(Exporter::Impl& impl);

@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "exporter_impl.h"
+#include "llm_cost_exporter/budget_store.h"
 #include "llm_cost_exporter/postgres_ledger.h"
 
 namespace lce {
@@ -57,6 +58,15 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& storage_path, cons
   options.fsync_every_commit = storage.fsync_every_commit;
   options.key_snapshot_every_keys = storage.key_snapshot_every_keys;
   return OpenSqliteLedger(options);
+}
+
+Result<std::shared_ptr<BudgetStore>> OpenBudgetStore(const StorageConfig& storage) {
+  if (!storage.postgres.enabled()) return std::shared_ptr<BudgetStore>();
+  Result<PostgresOptions> options = PostgresOptionsOf(storage);
+  if (!options.ok()) return options.status();
+  Result<std::unique_ptr<BudgetStore>> store = OpenPostgresBudgetStore(*options);
+  if (!store.ok()) return store.status().WithContext("postgres " + DescribePostgresDsn(storage.postgres.dsn));
+  return std::shared_ptr<BudgetStore>(std::move(store).value());
 }
 
 Status MigrateStorage(const std::string& config_file, const std::string& storage_path, std::ostream& out) {

@@ -207,6 +207,13 @@ std::string SelectBucketsSql(bool for_update) {
   return sql;
 }
 
+constexpr std::string_view kUpsertCampaignSpend = R"sql(
+INSERT INTO lce_campaign_spend AS c (campaign_id, bucket_start_unix_ns, cost, retry_cost)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::numeric[], $4::numeric[])
+ON CONFLICT (campaign_id, bucket_start_unix_ns) DO UPDATE
+SET cost = c.cost + excluded.cost, retry_cost = c.retry_cost + excluded.retry_cost, updated_at = clock_timestamp()
+)sql";
+
 constexpr std::string_view kSelectUnits = R"sql(
 SELECT bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry, unit, count
 FROM lce_spend_bucket_units WHERE bucket_start_unix_ns >= $1 AND bucket_start_unix_ns < $2
@@ -413,6 +420,8 @@ class PostgresLedger final : public Ledger {
       ResetOutcomes(outcomes);
       return false;
     }
+    if (Status s = AddCampaignSpend(conn, aggregate); !s.ok()) return s;
+    if (Status s = SettleHolds(conn, entries, outcomes); !s.ok()) return s;
     if (Status s = conn.Run("COMMIT"); !s.ok()) return s;
     return true;
   }
@@ -586,6 +595,53 @@ class PostgresLedger final : public Ledger {
     return full;
   }
 
+  // (campaign, bucket start) -> (cost, retry cost) to add; ordered, so rows
+  // are locked in one order by every replica.
+  using CampaignDeltas = std::map<std::pair<std::string_view, std::int64_t>, std::pair<Money, Money>>;
+
+  // The budgets' view of the spend (docs/design/shared-budgets.md): the
+  // aggregate's sums per campaign and 15-minute bucket, in key order.
+  Status AddCampaignSpend(PgConnection& conn, const store_detail::SpendAggregate& aggregate) {
+    CampaignDeltas deltas;
+    for (const auto& [labels, sums] : aggregate.buckets()) {
+      auto& delta = deltas[{labels.campaign_id, labels.start_unix_ns}];
+      delta.first += sums.cost;
+      delta.second += sums.retry_cost;
+    }
+    return UpsertCampaignSpend(conn, deltas);
+  }
+
+  static Status UpsertCampaignSpend(PgConnection& conn, const CampaignDeltas& deltas) {
+    if (deltas.empty()) return Status::Ok();
+    PgArray campaigns, starts, costs, retry_costs;
+    for (const auto& [key, delta] : deltas) {
+      campaigns.Add(key.first);
+      starts.AddInt(key.second);
+      costs.Add(MoneyText(delta.first));
+      retry_costs.Add(MoneyText(delta.second));
+    }
+    const std::vector<std::string> params = {campaigns.Take(), starts.Take(), costs.Take(), retry_costs.Take()};
+    Result<PgResult> upserted = conn.Exec(kUpsertCampaignSpend, params);
+    return upserted.ok() ? Status::Ok() : upserted.status();
+  }
+
+  // Deletes the holds the new entries settle: a hold becomes its record's
+  // cost in one transaction, whichever replica granted it.
+  static Status SettleHolds(PgConnection& conn, std::span<const LedgerEntry> entries,
+                            const std::vector<EntryOutcome>& outcomes) {
+    PgArray ids;
+    bool any = false;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (outcomes[i] != EntryOutcome::kNew || entries[i].reservation_id.empty()) continue;
+      ids.Add(entries[i].reservation_id);
+      any = true;
+    }
+    if (!any) return Status::Ok();
+    const std::vector<std::string> params = {ids.Take()};
+    Result<PgResult> deleted = conn.Exec("DELETE FROM lce_budget_holds WHERE reservation_id = ANY($1::text[])", params);
+    return deleted.ok() ? Status::Ok() : deleted.status();
+  }
+
   void RecordCommit(std::size_t entries, std::chrono::steady_clock::duration took) {
     commits_.fetch_add(1, std::memory_order_relaxed);
     committed_entries_.fetch_add(entries, std::memory_order_relaxed);
@@ -711,6 +767,13 @@ class PostgresLedger final : public Ledger {
       params.push_back(cost.Take());
       params.push_back(retry_cost.Take());
       if (Result<PgResult> updated = conn.Exec(kUpdateRepriced, params); !updated.ok()) return updated.status();
+      CampaignDeltas deltas;
+      for (const RepricedBucket& change : report->changed) {
+        auto& delta = deltas[{change.before.campaign_id, change.before.start_unix_ns}];
+        delta.first += change.cost - change.before.cost;
+        delta.second += change.retry_cost - change.before.retry_cost;
+      }
+      if (Status s = UpsertCampaignSpend(conn, deltas); !s.ok()) return s;
     }
     RepricingAudit& audit = report->audit;
     const std::vector<std::string> params = {audit.who,
@@ -776,20 +839,11 @@ class PostgresLedger final : public Ledger {
   std::atomic<std::uint64_t> commit_nanos_{0};
 };
 
-store_detail::PgConnectOptions ConnectOptions(const PostgresOptions& options) {
-  store_detail::PgConnectOptions connect;
-  connect.dsn = options.dsn;
-  connect.password = options.password;
-  connect.statement_timeout = options.statement_timeout;
-  connect.connect_timeout = options.connect_timeout;
-  return connect;
-}
-
 }  // namespace
 
 Result<int> MigratePostgresSchema(const PostgresOptions& options) {
   Result<std::unique_ptr<store_detail::PgConnection>> conn =
-      store_detail::PgConnection::Connect(ConnectOptions(options));
+      store_detail::PgConnection::Connect(store_detail::ConnectOptionsOf(options));
   if (!conn.ok()) return conn.status();
   return store_detail::MigratePostgres(**conn);
 }
@@ -799,7 +853,7 @@ std::string DescribePostgresDsn(const std::string& dsn) { return store_detail::D
 Result<std::unique_ptr<Ledger>> OpenPostgresLedger(const PostgresOptions& options) {
   if (options.pool_size == 0) return Status::InvalidArgument("postgres: pool_size must be at least 1");
   if (Result<int> migrated = MigratePostgresSchema(options); !migrated.ok()) return migrated.status();
-  return std::unique_ptr<Ledger>(std::make_unique<PostgresLedger>(options, ConnectOptions(options)));
+  return std::unique_ptr<Ledger>(std::make_unique<PostgresLedger>(options, store_detail::ConnectOptionsOf(options)));
 }
 
 }  // namespace lce

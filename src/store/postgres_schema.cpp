@@ -78,6 +78,34 @@ CREATE TABLE lce_repricings(
 )sql";
 }
 
+// Version 2: the shared budget state (docs/design/shared-budgets.md). Spend
+// per campaign and 15-minute bucket, kept by the ledger's Append in its
+// transaction (filled here from the buckets of version 1; unbounded numeric,
+// since a campaign's bucket sums many spend buckets); updated_at (the
+// server's clock) lets the replicas' read models fetch what changed. Budget
+// holds, settled by the ledger's Append, released or expired whichever
+// replica granted them.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE lce_campaign_spend(
+  campaign_id text COLLATE "C" NOT NULL,
+  bucket_start_unix_ns bigint NOT NULL,
+  cost numeric NOT NULL,
+  retry_cost numeric NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (campaign_id, bucket_start_unix_ns))
+  WITH (fillfactor = 50);
+CREATE INDEX lce_campaign_spend_by_update ON lce_campaign_spend(updated_at);
+INSERT INTO lce_campaign_spend(campaign_id, bucket_start_unix_ns, cost, retry_cost)
+  SELECT campaign_id, bucket_start_unix_ns, sum(cost), sum(retry_cost) FROM lce_spend_buckets
+  GROUP BY campaign_id, bucket_start_unix_ns;
+CREATE TABLE lce_budget_holds(
+  reservation_id text COLLATE "C" PRIMARY KEY,
+  campaign_id text COLLATE "C" NOT NULL,
+  amount numeric(38, 18) NOT NULL,
+  expires_unix_ns bigint NOT NULL);
+CREATE INDEX lce_budget_holds_by_campaign ON lce_budget_holds(campaign_id, expires_unix_ns);
+)sql";
+
 Result<int> ReadVersion(PgConnection& conn) {
   Result<PgResult> found = conn.Exec("SELECT version FROM lce_schema_version");
   if (!found.ok()) return found.status();
@@ -104,6 +132,9 @@ Result<int> MigrateLocked(PgConnection& conn) {
   if (*before < 1) {
     if (Status s = conn.Run(SchemaV1()); !s.ok()) return s;
   }
+  if (*before < 2) {
+    if (Status s = conn.Run(kSchemaV2); !s.ok()) return s;
+  }
   if (Status s = conn.Run("UPDATE lce_schema_version SET version = " + std::to_string(kPostgresSchemaVersion));
       !s.ok()) {
     return s;
@@ -112,6 +143,15 @@ Result<int> MigrateLocked(PgConnection& conn) {
 }
 
 }  // namespace
+
+PgConnectOptions ConnectOptionsOf(const PostgresOptions& options) {
+  PgConnectOptions connect;
+  connect.dsn = options.dsn;
+  connect.password = options.password;
+  connect.statement_timeout = options.statement_timeout;
+  connect.connect_timeout = options.connect_timeout;
+  return connect;
+}
 
 Result<int> MigratePostgres(PgConnection& conn) {
   if (Status s = conn.Run("BEGIN"); !s.ok()) return s;

@@ -2,6 +2,7 @@
 // a database to kPostgresSchemaVersion. Internal to the store module.
 #pragma once
 
+#include "llm_cost_exporter/postgres_ledger.h"
 #include "llm_cost_exporter/status.h"
 #include "pg_client.h"
 
@@ -11,6 +12,9 @@ namespace lce::store_detail {
 inline constexpr const char* kPgBucketKeyColumns =
     "bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry";
 inline constexpr int kPgBucketKeyCount = 8;
+
+// The connection settings of the options (DSN, password, timeouts).
+PgConnectOptions ConnectOptionsOf(const PostgresOptions& options);
 
 // Brings the connected database to kPostgresSchemaVersion in one
 // transaction under an advisory lock; answers the version found before

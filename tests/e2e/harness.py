@@ -11,6 +11,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -52,6 +53,17 @@ def wait_until(predicate, timeout, what, interval=0.1):
             last = e
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def run_clients(count, client, timeout=60):
+    """Runs client(n) for n in range(count), all at once on their own threads, and
+    waits for them (bounded)."""
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), "clients still running"
 
 
 class Process:

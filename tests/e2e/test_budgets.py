@@ -48,18 +48,14 @@ class Budgets(unittest.TestCase):
         answers = []
         lock = threading.Lock()
 
-        def client():
+        def client(_):
             for _ in range(10):
                 status, answer = post(self.exporter, "/v1/budget/reserve",
                                       {"campaign_id": "cmp_race", "estimate_usd": "0.03"})
                 with lock:
                     answers.append((status, answer))
 
-        threads = [threading.Thread(target=client) for _ in range(16)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
+        harness.run_clients(16, client)
         self.assertEqual(len(answers), 160)
         self.assertTrue(all(status == 200 for status, _ in answers))
         granted = [a for _, a in answers if "reservation_id" in a]

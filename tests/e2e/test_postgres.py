@@ -7,8 +7,13 @@ password is read from a file and never shows in a log.
 ReplicaKilled: SIGKILL of one replica in the middle of a stream of batches,
 then the client re-sends every unanswered batch to another replica: the
 spend is exactly the expected total, nothing lost or counted twice.
+SharedBudgets: reservations through three replicas at once against one limit
+get exactly the grants it allows; a hold granted by one replica is settled
+by its record sent to another and is gone for the third; every replica
+reports the same budget gauges.
 DatabaseOutage: PostgreSQL stopped in the middle of a stream: the exporter
-answers 503 with Retry-After and counts nothing; once the database is back
+answers 503 with Retry-After and counts nothing, and budget decisions follow
+budgets.on_store_error (deny, marked store_error, counted); once the database is back
 it recovers by itself, and the client's retries give exact totals.
 """
 import json
@@ -70,10 +75,10 @@ class Replicas(unittest.TestCase):
 
     def test_migrate_only_creates_the_schema_then_finds_it_current(self):
         self.assertEqual(self.first_migration.returncode, 0, self.first_migration.stderr)
-        self.assertIn("schema version 1 (was 0)", self.first_migration.stdout)
+        self.assertIn("schema version 2 (was 0)", self.first_migration.stdout)
         self.assertEqual(self.second_migration.returncode, 0, self.second_migration.stderr)
-        self.assertIn("schema version 1 (was 1)", self.second_migration.stdout)
-        self.assertEqual(self.db.query("SELECT version FROM lce_schema_version"), "1")
+        self.assertIn("schema version 2 (was 2)", self.second_migration.stdout)
+        self.assertEqual(self.db.query("SELECT version FROM lce_schema_version"), "2")
 
     def test_the_first_replica_accepts_and_the_others_find_duplicates(self):
         (first_1, first_2), *others = self.answers
@@ -103,6 +108,93 @@ class Replicas(unittest.TestCase):
             log = replica.output()
             self.assertIn("storage=\"postgres host=127.0.0.1", log)
             self.assertNotIn(self.db.password, log)
+
+
+BUDGETS = """budgets:
+  reservation_ttl: 1m
+  campaigns:
+    - {match: cmp_race, limit_usd: "1.00", period: monthly, soft_limit_ratio: 0.5, action: deny}
+    - {match: "cmp_settle_*", limit_usd: "0.10", period: daily, action: deny}
+"""
+
+
+def post(replica, path, body):
+    status, _, payload = harness.http("POST", replica.url + path, json.dumps(body),
+                                      {"Content-Type": "application/json"})
+    return status, json.loads(payload)
+
+
+class SharedBudgets(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = postgres.Database()
+        config = cls.db.config(extra=BUDGETS)
+        cls.replicas = []
+        try:
+            cls.replicas = [harness.Exporter(config=config) for _ in range(REPLICAS)]
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for replica in cls.replicas:
+            replica.stop()
+        cls.db.drop()
+
+    def test_reservations_through_every_replica_at_once_grant_exactly_the_limit(self):
+        # $1.00 limit, $0.03 holds: exactly 33 fit, whatever the replica and the interleaving.
+        answers = []
+        lock = threading.Lock()
+
+        def client(n):
+            for i in range(10):
+                replica = self.replicas[(n + i) % REPLICAS]
+                answer = post(replica, "/v1/budget/reserve", {"campaign_id": "cmp_race", "estimate_usd": "0.03"})
+                with lock:
+                    answers.append(answer)
+
+        harness.run_clients(16, client)
+        self.assertEqual(len(answers), 160)
+        self.assertTrue(all(status == 200 for status, _ in answers))
+        granted = [a for _, a in answers if "reservation_id" in a]
+        self.assertEqual(len(granted), 33)
+        self.assertFalse(any(a.get("store_error") for _, a in answers))
+        self.assertTrue(all(a["decision"] == "deny" for _, a in answers if "reservation_id" not in a))
+        self.assertEqual(self.db.query("SELECT count(*), sum(amount) FROM lce_budget_holds "
+                                       "WHERE campaign_id = 'cmp_race'"), "33|0.990000000000000000")
+        # Every replica reports the one shared budget.
+        for replica in self.replicas:
+            text = replica.metrics_text()
+            self.assertIn('campaign_budget_reserved_usd{campaign_id="cmp_race",period="monthly"} 0.99', text)
+            self.assertIn('llm_cost_exporter_budget_store_errors_total{decision="deny"} 0', text)
+
+    def test_a_hold_is_settled_by_its_record_through_another_replica(self):
+        first, second, third = self.replicas
+        status, hold = post(first, "/v1/budget/reserve",
+                            {"campaign_id": "cmp_settle_a", "vendor": "acme-ai", "model": "acme-small",
+                             "input_tokens": 1_000_000, "max_output_tokens": 0})
+        self.assertEqual((status, hold["decision"], hold["estimate_usd"]), (200, "allow", "0.0375"))
+        # The call used twice the estimate ($0.075); its record reaches the second replica.
+        status, answer = second.post_usage([{
+            "event": "llm.call", "event_id": "shared_settle_1", "campaign_id": "cmp_settle_a", "vendor": "acme-ai",
+            "model": "acme-small", "token_usage": {"input": 2_000_000, "output": 0},
+            "reservation_id": hold["reservation_id"]}])
+        self.assertEqual((status, answer["accepted"]), (200, 1))
+        status, check = post(third, "/v1/budget/check", {"campaign_id": "cmp_settle_a", "estimate_usd": "0.03"})
+        self.assertEqual((check["spent_usd"], check["reserved_usd"], check["decision"]), ("0.075", "0", "deny"))
+        self.assertEqual(post(first, "/v1/budget/release", {"reservation_id": hold["reservation_id"]})[0], 404)
+
+    def test_a_hold_granted_by_one_replica_is_released_through_another(self):
+        status, hold = post(self.replicas[2], "/v1/budget/reserve", {"campaign_id": "cmp_settle_b", "estimate_usd": "0.08"})
+        self.assertIn("reservation_id", hold)
+        self.assertEqual(post(self.replicas[0], "/v1/budget/check",
+                              {"campaign_id": "cmp_settle_b", "estimate_usd": "0.05"})[1]["decision"], "deny")
+        status, released = post(self.replicas[1], "/v1/budget/release", {"reservation_id": hold["reservation_id"]})
+        self.assertEqual((status, released["released"]), (200, True))
+        self.assertEqual(post(self.replicas[0], "/v1/budget/release", {"reservation_id": hold["reservation_id"]})[0], 404)
+        self.assertEqual(post(self.replicas[0], "/v1/budget/check",
+                              {"campaign_id": "cmp_settle_b", "estimate_usd": "0.05"})[1]["decision"], "allow")
 
 
 class ReplicaKilled(unittest.TestCase):
@@ -160,7 +252,7 @@ class DatabaseOutage(unittest.TestCase):
         exporter = None
         try:
             db = postgres.Database(own.state)
-            exporter = harness.Exporter(config=db.config())
+            exporter = harness.Exporter(config=db.config(extra=BUDGETS))
             batches = [ndjson(record(i) for i in range(b, b + self.BATCH)) for b in range(0, self.RECORDS, self.BATCH)]
             unavailable = []  # (batch, Retry-After) of every 503
 
@@ -184,6 +276,11 @@ class DatabaseOutage(unittest.TestCase):
                                                     {"Content-Type": "application/x-ndjson"}, timeout=30)
             self.assertEqual(status, 503, payload)
             self.assertEqual(headers.get("Retry-After"), "1")
+            # A budget decision meanwhile follows budgets.on_store_error (deny), and says so.
+            status, answer = post(exporter, "/v1/budget/reserve", {"campaign_id": "cmp_race", "estimate_usd": "0.01"})
+            self.assertEqual((status, answer["decision"], answer.get("store_error")), (200, "deny", True))
+            self.assertNotIn("reservation_id", answer)
+            self.assertIn('llm_cost_exporter_budget_store_errors_total{decision="deny"} 1', exporter.metrics_text())
             resumer = threading.Timer(2.0, own.resume)  # the database returns while the client retries
             resumer.start()
             answers += [send(n) for n in range(half, len(batches))]

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -26,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "llm_cost_exporter/budget_store.h"
 #include "llm_cost_exporter/ledger.h"
 #include "llm_cost_exporter/money.h"
 #include "llm_cost_exporter/status.h"
@@ -58,11 +60,16 @@ enum class UnpricedEstimate {
   kAllow,  // decided as an estimate of $0
 };
 
+// What a decision answers when the shared budget store (PostgreSQL) cannot
+// be reached: deny (the default) or allow; either way the answer says so.
+enum class StoreErrorPolicy { kDeny, kAllow };
+
 struct BudgetsConfig {
   std::vector<BudgetRule> rules;              // the first matching rule applies
   std::optional<BudgetRule> default_rule;     // for campaigns no rule matches (pattern ignored)
   std::chrono::seconds reservation_ttl{300};  // unsettled holds expire after this
   UnpricedEstimate on_unpriced_estimate = UnpricedEstimate::kDeny;
+  StoreErrorPolicy on_store_error = StoreErrorPolicy::kDeny;
 };
 
 // The answer to a check or a reservation.
@@ -80,6 +87,8 @@ struct BudgetAnswer {
   std::string reservation_id;           // set when Reserve granted a hold
   std::int64_t reservation_expires_unix_ns = 0;
   bool unpriced_estimate = false;  // decided by CheckUnpriced / ReserveUnpriced
+  // The shared store failed: decided by on_store_error, spent and reserved unknown (0).
+  bool store_error = false;
 };
 
 // One campaign's state for metrics and the status page.
@@ -103,9 +112,20 @@ class Budgets {
   // (0, 1 year]. Errors name the rule (index and pattern).
   static Status Validate(const BudgetsConfig& config);
 
-  // `config` must be valid (see Validate).
-  explicit Budgets(BudgetsConfig config);
+  // `config` must be valid (see Validate). With a `store`, the budget is
+  // shared with every process using the same store (replicas on one
+  // PostgreSQL database; docs/design/shared-budgets.md): decisions read the
+  // campaign's spend and live holds from it and hold through it, atomically
+  // per campaign across processes; Release and ReservationCampaign ask it;
+  // the ledger's Append adds spend and settles holds, so Record, RecordAll
+  // and Correct change nothing here; Snapshot reads the in-process states,
+  // refreshed from the store at each call; when the store fails, decisions
+  // follow config.on_store_error.
+  explicit Budgets(BudgetsConfig config, std::shared_ptr<BudgetStore> store = nullptr);
   ~Budgets();
+
+  // Whether decisions go through a shared store.
+  bool shared() const;
 
   // Replaces the rules; spend already counted is kept and re-attributed to
   // the new periods from the record times it was counted with (per
@@ -164,7 +184,10 @@ class Budgets {
   // The campaign holding a live (or expired, not yet dropped) reservation;
   // nullopt for an unknown or malformed id. Lets callers check who may
   // release it before they do.
-  std::optional<std::string> ReservationCampaign(std::string_view reservation_id);
+  // With a shared store, a hold counts when live at `now_unix_ns` (the
+  // default: any hold still stored).
+  std::optional<std::string> ReservationCampaign(std::string_view reservation_id,
+                                                 std::int64_t now_unix_ns = std::numeric_limits<std::int64_t>::min());
 
   // Every campaign with a budget and any spend in its current period or a
   // live hold, sorted by id, as the state is at `now`: holds expired by then

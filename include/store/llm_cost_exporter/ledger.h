@@ -55,6 +55,9 @@ struct LedgerEntry {
   std::uint64_t context_tier = 0;
   TokenUsage tokens;                 // zero for a record without a model
   std::span<const UnitCount> units;  // the record's units
+  // The budget hold the record settles ("" for none). A ledger that keeps
+  // holds (PostgreSQL) deletes it in the transaction that adds the spend.
+  std::string_view reservation_id;
 };
 
 // What Append decided for one entry.

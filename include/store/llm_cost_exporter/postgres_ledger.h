@@ -35,7 +35,7 @@ struct PostgresOptions {
 };
 
 // The schema version this build writes. Its tables are prefixed lce_.
-inline constexpr int kPostgresSchemaVersion = 1;
+inline constexpr int kPostgresSchemaVersion = 2;
 
 // Creates or migrates the schema to kPostgresSchemaVersion (under an
 // advisory lock, so replicas starting together migrate once) and answers

@@ -234,6 +234,17 @@ TEST_CASE("budgets.on_unpriced_estimate is deny or allow", "[config][budgets]") 
              Catch::Contains("budgets.on_unpriced_estimate") && Catch::Contains("must be deny or allow"));
 }
 
+TEST_CASE("budgets.on_store_error is deny (the default) or allow", "[config][budgets][postgres]") {
+  CHECK(ParseConfig("", "b.yml")->budgets.on_store_error == lce::StoreErrorPolicy::kDeny);
+  auto allow = ParseConfig("budgets: {on_store_error: allow}", "b.yml");
+  REQUIRE(allow.ok());
+  CHECK(allow->budgets.on_store_error == lce::StoreErrorPolicy::kAllow);
+  auto bad = ParseConfig("budgets: {on_store_error: retry}", "b.yml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(),
+             Catch::Contains("budgets.on_store_error") && Catch::Contains("must be deny or allow"));
+}
+
 TEST_CASE("budgets are read with their defaults", "[config][budgets]") {
   auto config = ParseConfig(R"(
 budgets:
