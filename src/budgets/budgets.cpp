@@ -310,8 +310,11 @@ struct Budgets::Impl {
       }
       return granted;
     };
+    // A check grants nothing: it reads without queueing behind reservations.
     const Result<BudgetSums> sums =
-        store->Decide(campaign_id, at->window.start_unix_ns, at->window.end_unix_ns, now_unix_ns, decide);
+        reserve ? store->Decide(campaign_id, at->window.start_unix_ns, at->window.end_unix_ns, now_unix_ns, decide)
+                : store->Read(campaign_id, at->window.start_unix_ns, at->window.end_unix_ns, now_unix_ns);
+    if (!reserve && sums.ok()) decide(*sums);
     answer.has_budget = true;
     answer.limit = rule.limit;
     answer.period = rule.period;

@@ -63,6 +63,17 @@ class PostgresBudgetStore final : public BudgetStore {
     }
   }
 
+  Result<BudgetSums> Read(std::string_view campaign_id, std::int64_t window_start_unix_ns,
+                          std::int64_t window_end_unix_ns, std::int64_t now_unix_ns) override {
+    try {
+      Result<store_detail::PgPool::Lease> conn = pool_.Acquire(wait_);
+      if (!conn.ok()) return conn.status();
+      return ReadSums(**conn, std::string(campaign_id), window_start_unix_ns, window_end_unix_ns, now_unix_ns);
+    } catch (const std::bad_alloc&) {
+      return Status::Internal("budgets: out of memory while deciding");
+    }
+  }
+
   Result<std::optional<std::string>> Release(std::string_view reservation_id, std::int64_t now_unix_ns) override {
     return CampaignOf(
         "DELETE FROM lce_budget_holds WHERE reservation_id = $1 AND expires_unix_ns > $2 RETURNING campaign_id",
@@ -145,19 +156,9 @@ class PostgresBudgetStore final : public BudgetStore {
     if (Result<PgResult> locked = conn.Exec(kLockCampaign, std::vector<std::string>{campaign}); !locked.ok()) {
       return locked.status();
     }
-    const std::vector<std::string> params = {campaign, std::to_string(window_start_unix_ns),
-                                             std::to_string(window_end_unix_ns), std::to_string(now_unix_ns)};
-    Result<PgResult> rows = conn.Exec(kSums, params);
-    if (!rows.ok()) return rows.status();
-    BudgetSums sums;
-    Result<Money> spent = MoneyAt(*rows, 0, 0);
-    Result<Money> retry_spent = MoneyAt(*rows, 0, 1);
-    Result<Money> held = MoneyAt(*rows, 0, 2);
-    if (!spent.ok() || !retry_spent.ok() || !held.ok()) return Status::Internal("postgres: bad budget sums");
-    sums.spent = *spent;
-    sums.retry_spent = *retry_spent;
-    sums.held = *held;
-    if (const std::optional<BudgetHold> hold = decide(sums)) {
+    Result<BudgetSums> sums = ReadSums(conn, campaign, window_start_unix_ns, window_end_unix_ns, now_unix_ns);
+    if (!sums.ok()) return sums;
+    if (const std::optional<BudgetHold> hold = decide(*sums)) {
       const std::vector<std::string> insert = {hold->reservation_id, campaign, hold->amount.ToDecimalString(),
                                                std::to_string(hold->expires_unix_ns)};
       if (Result<PgResult> inserted =
@@ -168,6 +169,20 @@ class PostgresBudgetStore final : public BudgetStore {
     }
     if (Status s = conn.Run("COMMIT"); !s.ok()) return s;
     return sums;
+  }
+
+  // The window's spend and the live holds, by one statement (one snapshot).
+  static Result<BudgetSums> ReadSums(PgConnection& conn, const std::string& campaign, std::int64_t window_start_unix_ns,
+                                     std::int64_t window_end_unix_ns, std::int64_t now_unix_ns) {
+    const std::vector<std::string> params = {campaign, std::to_string(window_start_unix_ns),
+                                             std::to_string(window_end_unix_ns), std::to_string(now_unix_ns)};
+    Result<PgResult> rows = conn.Exec(kSums, params);
+    if (!rows.ok()) return rows.status();
+    Result<Money> spent = MoneyAt(*rows, 0, 0);
+    Result<Money> retry_spent = MoneyAt(*rows, 0, 1);
+    Result<Money> held = MoneyAt(*rows, 0, 2);
+    if (!spent.ok() || !retry_spent.ok() || !held.ok()) return Status::Internal("postgres: bad budget sums");
+    return BudgetSums{*spent, *retry_spent, *held};
   }
 
   Result<std::optional<std::string>> CampaignOf(std::string_view sql, std::string_view reservation_id,

@@ -62,6 +62,11 @@ class BudgetStore {
                                     std::int64_t window_end_unix_ns, std::int64_t now_unix_ns,
                                     const Decider& decide) = 0;
 
+  // The same sums without the lock or a hold, for a check (which grants
+  // nothing, so it need not wait for another replica's reservation).
+  virtual Result<BudgetSums> Read(std::string_view campaign_id, std::int64_t window_start_unix_ns,
+                                  std::int64_t window_end_unix_ns, std::int64_t now_unix_ns) = 0;
+
   // Deletes the hold if it is live at `now`; answers its campaign, or
   // nullopt when there was no such live hold.
   virtual Result<std::optional<std::string>> Release(std::string_view reservation_id, std::int64_t now_unix_ns) = 0;
