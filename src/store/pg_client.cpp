@@ -56,12 +56,14 @@ std::string_view PgResult::Text(int row, int column) const {
   return {PQgetvalue(result_, row, column), static_cast<std::size_t>(PQgetlength(result_, row, column))};
 }
 
+std::string_view PgResult::ColumnName(int column) const { return PQfname(result_, column); }
+
 Result<std::int64_t> PgResult::Int(int row, int column) const {
   const std::string_view text = Text(row, column);
   std::int64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size() || IsNull(row, column)) {
-    return Status::Internal("postgres: column " + std::string(PQfname(result_, column)) + " is not an int64: \"" +
+    return Status::Internal("postgres: column " + std::string(ColumnName(column)) + " is not an int64: \"" +
                             std::string(text) + "\"");
   }
   return value;

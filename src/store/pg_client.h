@@ -59,6 +59,7 @@ class PgResult {
   std::string_view Text(int row, int column) const;
   // The value as an int64; fails naming the column when it is not one.
   Result<std::int64_t> Int(int row, int column) const;
+  std::string_view ColumnName(int column) const;
 
  private:
   pg_result* result_ = nullptr;

@@ -18,6 +18,7 @@
 namespace lce {
 namespace {
 
+using store_detail::MoneyAt;
 using store_detail::PgConnection;
 using store_detail::PgResult;
 
@@ -35,14 +36,6 @@ SELECT (SELECT coalesce(sum(cost), 0) FROM lce_campaign_spend
         WHERE campaign_id = $1 AND bucket_start_unix_ns >= $2 AND bucket_start_unix_ns < $3),
        (SELECT coalesce(sum(amount), 0) FROM lce_budget_holds WHERE campaign_id = $1 AND expires_unix_ns > $4)
 )sql";
-
-Result<Money> MoneyAt(const PgResult& rows, int row, int column) {
-  Result<Money> money = Money::ParseDollars(rows.Text(row, column));
-  if (!money.ok()) {
-    return Status::Internal("postgres: not a decimal amount: \"" + std::string(rows.Text(row, column)) + "\"");
-  }
-  return money;
-}
 
 class PostgresBudgetStore final : public BudgetStore {
  public:

@@ -69,15 +69,6 @@ EntryOutcome CompareFingerprints(std::uint64_t stored, std::uint64_t sent) {
 
 std::string MoneyText(Money amount) { return amount.ToDecimalString(); }
 
-Result<Money> ParseMoney(std::string_view text, std::string_view column) {
-  Result<Money> money = Money::ParseDollars(text);
-  if (!money.ok()) {
-    return Status::Internal("postgres: " + std::string(column) + " is not a decimal amount: \"" + std::string(text) +
-                            "\"");
-  }
-  return money;
-}
-
 // A bucket's key as one string (label values cannot hold a NUL byte in
 // PostgreSQL text), to match RETURNING rows with the buckets sent.
 std::string KeyString(std::int64_t start, std::string_view service, std::string_view campaign, std::string_view vendor,
@@ -690,9 +681,9 @@ class PostgresLedger final : public Ledger {
       if (!value.ok()) return value.status();
       bucket.tokens.count[kind] = static_cast<std::uint64_t>(*value);
     }
-    Result<Money> cost = ParseMoney(rows.Text(row, 8), "cost");
+    Result<Money> cost = store_detail::MoneyAt(rows, row, 8);
     if (!cost.ok()) return cost.status();
-    Result<Money> retry_cost = ParseMoney(rows.Text(row, 9), "retry_cost");
+    Result<Money> retry_cost = store_detail::MoneyAt(rows, row, 9);
     if (!retry_cost.ok()) return retry_cost.status();
     bucket.start_unix_ns = ints[0];
     bucket.service = rows.Text(row, 1);
@@ -805,9 +796,9 @@ class PostgresLedger final : public Ledger {
       if (!value.ok()) return value.status();
       ints[k] = *value;
     }
-    Result<Money> old_total = ParseMoney(rows.Text(row, 6), "old_total");
+    Result<Money> old_total = store_detail::MoneyAt(rows, row, 6);
     if (!old_total.ok()) return old_total.status();
-    Result<Money> new_total = ParseMoney(rows.Text(row, 7), "new_total");
+    Result<Money> new_total = store_detail::MoneyAt(rows, row, 7);
     if (!new_total.ok()) return new_total.status();
     audit.id = ints[0];
     audit.who = rows.Text(row, 1);

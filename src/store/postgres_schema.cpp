@@ -144,6 +144,15 @@ Result<int> MigrateLocked(PgConnection& conn) {
 
 }  // namespace
 
+Result<Money> MoneyAt(const PgResult& rows, int row, int column) {
+  Result<Money> money = Money::ParseDollars(rows.Text(row, column));
+  if (!money.ok()) {
+    return Status::Internal("postgres: " + std::string(rows.ColumnName(column)) + " is not a decimal amount: \"" +
+                            std::string(rows.Text(row, column)) + "\"");
+  }
+  return money;
+}
+
 PgConnectOptions ConnectOptionsOf(const PostgresOptions& options) {
   PgConnectOptions connect;
   connect.dsn = options.dsn;

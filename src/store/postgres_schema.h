@@ -2,6 +2,7 @@
 // a database to kPostgresSchemaVersion. Internal to the store module.
 #pragma once
 
+#include "llm_cost_exporter/money.h"
 #include "llm_cost_exporter/postgres_ledger.h"
 #include "llm_cost_exporter/status.h"
 #include "pg_client.h"
@@ -12,6 +13,10 @@ namespace lce::store_detail {
 inline constexpr const char* kPgBucketKeyColumns =
     "bucket_start_unix_ns, service, campaign_id, vendor, model, service_tier, context_tier, retry";
 inline constexpr int kPgBucketKeyCount = 8;
+
+// A money column (numeric) as Money; fails naming the column when its text
+// is not a decimal amount.
+Result<Money> MoneyAt(const PgResult& rows, int row, int column);
 
 // The connection settings of the options (DSN, password, timeouts).
 PgConnectOptions ConnectOptionsOf(const PostgresOptions& options);
